@@ -1,0 +1,176 @@
+/**
+ * Domain errors and the exit codes they map to.
+ *
+ * Every failure an operator can act on has a named class here, and each class carries the exit code documented
+ * in tend(8) and the README. `main()` is the only place that turns an error into an exit code (`exitCodeOf`), so
+ * a command never calls process.exit and never picks a number itself.
+ */
+
+export const ExitCode = {
+  /** Success, including "nothing due" and "lease held by another node" during a tick. */
+  Ok: 0,
+  /** Runtime failure not covered by a more specific code (including a lease lost mid-task). */
+  Failure: 1,
+  /** Bad command line: unknown command or option, missing or malformed argument. */
+  Usage: 2,
+  /** The configuration file is missing, unreadable or invalid. */
+  Config: 3,
+  /** An ad hoc command could not take its lease and was not told to `--wait`. */
+  LeaseUnavailable: 4,
+  /** Cassandra, Consul or Jolokia could not be reached. */
+  ClusterUnavailable: 5,
+  /** One or more repair tasks failed. */
+  RepairFailed: 6,
+  /** An alarm threshold is crossed (`schedule status --check`). */
+  AlarmCrossed: 7,
+  /** Interrupted by SIGINT or SIGTERM (128 + SIGINT). */
+  Interrupted: 130,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Human description of each exit code; used by help, tend(8) and the README. */
+export const EXIT_CODE_DESCRIPTIONS: ReadonlyArray<{ code: ExitCodeValue; meaning: string }> = [
+  { code: ExitCode.Ok, meaning: 'success, including "nothing due" and "lease held by another node" during a tick' },
+  { code: ExitCode.Failure, meaning: 'runtime failure (including a lease lost while a task ran)' },
+  { code: ExitCode.Usage, meaning: 'usage error: unknown command or option, bad argument' },
+  {
+    code: ExitCode.Config,
+    meaning: 'invalid configuration (file missing, unreadable, malformed or failing validation)',
+  },
+  { code: ExitCode.LeaseUnavailable, meaning: 'lease unavailable for an ad hoc command run without --wait' },
+  { code: ExitCode.ClusterUnavailable, meaning: 'Cassandra, Consul or Jolokia unreachable' },
+  { code: ExitCode.RepairFailed, meaning: 'one or more repair tasks failed' },
+  { code: ExitCode.AlarmCrossed, meaning: 'an alarm threshold is crossed (schedule status --check)' },
+  { code: ExitCode.Interrupted, meaning: 'interrupted (SIGINT/SIGTERM)' },
+];
+
+/** Base class: a failure tend understands, with an exit code and optional operator hints. */
+export class TendError extends Error {
+  readonly exitCode: number = ExitCode.Failure;
+  /** Extra lines telling the operator what to do next (printed after the message). */
+  readonly hints: readonly string[];
+
+  constructor(message: string, options: { cause?: unknown; hints?: readonly string[] } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hints = options.hints ?? [];
+  }
+}
+
+/** Bad command line. */
+export class UsageError extends TendError {
+  override readonly exitCode = ExitCode.Usage;
+}
+
+/**
+ * Invalid configuration. `problems` holds every validation error as `dotted.path: message`, so an operator fixes
+ * the file in one pass instead of one error per run.
+ */
+export class ConfigError extends TendError {
+  override readonly exitCode = ExitCode.Config;
+  readonly problems: readonly string[];
+  /** The file the problems were found in, when there is one. */
+  readonly filepath: string | undefined;
+
+  constructor(
+    message: string,
+    options: { problems?: readonly string[]; filepath?: string; cause?: unknown; hints?: readonly string[] } = {},
+  ) {
+    super(message, options);
+    this.problems = options.problems ?? [];
+    this.filepath = options.filepath;
+  }
+}
+
+/** An ad hoc command could not take the lease it needs (another node holds it). */
+export class LeaseUnavailable extends TendError {
+  override readonly exitCode = ExitCode.LeaseUnavailable;
+  readonly resource: string;
+  readonly holder: string | undefined;
+
+  constructor(resource: string, holder?: string, options: { cause?: unknown; hints?: readonly string[] } = {}) {
+    super(`lease ${resource} is held${holder ? ` by ${holder}` : ''}`, options);
+    this.resource = resource;
+    this.holder = holder;
+  }
+}
+
+/**
+ * A lease this process held expired or was taken over while work ran. The running repair is cancelled and
+ * recorded as aborted; the process exits 1 so the timer's next run starts clean.
+ */
+export class LeaseLost extends TendError {
+  override readonly exitCode = ExitCode.Failure;
+  readonly resource: string;
+
+  constructor(resource: string, options: { cause?: unknown; hints?: readonly string[] } = {}) {
+    super(`lease ${resource} was lost`, options);
+    this.resource = resource;
+  }
+}
+
+export type ExternalSystem = 'cassandra' | 'consul' | 'jolokia' | 'nodetool';
+
+/** Cassandra, Consul or Jolokia could not be reached (connection refused, timeout, auth handshake failure). */
+export class ClusterUnavailable extends TendError {
+  override readonly exitCode = ExitCode.ClusterUnavailable;
+  readonly system: ExternalSystem;
+
+  constructor(system: ExternalSystem, message: string, options: { cause?: unknown; hints?: readonly string[] } = {}) {
+    super(`${system} unavailable: ${message}`, options);
+    this.system = system;
+  }
+}
+
+/** A replica of the range about to be repaired is down; tend refuses to start the task (cstar's HostIsDown). */
+export class HostIsDown extends TendError {
+  override readonly exitCode = ExitCode.ClusterUnavailable;
+  readonly host: string;
+
+  constructor(host: string, options: { cause?: unknown; hints?: readonly string[] } = {}) {
+    super(`host ${host} is down`, options);
+    this.host = host;
+  }
+}
+
+/** One or more repair tasks failed (or timed out). */
+export class RepairFailed extends TendError {
+  override readonly exitCode = ExitCode.RepairFailed;
+  readonly failedTasks: number;
+
+  constructor(message: string, failedTasks = 1, options: { cause?: unknown; hints?: readonly string[] } = {}) {
+    super(message, options);
+    this.failedTasks = failedTasks;
+  }
+}
+
+/** A table job is later than an alarm threshold (reported by `schedule status --check`). */
+export class AlarmCrossed extends TendError {
+  override readonly exitCode = ExitCode.AlarmCrossed;
+}
+
+/** The schema in Cassandra was created by a different tend version. */
+export class SchemaVersionMismatch extends TendError {
+  override readonly exitCode = ExitCode.Failure;
+}
+
+/** SIGINT/SIGTERM arrived; `resumeCommand`, when set, is printed so the operator can pick up where it stopped. */
+export class Interrupted extends TendError {
+  override readonly exitCode = ExitCode.Interrupted;
+  readonly resumeCommand: string | undefined;
+
+  constructor(message = 'interrupted', options: { resumeCommand?: string; cause?: unknown } = {}) {
+    super(message, {
+      cause: options.cause,
+      hints: options.resumeCommand ? [`to resume: ${options.resumeCommand}`] : [],
+    });
+    this.resumeCommand = options.resumeCommand;
+  }
+}
+
+/** The exit code for anything thrown: a TendError's own code, 1 for everything else. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof TendError) return error.exitCode;
+  return ExitCode.Failure;
+}
