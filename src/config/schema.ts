@@ -1,0 +1,503 @@
+/**
+ * The one schema of tend.yml: types, defaults and the text of every key's documentation.
+ *
+ * tend.yml(5), `config show` and the unknown-key suggestions are all generated from this file (via
+ * `configJsonSchema()`), so a key documented anywhere is a key that exists here. Durations and sizes are written
+ * as strings in the file and come out of validation as milliseconds and bytes.
+ *
+ * Secrets never live in this file's shape: every password or token is read from a file named here
+ * (`passwordFile`, `tokenFile`) or from the environment (TEND_CASSANDRA_PASSWORD, TEND_CONSUL_TOKEN,
+ * TEND_JOLOKIA_PASSWORD). A `password:` key is rejected by validation with a pointer to the file option.
+ */
+import { z } from 'zod';
+import { DURATION_PATTERN, SIZE_PATTERN, parseDuration, parseSize, formatDuration, formatSize } from './units.js';
+
+/** Extra JSON-schema keyword telling docs and `config show` how to present a value. */
+export const KIND_KEY = 'x-tend-kind';
+export type ValueKind = 'duration' | 'size' | 'path' | 'secret-file';
+
+function found(input: unknown): string {
+  if (input === undefined) return 'nothing';
+  if (input === null) return 'null';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'a mapping';
+  if (typeof input === 'string') return `"${input.length > 60 ? `${input.slice(0, 57)}...` : input}"`;
+  return `${typeof input} ${String(input)}`;
+}
+
+/**
+ * An error function producing `expected X, found Y`. Validation strips the found part for secret-ish paths
+ * (see validate.ts), so a mistyped secret is never echoed.
+ */
+export function expected(what: string) {
+  return (issue: { input?: unknown }) => `expected ${what}, found ${found(issue.input)}`;
+}
+
+export { found as describeFound };
+
+function durationText() {
+  return z
+    .string({ error: expected('a duration like 90s, 30m or 7d') })
+    .regex(DURATION_PATTERN, { error: expected('a duration like 90s, 30m or 7d') })
+    .transform((value) => parseDuration(value) as number);
+}
+
+function duration(description: string, defaultValue: string) {
+  return durationText()
+    .prefault(defaultValue)
+    .meta({ description, [KIND_KEY]: 'duration' });
+}
+
+function optionalDuration(description: string) {
+  return durationText()
+    .optional()
+    .meta({ description, [KIND_KEY]: 'duration' });
+}
+
+function size(description: string, defaultValue: string) {
+  return z
+    .string({ error: expected('a size like 200MiB or 1GB') })
+    .regex(SIZE_PATTERN, { error: expected('a size like 200MiB or 1GB') })
+    .transform((value) => parseSize(value) as number)
+    .prefault(defaultValue)
+    .meta({ description, [KIND_KEY]: 'size' });
+}
+
+function path(description: string, kind: ValueKind = 'path') {
+  return z
+    .string({ error: expected('a file path') })
+    .min(1, { error: expected('a non-empty file path') })
+    .optional()
+    .meta({ description, [KIND_KEY]: kind });
+}
+
+function text(description: string) {
+  return z
+    .string({ error: expected('a string') })
+    .min(1, { error: expected('a non-empty string') })
+    .optional()
+    .meta({ description });
+}
+
+function port(description: string, defaultValue: number) {
+  return z
+    .number({ error: expected('a port number') })
+    .int({ error: expected('a whole port number') })
+    .min(1, { error: expected('a port between 1 and 65535') })
+    .max(65535, { error: expected('a port between 1 and 65535') })
+    .default(defaultValue)
+    .meta({ description });
+}
+
+function positiveInt(description: string, defaultValue: number) {
+  return z
+    .number({ error: expected('a whole number of at least 1') })
+    .int({ error: expected('a whole number of at least 1') })
+    .min(1, { error: expected('a whole number of at least 1') })
+    .default(defaultValue)
+    .meta({ description });
+}
+
+function choice<const T extends readonly [string, ...string[]]>(
+  values: T,
+  description: string,
+  defaultValue: T[number],
+) {
+  return z
+    .enum(values, { error: expected(`one of ${values.join(', ')}`) })
+    .default(defaultValue as never)
+    .meta({ description });
+}
+
+/** A strict mapping whose absence means "all defaults". */
+function section<T extends z.core.$ZodLooseShape>(shape: T, description: string) {
+  return (
+    z
+      .strictObject(shape, { error: expected('a mapping') })
+      // Every key of a section has a default or is optional, so {} is always a valid input.
+      .prefault({} as never)
+      .meta({ description })
+  );
+}
+
+const tlsShape = {
+  caFile: path('PEM file with the CA certificate(s) to trust; default: the system trust store.'),
+  certFile: path('PEM client certificate for mutual TLS; requires keyFile.'),
+  keyFile: path('PEM private key for certFile.', 'secret-file'),
+  rejectUnauthorized: z
+    .boolean({ error: expected('true or false') })
+    .default(true)
+    .meta({ description: 'Verify the server certificate. Turn off only to diagnose, never in production.' }),
+};
+
+function tls(description: string) {
+  return z
+    .strictObject(tlsShape, { error: expected('a mapping') })
+    .optional()
+    .meta({ description });
+}
+
+const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,47}$/;
+
+export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const timeOfDay = (description: string) =>
+  z
+    .string({ error: expected('a time of day like 22:00') })
+    .regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, { error: expected('a time of day like 22:00 (00:00 to 24:00)') })
+    .meta({ description });
+
+const windowSchema = z
+  .strictObject(
+    {
+      days: z
+        .array(z.enum(DAYS, { error: expected(`a day (${DAYS.join(', ')})`) }), { error: expected('a list of days') })
+        .min(1, { error: expected('at least one day') })
+        .default([...DAYS])
+        .meta({ description: 'Days the window opens on (the day of `start`). Default: every day.' }),
+      start: timeOfDay('Opening time, HH:MM in `timezone`.'),
+      end: timeOfDay('Closing time, HH:MM; earlier than start means the window runs past midnight.'),
+      timezone: z
+        .string({ error: expected('an IANA time zone like Europe/Berlin') })
+        .refine(isTimeZone, { error: expected('an IANA time zone like Europe/Berlin') })
+        .default('UTC')
+        .meta({ description: 'IANA time zone of start and end.' }),
+    },
+    { error: expected('a mapping with days, start and end') },
+  )
+  .meta({ description: 'A time window in which new repair tasks may start.' });
+
+/** `keyspace.table` exactly, or `/regex/` matched against `keyspace.table`. */
+function isTableMatcher(value: string): boolean {
+  if (value.length > 2 && value.startsWith('/') && value.endsWith('/')) {
+    try {
+      new RegExp(value.slice(1, -1));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  const parts = value.split('.');
+  return parts.length === 2 && parts.every((part) => IDENTIFIER.test(part));
+}
+
+const alarmOverride = z
+  .strictObject(
+    {
+      warn: optionalDuration('Warn when a table was last fully repaired longer ago than this.'),
+      error: optionalDuration('Alarm (exit 7 from `schedule status --check`) beyond this.'),
+    },
+    { error: expected('a mapping') },
+  )
+  .optional()
+  .meta({ description: 'Alarm thresholds for the matched tables.' });
+
+const REPAIR_TYPES = ['vnode', 'subrange', 'incremental'] as const;
+const PARALLELISM = ['sequential', 'parallel', 'dc_parallel'] as const;
+
+const tableOverride = z
+  .strictObject(
+    {
+      match: z
+        .string({ error: expected('`keyspace.table` or `/regex/`') })
+        .refine(isTableMatcher, {
+          error: expected('`keyspace.table` or a valid `/regex/` matched against keyspace.table'),
+        })
+        .meta({ description: 'Exact `keyspace.table`, or `/regex/` tested against `keyspace.table`.' }),
+      enabled: z
+        .boolean({ error: expected('true or false') })
+        .default(true)
+        .meta({ description: 'false: never repair the matched tables (and never alarm on them).' }),
+      interval: optionalDuration('Repair interval for the matched tables.'),
+      alarm: alarmOverride,
+      type: z
+        .enum(REPAIR_TYPES, { error: expected(`one of ${REPAIR_TYPES.join(', ')}`) })
+        .optional()
+        .meta({ description: 'Repair type for the matched tables.' }),
+      parallelism: z
+        .enum(PARALLELISM, { error: expected(`one of ${PARALLELISM.join(', ')}`) })
+        .optional()
+        .meta({ description: 'Repair parallelism for the matched tables.' }),
+      sizeTarget: z
+        .string({ error: expected('a size like 200MiB or 1GB') })
+        .regex(SIZE_PATTERN, { error: expected('a size like 200MiB or 1GB') })
+        .transform((value) => parseSize(value) as number)
+        .optional()
+        .meta({ description: 'Sub-range size target for the matched tables.', [KIND_KEY]: 'size' }),
+      taskTimeout: optionalDuration('Task timeout for the matched tables.'),
+      weight: z
+        .number({ error: expected('a positive number') })
+        .positive({ error: expected('a positive number') })
+        .optional()
+        .meta({ description: 'Priority weight for the matched tables.' }),
+    },
+    { error: expected('a mapping with a `match` key') },
+  )
+  .meta({ description: 'Settings for the tables a `match` selects.' });
+
+export const cassandraSchema = section(
+  {
+    contactPoints: z
+      .array(z.string({ error: expected('a host name or address') }).min(1, { error: expected('a host name') }), {
+        error: expected('a list of host names or addresses'),
+      })
+      .min(1, { error: expected('at least one contact point') })
+      .default(['127.0.0.1'])
+      .meta({ description: 'Nodes the driver connects to first (host or host:port).' }),
+    localDatacenter: text(
+      'Datacenter the driver treats as local. Default: the datacenter of the node at the first contact point.',
+    ),
+    port: port('Native protocol (CQL) port.', 9042),
+    auth: z
+      .strictObject(
+        {
+          username: z.string({ error: expected('a user name') }).min(1, { error: expected('a user name') }),
+          passwordFile: path(
+            'File holding the password (first line). Alternative: TEND_CASSANDRA_PASSWORD.',
+            'secret-file',
+          ),
+        },
+        { error: expected('a mapping with username and passwordFile') },
+      )
+      .optional()
+      .meta({ description: 'Password authentication; omit when the cluster uses AllowAllAuthenticator.' }),
+    tls: tls('Client-to-node encryption; present means enabled.'),
+    keyspace: z
+      .string({ error: expected('a CQL identifier') })
+      .regex(IDENTIFIER, { error: expected('a CQL identifier (letter, then letters, digits, _)') })
+      .default('tend')
+      .meta({ description: "Keyspace holding tend's own tables (see `tend schema print`)." }),
+    replication: z
+      .record(
+        z.string(),
+        z
+          .number({ error: expected('a replication factor') })
+          .int({ error: expected('a whole replication factor') })
+          .min(1, { error: expected('a replication factor of at least 1') }),
+        { error: expected('a mapping of datacenter to replication factor') },
+      )
+      .optional()
+      .meta({
+        description:
+          "Replication of tend's keyspace (NetworkTopologyStrategy), datacenter: factor. Default: 3 in localDatacenter.",
+      }),
+    connectTimeout: duration('Timeout for establishing a connection.', '5s'),
+    requestTimeout: duration('Timeout for one CQL request.', '12s'),
+  },
+  'How to reach the cluster.',
+);
+
+export const nodeSchema = section(
+  {
+    hostId: z
+      .uuid({ error: expected('a host ID (UUID, see `nodetool info`)') })
+      .optional()
+      .meta({ description: 'Host ID of the node tend acts for.' }),
+    address: text('Broadcast RPC address of the node tend acts for.'),
+    name: text('Name this tend instance uses as lease holder and in history. Default: the host name.'),
+  },
+  'Which node tend acts for. Default: the node at the first contact point (tend runs next to it).',
+);
+
+export const repairSchema = section(
+  {
+    interval: duration('Repair every table at least this often.', '7d'),
+    alarm: section(
+      {
+        warn: duration('Warn when a table was last fully repaired longer ago than this.', '8d'),
+        error: duration(
+          'Alarm (exit 7 from `schedule status --check`) beyond this; keep below gc_grace_seconds.',
+          '10d',
+        ),
+      },
+      'Alarm thresholds on the age of the oldest repaired range of a table.',
+    ),
+    type: choice(
+      REPAIR_TYPES,
+      'vnode: one task per vnode range; subrange: split ranges to sizeTarget; incremental: incremental repair.',
+      'vnode',
+    ),
+    parallelism: choice(
+      PARALLELISM,
+      'Validation parallelism passed to Cassandra (nodetool -seq / -dcpar / default parallel).',
+      'parallel',
+    ),
+    sizeTarget: size('For type subrange: split ranges so each task covers about this much data.', '200MiB'),
+    historyLookback: duration('How far back repair history is read.', '30d'),
+    taskTimeout: duration('A task running longer is cancelled and recorded as failed.', '3h'),
+    retry: section(
+      {
+        initialBackoff: duration('Wait before retrying a failed task the first time.', '5m'),
+        maxBackoff: duration('Upper bound of the doubling retry wait.', '6h'),
+      },
+      'Backoff of failed tasks.',
+    ),
+    weight: z
+      .number({ error: expected('a positive number') })
+      .positive({ error: expected('a positive number') })
+      .default(1)
+      .meta({ description: 'Priority multiplier: priority = (hours overdue + 1) × weight.' }),
+    tables: z
+      .array(tableOverride, { error: expected('a list of table overrides') })
+      .default([])
+      .meta({
+        description:
+          'Per-table overrides. An exact `keyspace.table` match beats every regex; among regexes the first in file order wins. Unset keys fall back to the repair section.',
+      }),
+  },
+  'What to repair, how and how often.',
+);
+
+export const scheduleSchema = section(
+  {
+    maxTasks: positiveInt('A tick starts at most this many repair tasks.', 10),
+    maxDuration: duration('A tick starts no new task after running this long.', '1h'),
+    windows: z
+      .array(windowSchema, { error: expected('a list of windows') })
+      .default([])
+      .meta({ description: 'Tasks start only inside one of these windows; empty means any time.' }),
+  },
+  'Bounds of one tick and when tasks may start.',
+);
+
+export const leaseSchema = section(
+  {
+    backend: choice(['cassandra', 'consul'], 'Where leases live: Cassandra LWT or Consul sessions.', 'cassandra'),
+    scope: choice(
+      ['datacenter', 'node'],
+      'datacenter: slotsPerDatacenter concurrent tasks per DC; node: a lease on every replica a task touches.',
+      'datacenter',
+    ),
+    slotsPerDatacenter: positiveInt('Concurrent repair tasks per datacenter (scope datacenter).', 1),
+    perResource: positiveInt('Concurrent repair tasks one node may take part in (scope node).', 1),
+    ttl: duration('A lease not renewed for this long expires.', '10m'),
+    renewEvery: duration('Heartbeat interval; must be shorter than ttl.', '1m'),
+    announcementTtl: duration('How long a priority announcement stays visible to other nodes.', '10m'),
+    consul: section(
+      {
+        address: z
+          .url({ error: expected('a URL like http://127.0.0.1:8500') })
+          .default('http://127.0.0.1:8500')
+          .meta({ description: 'Consul HTTP API address.' }),
+        tokenFile: path('File holding the ACL token. Alternative: TEND_CONSUL_TOKEN.', 'secret-file'),
+        prefix: z
+          .string({ error: expected('a KV prefix') })
+          .default('tend/')
+          .meta({ description: 'KV prefix for lease keys.' }),
+        datacenter: text('Consul datacenter to use. Default: the agent’s.'),
+        tls: tls('TLS to the Consul agent.'),
+      },
+      'Consul backend settings (lease.backend: consul).',
+    ),
+  },
+  'Leases that bound how many repairs run at once.',
+);
+
+export const executorSchema = section(
+  {
+    type: choice(['nodetool', 'jolokia'], 'How repairs are started on the node.', 'nodetool'),
+    nodetool: section(
+      {
+        path: z
+          .string({ error: expected('a program path') })
+          .min(1, { error: expected('a program path') })
+          .default('nodetool')
+          .meta({ description: 'nodetool executable (looked up in PATH unless absolute).', [KIND_KEY]: 'path' }),
+        host: z
+          .string({ error: expected('a host') })
+          .default('127.0.0.1')
+          .meta({ description: 'JMX host.' }),
+        port: port('JMX port.', 7199),
+        user: text('JMX user.'),
+        passwordFile: path('JMX password file, passed as -pwf (never in argv).', 'secret-file'),
+      },
+      'nodetool executor settings.',
+    ),
+    jolokia: section(
+      {
+        url: z
+          .url({ error: expected('a URL like http://127.0.0.1:8778/jolokia/') })
+          .default('http://127.0.0.1:8778/jolokia/')
+          .meta({ description: 'Jolokia agent URL.' }),
+        user: text('Basic-auth user.'),
+        passwordFile: path('Basic-auth password file. Alternative: TEND_JOLOKIA_PASSWORD.', 'secret-file'),
+        tls: tls('TLS (PEM) to the Jolokia agent; use an https URL.'),
+      },
+      'Jolokia executor settings.',
+    ),
+  },
+  'How repair tasks are executed.',
+);
+
+export const metricsSchema = section(
+  {
+    textfileDirectory: path(
+      'Directory of the node_exporter textfile collector; tend writes tend.prom there atomically. Unset: no metrics.',
+    ),
+  },
+  'Prometheus metrics.',
+);
+
+export const logSchema = section(
+  {
+    level: choice(['debug', 'info', 'warn', 'error'], 'Lowest level logged (-v: debug, -q: warn).', 'info'),
+    format: choice(
+      ['auto', 'text', 'keyvalue'],
+      'auto: human text on a terminal, key=value lines otherwise (systemd journal).',
+      'auto',
+    ),
+  },
+  'Diagnostics on stderr.',
+);
+
+/** Every section, in documentation order. */
+export const sections = {
+  cassandra: cassandraSchema,
+  node: nodeSchema,
+  repair: repairSchema,
+  schedule: scheduleSchema,
+  lease: leaseSchema,
+  executor: executorSchema,
+  metrics: metricsSchema,
+  log: logSchema,
+} as const;
+
+export type SectionName = keyof typeof sections;
+
+export const configSchema = z.strictObject(sections, { error: expected('a mapping of sections') });
+
+/** The validated configuration: durations in milliseconds, sizes in bytes, every default filled in. */
+export type TendConfig = z.output<typeof configSchema>;
+export type RepairConfig = TendConfig['repair'];
+export type TableOverride = RepairConfig['tables'][number];
+
+/** JSON-schema view (input side: strings for durations) used by docs, `config show` and suggestions. */
+export function configJsonSchema(): JsonSchemaNode {
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaNode;
+}
+
+export interface JsonSchemaNode {
+  type?: string | string[];
+  description?: string;
+  default?: unknown;
+  enum?: unknown[];
+  properties?: Record<string, JsonSchemaNode>;
+  additionalProperties?: boolean | JsonSchemaNode;
+  items?: JsonSchemaNode;
+  required?: string[];
+  anyOf?: JsonSchemaNode[];
+  format?: string;
+  pattern?: string;
+  [KIND_KEY]?: ValueKind;
+}
+
+export { formatDuration, formatSize };

@@ -1,0 +1,84 @@
+/**
+ * Where each secret comes from. Secrets are never part of tend.yml: a `*File` option names a file whose first
+ * line is the secret, or an environment variable holds it. When both are set the file wins, so a stray variable
+ * in a shell cannot silently change which credentials a systemd-run tick uses.
+ */
+import type { TendConfig } from './schema.js';
+
+export const SECRET_ENV = {
+  cassandraPassword: 'TEND_CASSANDRA_PASSWORD',
+  consulToken: 'TEND_CONSUL_TOKEN',
+  jolokiaPassword: 'TEND_JOLOKIA_PASSWORD',
+} as const;
+
+export type SecretName = keyof typeof SECRET_ENV | 'nodetoolPassword';
+
+export type SecretOrigin = { kind: 'file'; path: string } | { kind: 'env'; variable: string } | { kind: 'unset' };
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Config keys that would hold a secret value if tend allowed it, and what to use instead. */
+export const FORBIDDEN_SECRET_KEYS: Readonly<Record<string, string>> = {
+  password: 'passwordFile',
+  token: 'tokenFile',
+  secret: 'a *File option',
+};
+
+/** The environment variable that may carry the secret for a config path, if any (for error hints). */
+export function secretEnvFor(sectionPath: string): string | undefined {
+  if (sectionPath.startsWith('cassandra')) return SECRET_ENV.cassandraPassword;
+  if (sectionPath.startsWith('lease.consul')) return SECRET_ENV.consulToken;
+  if (sectionPath.startsWith('executor.jolokia')) return SECRET_ENV.jolokiaPassword;
+  return undefined;
+}
+
+function origin(file: string | undefined, variable: string | undefined, env: Env): SecretOrigin {
+  if (file) return { kind: 'file', path: file };
+  if (variable && env[variable]) return { kind: 'env', variable };
+  return { kind: 'unset' };
+}
+
+/** Where every secret would be read from, without reading anything. */
+export function secretOrigins(config: TendConfig, env: Env): Record<SecretName, SecretOrigin> {
+  return {
+    cassandraPassword: origin(config.cassandra.auth?.passwordFile, SECRET_ENV.cassandraPassword, env),
+    consulToken: origin(config.lease.consul.tokenFile, SECRET_ENV.consulToken, env),
+    jolokiaPassword: origin(config.executor.jolokia.passwordFile, SECRET_ENV.jolokiaPassword, env),
+    // nodetool reads the password file itself (-pwf), so tend never holds that secret.
+    nodetoolPassword: origin(config.executor.nodetool.passwordFile, undefined, env),
+  };
+}
+
+export function describeOrigin(value: SecretOrigin): string {
+  switch (value.kind) {
+    case 'file':
+      return `file ${value.path}`;
+    case 'env':
+      return `environment ${value.variable} (value redacted)`;
+    case 'unset':
+      return 'not set';
+  }
+}
+
+/** Secret values present in the environment; the output layer masks them wherever they would appear. */
+export function secretValuesFromEnv(env: Env): string[] {
+  return Object.values(SECRET_ENV)
+    .map((variable) => env[variable])
+    .filter((value): value is string => typeof value === 'string' && value.length > 0);
+}
+
+/** Read a secret: the first line of its file, else the environment variable. */
+export async function readSecret(
+  value: SecretOrigin,
+  env: Env,
+  readFile: (path: string) => Promise<string>,
+): Promise<string | undefined> {
+  switch (value.kind) {
+    case 'file':
+      return (await readFile(value.path)).split(/\r?\n/, 1)[0];
+    case 'env':
+      return env[value.variable];
+    case 'unset':
+      return undefined;
+  }
+}
