@@ -1,0 +1,303 @@
+/**
+ * The one writer for stdout and stderr.
+ *
+ * stdout carries data only: a table (or plain text) on a terminal, tab-separated rows when piped, exactly one
+ * JSON document with --json. Everything else — logs, warnings, progress, errors — goes to stderr: readable text
+ * on a terminal, `key=value` lines otherwise, which is what the systemd journal and log shippers want.
+ *
+ * Whether a stream is a terminal is injected (the `isTTY` of the stream objects), so tests run commands against
+ * fake streams and check stdout and stderr separately, on a "terminal" and piped.
+ *
+ * Secrets: every known secret value (from the environment, or registered after reading a password file) is
+ * replaced with [redacted] in everything written, as a last line of defence behind `config show`'s redaction.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
+import ora from 'ora';
+import { isoTime, logfmt, relativeTime, type Fields } from './format.js';
+
+export interface OutputStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export type Verbosity = 'quiet' | 'normal' | 'verbose';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'auto' | 'text' | 'keyvalue';
+
+const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Spinner {
+  update(text: string): void;
+  succeed(text: string): void;
+  fail(text: string): void;
+  stop(): void;
+}
+
+export interface OutputOptions {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  /** --json: one JSON document on stdout, no spinners. */
+  json?: boolean;
+  /** --no-color / NO_COLOR already folded in; colour is used only when the stream is also a terminal. */
+  colorAllowed?: boolean;
+  verbosity?: Verbosity;
+  /** From log.level in the config; -v and -q override it. */
+  logLevel?: LogLevel;
+  logFormat?: LogFormat;
+  now?: () => Date;
+  secrets?: readonly string[];
+}
+
+export interface Column<Row> {
+  header: string;
+  value: (row: Row) => unknown;
+}
+
+export const REDACTED = '[redacted]';
+
+/** NO_COLOR (https://no-color.org): any non-empty value disables colour; so do --no-color and TERM=dumb. */
+export function colorAllowedByEnv(env: Readonly<Record<string, string | undefined>>, flag: boolean): boolean {
+  if (!flag) return false;
+  if (env.NO_COLOR) return false;
+  if (env.TERM === 'dumb') return false;
+  return true;
+}
+
+export class Output {
+  readonly json: boolean;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+  private readonly stdout: OutputStream;
+  private readonly stderr: OutputStream;
+  private readonly now: () => Date;
+  private readonly secrets = new Set<string>();
+  private readonly outColor: ChalkInstance;
+  private readonly errColor: ChalkInstance;
+  private verbosity: Verbosity;
+  private logLevel: LogLevel;
+  private logFormat: LogFormat;
+  private jsonWritten = false;
+  private activeSpinner: ReturnType<typeof ora> | undefined;
+
+  constructor(options: OutputOptions) {
+    this.stdout = options.stdout;
+    this.stderr = options.stderr;
+    this.json = options.json ?? false;
+    this.stdoutIsTTY = options.stdout.isTTY === true;
+    this.stderrIsTTY = options.stderr.isTTY === true;
+    this.now = options.now ?? (() => new Date());
+    this.verbosity = options.verbosity ?? 'normal';
+    this.logLevel = options.logLevel ?? 'info';
+    this.logFormat = options.logFormat ?? 'auto';
+    const colorAllowed = options.colorAllowed ?? true;
+    this.outColor = new Chalk({ level: colorAllowed && this.stdoutIsTTY ? 1 : 0 });
+    this.errColor = new Chalk({ level: colorAllowed && this.stderrIsTTY ? 1 : 0 });
+    for (const secret of options.secrets ?? []) this.addSecret(secret);
+  }
+
+  /** Mask this value wherever it would be written from now on. */
+  addSecret(value: string): void {
+    // Very short values would mask ordinary words; nobody's password is two characters long.
+    if (value.length >= 3) this.secrets.add(value);
+  }
+
+  /** Apply settings known only once the config is loaded (log.level, log.format). */
+  configureLogging(level: LogLevel, format: LogFormat): void {
+    this.logLevel = level;
+    this.logFormat = format;
+  }
+
+  get colors(): ChalkInstance {
+    return this.outColor;
+  }
+
+  private mask(text: string): string {
+    let out = text;
+    for (const secret of this.secrets) out = out.split(secret).join(REDACTED);
+    return out;
+  }
+
+  private writeOut(text: string): void {
+    this.stdout.write(this.mask(text));
+  }
+
+  private writeErr(text: string): void {
+    if (this.activeSpinner?.isSpinning) this.activeSpinner.clear();
+    this.stderr.write(this.mask(text));
+    if (this.activeSpinner?.isSpinning) this.activeSpinner.render();
+  }
+
+  // ---- stdout: data ----
+
+  /** Exactly one JSON document per process: a second call is a programming error. */
+  writeJson(value: unknown): void {
+    if (this.jsonWritten) throw new Error('Output.writeJson called twice; --json must print exactly one document');
+    this.jsonWritten = true;
+    this.writeOut(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
+  }
+
+  /** Print `value` as JSON under --json, otherwise let `human` print it for people. */
+  data(value: unknown, human: () => void): void {
+    if (this.json) this.writeJson(value);
+    else human();
+  }
+
+  /** Data text on stdout (for documents such as YAML, CQL or a completion script). */
+  text(content: string): void {
+    this.writeOut(content.endsWith('\n') ? content : `${content}\n`);
+  }
+
+  /**
+   * Rows on stdout: an aligned table with headers on a terminal; tab-separated values without a header when
+   * piped, so `cut -f` and `awk -F'\t'` work.
+   */
+  table<Row>(columns: ReadonlyArray<Column<Row>>, rows: readonly Row[]): void {
+    const cells = rows.map((row) => columns.map((column) => this.cell(column.value(row))));
+    if (!this.stdoutIsTTY) {
+      for (const line of cells) this.writeOut(`${line.join('\t')}\n`);
+      return;
+    }
+    const table = new Table({
+      head: columns.map((column) => this.outColor.bold(column.header)),
+      chars: {
+        top: '',
+        'top-mid': '',
+        'top-left': '',
+        'top-right': '',
+        bottom: '',
+        'bottom-mid': '',
+        'bottom-left': '',
+        'bottom-right': '',
+        left: '',
+        'left-mid': '',
+        mid: '',
+        'mid-mid': '',
+        right: '',
+        'right-mid': '',
+        middle: '  ',
+      },
+      style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0 },
+    });
+    table.push(...cells);
+    this.writeOut(`${table.toString()}\n`);
+  }
+
+  private cell(value: unknown): string {
+    if (value instanceof Date) return this.time(value);
+    if (value === undefined || value === null) return '-';
+    return String(value);
+  }
+
+  /** Relative on a terminal (`3h ago`), ISO-8601 UTC otherwise. */
+  time(date: Date): string {
+    return this.stdoutIsTTY ? relativeTime(date, this.now()) : isoTime(date);
+  }
+
+  // ---- stderr: diagnostics ----
+
+  private enabled(level: LogLevel): boolean {
+    const threshold: LogLevel =
+      this.verbosity === 'verbose' ? 'debug' : this.verbosity === 'quiet' ? 'warn' : this.logLevel;
+    return LEVEL_RANK[level] >= LEVEL_RANK[threshold];
+  }
+
+  private get humanLogs(): boolean {
+    return this.logFormat === 'text' || (this.logFormat === 'auto' && this.stderrIsTTY);
+  }
+
+  log(level: LogLevel, message: string, fields: Fields = {}): void {
+    if (!this.enabled(level)) return;
+    if (!this.humanLogs) {
+      this.writeErr(`${logfmt({ level, msg: message, ...fields })}\n`);
+      return;
+    }
+    const c = this.errColor;
+    const prefix =
+      level === 'error'
+        ? c.red.bold('error: ')
+        : level === 'warn'
+          ? c.yellow('warning: ')
+          : level === 'debug'
+            ? c.dim('debug: ')
+            : '';
+    const extra = Object.keys(fields).length ? ` ${c.dim(logfmt(fields))}` : '';
+    this.writeErr(`${prefix}${message}${extra}\n`);
+  }
+
+  debug(message: string, fields?: Fields): void {
+    this.log('debug', message, fields);
+  }
+  info(message: string, fields?: Fields): void {
+    this.log('info', message, fields);
+  }
+  warn(message: string, fields?: Fields): void {
+    this.log('warn', message, fields);
+  }
+  error(message: string, fields?: Fields): void {
+    this.log('error', message, fields);
+  }
+
+  /**
+   * Progress for a person watching: an ora spinner on a terminal only, never with --json or -q. Elsewhere the
+   * start is a debug line and the outcome a normal log line, so the journal still records what happened.
+   */
+  spinner(text: string): Spinner {
+    const interactive = this.stderrIsTTY && !this.json && this.verbosity !== 'quiet';
+    if (!interactive) {
+      this.debug(text);
+      return {
+        update: (next) => this.debug(next),
+        succeed: (done) => this.info(done),
+        fail: (failed) => this.error(failed),
+        stop: () => undefined,
+      };
+    }
+    const spinner = ora({
+      text: this.mask(text),
+      stream: this.stderr as NodeJS.WritableStream,
+      isEnabled: true,
+      discardStdin: false,
+    }).start();
+    this.activeSpinner = spinner;
+    const finish = () => {
+      if (this.activeSpinner === spinner) this.activeSpinner = undefined;
+    };
+    return {
+      update: (next) => {
+        spinner.text = this.mask(next);
+      },
+      succeed: (done) => {
+        spinner.succeed(this.mask(done));
+        finish();
+      },
+      fail: (failed) => {
+        spinner.fail(this.mask(failed));
+        finish();
+      },
+      stop: () => {
+        spinner.stop();
+        finish();
+      },
+    };
+  }
+
+  /** Stop any spinner and wait until both streams have handed their data to the OS. */
+  async flush(): Promise<void> {
+    this.activeSpinner?.stop();
+    this.activeSpinner = undefined;
+    await Promise.all([drain(this.stdout), drain(this.stderr)]);
+  }
+}
+
+function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  return value;
+}
+
+function drain(stream: OutputStream): Promise<void> {
+  const writable = stream as Partial<NodeJS.WritableStream> & { writableNeedDrain?: boolean };
+  if (!writable.writableNeedDrain || typeof writable.once !== 'function') return Promise.resolve();
+  return new Promise((resolve) => writable.once?.('drain', () => resolve()));
+}
