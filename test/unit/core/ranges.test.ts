@@ -20,18 +20,7 @@ import {
   TokenFormatError,
   tokenDistance,
 } from '../../../src/core/tokens.js';
-
-// A small deterministic PRNG (mulberry32) so randomized cases are reproducible from the seed in the test name.
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './synthetic.js';
 
 function randomToken(rand: () => number): bigint {
   // Mix edge tokens in: bugs hide at the ends of the ring.
