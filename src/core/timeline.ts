@@ -1,0 +1,201 @@
+// The repair-history timeline: when was each range last repaired successfully?
+//
+// History comes from system_distributed.repair_history (anyone's repairs, including a plain `nodetool repair`) and
+// from tend's own table. Following ecChronos (seeds/002, "Sub-range repairs"): an entry counts for a vnode only when
+// it lies entirely inside that vnode; entries that overlap are split so each piece gets the newest time that covers
+// it; then neighbouring pieces repaired close together are merged, so the state of a vnode stays a handful of pieces
+// however many sub-range sessions ran.
+import { rangeContainsRange, rangeWidth, type TokenRange } from './ranges.js';
+import { rangeIndexOfToken, type Ring } from './ring.js';
+import { advanceToken, compareTokens, parseToken, tokenDistance } from './tokens.js';
+
+/**
+ * One repair history row as the history adapter hands it over. Tokens are decimal text, as stored by Cassandra, so
+ * the common case (an entry that is exactly a vnode) is matched by text without parsing.
+ */
+export interface RepairEntry {
+  /** range_begin: the excluded start token. */
+  readonly start: string;
+  /** range_end: the included end token. */
+  readonly end: string;
+  /** finished_at in epoch milliseconds; null while a session is still running. */
+  readonly finishedAt: number | null;
+  /** Only 'SUCCESS' counts as repaired; 'FAILED', 'STARTED' and anything else are ignored. */
+  readonly status: string;
+}
+
+/** A piece of a vnode and when it was last repaired successfully (null: not within the history that was read). */
+export interface TimelinePiece {
+  readonly range: TokenRange;
+  readonly repairedAt: number | null;
+}
+
+/** A successful repair of a range, tokens already parsed. */
+export interface RepairedRange {
+  readonly range: TokenRange;
+  readonly finishedAt: number;
+}
+
+/** Default merge tolerance: pieces repaired within an hour of each other are treated as one (seeds/002). */
+export const DEFAULT_MERGE_TOLERANCE_MS = 60 * 60 * 1000;
+
+/**
+ * The timeline of one vnode: consecutive pieces covering it exactly, in ring order from `vnode.start`.
+ * Entries not fully contained in the vnode are ignored. Where entries overlap the newest time wins. Neighbouring
+ * pieces whose times lie within `mergeToleranceMs` of each other are merged and keep the OLDEST of their times, so a
+ * merge can make a range look older than it is, never newer; never-repaired neighbours merge too.
+ */
+export function buildRangeTimeline(
+  vnode: TokenRange,
+  repairs: readonly RepairedRange[],
+  mergeToleranceMs: number = DEFAULT_MERGE_TOLERANCE_MS,
+): TimelinePiece[] {
+  const width = rangeWidth(vnode);
+  const spans: { from: bigint; to: bigint; at: number }[] = [];
+  for (const repair of repairs) {
+    if (!Number.isFinite(repair.finishedAt) || !rangeContainsRange(vnode, repair.range)) continue;
+    const from = repair.range.start === vnode.start ? 0n : tokenDistance(vnode.start, repair.range.start);
+    spans.push({ from, to: from + rangeWidth(repair.range), at: repair.finishedAt });
+  }
+  const boundarySet = new Set<bigint>([0n, width]);
+  for (const span of spans) {
+    boundarySet.add(span.from);
+    boundarySet.add(span.to);
+  }
+  const boundaries = [...boundarySet].sort(compareTokens);
+  const times = new Float64Array(boundaries.length - 1).fill(-Infinity);
+  // Newest first: the first span to paint a segment holds the newest time for it.
+  spans.sort((a, b) => b.at - a.at);
+  for (const span of spans) {
+    for (let k = lowerBound(boundaries, span.from); k < times.length && (boundaries[k] ?? width) < span.to; k++) {
+      if (times[k] === -Infinity) times[k] = span.at;
+    }
+  }
+  const pieces: TimelinePiece[] = [];
+  let pieceFrom = 0n;
+  let oldest = times[0] ?? -Infinity;
+  let newest = oldest;
+  for (let k = 1; k <= times.length; k++) {
+    const t = k < times.length ? (times[k] ?? -Infinity) : undefined;
+    const mergeable =
+      t !== undefined &&
+      (t === -Infinity
+        ? oldest === -Infinity
+        : oldest !== -Infinity && Math.max(newest, t) - Math.min(oldest, t) <= mergeToleranceMs);
+    if (mergeable) {
+      oldest = Math.min(oldest, t);
+      newest = Math.max(newest, t);
+      continue;
+    }
+    const pieceTo = boundaries[k] ?? width;
+    pieces.push({
+      range: {
+        start: advanceToken(vnode.start, pieceFrom),
+        end: pieceTo === width ? vnode.end : advanceToken(vnode.start, pieceTo),
+      },
+      repairedAt: oldest === -Infinity ? null : oldest,
+    });
+    if (t !== undefined) {
+      pieceFrom = pieceTo;
+      oldest = t;
+      newest = t;
+    }
+  }
+  return pieces;
+}
+
+function lowerBound(sorted: readonly bigint[], value: bigint): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] ?? value) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The history of one table folded onto the ring. Arrays are indexed like Ring.ranges. */
+export interface TableHistory {
+  /**
+   * When each ring range was last repaired as a whole (epoch ms; -Infinity when never, within the history read).
+   * For a range with sub-range history this is the oldest of its pieces.
+   */
+  readonly repairedAt: Float64Array;
+  /** Timelines of the ranges that have sub-range history; ranges absent here are one piece at repairedAt. */
+  readonly pieces: ReadonlyMap<number, readonly TimelinePiece[]>;
+  readonly stats: HistoryStats;
+}
+
+export interface HistoryStats {
+  /** Entries handed in. */
+  entries: number;
+  /** Successful entries that count for a vnode. */
+  used: number;
+  /** Entries that are not SUCCESS or have no finish time. */
+  unsuccessful: number;
+  /** Successful entries not contained in any single vnode (e.g. recorded under an older ring) — ignored. */
+  notContained: number;
+  /** Entries whose tokens do not parse — ignored. */
+  malformed: number;
+}
+
+/**
+ * Folds a table's history entries onto the ring. Cost: one Map lookup per entry whose range is exactly a vnode (the
+ * usual case: tend and `nodetool repair` both repair whole vnodes), a BigInt parse and binary search for the others,
+ * and a timeline only for vnodes that have sub-range entries.
+ */
+export function foldTableHistory(
+  ring: Ring,
+  entries: readonly RepairEntry[],
+  mergeToleranceMs: number = DEFAULT_MERGE_TOLERANCE_MS,
+): TableHistory {
+  const n = ring.ranges.length;
+  const repairedAt = new Float64Array(n).fill(-Infinity);
+  const subRanges = new Map<number, RepairedRange[]>();
+  const stats: HistoryStats = { entries: entries.length, used: 0, unsuccessful: 0, notContained: 0, malformed: 0 };
+  const { indexByStartText, endTexts } = ring;
+  for (const entry of entries) {
+    const at = entry.finishedAt;
+    if (entry.status !== 'SUCCESS' || at === null || !Number.isFinite(at)) {
+      stats.unsuccessful++;
+      continue;
+    }
+    const index = indexByStartText.get(entry.start);
+    if (index !== undefined && endTexts[index] === entry.end) {
+      if (at > (repairedAt[index] ?? -Infinity)) repairedAt[index] = at;
+      stats.used++;
+      continue;
+    }
+    let range: TokenRange;
+    try {
+      range = { start: parseToken(entry.start), end: parseToken(entry.end) };
+    } catch {
+      stats.malformed++;
+      continue;
+    }
+    const vnodeIndex = n === 0 ? -1 : rangeIndexOfToken(ring, advanceToken(range.start, 1n));
+    const vnode = ring.ranges[vnodeIndex];
+    if (!vnode || !rangeContainsRange(vnode, range)) {
+      stats.notContained++;
+      continue;
+    }
+    stats.used++;
+    let list = subRanges.get(vnodeIndex);
+    if (!list) subRanges.set(vnodeIndex, (list = []));
+    list.push({ range, finishedAt: at });
+  }
+  const pieces = new Map<number, TimelinePiece[]>();
+  for (const [index, repairs] of subRanges) {
+    const vnode = ring.ranges[index];
+    if (!vnode) continue;
+    const whole = repairedAt[index] ?? -Infinity;
+    if (whole !== -Infinity) repairs.push({ range: vnode, finishedAt: whole });
+    const timeline = buildRangeTimeline(vnode, repairs, mergeToleranceMs);
+    let oldest = Infinity;
+    for (const piece of timeline) oldest = Math.min(oldest, piece.repairedAt ?? -Infinity);
+    repairedAt[index] = oldest;
+    if (timeline.length > 1) pieces.set(index, timeline);
+  }
+  return { repairedAt, pieces, stats };
+}
