@@ -1,10 +1,152 @@
-import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+/**
+ * The one exit path: parse argv, run the command, map any error to its documented exit code, print it on
+ * stderr, flush both streams. Commands never call process.exit and never write to process.stdout directly.
+ */
+import { readFile } from 'node:fs/promises';
+import { ConfigError, Interrupted, TendError, exitCodeOf } from '../errors.js';
+import { colorAllowedByEnv, Output, type OutputStream, type Verbosity } from '../output/output.js';
+import { secretValuesFromEnv, type Env } from '../config/secrets.js';
+import { packageInfo } from './package-info.js';
+import { parseInvocation, registry as defaultRegistry, type Registry } from './registry.js';
+import type { CommandDeps, GlobalOptions, LoadedValidConfig } from './types.js';
 
-// Placeholder entry point until the command registry lands (issue 3).
-export async function main(argv: string[]): Promise<number> {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  const program = new Command('tend').version(pkg.version).description('Keeps every table of a Cassandra cluster repaired');
-  await program.parseAsync(argv);
-  return 0;
+export interface MainIO {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  env: Env;
+  cwd: string;
+  readFile: (path: string) => Promise<string>;
+  now?: () => Date;
+  /** Install SIGINT/SIGTERM handlers (only for the real process). */
+  handleSignals?: boolean;
+  registry?: Registry;
+}
+
+function processIO(): MainIO {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    readFile: (path) => readFile(path, 'utf8'),
+    handleSignals: true,
+  };
+}
+
+/** Before argv is parsed we still need to know how to print a usage error. */
+function earlyGlobals(args: readonly string[]): GlobalOptions {
+  return {
+    config: undefined,
+    json: args.includes('--json'),
+    verbose: args.includes('-v') || args.includes('--verbose'),
+    quiet: args.includes('-q') || args.includes('--quiet'),
+    color: !args.includes('--no-color'),
+  };
+}
+
+function makeOutput(io: MainIO, globals: GlobalOptions): Output {
+  const verbosity: Verbosity = globals.verbose ? 'verbose' : globals.quiet ? 'quiet' : 'normal';
+  return new Output({
+    stdout: io.stdout,
+    stderr: io.stderr,
+    json: globals.json,
+    colorAllowed: colorAllowedByEnv(io.env, globals.color),
+    verbosity,
+    secrets: secretValuesFromEnv(io.env),
+    ...(io.now ? { now: io.now } : {}),
+  });
+}
+
+/** Print an error for the operator: what failed, then what to do about it. */
+export function reportError(error: unknown, out: Output, verbose: boolean): void {
+  if (error instanceof ConfigError) {
+    const fields = error.filepath ? { file: error.filepath } : {};
+    out.error(error.message, { ...fields, exit: error.exitCode });
+    for (const problem of error.problems) out.error(problem, fields);
+  } else if (error instanceof TendError) {
+    out.error(error.message, { exit: error.exitCode });
+  } else {
+    out.error(error instanceof Error ? error.message : String(error), { exit: exitCodeOf(error) });
+  }
+  if (error instanceof TendError) {
+    for (const hint of error.hints) out.log('error', hint);
+  }
+  if (verbose && error instanceof Error) {
+    if (error.cause instanceof Error) out.debug(`caused by: ${error.cause.message}`);
+    if (!(error instanceof TendError) && error.stack) out.debug(error.stack);
+  }
+}
+
+export async function main(argv: string[], io: MainIO = processIO()): Promise<number> {
+  const args = argv.slice(2);
+  const reg = io.registry ?? defaultRegistry;
+  let globals = earlyGlobals(args);
+  let out = makeOutput(io, globals);
+  const controller = new AbortController();
+  const removeSignalHandlers = io.handleSignals ? installSignalHandlers(controller, out) : () => undefined;
+  try {
+    const invocation = parseInvocation(args, packageInfo().version, reg);
+    globals = invocation.globals;
+    out = makeOutput(io, globals);
+    if (invocation.kind === 'text') {
+      out.text(invocation.text);
+      return 0;
+    }
+    let loaded: Promise<LoadedValidConfig> | undefined;
+    const deps: CommandDeps = {
+      out,
+      env: io.env,
+      cwd: io.cwd,
+      globals,
+      version: packageInfo().version,
+      signal: controller.signal,
+      readFile: io.readFile,
+      loadConfig: () => {
+        loaded ??= import('../config/load.js').then(async ({ loadValidConfig }) => {
+          const result = await loadValidConfig({ explicitPath: globals.config, env: io.env, cwd: io.cwd });
+          out.configureLogging(result.config.log.level, result.config.log.format);
+          return result;
+        });
+        return loaded;
+      },
+    };
+    const code = await Promise.race([invocation.command.run(invocation.options, deps), aborted(controller.signal)]);
+    return typeof code === 'number' ? code : 0;
+  } catch (error) {
+    reportError(error, out, globals.verbose);
+    return exitCodeOf(error);
+  } finally {
+    removeSignalHandlers();
+    await out.flush();
+  }
+}
+
+/** Rejects with Interrupted when the signal fires: commands that ignore the signal still stop being awaited. */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = () => reject(signal.reason instanceof Error ? signal.reason : new Interrupted());
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+}
+
+/**
+ * First SIGINT/SIGTERM: abort, so the command can cancel its repair and release its lease in `finally`.
+ * A second one: exit at once — the operator has decided not to wait for the cleanup.
+ */
+function installSignalHandlers(controller: AbortController, out: Output): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      out.error('second signal, exiting without cleanup', { signal });
+      process.exit(130);
+    }
+    out.warn('interrupted, cleaning up (send again to exit at once)', { signal });
+    controller.abort(new Interrupted(`interrupted by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
