@@ -1,0 +1,10 @@
+// The pure core of tend: decisions only, plain data in and out, no I/O (DESIGN.md, Architecture).
+// Adapters fetch the inputs (src/cluster, src/history, src/config) and carry out the Plan (src/app, src/repair).
+export * from './tokens.js';
+export * from './ranges.js';
+export * from './ring.js';
+export * from './timeline.js';
+export * from './policy.js';
+export * from './job-state.js';
+export * from './hash.js';
+export * from './planner.js';
