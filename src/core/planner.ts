@@ -24,7 +24,13 @@ import {
   type Placement,
   type Ring,
 } from './ring.js';
-import { DEFAULT_MERGE_TOLERANCE_MS, foldTableHistory, type HistoryStats, type RepairEntry } from './timeline.js';
+import {
+  DEFAULT_MERGE_TOLERANCE_MS,
+  foldTableHistory,
+  type HistoryStats,
+  type RepairEntry,
+  type TableHistory,
+} from './timeline.js';
 
 /** The version of the Plan's JSON shape; bump on incompatible changes (it is printed by `schedule plan --json`). */
 export const PLAN_FORMAT_VERSION = 1;
@@ -81,8 +87,15 @@ export interface PlanInput {
   readonly localHostId: string;
   readonly tables: readonly TableSettings[];
   readonly topology: Topology;
-  /** Successful and failed repair entries per table, keyed by tableKey(keyspace, table). Missing: no history. */
-  readonly history: Readonly<Record<string, readonly RepairEntry[]>>;
+  /**
+   * History per table, keyed by tableKey(keyspace, table); missing means no history. Either the raw entries, or a
+   * TableHistory the adapter already folded page by page with a HistoryAccumulator on `ring` (the memory-bounded
+   * way for large histories). Entries can be system_distributed.repair_history rows, tend's own history rows, or
+   * tend's per-range "latest repair" rows: all have the RepairEntry shape.
+   */
+  readonly history: Readonly<Record<string, readonly RepairEntry[] | TableHistory>>;
+  /** The ring of topology.nodes, when the caller built it already (buildRing) to fold history onto it. */
+  readonly ring?: Ring;
   /** Size estimates per table, keyed by tableKey(keyspace, table). */
   readonly sizes?: Readonly<Record<string, TableSize>>;
   readonly policies?: RunPolicies;
@@ -235,7 +248,7 @@ export function plan(input: PlanInput): Plan {
   const { now, localHostId, limits } = input;
   const lookback = input.historyLookbackMs ?? DEFAULT_HISTORY_LOOKBACK_MS;
   const tolerance = input.mergeToleranceMs ?? DEFAULT_MERGE_TOLERANCE_MS;
-  const ring = buildRing(input.topology.nodes);
+  const ring = input.ring ?? buildRing(input.topology.nodes);
   const local = ring.nodes.get(localHostId);
   if (!local) throw new TopologyError(`local node ${localHostId} is not in the topology`);
   const placements = new Map<string, KeyspacePlacement>();
@@ -275,9 +288,10 @@ export function plan(input: PlanInput): Plan {
       continue;
     }
     const key = tableKey(keyspace, table);
-    const entries = input.history[key] ?? [];
-    historyEntries += entries.length;
-    const folded = foldTableHistory(ring, entries, tolerance);
+    const given = input.history[key] ?? [];
+    const folded = isTableHistory(given) ? given : foldTableHistory(ring, given, tolerance);
+    if (folded.ring !== ring) throw new TopologyError(`history of ${key} was folded onto a different ring`);
+    historyEntries += folded.stats.entries;
     const neverAt = now - lookback;
     let oldest = Infinity;
     let oldestIndex = -1;
@@ -389,6 +403,10 @@ export function plan(input: PlanInput): Plan {
       historyEntries,
     },
   };
+}
+
+function isTableHistory(value: readonly RepairEntry[] | TableHistory): value is TableHistory {
+  return !Array.isArray(value);
 }
 
 function keyspacePlacement(

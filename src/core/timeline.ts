@@ -117,6 +117,8 @@ function lowerBound(sorted: readonly bigint[], value: bigint): number {
 
 /** The history of one table folded onto the ring. Arrays are indexed like Ring.ranges. */
 export interface TableHistory {
+  /** The ring the history was folded onto; the planner refuses a history folded onto another ring. */
+  readonly ring: Ring;
   /**
    * When each ring range was last repaired as a whole (epoch ms; -Infinity when never, within the history read).
    * For a range with sub-range history this is the oldest of its pieces.
@@ -141,61 +143,93 @@ export interface HistoryStats {
 }
 
 /**
- * Folds a table's history entries onto the ring. Cost: one Map lookup per entry whose range is exactly a vnode (the
- * usual case: tend and `nodetool repair` both repair whole vnodes), a BigInt parse and binary search for the others,
- * and a timeline only for vnodes that have sub-range entries.
+ * Folds one table's history onto the ring entry by entry, so the history adapter can fold each page of rows as it
+ * reads it and drop the page: memory then stays proportional to the ring (8 bytes per range, plus sub-range
+ * entries), not to the length of history.
+ *
+ * Cost per entry: one Map lookup when the entry is exactly a vnode (the usual case: tend and `nodetool repair` both
+ * repair whole vnodes), a BigInt parse and a binary search otherwise. Timelines are built only for vnodes that have
+ * sub-range entries.
  */
-export function foldTableHistory(
-  ring: Ring,
-  entries: readonly RepairEntry[],
-  mergeToleranceMs: number = DEFAULT_MERGE_TOLERANCE_MS,
-): TableHistory {
-  const n = ring.ranges.length;
-  const repairedAt = new Float64Array(n).fill(-Infinity);
-  const subRanges = new Map<number, RepairedRange[]>();
-  const stats: HistoryStats = { entries: entries.length, used: 0, unsuccessful: 0, notContained: 0, malformed: 0 };
-  const { indexByStartText, endTexts } = ring;
-  for (const entry of entries) {
+export class HistoryAccumulator {
+  private readonly repairedAt: Float64Array;
+  private readonly subRanges = new Map<number, RepairedRange[]>();
+  private readonly stats: HistoryStats = { entries: 0, used: 0, unsuccessful: 0, notContained: 0, malformed: 0 };
+  private finished = false;
+
+  constructor(
+    readonly ring: Ring,
+    private readonly mergeToleranceMs: number = DEFAULT_MERGE_TOLERANCE_MS,
+  ) {
+    this.repairedAt = new Float64Array(ring.ranges.length).fill(-Infinity);
+  }
+
+  add(entry: RepairEntry): void {
+    if (this.finished) throw new Error('HistoryAccumulator.add() after finish()');
+    const stats = this.stats;
+    stats.entries++;
     const at = entry.finishedAt;
     if (entry.status !== 'SUCCESS' || at === null || !Number.isFinite(at)) {
       stats.unsuccessful++;
-      continue;
+      return;
     }
-    const index = indexByStartText.get(entry.start);
-    if (index !== undefined && endTexts[index] === entry.end) {
-      if (at > (repairedAt[index] ?? -Infinity)) repairedAt[index] = at;
+    const ring = this.ring;
+    const index = ring.indexByStartText.get(entry.start);
+    if (index !== undefined && ring.endTexts[index] === entry.end) {
+      if (at > (this.repairedAt[index] ?? -Infinity)) this.repairedAt[index] = at;
       stats.used++;
-      continue;
+      return;
     }
     let range: TokenRange;
     try {
       range = { start: parseToken(entry.start), end: parseToken(entry.end) };
     } catch {
       stats.malformed++;
-      continue;
+      return;
     }
-    const vnodeIndex = n === 0 ? -1 : rangeIndexOfToken(ring, advanceToken(range.start, 1n));
+    const vnodeIndex = ring.ranges.length === 0 ? -1 : rangeIndexOfToken(ring, advanceToken(range.start, 1n));
     const vnode = ring.ranges[vnodeIndex];
     if (!vnode || !rangeContainsRange(vnode, range)) {
       stats.notContained++;
-      continue;
+      return;
     }
     stats.used++;
-    let list = subRanges.get(vnodeIndex);
-    if (!list) subRanges.set(vnodeIndex, (list = []));
+    let list = this.subRanges.get(vnodeIndex);
+    if (!list) this.subRanges.set(vnodeIndex, (list = []));
     list.push({ range, finishedAt: at });
   }
-  const pieces = new Map<number, TimelinePiece[]>();
-  for (const [index, repairs] of subRanges) {
-    const vnode = ring.ranges[index];
-    if (!vnode) continue;
-    const whole = repairedAt[index] ?? -Infinity;
-    if (whole !== -Infinity) repairs.push({ range: vnode, finishedAt: whole });
-    const timeline = buildRangeTimeline(vnode, repairs, mergeToleranceMs);
-    let oldest = Infinity;
-    for (const piece of timeline) oldest = Math.min(oldest, piece.repairedAt ?? -Infinity);
-    repairedAt[index] = oldest;
-    if (timeline.length > 1) pieces.set(index, timeline);
+
+  addAll(entries: Iterable<RepairEntry>): this {
+    for (const entry of entries) this.add(entry);
+    return this;
   }
-  return { repairedAt, pieces, stats };
+
+  /** Builds the timelines of vnodes with sub-range history and returns the result. Call once. */
+  finish(): TableHistory {
+    this.finished = true;
+    const { ring, repairedAt } = this;
+    const pieces = new Map<number, TimelinePiece[]>();
+    for (const [index, repairs] of this.subRanges) {
+      const vnode = ring.ranges[index];
+      if (!vnode) continue;
+      const whole = repairedAt[index] ?? -Infinity;
+      if (whole !== -Infinity) repairs.push({ range: vnode, finishedAt: whole });
+      const timeline = buildRangeTimeline(vnode, repairs, this.mergeToleranceMs);
+      let oldest = Infinity;
+      for (const piece of timeline) oldest = Math.min(oldest, piece.repairedAt ?? -Infinity);
+      repairedAt[index] = oldest;
+      if (timeline.length > 1) pieces.set(index, timeline);
+    }
+    this.subRanges.clear();
+    return { ring, repairedAt, pieces, stats: { ...this.stats } };
+  }
+}
+
+/** Folds a whole table history at once (see HistoryAccumulator). */
+export function foldTableHistory(
+  ring: Ring,
+  entries: Iterable<RepairEntry>,
+  mergeToleranceMs: number = DEFAULT_MERGE_TOLERANCE_MS,
+): TableHistory {
+  return new HistoryAccumulator(ring, mergeToleranceMs).addAll(entries).finish();
 }

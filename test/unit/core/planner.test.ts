@@ -9,7 +9,7 @@ import {
 } from '../../../src/core/planner.js';
 import { buildRing, computePlacement, rangesReplicatedBy, type NodeInfo } from '../../../src/core/ring.js';
 import { fromRangeText, rangeWidth, type TokenRangeText } from '../../../src/core/ranges.js';
-import type { RepairEntry } from '../../../src/core/timeline.js';
+import { foldTableHistory, type RepairEntry } from '../../../src/core/timeline.js';
 import { prng, syntheticNodes, type DatacenterSpec } from './synthetic.js';
 
 const HOUR = 3_600_000;
@@ -362,6 +362,15 @@ describe('core/planner', () => {
       expect(() => plan(input(nodes, rf3, { localHostId: 'ghost' }))).to.throw(
         /local node ghost is not in the topology/,
       );
+    });
+
+    it('accepts history folded in advance on the same ring, and refuses another ring', () => {
+      const history = everyRange((i) => NOW - i * DAY);
+      const fromEntries = plan(input(nodes, rf3, { history: { 'ks.t': history } }));
+      const folded = foldTableHistory(ring, history);
+      const fromFolded = plan(input(nodes, rf3, { ring, history: { 'ks.t': folded } }));
+      expect(fromFolded).to.deep.equal(fromEntries);
+      expect(() => plan(input(nodes, rf3, { history: { 'ks.t': folded } }))).to.throw(/different ring/);
     });
   });
 });

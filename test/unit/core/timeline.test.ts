@@ -3,6 +3,7 @@ import { buildRing, type NodeInfo } from '../../../src/core/ring.js';
 import { rangeContainsToken, type TokenRange } from '../../../src/core/ranges.js';
 import {
   buildRangeTimeline,
+  HistoryAccumulator,
   foldTableHistory,
   type RepairEntry,
   type RepairedRange,
@@ -154,6 +155,21 @@ describe('core/timeline', () => {
       ]);
       expect(folded.stats).to.deep.include({ notContained: 1, malformed: 1, used: 0 });
       expect([...folded.repairedAt]).to.deep.equal([-Infinity, -Infinity, -Infinity]);
+    });
+
+    it('folds page by page to the same result as all at once', () => {
+      const entries = [
+        entry(0, 30, X),
+        entry(15, 20, Y),
+        entry(30, 100, X, 'FAILED'),
+        entry(100, 0, Y),
+        entry(20, 40, X),
+      ];
+      const accumulator = new HistoryAccumulator(ring);
+      for (const page of [entries.slice(0, 2), entries.slice(2)]) accumulator.addAll(page);
+      const paged = accumulator.finish();
+      expect(paged).to.deep.equal(foldTableHistory(ring, entries));
+      expect(() => accumulator.add(entries[0]!)).to.throw(/after finish/);
     });
   });
 });
