@@ -260,7 +260,10 @@ export const cassandraSchema = section(
     auth: z
       .strictObject(
         {
-          username: z.string({ error: expected('a user name') }).min(1, { error: expected('a user name') }),
+          username: z
+            .string({ error: expected('a user name') })
+            .min(1, { error: expected('a user name') })
+            .meta({ description: 'Cassandra role tend logs in as.' }),
           passwordFile: path(
             'File holding the password (first line). Alternative: TEND_CASSANDRA_PASSWORD.',
             'secret-file',
