@@ -178,7 +178,13 @@ export interface RepairTask {
   readonly reason: string;
 }
 
-export type SkipCode = 'disabled' | 'unknown_keyspace' | 'local_strategy' | 'not_replicated_here' | 'single_replica';
+export type SkipCode =
+  | 'disabled'
+  | 'unknown_keyspace'
+  | 'unsupported_strategy'
+  | 'local_strategy'
+  | 'not_replicated_here'
+  | 'single_replica';
 
 /** A table tend does not schedule at all, and why. */
 export interface SkippedTable {
@@ -270,7 +276,13 @@ export function plan(input: PlanInput): Plan {
       skip('unknown_keyspace', `keyspace ${keyspace} is not in the schema`);
       continue;
     }
-    const strategy = strategyName(replication.class);
+    let strategy: ReturnType<typeof strategyName>;
+    try {
+      strategy = strategyName(replication.class);
+    } catch (error) {
+      skip('unsupported_strategy', `keyspace ${keyspace}: ${(error as Error).message}; tend cannot place its replicas`);
+      continue;
+    }
     if (strategy === 'LocalStrategy') {
       skip('local_strategy', 'LocalStrategy keyspaces are node-local and never repaired');
       continue;

@@ -326,6 +326,7 @@ describe('core/planner', () => {
           settings('dc2only', 't'),
           settings('single', 't'),
           settings('good', 't'),
+          settings('custom', 't'),
         ],
         topology: {
           nodes: twoDcs,
@@ -335,12 +336,14 @@ describe('core/planner', () => {
             dc2only: { class: 'NetworkTopologyStrategy', datacenters: { dc2: 1 } },
             single: { class: 'NetworkTopologyStrategy', datacenters: { dc1: 1 } },
             good: { class: 'NetworkTopologyStrategy', datacenters: { dc1: 1, dc2: 1 } },
+            custom: { class: 'com.example.CustomStrategy' },
           },
         },
         history: {},
         limits: { maxTasks: 10 },
       });
       expect(result.skipped.map((s) => `${s.keyspace}:${s.code}`)).to.deep.equal([
+        'custom:unsupported_strategy',
         'dc2only:not_replicated_here',
         'missing:unknown_keyspace',
         'off:disabled',
@@ -348,7 +351,7 @@ describe('core/planner', () => {
         'system:local_strategy',
       ]);
       expect(result.jobs.map((j) => j.keyspace)).to.deep.equal(['good']);
-      expect(result.summary).to.deep.include({ tables: 6, jobs: 1, skipped: 5, due: 1, overdue: 1 });
+      expect(result.summary).to.deep.include({ tables: 7, jobs: 1, skipped: 6, due: 1, overdue: 1 });
     });
 
     it('is plain JSON data', () => {
