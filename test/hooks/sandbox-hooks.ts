@@ -1,0 +1,34 @@
+/**
+ * Mocha root hooks shared by test/integration and test/e2e: one sandbox for the whole run.
+ *
+ * - When the sandbox is already running (a developer ran `npm run sandbox -- up`), it is used and left running.
+ * - When it is partly running (say one node was stopped by hand), the missing parts are started and it is left
+ *   running afterwards.
+ * - Otherwise it is started before the first test and stopped after the last one, unless TEND_SANDBOX_KEEP=1
+ *   asks to keep it for the next run (handy while iterating on integration tests).
+ */
+import { status, up, down } from '../sandbox/src/sandbox.js';
+
+let startedHere = false;
+
+async function sandboxState(): Promise<'running' | 'partial' | 'stopped'> {
+  const s = await status();
+  const up = [...s.nodes.map((n) => n.cql), s.consul.leader !== null];
+  return up.every(Boolean) ? 'running' : up.some(Boolean) ? 'partial' : 'stopped';
+}
+
+export const mochaHooks = {
+  async beforeAll(this: Mocha.Context): Promise<void> {
+    // Starting three JVMs (and on a cold cache, fetching jars and building Consul) takes minutes, not seconds.
+    this.timeout(60 * 60_000);
+    const state = await sandboxState();
+    if (state === 'running') return;
+    // A partly running sandbox belongs to someone who is debugging it: complete it, but do not stop it after.
+    startedHere = state === 'stopped';
+    await up();
+  },
+  async afterAll(this: Mocha.Context): Promise<void> {
+    this.timeout(5 * 60_000);
+    if (startedHere && process.env.TEND_SANDBOX_KEEP !== '1') await down({ purge: false });
+  },
+};

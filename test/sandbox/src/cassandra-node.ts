@@ -1,0 +1,141 @@
+/**
+ * One real Cassandra 5.0 node: CassandraDaemon from the cassandra-all jars in its own JVM, with the Jolokia agent.
+ * Layout after ccm: node N on 127.0.0.N, storage 7000, CQL 9042, JMX 7000+N*100 (bound on 127.0.0.1).
+ */
+import { mkdirSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { stringify } from 'yaml';
+import {
+  CLUSTER_NAME,
+  HEAP,
+  NODES,
+  SANDBOX_SOURCE_DIR,
+  VNODES_PER_NODE,
+  nodeTokens,
+  paths,
+  type SandboxNode,
+} from './layout.js';
+import { jammJar } from './provision.js';
+import type { Daemon } from './processes.js';
+
+export const nodeDaemon = (node: SandboxNode): Daemon => ({
+  name: `cassandra ${node.name}`,
+  pidFile: join(paths.node(node), 'pid'),
+  marker: `-Dcassandra.storagedir=${paths.node(node)}`,
+});
+
+export const systemLog = (node: SandboxNode) => join(paths.node(node), 'logs', 'system.log');
+export const stdoutLog = (node: SandboxNode) => join(paths.node(node), 'logs', 'stdout.log');
+
+function cassandraYaml(node: SandboxNode): Record<string, unknown> {
+  const dir = paths.node(node);
+  return {
+    cluster_name: CLUSTER_NAME,
+    num_tokens: VNODES_PER_NODE,
+    // Explicit, interleaved tokens: balanced ownership and the same ring on every run.
+    initial_token: nodeTokens(node).join(','),
+    // Nodes join with their own tokens and no streaming; there is no data to stream in a fresh sandbox.
+    auto_bootstrap: false,
+    partitioner: 'org.apache.cassandra.dht.Murmur3Partitioner',
+    endpoint_snitch: 'GossipingPropertyFileSnitch',
+    seed_provider: [
+      {
+        class_name: 'org.apache.cassandra.locator.SimpleSeedProvider',
+        parameters: [{ seeds: `${NODES[0]!.address}:${NODES[0]!.storagePort}` }],
+      },
+    ],
+    listen_address: node.address,
+    rpc_address: node.address,
+    storage_port: node.storagePort,
+    native_transport_port: node.nativePort,
+    start_native_transport: true,
+    data_file_directories: [join(dir, 'data')],
+    commitlog_directory: join(dir, 'commitlog'),
+    hints_directory: join(dir, 'hints'),
+    saved_caches_directory: join(dir, 'saved_caches'),
+    cdc_raw_directory: join(dir, 'cdc_raw'),
+    commitlog_sync: 'periodic',
+    commitlog_sync_period: '10000ms',
+    authenticator: 'AllowAllAuthenticator',
+    authorizer: 'AllowAllAuthorizer',
+    auto_snapshot: false,
+    concurrent_reads: 4,
+    concurrent_writes: 4,
+    concurrent_counter_writes: 4,
+    concurrent_compactors: 1,
+    memtable_heap_space: '64MiB',
+    memtable_offheap_space: '64MiB',
+    // Small machines: keep the JVM's own pools small too.
+    key_cache_size: '8MiB',
+    // Test tables are created and dropped in quick succession.
+    materialized_views_enabled: false,
+  };
+}
+
+export function writeNodeConfig(node: SandboxNode): void {
+  const dir = paths.node(node);
+  for (const sub of ['conf', 'data', 'commitlog', 'hints', 'saved_caches', 'cdc_raw', 'logs']) {
+    mkdirSync(join(dir, sub), { recursive: true });
+  }
+  writeFileSync(join(dir, 'conf', 'cassandra.yaml'), stringify(cassandraYaml(node)));
+  writeFileSync(join(dir, 'conf', 'cassandra-rackdc.properties'), `dc=${node.datacenter}\nrack=${node.rack}\n`);
+  copyFileSync(join(SANDBOX_SOURCE_DIR, 'cassandra', 'logback.xml'), join(dir, 'conf', 'logback.xml'));
+}
+
+export function nodeJavaArgs(node: SandboxNode): string[] {
+  const dir = paths.node(node);
+  return [
+    `-Xms${HEAP}`,
+    `-Xmx${HEAP}`,
+    '-Xss256k',
+    '-XX:+UseG1GC',
+    '-XX:+HeapDumpOnOutOfMemoryError',
+    `-XX:HeapDumpPath=${join(dir, 'logs')}`,
+    `@${join(SANDBOX_SOURCE_DIR, 'cassandra', 'jvm17.args')}`,
+    `-javaagent:${jammJar()}`,
+    `-javaagent:${paths.jolokiaAgent()}=host=${node.address},port=${node.jolokiaPort},discoveryEnabled=false`,
+    `-Dcassandra.config=file://${join(dir, 'conf', 'cassandra.yaml')}`,
+    `-Dcassandra-rackdc.properties=file://${join(dir, 'conf', 'cassandra-rackdc.properties')}`,
+    '-Dcassandra-foreground=yes',
+    `-Dcassandra.storagedir=${dir}`,
+    `-Dcassandra.logdir=${join(dir, 'logs')}`,
+    `-Dlogback.configurationFile=${join(dir, 'conf', 'logback.xml')}`,
+    `-Dcassandra.jmx.local.port=${node.jmxPort}`,
+    '-Dcom.sun.management.jmxremote.authenticate=false',
+    '-Dcassandra.skip_wait_for_gossip_to_settle=0',
+    '-Dcassandra.available_processors=2',
+    // The conf dir first on the classpath: the rack/DC file is also found as a resource by older lookups.
+    '-cp',
+    `${join(dir, 'conf')}:${paths.lib()}/*`,
+    'org.apache.cassandra.service.CassandraDaemon',
+  ];
+}
+
+/**
+ * The `nodetool` wrapper: NodeTool from the same jars, the way Cassandra's bin/nodetool runs it. Defaults to
+ * node1's JMX port; pass `-p 7200` / `-p 7300` for the other nodes (JMX always listens on 127.0.0.1).
+ */
+export function writeNodetoolWrapper(): string {
+  const file = paths.nodetool();
+  mkdirSync(dirname(file), { recursive: true });
+  const script = `#!/bin/sh
+# Generated by tend's test/sandbox: runs NodeTool from the sandbox's Cassandra jars.
+# JMX for node N listens on 127.0.0.1:$((7000 + N*100)); default is node1.
+case " $* " in
+  *" -p "*|*" --port "*) ;;
+  *) set -- -p ${NODES[0]!.jmxPort} "$@" ;;
+esac
+case " $* " in
+  *" -h "*|*" --host "*) ;;
+  *) set -- -h 127.0.0.1 "$@" ;;
+esac
+exec java -Xmx128m -XX:ParallelGCThreads=1 -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \\
+  @${join(SANDBOX_SOURCE_DIR, 'cassandra', 'jvm17.args')} \\
+  -Dlogback.configurationFile=${join(SANDBOX_SOURCE_DIR, 'cassandra', 'logback-tools.xml')} \\
+  -Dcassandra.storagedir=${paths.state()}/nodetool \\
+  -cp "${paths.lib()}/*" org.apache.cassandra.tools.NodeTool "$@"
+`;
+  writeFileSync(file, script);
+  chmodSync(file, 0o755);
+  return file;
+}

@@ -1,0 +1,63 @@
+/**
+ * tend's local test cluster: `up`, `down [--purge]`, `status`, `env [--json]`, `stop-node NAME`.
+ * Run as `npm run sandbox -- VERB`. See README.md, Development.
+ */
+import { sandboxEnv, envLines } from './env.js';
+import { down, status, stopNode, up } from './sandbox.js';
+import { SandboxError } from './log.js';
+
+const USAGE = `usage: sandbox up | down [--purge] | status [--json] | env [--json] | stop-node NAME`;
+
+async function run(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  switch (verb) {
+    case 'up':
+      await up();
+      return 0;
+    case 'down':
+      await down({ purge: rest.includes('--purge') });
+      return 0;
+    case 'status': {
+      const s = await status();
+      if (rest.includes('--json')) {
+        process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      } else {
+        for (const n of s.nodes) {
+          process.stdout.write(`${n.name} ${n.address} pid=${n.pid ?? '-'} cql=${n.cql ? 'up' : 'down'}\n`);
+        }
+        process.stdout.write(`consul pid=${s.consul.pid ?? '-'} leader=${s.consul.leader ?? '-'}\n`);
+      }
+      const allUp = s.nodes.every((n) => n.cql) && s.consul.leader !== null;
+      return allUp ? 0 : 1;
+    }
+    case 'env': {
+      const env = sandboxEnv();
+      process.stdout.write(
+        rest.includes('--json') ? `${JSON.stringify(env, null, 2)}\n` : `${envLines(env).join('\n')}\n`,
+      );
+      return 0;
+    }
+    case 'stop-node':
+      if (!rest[0]) break;
+      await stopNode(rest[0]);
+      return 0;
+    default:
+      break;
+  }
+  process.stderr.write(`${USAGE}\n`);
+  return 2;
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof SandboxError) {
+      process.stderr.write(`sandbox: ${error.message}\n`);
+    } else {
+      process.stderr.write(`sandbox: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    }
+    process.exitCode = 1;
+  },
+);

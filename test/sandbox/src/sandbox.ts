@@ -1,0 +1,244 @@
+/**
+ * The sandbox's verbs: up (idempotent), down (nothing left behind), status.
+ */
+import { rmSync, existsSync } from 'node:fs';
+import cassandra from 'cassandra-driver';
+import { CONSUL, NODES, paths, type SandboxNode } from './layout.js';
+import { provision } from './provision.js';
+import {
+  nodeDaemon,
+  nodeJavaArgs,
+  stdoutLog,
+  systemLog,
+  writeNodeConfig,
+  writeNodetoolWrapper,
+} from './cassandra-node.js';
+import { consulArgs, consulDaemon, consulLeader, consulLog } from './consul.js';
+import { runningPid, startDaemon, stopDaemon, tail, type Daemon } from './processes.js';
+import { portOpen, waitFor, processAlive } from './wait.js';
+import { log, SandboxError } from './log.js';
+
+const NODE_START_TIMEOUT_MS = Number(process.env.TEND_SANDBOX_NODE_TIMEOUT_MS ?? 240_000);
+const CLUSTER_READY_TIMEOUT_MS = 180_000;
+
+function nodePorts(node: SandboxNode): [string, number][] {
+  return [
+    [node.address, node.nativePort],
+    [node.address, node.storagePort],
+    ['127.0.0.1', node.jmxPort],
+    [node.address, node.jolokiaPort],
+  ];
+}
+
+/** A port that answers while our own daemon is not running belongs to someone else: say so plainly. */
+async function assertPortsFree(daemon: Daemon, ports: [string, number][]): Promise<void> {
+  if (runningPid(daemon) !== undefined) return;
+  for (const [host, port] of ports) {
+    if (await portOpen(host, port, 500)) {
+      throw new SandboxError(
+        `${host}:${port} is already in use by another process, so ${daemon.name} cannot start. ` +
+          `Find it with: ss -ltnp 'sport = :${port}'`,
+      );
+    }
+  }
+}
+
+async function startNode(node: SandboxNode): Promise<void> {
+  const daemon = nodeDaemon(node);
+  if (runningPid(daemon) !== undefined && (await portOpen(node.address, node.nativePort))) {
+    log(`${node.name} already running (${node.address}, ${node.datacenter}/${node.rack})`);
+    return;
+  }
+  await assertPortsFree(daemon, nodePorts(node));
+  writeNodeConfig(node);
+  rmSync(systemLog(node), { force: true });
+  const started = Date.now();
+  const pid = startDaemon(daemon, 'java', nodeJavaArgs(node), stdoutLog(node), paths.node(node));
+  log(`starting ${node.name} on ${node.address} (${node.datacenter}/${node.rack}), pid ${pid}`);
+  await waitFor(
+    `${node.name} to accept CQL on ${node.address}:${node.nativePort}`,
+    NODE_START_TIMEOUT_MS,
+    async () => {
+      if (!processAlive(pid)) throw new SandboxError(`${node.name} exited during start-up`);
+      return (await portOpen(node.address, node.nativePort)) ? true : undefined;
+    },
+    {
+      intervalMs: 1000,
+      onTimeout: () => nodeLogTail(node),
+    },
+  ).catch((error: Error) => {
+    throw new SandboxError(`${error.message}\n${error.message.includes('system.log') ? '' : nodeLogTail(node)}`);
+  });
+  log(`${node.name} accepts CQL after ${Math.round((Date.now() - started) / 1000)}s`);
+}
+
+function nodeLogTail(node: SandboxNode): string {
+  return [
+    `--- last lines of ${systemLog(node)} ---`,
+    tail(systemLog(node), 30),
+    `--- last lines of ${stdoutLog(node)} ---`,
+    tail(stdoutLog(node), 15),
+  ].join('\n');
+}
+
+async function startConsul(): Promise<void> {
+  const daemon = consulDaemon();
+  if (runningPid(daemon) === undefined) {
+    await assertPortsFree(daemon, [
+      [CONSUL.address, CONSUL.httpPort],
+      [CONSUL.address, CONSUL.serverPort],
+      [CONSUL.address, CONSUL.serfLanPort],
+      [CONSUL.address, CONSUL.serfWanPort],
+    ]);
+    const pid = startDaemon(daemon, paths.consulBinary(), consulArgs(), consulLog(), paths.consulState());
+    log(`starting consul on ${CONSUL.address}:${CONSUL.httpPort}, pid ${pid}`);
+  }
+  const leader = await waitFor('Consul to elect a leader', 60_000, consulLeader, {
+    onTimeout: () => `--- ${consulLog()} ---\n${tail(consulLog(), 20)}`,
+  });
+  log(`consul ready, leader ${leader}`);
+}
+
+/** What each node itself says over CQL: its DC and rack, whether it bootstrapped, and which peers it sees. */
+export interface NodeView {
+  address: string;
+  datacenter: string;
+  rack: string;
+  bootstrapped: string;
+  releaseVersion: string;
+  tokens: number;
+  /** Gossip status of every endpoint as this node sees it (system_views.gossip_info), e.g. NORMAL. */
+  gossip: Record<string, { status: string; dc: string }>;
+}
+
+/** A client that talks to one node only: its own DC as local, and an allow-list of its address. */
+export function singleNodeClient(node: SandboxNode): cassandra.Client {
+  const { AllowListPolicy, DCAwareRoundRobinPolicy } = cassandra.policies.loadBalancing;
+  const endpoint = `${node.address}:${node.nativePort}`;
+  return new cassandra.Client({
+    contactPoints: [endpoint],
+    localDataCenter: node.datacenter,
+    policies: { loadBalancing: new AllowListPolicy(new DCAwareRoundRobinPolicy(node.datacenter), [endpoint]) },
+    socketOptions: { connectTimeout: 5000, readTimeout: 10_000 },
+  });
+}
+
+async function nodeView(node: SandboxNode): Promise<NodeView> {
+  const client = singleNodeClient(node);
+  try {
+    await client.connect();
+    const local = (
+      await client.execute('SELECT data_center, rack, bootstrapped, release_version, tokens FROM system.local')
+    ).first();
+    const gossip = await client.execute('SELECT address, status_with_port, dc FROM system_views.gossip_info');
+    return {
+      address: node.address,
+      datacenter: local.get('data_center') as string,
+      rack: local.get('rack') as string,
+      bootstrapped: local.get('bootstrapped') as string,
+      releaseVersion: local.get('release_version') as string,
+      tokens: ((local.get('tokens') as string[] | null) ?? []).length,
+      gossip: Object.fromEntries(
+        gossip.rows.map((row) => [
+          String(row.get('address')),
+          { status: String(row.get('status_with_port') ?? '').split(',')[0] ?? '', dc: String(row.get('dc')) },
+        ]),
+      ),
+    };
+  } finally {
+    await client.shutdown();
+  }
+}
+
+export async function nodeViews(): Promise<NodeView[]> {
+  return Promise.all(NODES.map(nodeView));
+}
+
+/** Up and Normal, checked over CQL: every node answers, has bootstrapped, and sees all three endpoints NORMAL. */
+async function waitForClusterNormal(): Promise<NodeView[]> {
+  return waitFor(
+    'all three nodes to be Up/Normal (over CQL)',
+    CLUSTER_READY_TIMEOUT_MS,
+    async () => {
+      const views = await nodeViews();
+      const ok = views.every(
+        (v) => v.bootstrapped === 'COMPLETED' && NODES.every((n) => v.gossip[n.address]?.status === 'NORMAL'),
+      );
+      return ok ? views : undefined;
+    },
+    { intervalMs: 2000 },
+  );
+}
+
+async function jolokiaOperationMode(node: SandboxNode): Promise<string | undefined> {
+  const response = await fetch(`http://${node.address}:${node.jolokiaPort}/jolokia/`, {
+    method: 'POST',
+    body: JSON.stringify({
+      type: 'read',
+      mbean: 'org.apache.cassandra.db:type=StorageService',
+      attribute: 'OperationMode',
+    }),
+    signal: AbortSignal.timeout(3000),
+  });
+  const body = (await response.json()) as { status: number; value?: string };
+  return body.status === 200 ? body.value : undefined;
+}
+
+export async function up(): Promise<void> {
+  const started = Date.now();
+  await provision();
+  writeNodetoolWrapper();
+  // Consul first: it is quick and independent, and its failure should not cost a Cassandra start.
+  await startConsul();
+  // Seed first, then the others one by one, as ccm does: concurrent joins race on gossip and on 2 cores
+  // three JVMs starting at once are not faster anyway.
+  for (const node of NODES) await startNode(node);
+  const views = await waitForClusterNormal();
+  for (const view of views)
+    log(`${view.address}: ${view.datacenter}/${view.rack}, Cassandra ${view.releaseVersion}, UN`);
+  for (const node of NODES) {
+    const mode = await waitFor(`Jolokia on ${node.address}:${node.jolokiaPort}`, 60_000, () =>
+      jolokiaOperationMode(node),
+    );
+    log(`jolokia ${node.address}:${node.jolokiaPort} OperationMode=${mode}`);
+  }
+  log(`sandbox up in ${Math.round((Date.now() - started) / 1000)}s`);
+}
+
+export async function down(options: { purge: boolean }): Promise<void> {
+  // Reverse order; SIGTERM runs Cassandra's drain hook, SIGKILL after a grace period so nothing is left behind.
+  for (const node of [...NODES].reverse()) {
+    if (await stopDaemon(nodeDaemon(node), 60_000)) log(`stopped ${node.name}`);
+  }
+  if (await stopDaemon(consulDaemon(), 10_000)) log('stopped consul');
+  if (options.purge && existsSync(paths.state())) {
+    rmSync(paths.state(), { recursive: true, force: true });
+    log(`removed ${paths.state()}`);
+  }
+}
+
+export interface SandboxStatus {
+  nodes: { name: string; address: string; pid: number | null; cql: boolean }[];
+  consul: { pid: number | null; leader: string | null };
+}
+
+export async function status(): Promise<SandboxStatus> {
+  const nodes = [];
+  for (const node of NODES) {
+    nodes.push({
+      name: node.name,
+      address: node.address,
+      pid: runningPid(nodeDaemon(node)) ?? null,
+      cql: await portOpen(node.address, node.nativePort),
+    });
+  }
+  const leader = await consulLeader().catch(() => undefined);
+  return { nodes, consul: { pid: runningPid(consulDaemon()) ?? null, leader: leader ?? null } };
+}
+
+/** Stops one node (for tests of failure handling); `up` starts it again. */
+export async function stopNode(name: string): Promise<void> {
+  const node = NODES.find((n) => n.name === name);
+  if (!node) throw new SandboxError(`no sandbox node named ${name}; nodes are ${NODES.map((n) => n.name).join(', ')}`);
+  await stopDaemon(nodeDaemon(node), 60_000);
+}
