@@ -45,16 +45,38 @@ export const EXIT_CODE_DESCRIPTIONS: ReadonlyArray<{ code: ExitCodeValue; meanin
   { code: ExitCode.Interrupted, meaning: 'interrupted (SIGINT/SIGTERM)' },
 ];
 
+/**
+ * Class names of an error's type and its ancestors, under a registry-wide symbol. `instanceof` checks this brand
+ * instead of the prototype chain, so it still holds when a module is loaded twice (tsx under mocha loads
+ * statically imported files as CommonJS and dynamically imported ones as ESM, giving two copies of each class).
+ */
+const KINDS = Symbol.for('tend.error.kinds');
+
 /** Base class: a failure tend understands, with an exit code and optional operator hints. */
 export class TendError extends Error {
   readonly exitCode: number = ExitCode.Failure;
   /** Extra lines telling the operator what to do next (printed after the message). */
   readonly hints: readonly string[];
+  declare readonly [KINDS]: readonly string[];
 
   constructor(message: string, options: { cause?: unknown; hints?: readonly string[] } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.hints = options.hints ?? [];
+    const kinds: string[] = [];
+    for (
+      let type: unknown = new.target;
+      typeof type === 'function' && type !== Error;
+      type = Object.getPrototypeOf(type)
+    ) {
+      kinds.push((type as { name: string }).name);
+    }
+    Object.defineProperty(this, KINDS, { value: kinds, enumerable: false });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    const kinds = (value as { [KINDS]?: unknown } | null | undefined)?.[KINDS];
+    return Array.isArray(kinds) && kinds.includes(this.name);
   }
 }
 

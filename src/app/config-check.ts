@@ -42,11 +42,16 @@ function withoutErrorField(report: ConfigCheckReport): ConfigCheckReport {
 }
 
 export async function checkConfig(
-  deps: Pick<CommandDeps, 'env' | 'cwd' | 'globals' | 'readFile'>,
+  deps: Pick<CommandDeps, 'env' | 'cwd' | 'globals' | 'readFile' | 'systemConfigDir'>,
 ): Promise<ConfigCheckReport> {
   let loaded;
   try {
-    loaded = await loadConfig({ explicitPath: deps.globals.config, env: deps.env, cwd: deps.cwd });
+    loaded = await loadConfig({
+      explicitPath: deps.globals.config,
+      env: deps.env,
+      cwd: deps.cwd,
+      ...(deps.systemConfigDir ? { systemDir: deps.systemConfigDir } : {}),
+    });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const errors = error.problems.length ? [...error.problems] : [error.message];

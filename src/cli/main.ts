@@ -17,6 +17,8 @@ export interface MainIO {
   cwd: string;
   readFile: (path: string) => Promise<string>;
   now?: () => Date;
+  /** Where the system-wide tend.yml lives (/etc/tend); tests point it at an empty directory. */
+  systemConfigDir?: string;
   /** Install SIGINT/SIGTERM handlers (only for the real process). */
   handleSignals?: boolean;
   registry?: Registry;
@@ -101,9 +103,15 @@ export async function main(argv: string[], io: MainIO = processIO()): Promise<nu
       version: packageInfo().version,
       signal: controller.signal,
       readFile: io.readFile,
+      ...(io.systemConfigDir ? { systemConfigDir: io.systemConfigDir } : {}),
       loadConfig: () => {
         loaded ??= import('../config/load.js').then(async ({ loadValidConfig }) => {
-          const result = await loadValidConfig({ explicitPath: globals.config, env: io.env, cwd: io.cwd });
+          const result = await loadValidConfig({
+            explicitPath: globals.config,
+            env: io.env,
+            cwd: io.cwd,
+            ...(io.systemConfigDir ? { systemDir: io.systemConfigDir } : {}),
+          });
           out.configureLogging(result.config.log.level, result.config.log.format);
           return result;
         });

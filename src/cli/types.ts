@@ -65,6 +65,8 @@ export interface CommandDeps {
   signal: AbortSignal;
   /** Load and validate the configuration (search order of DESIGN.md); throws ConfigError. */
   loadConfig(): Promise<LoadedValidConfig>;
+  /** Overrides /etc/tend (tests). */
+  systemConfigDir?: string;
   /** Reads a local file (used for checks of referenced files; replaceable in tests). */
   readFile(path: string): Promise<string>;
 }

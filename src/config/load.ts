@@ -7,6 +7,7 @@
  * directory, /etc/tend/tend.yml (or .yaml/.json). No file at all means "all defaults", which suits a node that
  * runs Cassandra on localhost with no authentication.
  */
+import { resolve } from 'node:path';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
@@ -40,12 +41,14 @@ export interface LoadOptions {
  * and duplicate keys are errors rather than a silent last-one-wins.
  */
 const yamlLoader: Loader = (filepath, content) => {
-  const document = parseDocument(content, { prettyErrors: false, uniqueKeys: true });
+  // prettyErrors fills in linePos (1-based line and column).
+  const document = parseDocument(content, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     const problems = document.errors.map((error) => {
       const position = error.linePos?.[0];
       const where = position ? `${filepath}:${position.line}:${position.col}` : filepath;
-      return `${where}: ${error.message.split('\n')[0]}`;
+      const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+      return `${where}: ${message}`;
     });
     throw new ConfigError(`cannot parse ${filepath}`, { problems, filepath });
   }
@@ -86,11 +89,12 @@ async function loadFile(path: string, source: ConfigSource): Promise<LoadedConfi
 
 export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
   const env = options.env ?? {};
-  if (options.explicitPath) return loadFile(options.explicitPath, 'flag');
+  const cwd = options.cwd ?? process.cwd();
+  if (options.explicitPath) return loadFile(resolve(cwd, options.explicitPath), 'flag');
   const fromEnv = env[CONFIG_ENV];
-  if (fromEnv) return loadFile(fromEnv, 'env');
+  if (fromEnv) return loadFile(resolve(cwd, fromEnv), 'env');
   for (const [dir, source] of [
-    [options.cwd ?? process.cwd(), 'cwd'],
+    [cwd, 'cwd'],
     [options.systemDir ?? DEFAULT_SYSTEM_CONFIG_DIR, 'system'],
   ] as const) {
     let result;

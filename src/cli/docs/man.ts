@@ -283,7 +283,7 @@ function toRoffAscii(roff: string): string {
     '→': '\\(->',
   };
   return roff.replace(
-    /[^\x00-\x7f]/g,
+    /[^\u0020-\u007e\n\t]/g,
     (char) => escapes[char] ?? `\\[u${char.codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0')}]`,
   );
 }
