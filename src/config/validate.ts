@@ -26,7 +26,7 @@ export interface ValidationResult {
 }
 
 /** Paths whose values may be secret-ish: their values are never echoed in messages. */
-const SECRETISH_PATH = /pass|token|secret|key/i;
+const SECRETISH_PATH = /pass|token|secret|keyFile/i;
 
 export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   let out = '';

@@ -1,0 +1,49 @@
+import { expect } from 'chai';
+import { formatDuration, formatSize, parseDuration, parseSize } from '../../../src/config/units.js';
+
+describe('config/units', () => {
+  const durations: Array<[string, number | undefined]> = [
+    ['90s', 90_000],
+    ['30m', 1_800_000],
+    ['7d', 604_800_000],
+    ['1h30m', 5_400_000],
+    ['2w', 1_209_600_000],
+    ['250ms', 250],
+    ['1.5h', 5_400_000],
+    ['7 days', undefined],
+    ['7', undefined],
+    ['', undefined],
+    ['-5m', undefined],
+    ['5M', undefined],
+  ];
+  for (const [text, ms] of durations) {
+    it(`parses duration ${JSON.stringify(text)} → ${ms}`, () => expect(parseDuration(text)).to.equal(ms));
+  }
+
+  const sizes: Array<[string, number | undefined]> = [
+    ['200MiB', 200 * 1024 ** 2],
+    ['1GB', 1e9],
+    ['512B', 512],
+    ['1.5KiB', 1536],
+    ['200M', undefined],
+    ['lots', undefined],
+  ];
+  for (const [text, bytes] of sizes) {
+    it(`parses size ${JSON.stringify(text)} → ${bytes}`, () => expect(parseSize(text)).to.equal(bytes));
+  }
+
+  it('formats back to the shortest exact spelling', () => {
+    expect(formatDuration(604_800_000)).to.equal('7d');
+    expect(formatDuration(5_400_000)).to.equal('1h30m');
+    expect(formatDuration(0)).to.equal('0s');
+    expect(formatDuration(1500)).to.equal('1s500ms');
+    expect(formatSize(200 * 1024 ** 2)).to.equal('200MiB');
+    expect(formatSize(1e9)).to.equal('1000000000B');
+  });
+
+  it('round-trips every duration it formats', () => {
+    for (const ms of [1, 999, 1000, 61_000, 3_600_000, 90_061_001]) {
+      expect(parseDuration(formatDuration(ms))).to.equal(ms);
+    }
+  });
+});
