@@ -120,6 +120,20 @@ export function parseTokenRange(text: string): TokenRange {
   return { start: parseToken(parts[0]), end: parseToken(parts[1]) };
 }
 
+const NOTATION = /^\(\s*([+-]?\d+)\s*,\s*([+-]?\d+)\s*\]$/;
+
+/**
+ * Parses Cassandra's own text form of a range, `(START,END]` (Range.toString(), as stored in
+ * system_distributed.parent_repair_history.successful_ranges). Throws TokenFormatError when malformed.
+ */
+export function parseRangeNotation(text: string): TokenRange {
+  const match = NOTATION.exec(text.trim());
+  if (!match || match[1] === undefined || match[2] === undefined) {
+    throw new TokenFormatError(`"${text}" is not a range: expected (START,END]`);
+  }
+  return { start: parseToken(match[1]), end: parseToken(match[2]) };
+}
+
 /** `START:END`, the inverse of parseTokenRange. */
 export function formatTokenRange(range: TokenRange): string {
   return `${formatToken(range.start)}:${formatToken(range.end)}`;

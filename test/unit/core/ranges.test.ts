@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   formatTokenRange,
   intersectRanges,
+  parseRangeNotation,
   parseTokenRange,
   piecesForSize,
   rangeContainsRange,
@@ -68,6 +69,14 @@ describe('core/tokens and core/ranges', () => {
           .that.matches(message);
       });
     }
+    it("parses Cassandra's (START,END] notation from parent_repair_history", () => {
+      expect(parseRangeNotation('(-9223372036854775808,-3074457345618258603]')).to.deep.equal(
+        r(MIN_TOKEN, -3074457345618258603n),
+      );
+      expect(parseRangeNotation(' ( 5 , -5 ] ')).to.deep.equal(r(5, -5));
+      expect(() => parseRangeNotation('[1,2]')).to.throw(TokenFormatError, /expected \(START,END\]/);
+      expect(() => parseRangeNotation('(1,99999999999999999999]')).to.throw(TokenFormatError, /outside/);
+    });
     it('round-trips through formatTokenRange', () => {
       expect(formatTokenRange(parseTokenRange('-3:7'))).to.equal('-3:7');
       expect(parseToken('+42')).to.equal(42n);
