@@ -1,12 +1,14 @@
 /**
- * tend's local test cluster: `up`, `down [--purge]`, `status`, `env [--json]`, `stop-node NAME`.
+ * tend's local test cluster: `up`, `down [--purge]`, `status`, `env [--json]`, `stop-node NAME`, `tend-config NAME`.
  * Run as `npm run sandbox -- VERB`. See README.md, Development.
  */
 import { sandboxEnv, envLines } from './env.js';
 import { down, status, stopNode, up } from './sandbox.js';
 import { SandboxError } from './log.js';
+import { NODES } from './layout.js';
+import { tendConfigPath } from './tend-config.js';
 
-const USAGE = `usage: sandbox up | down [--purge] | status [--json] | env [--json] | stop-node NAME`;
+const USAGE = `usage: sandbox up | down [--purge] | status [--json] | env [--json] | stop-node NAME | tend-config NAME`;
 
 async function run(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
@@ -35,6 +37,12 @@ async function run(argv: string[]): Promise<number> {
       process.stdout.write(
         rest.includes('--json') ? `${JSON.stringify(env, null, 2)}\n` : `${envLines(env).join('\n')}\n`,
       );
+      return 0;
+    }
+    case 'tend-config': {
+      const node = NODES.find((n) => n.name === (rest[0] ?? 'node1'));
+      if (!node) break;
+      process.stdout.write(`${tendConfigPath(node)}\n`);
       return 0;
     }
     case 'stop-node':

@@ -17,6 +17,7 @@ import { consulArgs, consulDaemon, consulLeader, consulLog } from './consul.js';
 import { runningPid, startDaemon, stopDaemon, tail, type Daemon } from './processes.js';
 import { portOpen, waitFor, processAlive } from './wait.js';
 import { log, SandboxError } from './log.js';
+import { writeTendConfigs } from './tend-config.js';
 
 const NODE_START_TIMEOUT_MS = Number(process.env.TEND_SANDBOX_NODE_TIMEOUT_MS ?? 240_000);
 const CLUSTER_READY_TIMEOUT_MS = 180_000;
@@ -188,6 +189,7 @@ export async function up(): Promise<void> {
   const started = Date.now();
   await provision();
   writeNodetoolWrapper();
+  writeTendConfigs();
   // Consul first: it is quick and independent, and its failure should not cost a Cassandra start.
   await startConsul();
   // Seed first, then the others one by one, as ccm does: concurrent joins race on gossip and on 2 cores
