@@ -1,6 +1,6 @@
 // bench/plan: how long core.plan() takes, and how much memory it needs, on a large synthetic cluster.
 //
-//   npx tsx bench/plan.ts [--tables 1000] [--vnodes 256] [--baseline 100] [--mode streamed|entries]
+//   npx tsx bench/plan.ts [--tables 1000] [--vnodes 256] [--baseline 100] [--mode streamed|entries] [--rows state]
 //   npm run bench:plan
 //
 // Cluster: 3 nodes × 256 vnodes in one DC, RF 3 (every node replicates every range: the largest plan one node can
@@ -49,6 +49,9 @@ const mode = modeIndex >= 0 ? process.argv[modeIndex + 1] : undefined;
 const tableCount = option('tables', 1000);
 const vnodes = option('vnodes', 256);
 const baselineCount = option('baseline', 100);
+// --rows state: feed only the latest success per range (tend's proposed repair_state rows) instead of 30 days of rows.
+const rowsIndex = process.argv.indexOf('--rows');
+const stateRows = rowsIndex >= 0 && process.argv[rowsIndex + 1] === 'state';
 
 function tableSettings(count: number): TableSettings[] {
   const tables: TableSettings[] = [];
@@ -83,8 +86,10 @@ function tableHistory(ring: Ring, settings: TableSettings, rand: () => number): 
       status,
     });
     entries.push(entry(range.start, range.end, at));
-    if (rand() < 0.2) entries.push(entry(range.start, range.end, at - 7 * DAY));
-    if (rand() < 0.05) entries.push(entry(range.start, range.end, at - HOUR, 'FAILED'));
+    const again = rand() < 0.2;
+    const failed = rand() < 0.05;
+    if (again && !stateRows) entries.push(entry(range.start, range.end, at - 7 * DAY));
+    if (failed && !stateRows) entries.push(entry(range.start, range.end, at - HOUR, 'FAILED'));
     if (settings.repairType === 'subrange' && i % 3 === 0) {
       const subAt = at + Math.floor(rand() * 3 * DAY);
       for (const piece of splitRange(range, 4)) entries.push(entry(piece.start, piece.end, subAt));
@@ -195,7 +200,10 @@ function runMode(streamed: boolean): void {
   console.log(
     `  cluster                ${tableCount} tables × 3 nodes × ${vnodes} vnodes, RF 3, node ${process.version}`,
   );
-  console.log(`  history entries        ${entries.toLocaleString('en-US')} (generated in ${f(setupMs / 1000)} s)`);
+  const rows = stateRows ? 'latest success per range (repair_state rows)' : '30 days of history';
+  console.log(
+    `  history entries        ${entries.toLocaleString('en-US')}, ${rows} (generated in ${f(setupMs / 1000)} s)`,
+  );
   if (streamed) console.log(`  fold history           ${f(foldMs)} ms`);
   console.log(`  plan, cold / warm      ${f(coldMs)} ms / ${f(warmMs)} ms`);
   console.log(
