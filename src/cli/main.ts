@@ -61,17 +61,18 @@ function makeOutput(io: MainIO, globals: GlobalOptions): Output {
 
 /** Print an error for the operator: what failed, then what to do about it. */
 export function reportError(error: unknown, out: Output, verbose: boolean): void {
+  const code = exitCodeOf(error);
+  // On a terminal the exit code is visible to the operator anyway; in the journal it is worth a field.
+  const exitField = out.humanDiagnostics ? {} : { exit: code };
   if (error instanceof ConfigError) {
     const fields = error.filepath ? { file: error.filepath } : {};
-    out.error(error.message, { ...fields, exit: error.exitCode });
-    for (const problem of error.problems) out.error(problem, fields);
-  } else if (error instanceof TendError) {
-    out.error(error.message, { exit: error.exitCode });
+    out.error(error.message, out.humanDiagnostics ? {} : { ...fields, ...exitField });
+    for (const problem of error.problems) out.detail('error', problem, fields);
   } else {
-    out.error(error instanceof Error ? error.message : String(error), { exit: exitCodeOf(error) });
+    out.error(error instanceof Error ? error.message : String(error), exitField);
   }
   if (error instanceof TendError) {
-    for (const hint of error.hints) out.log('error', hint);
+    for (const hint of error.hints) out.detail('error', hint);
   }
   if (verbose && error instanceof Error) {
     if (error.cause instanceof Error) out.debug(`caused by: ${error.cause.message}`);

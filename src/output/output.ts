@@ -226,6 +226,21 @@ export class Output {
     this.writeErr(`${prefix}${message}${extra}\n`);
   }
 
+  /**
+   * A line that belongs to the previous message (an error's hint or one of its problems): indented text on a
+   * terminal, a log line of the same level otherwise so each journal entry stands on its own.
+   */
+  detail(level: LogLevel, message: string, fields: Fields = {}): void {
+    if (!this.enabled(level)) return;
+    if (this.humanLogs) this.writeErr(`  ${message}\n`);
+    else this.log(level, message, fields);
+  }
+
+  /** Human text on stderr, key=value otherwise (what `log` uses). */
+  get humanDiagnostics(): boolean {
+    return this.humanLogs;
+  }
+
   debug(message: string, fields?: Fields): void {
     this.log('debug', message, fields);
   }
