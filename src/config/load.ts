@@ -7,7 +7,7 @@
  * directory, /etc/tend/tend.yml (or .yaml/.json). No file at all means "all defaults", which suits a node that
  * runs Cassandra on localhost with no authentication.
  */
-import { resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
@@ -55,18 +55,25 @@ const yamlLoader: Loader = (filepath, content) => {
   return document.toJS() as unknown;
 };
 
-function explorer() {
+/** `extraExtension`: a file named explicitly may have any name (tend.yml.example, tend.conf), read as YAML. */
+function explorer(extraExtension?: string) {
   return cosmiconfig('tend', {
     searchPlaces: SEARCH_PLACES,
     searchStrategy: 'none',
     cache: false,
-    loaders: { '.yml': yamlLoader, '.yaml': yamlLoader, '.json': yamlLoader, noExt: yamlLoader },
+    loaders: {
+      '.yml': yamlLoader,
+      '.yaml': yamlLoader,
+      '.json': yamlLoader,
+      noExt: yamlLoader,
+      ...(extraExtension ? { [extraExtension]: yamlLoader } : {}),
+    },
   });
 }
 
 async function loadFile(path: string, source: ConfigSource): Promise<LoadedConfig> {
   try {
-    const result = await explorer().load(path);
+    const result = await explorer(extname(path) || undefined).load(path);
     return { raw: result?.config, filepath: result?.filepath ?? path, source };
   } catch (error) {
     if (error instanceof ConfigError) throw error;

@@ -55,6 +55,12 @@ describe('config/load: search order', () => {
     expect(loaded.raw ?? {}).to.deep.equal({});
   });
 
+  it('reads an explicitly named file of any extension as YAML', async () => {
+    const other = tempDir({ 'tend.yml.example': 'log: { level: warn }' });
+    const loaded = await loadConfig({ cwd: other, explicitPath: 'tend.yml.example' });
+    expect(loaded.raw).to.deep.equal({ log: { level: 'warn' } });
+  });
+
   it('resolves a relative --config against the working directory', async () => {
     const loaded = await loadConfig({ cwd: dir, explicitPath: 'flag.yml' });
     expect(loaded.filepath).to.equal(join(dir, 'flag.yml'));
