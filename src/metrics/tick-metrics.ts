@@ -1,0 +1,254 @@
+/**
+ * The metrics one tick publishes: `tend.prom` in node_exporter's textfile directory (metrics.textfileDirectory),
+ * rewritten atomically at the end of every tick.
+ *
+ * Each tick is a separate short process, so nothing stays in memory between ticks. Two kinds of series follow:
+ * - gauges describing the cluster as this tick saw it (per table: last repaired, repaired ratio, state, alarm) and
+ *   the tick itself (`tend_tick_*`, which describe only the last tick);
+ * - counters (`*_total`) that accumulate over ticks. They are carried from one tick to the next by reading the
+ *   previous file before it is replaced, so `increase(tend_tasks_total[1d])` works; deleting the file resets them,
+ *   which Prometheus treats as an ordinary counter reset.
+ *
+ * Metric reference (also in tend(8), section METRICS):
+ *   tend_info{node,datacenter,version}                              1
+ *   tend_table_last_repaired_timestamp_seconds{keyspace,table}      oldest local range's last repair; 0 = some range
+ *                                                                   has no repair in the history read
+ *   tend_table_repaired_ratio{keyspace,table}                       local ranges repaired within the interval / all
+ *   tend_table_next_due_timestamp_seconds{keyspace,table}
+ *   tend_table_state{keyspace,table,state}                          1 for the current state (ON_TIME, LATE, OVERDUE,
+ *                                                                   BLOCKED), 0 for the others
+ *   tend_table_alarm_level{keyspace,table}                          0 none, 1 warn, 2 error
+ *   tend_alarm_tables{level}                                        tables past the warn / error alarm
+ *   tend_tick_timestamp_seconds, tend_tick_duration_seconds         when the last tick started, how long it took
+ *   tend_tick_result{result}                                        1 for what the last tick did, 0 for the rest
+ *   tend_tick_tasks{outcome}, tend_tasks_total{outcome}             tasks by outcome: last tick / all ticks
+ *   tend_tick_lease_outcomes{outcome}, tend_lease_outcomes_total{outcome}
+ */
+import { join } from 'node:path';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { readTextfile, writeTextfileAtomically, type Sample } from './textfile.js';
+
+export const TEXTFILE_NAME = 'tend.prom';
+
+export const TABLE_STATES = ['ON_TIME', 'LATE', 'OVERDUE', 'BLOCKED'] as const;
+export const ALARM_LEVELS = { none: 0, warn: 1, error: 2 } as const;
+/** Outcomes always published (as 0 when none happened) so alert rules never meet a missing series. */
+export const TASK_OUTCOMES = ['success', 'failed', 'timed_out', 'aborted'] as const;
+export const LEASE_OUTCOMES = ['acquired', 'held_elsewhere', 'lost', 'error'] as const;
+export const TICK_RESULTS = [
+  'ran',
+  'nothing_due',
+  'outside_window',
+  'paused',
+  'lease_held_elsewhere',
+  'failed',
+  'interrupted',
+] as const;
+
+/** What a table contributes; `Plan['jobs']` entries (src/core TableJob) fit as they are. */
+export interface TableMetricsInput {
+  readonly keyspace: string;
+  readonly table: string;
+  readonly state: string;
+  readonly alarm: 'none' | 'warn' | 'error';
+  /** Epoch ms; null when some range has no successful repair in the history read. */
+  readonly lastRepairedAt: number | null;
+  readonly nextDueAt: number;
+  readonly rangesTotal: number;
+  readonly rangesBehind: number;
+}
+
+export interface TickMetricsData {
+  /** When the tick started (epoch ms, Cassandra's clock when known). */
+  readonly startedAt: number;
+  readonly durationMs: number;
+  /** What the tick did (one of TICK_RESULTS, or another word). */
+  readonly result?: string;
+  /** Every table job of the tick's plan; omit (undefined) when the tick never got as far as planning. */
+  readonly jobs?: readonly TableMetricsInput[];
+  /** Tasks this tick by outcome (success, failed, timed_out, aborted, …). */
+  readonly tasks?: Readonly<Record<string, number>>;
+  /** Lease attempts this tick by outcome (acquired, held_elsewhere, lost, error, …). */
+  readonly leases?: Readonly<Record<string, number>>;
+  readonly node?: { readonly name?: string; readonly datacenter?: string; readonly version?: string };
+}
+
+/** Local ranges repaired within the interval, over all local ranges (1 when the node has none). */
+export function repairedRatio(job: Pick<TableMetricsInput, 'rangesTotal' | 'rangesBehind'>): number {
+  if (job.rangesTotal <= 0) return 1;
+  return Math.max(0, job.rangesTotal - job.rangesBehind) / job.rangesTotal;
+}
+
+function withDefaults(known: readonly string[], values: Readonly<Record<string, number>> | undefined) {
+  const out = new Map<string, number>(known.map((key) => [key, 0]));
+  for (const [key, value] of Object.entries(values ?? {})) out.set(key, (out.get(key) ?? 0) + value);
+  return out;
+}
+
+function previousTotals(previous: readonly Sample[], name: string): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const sample of previous) {
+    const outcome = sample.labels.outcome;
+    if (sample.name === name && outcome !== undefined && Number.isFinite(sample.value) && sample.value >= 0) {
+      totals.set(outcome, sample.value);
+    }
+  }
+  return totals;
+}
+
+/**
+ * The textfile for one tick, in Prometheus text format. `previous` are the samples of the file it replaces: the
+ * `*_total` counters continue from there, and when this tick did not plan (`jobs` undefined), the per-table
+ * series are carried over rather than dropped, so a tick that stopped early does not blank the dashboards.
+ */
+export async function renderTickMetrics(data: TickMetricsData, previous: readonly Sample[] = []): Promise<string> {
+  const registry = new Registry();
+  const registers = [registry];
+  const seconds = (ms: number) => ms / 1000;
+
+  if (data.node) {
+    const info = new Gauge({
+      name: 'tend_info',
+      help: 'Which node this file describes, and the tend version that wrote it.',
+      labelNames: ['node', 'datacenter', 'version'],
+      registers,
+    });
+    info.set(
+      { node: data.node.name ?? '', datacenter: data.node.datacenter ?? '', version: data.node.version ?? '' },
+      1,
+    );
+  }
+
+  const lastRepaired = new Gauge({
+    name: 'tend_table_last_repaired_timestamp_seconds',
+    help: "When the table's least recently repaired local range was last repaired; 0 when some range has no successful repair in the history read.",
+    labelNames: ['keyspace', 'table'],
+    registers,
+  });
+  const ratio = new Gauge({
+    name: 'tend_table_repaired_ratio',
+    help: 'Share of the local ranges repaired within the repair interval (0 to 1).',
+    labelNames: ['keyspace', 'table'],
+    registers,
+  });
+  const nextDue = new Gauge({
+    name: 'tend_table_next_due_timestamp_seconds',
+    help: 'When the table is (or was) due for repair: oldest range repair plus the interval.',
+    labelNames: ['keyspace', 'table'],
+    registers,
+  });
+  const state = new Gauge({
+    name: 'tend_table_state',
+    help: 'Job state of the table: 1 for the current state (ON_TIME, LATE, OVERDUE, BLOCKED), 0 for the others.',
+    labelNames: ['keyspace', 'table', 'state'],
+    registers,
+  });
+  const alarmLevel = new Gauge({
+    name: 'tend_table_alarm_level',
+    help: 'Alarm of the table: 0 none, 1 past repair.alarm.warn, 2 past repair.alarm.error.',
+    labelNames: ['keyspace', 'table'],
+    registers,
+  });
+  const alarmTables = new Gauge({
+    name: 'tend_alarm_tables',
+    help: 'Number of tables past each alarm threshold (warn counts only tables not yet past error).',
+    labelNames: ['level'],
+    registers,
+  });
+
+  if (data.jobs) {
+    const alarms = { warn: 0, error: 0 };
+    for (const job of data.jobs) {
+      const labels = { keyspace: job.keyspace, table: job.table };
+      lastRepaired.set(labels, job.lastRepairedAt === null ? 0 : seconds(job.lastRepairedAt));
+      ratio.set(labels, repairedRatio(job));
+      nextDue.set(labels, seconds(job.nextDueAt));
+      const states = TABLE_STATES.includes(job.state as (typeof TABLE_STATES)[number])
+        ? TABLE_STATES
+        : [...TABLE_STATES, job.state];
+      for (const candidate of states) state.set({ ...labels, state: candidate }, candidate === job.state ? 1 : 0);
+      alarmLevel.set(labels, ALARM_LEVELS[job.alarm]);
+      if (job.alarm !== 'none') alarms[job.alarm] += 1;
+    }
+    alarmTables.set({ level: 'warn' }, alarms.warn);
+    alarmTables.set({ level: 'error' }, alarms.error);
+  } else {
+    const carried: Record<string, Gauge> = {
+      tend_table_last_repaired_timestamp_seconds: lastRepaired,
+      tend_table_repaired_ratio: ratio,
+      tend_table_next_due_timestamp_seconds: nextDue,
+      tend_table_state: state,
+      tend_table_alarm_level: alarmLevel,
+      tend_alarm_tables: alarmTables,
+    };
+    for (const sample of previous) carried[sample.name]?.set(sample.labels, sample.value);
+  }
+
+  new Gauge({
+    name: 'tend_tick_timestamp_seconds',
+    help: 'When the last tick started.',
+    registers,
+  }).set(seconds(data.startedAt));
+  new Gauge({
+    name: 'tend_tick_duration_seconds',
+    help: 'Wall time of the last tick.',
+    registers,
+  }).set(seconds(data.durationMs));
+
+  if (data.result !== undefined) {
+    const result = new Gauge({
+      name: 'tend_tick_result',
+      help: 'What the last tick did: 1 for its result, 0 for the others.',
+      labelNames: ['result'],
+      registers,
+    });
+    const results: readonly string[] = TICK_RESULTS.includes(data.result as (typeof TICK_RESULTS)[number])
+      ? TICK_RESULTS
+      : [...TICK_RESULTS, data.result];
+    for (const candidate of results) result.set({ result: candidate }, candidate === data.result ? 1 : 0);
+  }
+
+  const outcomeSeries = (
+    tickName: string,
+    totalName: string,
+    what: string,
+    known: readonly string[],
+    values: Readonly<Record<string, number>> | undefined,
+  ) => {
+    const tick = new Gauge({
+      name: tickName,
+      help: `${what} in the last tick, by outcome.`,
+      labelNames: ['outcome'],
+      registers,
+    });
+    const total = new Counter({
+      name: totalName,
+      help: `${what} over all ticks since this file was created, by outcome.`,
+      labelNames: ['outcome'],
+      registers,
+    });
+    const thisTick = withDefaults(known, values);
+    const before = previousTotals(previous, totalName);
+    for (const outcome of new Set([...thisTick.keys(), ...before.keys()])) {
+      const count = thisTick.get(outcome) ?? 0;
+      if (thisTick.has(outcome)) tick.set({ outcome }, count);
+      total.inc({ outcome }, (before.get(outcome) ?? 0) + count);
+    }
+  };
+  outcomeSeries('tend_tick_tasks', 'tend_tasks_total', 'Repair tasks', TASK_OUTCOMES, data.tasks);
+  outcomeSeries('tend_tick_lease_outcomes', 'tend_lease_outcomes_total', 'Lease attempts', LEASE_OUTCOMES, data.leases);
+
+  return registry.metrics();
+}
+
+/**
+ * Writes `tend.prom` into `directory` atomically (see textfile.ts) and returns its path. The directory must exist
+ * (it is node_exporter's, and creating it here would hide a typo in metrics.textfileDirectory). Throws
+ * MetricsWriteError; a tick should log it as a warning rather than fail, since repairs matter more than metrics.
+ */
+export async function writeTickMetrics(directory: string, data: TickMetricsData): Promise<string> {
+  const path = join(directory, TEXTFILE_NAME);
+  const previous = await readTextfile(path);
+  await writeTextfileAtomically(path, await renderTickMetrics(data, previous));
+  return path;
+}
