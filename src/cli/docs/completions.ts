@@ -153,33 +153,35 @@ function zshDescribe(label: string, items: ReadonlyArray<{ name: string; summary
   return `local -a described=(${entries})\n        _describe -t commands ${zshQuote(label)} described`;
 }
 
-function zshCommandArguments(command: AnyCommand, indent: string): string {
+/** Options of the command plus the global ones (accepted after the command words too), then its arguments. */
+function zshCommandArguments(command: AnyCommand, globals: readonly OptionSpec[], indent: string): string {
   const specs = [
-    ...command.options.map(zshOptionSpec),
+    ...[...command.options, ...globals].map(zshOptionSpec),
     ...command.arguments.map((argument, index) => {
       const action = argument.choices ? `(${argument.choices.join(' ')})` : ' ';
       const position = argument.variadic ? '*' : String(index + 1);
       return zshQuote(`${position}:${argument.name}:${action}`);
     }),
   ];
-  return specs.length ? `_arguments -s ${specs.join(` \\\n${indent}  `)}` : '_message "no more arguments"';
+  return `_arguments -s ${specs.join(` \\\n${indent}  `)}`;
 }
 
 export function zshCompletion(registry: Registry): string {
-  const globals = allOptions(registry).map(zshOptionSpec);
+  const globalOptions = allOptions(registry);
+  const globals = globalOptions.map(zshOptionSpec);
   const nouns = [
     ...registry.entries.map((entry) => ({ name: entry.name, summary: entry.summary })),
     { name: 'help', summary: 'show help for a command' },
   ];
   const nounCases = registry.entries.map((entry) => {
     if (entry.command) {
-      return `      ${entry.name})\n        ${zshCommandArguments(entry.command, '        ')}\n        ;;`;
+      return `      ${entry.name})\n        ${zshCommandArguments(entry.command, globalOptions, '        ')}\n        ;;`;
     }
     const verbs = entry.subcommands.map((command) => ({ name: command.path[1] as string, summary: command.summary }));
     const verbCases = entry.subcommands
       .map(
         (command) =>
-          `            ${command.path[1]})\n              ${zshCommandArguments(command, '              ')}\n              ;;`,
+          `            ${command.path[1]})\n              ${zshCommandArguments(command, globalOptions, '              ')}\n              ;;`,
       )
       .join('\n');
     return `      ${entry.name})
