@@ -1,0 +1,283 @@
+/**
+ * Run-policy input as operators type it (`tend policy add`, `tend schedule pause --until`) and as it is stored in
+ * tend's `run_windows` table, turned into the core's TimeWindow. Pure: no I/O, so every rule is unit-tested.
+ */
+import { UsageError } from '../errors.js';
+import { fnv1a32, isValidTimeZone, parseClockTime, PolicyError, type TimeWindow, type Weekday } from '../core/index.js';
+import { parseDuration } from '../config/units.js';
+
+/** Monday first: how operators read a week, and the order `policy list` prints. */
+export const WEEK: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const DAY_NAMES: Record<string, Weekday> = {
+  monday: 'mon',
+  tuesday: 'tue',
+  wednesday: 'wed',
+  thursday: 'thu',
+  friday: 'fri',
+  saturday: 'sat',
+  sunday: 'sun',
+};
+const DAY_GROUPS: Record<string, readonly Weekday[]> = {
+  daily: WEEK,
+  all: WEEK,
+  weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'],
+  weekends: ['sat', 'sun'],
+  weekend: ['sat', 'sun'],
+};
+
+function parseDay(text: string): Weekday {
+  const word = text.trim().toLowerCase();
+  if ((WEEK as readonly string[]).includes(word)) return word as Weekday;
+  const named = DAY_NAMES[word];
+  if (named) return named;
+  throw new UsageError(`"${text}" is not a day`, {
+    hints: [
+      'Days are mon, tue, wed, thu, fri, sat, sun (or full names), ranges like mon-fri, weekdays, weekends, daily.',
+    ],
+  });
+}
+
+/**
+ * `mon-fri`, `mon,wed,fri`, `fri-mon` (wraps over the weekend), `weekdays`, `weekends`, `daily`, full names.
+ * Returns the days in week order without duplicates.
+ */
+export function parseDays(text: string): Weekday[] {
+  const days = new Set<Weekday>();
+  const parts = text.split(',').map((part) => part.trim());
+  if (parts.some((part) => part === '')) throw new UsageError(`"${text}" is not a list of days`);
+  for (const part of parts) {
+    const group = DAY_GROUPS[part.toLowerCase()];
+    if (group) {
+      for (const day of group) days.add(day);
+      continue;
+    }
+    const range = part.split('-');
+    if (range.length === 2) {
+      const from = WEEK.indexOf(parseDay(range[0] as string));
+      const to = WEEK.indexOf(parseDay(range[1] as string));
+      for (let i = from; ; i = (i + 1) % 7) {
+        days.add(WEEK[i] as Weekday);
+        if (i === to) break;
+      }
+    } else if (range.length === 1) {
+      days.add(parseDay(part));
+    } else {
+      throw new UsageError(`"${part}" is not a day or a range of days`);
+    }
+  }
+  return WEEK.filter((day) => days.has(day));
+}
+
+/** `mon-fri` style text for a set of days (for listings). */
+export function formatDays(days: readonly Weekday[]): string {
+  const set = new Set(days);
+  if (set.size === 0 || set.size === 7) return 'daily';
+  const sorted = WEEK.filter((day) => set.has(day));
+  const runs: string[] = [];
+  let i = 0;
+  while (i < 7) {
+    if (!set.has(WEEK[i] as Weekday)) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j + 1 < 7 && set.has(WEEK[j + 1] as Weekday)) j++;
+    runs.push(j - i >= 2 ? `${WEEK[i]}-${WEEK[j]}` : WEEK.slice(i, j + 1).join(','));
+    i = j + 1;
+  }
+  return runs.length ? runs.join(',') : sorted.join(',');
+}
+
+/** What a policy applies to: `KEYSPACE`, `KEYSPACE.TABLE`, `KEYSPACE.*`, or nothing / `*` for every table. */
+export interface PolicyTarget {
+  keyspace?: string;
+  table?: string;
+}
+
+const NAME = /^[A-Za-z0-9_]+$/;
+
+export function parseTarget(text: string | undefined): PolicyTarget {
+  if (text === undefined || text === '' || text === '*' || text === '*.*') return {};
+  const parts = text.split('.');
+  const [keyspace, table] = parts;
+  const valid = (name: string | undefined) => name !== undefined && NAME.test(name);
+  if (parts.length > 2 || !valid(keyspace) || (table !== undefined && table !== '*' && !valid(table))) {
+    throw new UsageError(`"${text}" is not KEYSPACE or KEYSPACE.TABLE`, {
+      hints: ['Names are letters, digits and underscores; leave it out (or use *) for every table.'],
+    });
+  }
+  return table === undefined || table === '*' ? { keyspace: keyspace! } : { keyspace: keyspace!, table };
+}
+
+export function formatTarget(target: PolicyTarget): string {
+  return `${target.keyspace ?? '*'}.${target.table ?? '*'}`;
+}
+
+export type WindowAction = 'block' | 'allow';
+
+/** A time window as `policy add` takes it and `run_windows` stores it. */
+export interface WindowSpec extends PolicyTarget {
+  action: WindowAction;
+  datacenter?: string;
+  /** In week order; all seven for every day. */
+  days: Weekday[];
+  start: string;
+  end: string;
+  timezone: string;
+}
+
+export interface WindowSpecInput {
+  action: string;
+  target?: string;
+  datacenter?: string;
+  days?: string;
+  start?: string;
+  end?: string;
+  timezone?: string;
+}
+
+/** Validates `policy add` input; every problem is a UsageError (exit 2) naming the flag. */
+export function parseWindowSpec(input: WindowSpecInput): WindowSpec {
+  if (input.action !== 'block' && input.action !== 'allow') {
+    throw new UsageError(`action must be block or allow, not "${input.action}"`);
+  }
+  const clock = (value: string | undefined, flag: string): string => {
+    if (value === undefined) throw new UsageError(`${flag} is required (HH:MM)`);
+    try {
+      parseClockTime(value);
+    } catch (error) {
+      if (error instanceof PolicyError) throw new UsageError(`${flag}: ${error.message}`);
+      throw error;
+    }
+    return value;
+  };
+  const start = clock(input.start, '--start');
+  const end = clock(input.end, '--end');
+  const timezone = input.timezone ?? 'UTC';
+  if (!isValidTimeZone(timezone)) {
+    throw new UsageError(`--timezone: unknown time zone "${timezone}"`, {
+      hints: ['Use an IANA name such as UTC, Europe/Berlin or America/New_York.'],
+    });
+  }
+  if (input.datacenter !== undefined && !NAME.test(input.datacenter.replace(/-/g, '_'))) {
+    throw new UsageError(`--datacenter: "${input.datacenter}" is not a datacenter name`);
+  }
+  return {
+    action: input.action,
+    ...parseTarget(input.target),
+    ...(input.datacenter !== undefined ? { datacenter: input.datacenter } : {}),
+    days: input.days === undefined ? [...WEEK] : parseDays(input.days),
+    start,
+    end,
+    timezone,
+  };
+}
+
+/**
+ * The id of a window: a hash of what it says, so adding the same window twice (a re-run configuration
+ * management job) finds the existing row instead of creating a duplicate.
+ */
+export function windowId(spec: WindowSpec): string {
+  const canonical = [
+    spec.action,
+    spec.keyspace ?? '*',
+    spec.table ?? '*',
+    spec.datacenter ?? '*',
+    spec.days.join(','),
+    spec.start,
+    spec.end,
+    spec.timezone,
+  ].join('|');
+  return `w${fnv1a32(canonical).toString(16).padStart(8, '0')}`;
+}
+
+/** The core's view of a stored window. */
+export function toTimeWindow(spec: WindowSpec, source: string): TimeWindow {
+  return {
+    mode: spec.action,
+    days: spec.days,
+    start: spec.start,
+    end: spec.end,
+    timezone: spec.timezone,
+    ...(spec.keyspace !== undefined ? { keyspace: spec.keyspace } : {}),
+    ...(spec.table !== undefined ? { table: spec.table } : {}),
+    ...(spec.datacenter !== undefined ? { datacenters: [spec.datacenter] } : {}),
+    source,
+  };
+}
+
+/** A `run_windows` row as the driver returns it (column name → value). */
+export interface WindowRow {
+  id: string;
+  keyspace_name?: string | null;
+  table_name?: string | null;
+  datacenter?: string | null;
+  days?: readonly string[] | null;
+  start_time?: string | null;
+  end_time?: string | null;
+  timezone?: string | null;
+  action?: string | null;
+}
+
+const wildcard = (value: string | null | undefined) =>
+  value === null || value === undefined || value === '' || value === '*' ? undefined : value;
+
+/**
+ * A stored row, validated as strictly as `policy add` validates input. Rows are normally written by tend, but a
+ * DBA may edit the table by hand; a bad row is reported (not silently dropped, not fatal) by the caller.
+ */
+export function windowFromRow(row: WindowRow): WindowSpec {
+  try {
+    const keyspace = wildcard(row.keyspace_name);
+    const table = wildcard(row.table_name);
+    const datacenter = wildcard(row.datacenter);
+    return parseWindowSpec({
+      action: row.action ?? '(none)',
+      target: keyspace === undefined ? undefined : table === undefined ? keyspace : `${keyspace}.${table}`,
+      ...(datacenter !== undefined ? { datacenter } : {}),
+      ...(row.days && row.days.length > 0 ? { days: row.days.join(',') } : {}),
+      ...(row.start_time != null ? { start: row.start_time } : {}),
+      ...(row.end_time != null ? { end: row.end_time } : {}),
+      ...(row.timezone ? { timezone: row.timezone } : {}),
+    });
+  } catch (error) {
+    throw new PolicyError(`run_windows row ${row.id}: ${(error as Error).message}`);
+  }
+}
+
+/** `--until`: either a duration from now (`2h`, `1h30m`, `3d`) or an ISO-8601 time. */
+export type UntilSpec = { kind: 'in'; ms: number } | { kind: 'at'; at: number };
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * Parses `--until`. A time without an offset is UTC (servers and the cluster clock are UTC; a local-time guess
+ * would differ per machine). A date alone means midnight UTC at its start.
+ */
+export function parseUntil(text: string): UntilSpec {
+  const trimmed = text.trim();
+  const duration = parseDuration(trimmed);
+  if (duration !== undefined) {
+    if (duration <= 0) throw new UsageError(`--until: "${text}" is not a positive duration`);
+    return { kind: 'in', ms: duration };
+  }
+  let iso: string | undefined;
+  if (ISO_DATE.test(trimmed)) iso = `${trimmed}T00:00:00Z`;
+  else {
+    const match = ISO_DATE_TIME.exec(trimmed);
+    if (match) iso = `${trimmed.replace(' ', 'T')}${match[1] ? '' : 'Z'}`;
+  }
+  const at = iso === undefined ? NaN : Date.parse(iso);
+  if (Number.isNaN(at)) {
+    throw new UsageError(`--until: "${text}" is neither a duration nor an ISO-8601 time`, {
+      hints: ['Examples: --until 2h, --until 1h30m, --until 2026-12-24T06:00:00Z, --until 2026-12-27 (UTC).'],
+    });
+  }
+  return { kind: 'at', at };
+}
+
+/** The absolute expiry of `--until`, durations counted from `now` (Cassandra's clock). */
+export function resolveUntil(spec: UntilSpec, now: number): number {
+  return spec.kind === 'in' ? now + spec.ms : spec.at;
+}
