@@ -18,6 +18,7 @@ import { Command, CommanderError, Option, Argument } from 'commander';
 import { UsageError } from '../errors.js';
 import { EXIT_CODE_DESCRIPTIONS } from '../errors.js';
 import { GLOBAL_OPTIONS } from './global-options.js';
+import { closest } from '../config/suggest.js';
 import { completionModule } from './commands/completion.js';
 import { configModule } from './commands/config.js';
 import { schemaModule } from './commands/schema.js';
@@ -170,6 +171,7 @@ export function buildProgram(
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for the command')
     .showSuggestionAfterError(true)
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeOut: output.writeOut, writeErr: output.writeErr, outputError: () => undefined });
   for (const option of reg.globalOptions) addOption(program, option);
@@ -225,12 +227,23 @@ export function parseInvocation(args: readonly string[], version: string, reg: R
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
     const globals = globalOptionsFrom(program.opts());
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') {
+    // `commander.help` with exit code 0 is `tend help [COMMAND]`; with 1 it is a group named without a verb.
+    const helpRequested = error.code === 'commander.help' && error.exitCode === 0;
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || helpRequested) {
       return { kind: 'text', text: stdoutText, globals };
     }
     if (error.code === 'commander.help') {
       // A group named without a verb (`tend config`), or `tend` alone: show what exists, but it is a usage error.
       const words = args.filter((arg) => !arg.startsWith('-'));
+      if (words[0] === 'help' && words[1] !== undefined) {
+        const suggestion = closest(
+          words[1],
+          reg.entries.map((candidate) => candidate.name),
+        );
+        throw new UsageError(`unknown command '${words[1]}'`, {
+          hints: [...(suggestion ? [`Did you mean ${suggestion}?`] : []), "Run 'tend --help' for usage."],
+        });
+      }
       const entry = reg.entries.find((candidate) => candidate.name === words[0]);
       const choices = entry ? entry.subcommands.map((command) => command.path[1]) : reg.entries.map((e) => e.name);
       throw new UsageError(entry ? `'tend ${entry.name}' needs a subcommand` : 'no command given', {

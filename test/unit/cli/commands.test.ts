@@ -244,3 +244,43 @@ describe('main(): one place maps errors to exit codes', () => {
     expect(stderr.text).to.include('to resume: tend repair table app.events --range 1:2');
   });
 });
+
+describe('main(): interruption', () => {
+  it('SIGTERM aborts the command’s signal, lets it clean up, exits 130 and removes its handlers', async () => {
+    const before = process.listenerCount('SIGTERM');
+    let cleanedUp = false;
+    const waiting = defineCommand<Record<string, never>>({
+      path: ['wait'],
+      summary: 'wait',
+      arguments: [],
+      options: [],
+      examples: [],
+      exitCodes: [],
+      parse: () => ({}),
+      run: (_options, deps) =>
+        new Promise((_resolve, reject) => {
+          deps.signal.addEventListener('abort', () => {
+            cleanedUp = true; // where a real command cancels its repair and releases its lease
+            reject(deps.signal.reason);
+          });
+        }),
+    });
+    const stderr = new MemoryStream(false);
+    const running = main(['node', 'tend', 'wait'], {
+      stdout: new MemoryStream(false),
+      stderr,
+      env: {},
+      cwd: '/',
+      readFile: async () => '',
+      handleSignals: true,
+      registry: buildRegistry([{ commands: [waiting] }]),
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(await running).to.equal(130);
+    expect(cleanedUp).to.equal(true);
+    expect(stderr.text).to.include('level=warn msg="interrupted, cleaning up').and.include('signal=SIGTERM');
+    expect(stderr.text).to.include('msg="interrupted by SIGTERM" exit=130');
+    expect(process.listenerCount('SIGTERM')).to.equal(before);
+  });
+});

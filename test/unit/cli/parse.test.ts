@@ -65,7 +65,16 @@ describe('cli: argv → options', () => {
     if (commandHelp.kind === 'text') expect(commandHelp.text).to.include('Examples:').and.include('tend config show');
   });
 
+  it('`tend help COMMAND` is help text too', () => {
+    const help = parse(['help', 'config']);
+    expect(help.kind).to.equal('text');
+    if (help.kind === 'text') expect(help.text).to.include('Usage: tend config');
+    const sub = parse(['config', 'help', 'show']);
+    if (sub.kind === 'text') expect(sub.text).to.include('Usage: tend config show').and.include('--json');
+  });
+
   const errors: Array<{ args: string[]; message: RegExp; hint?: RegExp }> = [
+    { args: ['help', 'confg'], message: /unknown command 'confg'/, hint: /Did you mean config\?/ },
     { args: ['conifg', 'show'], message: /unknown command 'conifg'/, hint: /Did you mean config\?/ },
     { args: ['config', 'shwo'], message: /unknown command 'shwo'/, hint: /Did you mean show\?/ },
     { args: ['config', 'show', '--jsn'], message: /unknown option '--jsn'/, hint: /Did you mean --json\?/ },
