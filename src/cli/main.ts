@@ -114,9 +114,18 @@ export async function main(argv: string[], io: MainIO = processIO()): Promise<nu
             ...(io.systemConfigDir ? { systemDir: io.systemConfigDir } : {}),
           });
           out.configureLogging(result.config.log.level, result.config.log.format);
+          // Every command that reads the configuration tells the operator about its warnings, once.
+          for (const warning of result.warnings) out.warn(warning, result.filepath ? { file: result.filepath } : {});
           return result;
         });
         return loaded;
+      },
+      secret: async (name) => {
+        const { config } = await deps.loadConfig();
+        const { readSecret, secretOrigins } = await import('../config/secrets.js');
+        const value = await readSecret(secretOrigins(config, io.env)[name], io.env, io.readFile);
+        if (value) out.addSecret(value);
+        return value;
       },
     };
     const code = await Promise.race([invocation.command.run(invocation.options, deps), aborted(controller.signal)]);

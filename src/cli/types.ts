@@ -3,7 +3,7 @@
  * generated from it) plus a `run` that receives a typed options struct and its dependencies.
  */
 import type { Output } from '../output/output.js';
-import type { Env } from '../config/secrets.js';
+import type { Env, SecretName } from '../config/secrets.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { TendConfig } from '../config/schema.js';
 
@@ -65,6 +65,11 @@ export interface CommandDeps {
   signal: AbortSignal;
   /** Load and validate the configuration (search order of DESIGN.md); throws ConfigError. */
   loadConfig(): Promise<LoadedValidConfig>;
+  /**
+   * A secret (password file or environment, see config/secrets.ts). The value is registered with the output
+   * layer first, so it is masked in anything written afterwards.
+   */
+  secret(name: SecretName): Promise<string | undefined>;
   /** Overrides /etc/tend (tests). */
   systemConfigDir?: string;
   /** Reads a local file (used for checks of referenced files; replaceable in tests). */

@@ -31,7 +31,8 @@ const completion = defineCommand<CompletionOptions>({
   async run(options, deps) {
     const { completionScript } = await import('../docs/completions.js');
     const { registry } = await import('../registry.js');
-    deps.out.text(completionScript(options.shell, registry));
+    const script = completionScript(options.shell, registry);
+    deps.out.data({ shell: options.shell, script }, () => deps.out.text(script));
   },
 });
 

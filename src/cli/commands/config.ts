@@ -22,7 +22,6 @@ const show = defineCommand<ConfigShowOptions>({
     const { configView } = await import('../../config/display.js');
     const { stringify } = await import('yaml');
     const loaded = await deps.loadConfig();
-    for (const warning of loaded.warnings) deps.out.warn(warning);
     const view = configView(loaded.config, deps.env, loaded.filepath, loaded.source);
     deps.out.data({ ...view, warnings: loaded.warnings }, () => {
       const secretLines = Object.entries(view.secrets).map(([name, origin]) => `#   ${name}: ${origin}`);

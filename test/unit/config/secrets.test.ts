@@ -80,3 +80,46 @@ describe('secrets never appear in output', () => {
     });
   }
 });
+
+describe('deps.secret()', () => {
+  it('reads the password file and masks the value in everything written afterwards', async () => {
+    const { main } = await import('../../../src/cli/main.js');
+    const { buildRegistry } = await import('../../../src/cli/registry.js');
+    const { defineCommand } = await import('../../../src/cli/types.js');
+    const { MemoryStream } = await import('../../../src/output/memory-stream.js');
+    const { tempDir } = await import('../cli/helpers.js');
+    const { readFile } = await import('node:fs/promises');
+    const dir = tempDir({
+      'tend.yml': `cassandra: { auth: { username: tend, passwordFile: ${'pw.txt'} } }`,
+      'pw.txt': 'from-the-file-0123\nsecond line ignored\n',
+    });
+    let seen: string | undefined;
+    const leaky = defineCommand<Record<string, never>>({
+      path: ['leak'],
+      summary: 'leak',
+      arguments: [],
+      options: [],
+      examples: [],
+      exitCodes: [],
+      parse: () => ({}),
+      async run(_options, deps) {
+        seen = await deps.secret('cassandraPassword');
+        deps.out.error(`driver said: authentication failed for tend/${seen}`);
+        deps.out.text(`password=${seen}`);
+      },
+    });
+    const stdout = new MemoryStream(false);
+    const stderr = new MemoryStream(false);
+    await main(['node', 'tend', 'leak'], {
+      stdout,
+      stderr,
+      env: {},
+      cwd: dir,
+      readFile: (path) => readFile(path.startsWith('/') ? path : `${dir}/${path}`, 'utf8'),
+      registry: buildRegistry([{ commands: [leaky] }]),
+    });
+    expect(seen).to.equal('from-the-file-0123');
+    expect(stdout.text + stderr.text).to.not.include('from-the-file-0123');
+    expect(stderr.text).to.include('tend/[redacted]');
+  });
+});
