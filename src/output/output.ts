@@ -190,9 +190,15 @@ export class Output {
     return String(value);
   }
 
-  /** Relative on a terminal (`3h ago`), ISO-8601 UTC otherwise. */
-  time(date: Date): string {
-    return this.stdoutIsTTY ? relativeTime(date, this.now()) : isoTime(date);
+  /**
+   * Relative on a terminal (`3h ago`), ISO-8601 UTC otherwise. `reference` is the "now" to be relative to;
+   * pass Cassandra's clock where history times come from it, so a skewed local clock cannot mislead.
+   */
+  time(date: Date | number, reference?: Date | number): string {
+    const at = typeof date === 'number' ? new Date(date) : date;
+    if (!this.stdoutIsTTY) return isoTime(at);
+    const now = reference === undefined ? this.now() : typeof reference === 'number' ? new Date(reference) : reference;
+    return relativeTime(at, now);
   }
 
   // ---- stderr: diagnostics ----

@@ -153,6 +153,14 @@ describe('output: spinners', () => {
   });
 });
 
+describe('output: times', () => {
+  it('are relative to a given reference clock on a terminal, ISO when piped', () => {
+    const clusterNow = Date.parse('2026-11-21T12:00:10Z');
+    expect(make(true).out.time(Date.parse('2026-11-21T12:00:00Z'), clusterNow)).to.equal('10s ago');
+    expect(make(false).out.time(Date.parse('2026-11-21T12:00:00Z'), clusterNow)).to.equal('2026-11-21T12:00:00Z');
+  });
+});
+
 describe('output/format', () => {
   it('relative times', () => {
     expect(relativeTime(new Date('2026-11-21T11:59:30Z'), NOW)).to.equal('30s ago');
