@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { packageInfo } from '../../../src/cli/package-info.js';
-import { tempDir } from './helpers.js';
+import { requireTool, tempDir } from './helpers.js';
 
 const script = join(packageInfo().root, 'completions', 'tend.bash');
 
@@ -28,7 +28,7 @@ function complete(line: string, cwd?: string): string[] {
 
 describe('bash completion (real bash)', () => {
   before(function () {
-    if (spawnSync('bash', ['--version']).status !== 0) this.skip();
+    requireTool(this, 'bash');
   });
 
   const cases: Array<{ line: string; expected: string[] }> = [

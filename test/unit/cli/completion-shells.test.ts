@@ -9,13 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageInfo } from '../../../src/cli/package-info.js';
-import { tempDir } from './helpers.js';
+import { requireTool, tempDir } from './helpers.js';
 
 const completions = join(packageInfo().root, 'completions');
-
-function installed(shell: string): boolean {
-  return spawnSync(shell, ['--version']).status === 0;
-}
 
 const ZSH_HARNESS = `
 zmodload zsh/zpty || exit 1
@@ -46,7 +42,7 @@ describe('zsh completion (real zsh)', function () {
   this.timeout(20_000);
   let harness: string;
   before(function () {
-    if (!installed('zsh')) this.skip();
+    requireTool(this, 'zsh');
     harness = join(tempDir(), 'capture.zsh');
     writeFileSync(harness, ZSH_HARNESS);
   });
@@ -71,7 +67,7 @@ describe('zsh completion (real zsh)', function () {
 
 describe('fish completion (real fish)', () => {
   before(function () {
-    if (!installed('fish')) this.skip();
+    requireTool(this, 'fish');
   });
 
   it('is valid fish', () => {

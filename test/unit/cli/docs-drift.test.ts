@@ -6,13 +6,9 @@ import { buildRegistry, registry } from '../../../src/cli/registry.js';
 import { packageInfo } from '../../../src/cli/package-info.js';
 import { defineCommand } from '../../../src/cli/types.js';
 import { configModule } from '../../../src/cli/commands/config.js';
-import { tempDir } from './helpers.js';
+import { requireTool, tempDir } from './helpers.js';
 
 const root = packageInfo().root;
-
-function hasCommand(name: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
-}
 
 describe('generated docs', () => {
   it('man/, completions/ and the command reference match the registry (run `npm run gen:docs` if not)', () => {
@@ -67,14 +63,14 @@ describe('generated docs', () => {
 
   for (const page of ['man/tend.8', 'man/tend.yml.5']) {
     it(`${page} renders with groff without warnings`, function () {
-      if (!hasCommand('groff')) this.skip();
+      requireTool(this, 'groff');
       const result = spawnSync('groff', ['-man', '-Tutf8', '-ww', '-z', page], { cwd: root, encoding: 'utf8' });
       expect(result.status).to.equal(0);
       expect(result.stderr).to.equal('');
     });
 
     it(`${page} renders with man -l`, function () {
-      if (!hasCommand('man')) this.skip();
+      requireTool(this, 'man');
       const rendered = execFileSync('man', ['-l', page], {
         cwd: root,
         encoding: 'utf8',

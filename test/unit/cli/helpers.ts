@@ -1,5 +1,6 @@
 /** Run `tend` in-process against fake streams, a temp directory and a fake environment. */
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -47,4 +48,15 @@ export async function runTend(args: string[], options: RunOptions = {}): Promise
     ...(options.now ? { now: () => options.now as Date } : {}),
   });
   return { code, stdout: stdout.text, stderr: stderr.text, dir };
+}
+
+/**
+ * Skip a test whose outside tool (zsh, fish, groff, man, systemd-analyze) is missing — unless
+ * TEND_REQUIRE_TOOLS=1, as in CI, where a missing tool must fail rather than silently skip.
+ */
+export function requireTool(context: Mocha.Context, command: string): void {
+  const found = spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+  if (found) return;
+  if (process.env.TEND_REQUIRE_TOOLS === '1') throw new Error(`${command} is required (TEND_REQUIRE_TOOLS=1)`);
+  context.skip();
 }

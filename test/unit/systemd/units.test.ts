@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageInfo } from '../../../src/cli/package-info.js';
-import { tempDir } from '../cli/helpers.js';
+import { requireTool, tempDir } from '../cli/helpers.js';
 
 const root = packageInfo().root;
 const service = readFileSync(join(root, 'systemd/tend.service'), 'utf8');
@@ -30,7 +30,7 @@ function directives(unit: string): Map<string, string[]> {
 describe('systemd units', () => {
   it('pass systemd-analyze verify (ExecStart pointed at this checkout, man pages on MANPATH)', function () {
     this.timeout(30_000);
-    if (spawnSync('systemd-analyze', ['--version']).status !== 0) this.skip();
+    requireTool(this, 'systemd-analyze');
     const dir = tempDir();
     mkdirSync(join(dir, 'units'));
     mkdirSync(join(dir, 'man/man8'), { recursive: true });
@@ -52,7 +52,7 @@ describe('systemd units', () => {
   });
 
   it('the timer schedule is a valid calendar expression', function () {
-    if (spawnSync('systemd-analyze', ['--version']).status !== 0) this.skip();
+    requireTool(this, 'systemd-analyze');
     const onCalendar = directives(timer).get('OnCalendar')?.[0] as string;
     const result = spawnSync('systemd-analyze', ['calendar', onCalendar], { encoding: 'utf8' });
     expect(result.status, result.stderr).to.equal(0);
