@@ -140,6 +140,13 @@ Secrets are never accepted as command-line options and never printed; values of 
 * \`/lib/systemd/system/tend.service\`, \`/lib/systemd/system/tend.timer\`:
   The oneshot service running \`tend schedule tick\` and the timer starting it every few minutes.
 
+## EXAMPLES
+
+${registry.commands
+  .flatMap((command) => command.examples)
+  .map((example) => `${example.description.replace(/\.$/, '')}:\n\n    $ ${example.command}`)
+  .join('\n\n')}
+
 ## SEE ALSO
 
 tend.yml(5), nodetool(1), systemd.timer(5), systemd.exec(5)
