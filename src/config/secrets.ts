@@ -21,7 +21,6 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export const FORBIDDEN_SECRET_KEYS: Readonly<Record<string, string>> = {
   password: 'passwordFile',
   token: 'tokenFile',
-  secret: 'a *File option',
 };
 
 /** The environment variable that may carry the secret for a config path, if any (for error hints). */

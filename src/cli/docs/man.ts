@@ -103,7 +103,7 @@ ${synopsis}
 
 tend keeps every token range of every replicated table repaired at least once per repair interval, so that deleted data cannot come back after gc_grace_seconds. It runs on each Cassandra node as short, stateless invocations: a systemd timer starts \`tend schedule tick\` every few minutes, which decides what is most overdue, takes a lease so that only a bounded number of repairs run at once, runs a bounded batch of repair tasks and records them. All state lives in Cassandra (or Consul, for leases).
 
-Commands are \`noun verb\`. Data goes to stdout: a table on a terminal, tab-separated rows when piped, exactly one JSON document with \`--json\`. Diagnostics and progress go to stderr: readable text on a terminal, \`key=value\` lines otherwise (as in the systemd journal). Times are relative on a terminal and ISO-8601 UTC otherwise.
+Commands are \`noun verb\`. Data goes to stdout: a table on a terminal, tab-separated rows when piped, exactly one JSON document with \`--json\`. Diagnostics and progress go to stderr: readable text on a terminal, \`key=value\` lines otherwise (as in the systemd journal). Times are relative on a terminal and ISO-8601 UTC otherwise. When a command fails, stdout stays empty (only \`config check --json\` still prints its report) and the error goes to stderr; the exit status says what kind of failure it was.
 
 ${commandsMarkdown(registry)}
 

@@ -58,7 +58,8 @@ ${[...registry.globalOptions, ...BUILTIN_OPTIONS].map(optionRow).join('\n')}
 (\`cut -f\`, \`awk -F'\\t'\`), exactly one JSON document with \`--json\`. Diagnostics and progress go to stderr:
 readable text on a terminal, \`key=value\` lines otherwise (what the systemd journal gets). Times are relative on a
 terminal (\`3h ago\`) and ISO-8601 UTC otherwise. Spinners appear only on a terminal and never with \`--json\`;
-colour only on a terminal, never with \`--no-color\` or \`NO_COLOR\` set.
+colour only on a terminal, never with \`--no-color\` or \`NO_COLOR\` set. When a command fails, stdout stays empty
+(only \`config check --json\` still prints its report) and the error, with what to do about it, goes to stderr.
 
 **Shell completion.** \`source <(tend completion bash)\`; packages install \`completions/tend.bash\`,
 \`completions/_tend\` (zsh) and \`completions/tend.fish\`.
