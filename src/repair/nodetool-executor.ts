@@ -1,0 +1,236 @@
+/**
+ * The nodetool executor: one `nodetool repair` child process per range (nodetool takes a single -st/-et pair),
+ * argument arrays only (no shell), the JMX password by file (-pwf).
+ *
+ * Stopping: killing nodetool does not stop the repair, which runs on the node; the client only listens for
+ * notifications. So on timeout or cancel the client is killed (SIGTERM, then SIGKILL after a grace period)
+ * and then the node is told to terminate its repair sessions through nodetool's own JMX connection
+ * (`nodetool sjk mx … forceTerminateAllRepairSessions`), which needs no extra port or agent.
+ */
+import { execa } from 'execa';
+import { ClusterUnavailable } from '../errors.js';
+import type { TokenRangeText } from '../core/index.js';
+import {
+  participantsOf,
+  type Executor,
+  type RepairOutcome,
+  type RepairRequest,
+  type RepairStatus,
+  type RunOptions,
+} from './executor.js';
+import {
+  connectionArgs,
+  parseRepairOutput,
+  repairArgs,
+  TERMINATE_REPAIRS_ARGS,
+  type NodetoolConnection,
+} from './nodetool-output.js';
+
+export interface ProcessResult {
+  readonly exitCode: number | undefined;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Killed because `cancelSignal` fired. */
+  readonly isCanceled: boolean;
+  /** Killed because `timeoutMs` passed. */
+  readonly timedOut: boolean;
+}
+
+/** Runs a program with an argument array; never rejects for a non-zero exit. Replaceable in unit tests. */
+export type RunProcess = (
+  file: string,
+  args: readonly string[],
+  options: { timeoutMs: number; cancelSignal?: AbortSignal | undefined; killGraceMs: number },
+) => Promise<ProcessResult>;
+
+export const runProcess: RunProcess = async (file, args, options) => {
+  const result = await execa(file, args, {
+    reject: false,
+    timeout: options.timeoutMs,
+    ...(options.cancelSignal ? { cancelSignal: options.cancelSignal } : {}),
+    // A JVM usually exits on SIGTERM within a second; the grace period covers a JVM stuck in GC or shutdown hooks.
+    forceKillAfterDelay: options.killGraceMs,
+    stdin: 'ignore',
+    stripFinalNewline: true,
+  });
+  return {
+    exitCode: result.exitCode,
+    stdout: typeof result.stdout === 'string' ? result.stdout : '',
+    stderr: typeof result.stderr === 'string' ? result.stderr : '',
+    isCanceled: result.isCanceled,
+    timedOut: result.timedOut,
+  };
+};
+
+export interface NodetoolExecutorOptions {
+  readonly connection: NodetoolConnection;
+  readonly runProcess?: RunProcess;
+  readonly now?: () => number;
+  /** SIGTERM → SIGKILL grace for the nodetool JVM (default 5 s). */
+  readonly killGraceMs?: number;
+  /** Limit for the server-side stop call (default 60 s). */
+  readonly stopTimeoutMs?: number;
+}
+
+export class NodetoolExecutor implements Executor {
+  readonly kind = 'nodetool' as const;
+  private readonly connection: NodetoolConnection;
+  private readonly run_: RunProcess;
+  private readonly now: () => number;
+  private readonly killGraceMs: number;
+  private readonly stopTimeoutMs: number;
+
+  constructor(options: NodetoolExecutorOptions) {
+    this.connection = options.connection;
+    this.run_ = options.runProcess ?? runProcess;
+    this.now = options.now ?? Date.now;
+    this.killGraceMs = options.killGraceMs ?? 5000;
+    this.stopTimeoutMs = options.stopTimeoutMs ?? 60_000;
+  }
+
+  async run(request: RepairRequest, options: RunOptions): Promise<RepairOutcome> {
+    const startedAt = this.now();
+    const deadline = startedAt + options.timeoutMs;
+    // Whole-table tasks (and a range-less request) are one call; ranged tasks are one call per range.
+    const calls: Array<TokenRangeText | undefined> =
+      request.scope === 'table' || request.ranges.length === 0 ? [undefined] : [...request.ranges];
+    const rangesRepaired: TokenRangeText[] = [];
+    const commands: string[] = [];
+    const failures: string[] = [];
+    let stopped: RepairStatus | undefined;
+    // Only a call killed mid-run can leave a repair behind on the node; between calls nothing is running.
+    let killedMidCall = false;
+    let done = 0;
+
+    for (const range of calls) {
+      if (options.signal?.aborted) {
+        stopped = 'aborted';
+        break;
+      }
+      const remaining = deadline - this.now();
+      if (remaining <= 0) {
+        stopped = 'timed_out';
+        break;
+      }
+      const result = await this.run_(
+        this.connection.path,
+        [...connectionArgs(this.connection), ...repairArgs(request, range)],
+        { timeoutMs: remaining, cancelSignal: options.signal, killGraceMs: this.killGraceMs },
+      );
+      if (result.isCanceled || result.timedOut) {
+        stopped = result.isCanceled ? 'aborted' : 'timed_out';
+        killedMidCall = true;
+        break;
+      }
+      const parsed = parseRepairOutput(result.stdout, result.stderr, result.exitCode);
+      commands.push(...parsed.commands);
+      if (parsed.verdict === 'unreachable') {
+        if (done === 0 && rangesRepaired.length === 0 && failures.length === 0) {
+          throw new ClusterUnavailable('nodetool', parsed.message, {
+            hints: [`check that JMX listens on ${this.connection.host}:${this.connection.port}`],
+          });
+        }
+        failures.push(parsed.message);
+        break; // the node went away mid-task: the remaining ranges would fail the same way
+      }
+      done += 1;
+      if (parsed.verdict === 'success' || parsed.verdict === 'nothing_to_repair') {
+        rangesRepaired.push(...(range ? [range] : request.ranges));
+      } else {
+        failures.push(range ? `(${range.start},${range.end}]: ${parsed.message}` : parsed.message);
+      }
+      options.onProgress?.({
+        taskId: request.id,
+        rangesDone: range ? done : request.ranges.length,
+        rangesTotal: request.ranges.length,
+        message: parsed.message,
+      });
+    }
+
+    let serverStop: RepairOutcome['serverStop'];
+    if (killedMidCall) serverStop = await this.stopAfterKill();
+    const status: RepairStatus = stopped ?? (failures.length > 0 ? 'failed' : 'success');
+    return {
+      taskId: request.id,
+      keyspace: request.keyspace,
+      tables: request.tables,
+      status,
+      startedAt,
+      finishedAt: this.now(),
+      ranges: request.ranges,
+      rangesRepaired,
+      participants: participantsOf(request),
+      message: summarize(status, failures, rangesRepaired.length, request.ranges.length, options.signal, serverStop),
+      commands: [...new Set(commands)],
+      ...(serverStop ? { serverStop } : {}),
+    };
+  }
+
+  async stopAllOnServer(): Promise<void> {
+    const result = await this.run_(
+      this.connection.path,
+      [...connectionArgs(this.connection), ...TERMINATE_REPAIRS_ARGS],
+      {
+        timeoutMs: this.stopTimeoutMs,
+        killGraceMs: this.killGraceMs,
+      },
+    );
+    if (result.exitCode !== 0 || result.timedOut) {
+      const reason = result.timedOut ? 'timed out' : lastLine(result.stderr) || `exit code ${result.exitCode}`;
+      throw new ClusterUnavailable('nodetool', `could not terminate repair sessions: ${reason}`);
+    }
+  }
+
+  private async stopAfterKill(): Promise<NonNullable<RepairOutcome['serverStop']>> {
+    try {
+      await this.stopAllOnServer();
+      return { requested: true };
+    } catch (error) {
+      return { requested: true, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+}
+
+function lastLine(text: string): string {
+  return (
+    text
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('at '))
+      .at(-1) ?? ''
+  );
+}
+
+export function summarize(
+  status: RepairStatus,
+  failures: readonly string[],
+  repaired: number,
+  total: number,
+  signal: AbortSignal | undefined,
+  serverStop?: RepairOutcome['serverStop'],
+): string {
+  const progress = `${repaired} of ${total} ranges repaired`;
+  const stop = !serverStop
+    ? 'nothing was running'
+    : serverStop.error
+      ? `stopping the repair on the node failed (${serverStop.error}); check with nodetool repair_admin / the node's log`
+      : 'repair sessions terminated on the node';
+  switch (status) {
+    case 'success':
+      return progress;
+    case 'failed':
+      return `${failures.join('; ')} (${progress})`;
+    case 'timed_out':
+      return `timed out; ${stop} (${progress})`;
+    case 'aborted':
+      return `aborted${abortReason(signal)}; ${stop} (${progress})`;
+  }
+}
+
+/** ": lease lost" from an AbortSignal's reason, when it carries one. */
+export function abortReason(signal: AbortSignal | undefined): string {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error && reason.name !== 'AbortError') return `: ${reason.message}`;
+  if (typeof reason === 'string') return `: ${reason}`;
+  return '';
+}
