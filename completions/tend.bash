@@ -16,13 +16,17 @@ _tend() {
       compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur"))
       return 0
       ;;
+    --since)
+      COMPREPLY=()
+      return 0
+      ;;
   esac
 
   # The command words typed so far, skipping options and their values.
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "$word" in
-      -c|--config)
+      -c|--config|--since)
         ((i++))
         ;;
       -*) ;;
@@ -34,7 +38,7 @@ _tend() {
 
   case "$path" in
     "")
-      words="completion config schema help"
+      words="completion config history schedule schema help"
       ;;
     "completion")
       words="bash zsh fish"
@@ -60,8 +64,42 @@ _tend() {
     "config show "*)
       opts=""
       ;;
+    "history")
+      words="show"
+      ;;
+    "history show")
+      words=""
+      opts="--since --coverage"
+      ;;
+    "history show "*)
+      opts="--since --coverage"
+      ;;
+    "schedule")
+      words="plan status"
+      ;;
+    "schedule plan")
+      words=""
+      opts="--explain"
+      ;;
+    "schedule plan "*)
+      opts="--explain"
+      ;;
+    "schedule status")
+      words=""
+      opts="--check"
+      ;;
+    "schedule status "*)
+      opts="--check"
+      ;;
     "schema")
-      words="print"
+      words="apply print"
+      ;;
+    "schema apply")
+      words=""
+      opts=""
+      ;;
+    "schema apply "*)
+      opts=""
       ;;
     "schema print")
       words=""
@@ -71,7 +109,7 @@ _tend() {
       opts=""
       ;;
     "help")
-      words="completion config schema"
+      words="completion config history schedule schema"
       ;;
   esac
 

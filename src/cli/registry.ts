@@ -22,9 +22,11 @@ import { closest } from '../config/suggest.js';
 import { completionModule } from './commands/completion.js';
 import { configModule } from './commands/config.js';
 import { schemaModule } from './commands/schema.js';
+import { scheduleModule } from './commands/schedule.js';
+import { historyModule } from './commands/history.js';
 import type { AnyCommand, CommandGroup, CommandModule, GlobalOptions, OptionSpec } from './types.js';
 
-const MODULES: readonly CommandModule[] = [completionModule, configModule, schemaModule];
+const MODULES: readonly CommandModule[] = [completionModule, configModule, schemaModule, scheduleModule, historyModule];
 
 /** A top-level word: either a noun with verbs or a single command. */
 export interface RegistryEntry {

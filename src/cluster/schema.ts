@@ -10,9 +10,15 @@
  * - repair_history is append-only, partitioned by (keyspace, table) so every replica of every node reads the
  *   same partition; newest first; TWCS plus a 30-day TTL keep it bounded without manual cleanup.
  * - repair_state keeps, per table and range, the latest successful repair. It is what makes a tick's read cost
- *   proportional to tables × ranges instead of to the length of history.
+ *   proportional to tables × ranges instead of to the length of history. Rows are written with
+ *   `USING TIMESTAMP repaired_at`, so concurrent writers keep the newest repair whatever order they land in.
+ *   The static `external_folded_before` is the watermark of Cassandra's own history already folded in: sessions of
+ *   system_distributed.repair_history that started before it need not be read again (src/history).
  * - run_windows and pauses are tiny operator-edited tables read whole on every tick.
  */
+
+import type { Client } from 'cassandra-driver';
+import { SchemaVersionMismatch } from '../errors.js';
 
 /** Bump when a statement below changes; a tick compares it with the stored row and refuses on mismatch. */
 export const TEND_SCHEMA_VERSION = 1;
@@ -75,6 +81,7 @@ export function schemaStatements(keyspace: string, replication: Replication): st
   finished_at timestamp,
   message text,
   tick_id text,
+  task_id text,
   PRIMARY KEY ((keyspace_name, table_name), id)
 ) WITH CLUSTERING ORDER BY (id DESC)
   AND compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS', 'compaction_window_size': '1'}
@@ -86,6 +93,7 @@ export function schemaStatements(keyspace: string, replication: Replication): st
   range_end text,
   repaired_at timestamp,
   repaired_by text,
+  external_folded_before timestamp static,
   PRIMARY KEY ((keyspace_name, table_name), range_start, range_end)
 )`,
     `CREATE TABLE IF NOT EXISTS ${ks}.run_windows (
@@ -110,4 +118,104 @@ export function schemaStatements(keyspace: string, replication: Replication): st
 )`,
     `INSERT INTO ${ks}.schema_version (component, version, applied_at, applied_by) VALUES ('tend', ${TEND_SCHEMA_VERSION}, toTimestamp(now()), 'tend schema apply')`,
   ];
+}
+
+/** Migrations from a stored version to the next (index 0: 1 → 2, …). Each statement must be idempotent. */
+const MIGRATIONS: readonly ((keyspace: string) => string[])[] = [];
+
+export interface SchemaApplyResult {
+  readonly keyspace: string;
+  /** Version stored before apply (null: the keyspace or its version row did not exist). */
+  readonly previousVersion: number | null;
+  readonly version: number;
+  readonly statements: number;
+  /** Replication the keyspace actually has, when it differs from the configured one (apply never alters it). */
+  readonly replicationDiffers: { configured: Replication; actual: Record<string, string> } | null;
+}
+
+/** The stored schema version, or null when tend's keyspace or its version row does not exist. */
+export async function readSchemaVersion(client: Client, keyspace: string): Promise<number | null> {
+  const exists = await client.execute(
+    'SELECT keyspace_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?',
+    [keyspace, 'schema_version'],
+    { prepare: true },
+  );
+  if (exists.rowLength === 0) return null;
+  const row = (
+    await client.execute(`SELECT version FROM ${quoteIdentifier(keyspace)}.schema_version WHERE component = 'tend'`)
+  ).first();
+  const version = row?.get('version') as number | null | undefined;
+  return version ?? null;
+}
+
+function sameReplication(configured: Replication, actual: Record<string, string>): boolean {
+  const norm = (map: Record<string, string | number>) =>
+    Object.entries(map)
+      .map(([k, v]) => [k, k === 'class' ? String(v).slice(String(v).lastIndexOf('.') + 1) : String(v)])
+      .sort(([a], [b]) => ((a ?? '') < (b ?? '') ? -1 : 1))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+  return norm(configured) === norm(actual);
+}
+
+/**
+ * `tend schema apply`: creates tend's keyspace and tables (IF NOT EXISTS, so re-running is harmless), runs the
+ * migrations from the stored version, and records TEND_SCHEMA_VERSION. Refuses when the stored version is newer
+ * than this tend (an older binary must not downgrade a schema a newer one relies on). The keyspace's replication
+ * is never altered by apply: changing it needs a repair afterwards, so it is reported for the operator to decide.
+ */
+export async function applySchema(
+  client: Client,
+  keyspace: string,
+  replication: Replication,
+): Promise<SchemaApplyResult> {
+  const previousVersion = await readSchemaVersion(client, keyspace);
+  if (previousVersion !== null && previousVersion > TEND_SCHEMA_VERSION) {
+    throw new SchemaVersionMismatch(
+      `keyspace ${keyspace} has tend schema version ${previousVersion}, newer than this tend's ${TEND_SCHEMA_VERSION}`,
+      { hints: ['upgrade tend on this node; apply never downgrades a schema'] },
+    );
+  }
+  const statements = schemaStatements(keyspace, replication);
+  const create = statements.slice(0, -1);
+  const recordVersion = statements[statements.length - 1] as string;
+  const migrations = MIGRATIONS.slice(Math.max(0, (previousVersion ?? TEND_SCHEMA_VERSION) - 1)).flatMap((m) =>
+    m(keyspace),
+  );
+  // DDL one statement at a time: the driver waits for schema agreement after each.
+  for (const statement of [...create, ...migrations, recordVersion]) await client.execute(statement);
+  const actual = (
+    await client.execute('SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?', [keyspace], {
+      prepare: true,
+    })
+  )
+    .first()
+    ?.get('replication') as Record<string, string> | undefined;
+  return {
+    keyspace,
+    previousVersion,
+    version: TEND_SCHEMA_VERSION,
+    statements: create.length + migrations.length + 1,
+    replicationDiffers: actual && !sameReplication(replication, actual) ? { configured: replication, actual } : null,
+  };
+}
+
+/**
+ * The check at the start of every command that reads or writes tend's tables: the stored version must be this
+ * tend's. Throws SchemaVersionMismatch (with what to run) otherwise.
+ */
+export async function checkSchemaVersion(client: Client, keyspace: string): Promise<void> {
+  const stored = await readSchemaVersion(client, keyspace);
+  if (stored === TEND_SCHEMA_VERSION) return;
+  if (stored === null) {
+    throw new SchemaVersionMismatch(`tend's keyspace ${keyspace} does not exist or has no schema version`, {
+      hints: ["run 'tend schema apply' once (or 'tend schema print | cqlsh')"],
+    });
+  }
+  throw new SchemaVersionMismatch(
+    `keyspace ${keyspace} has tend schema version ${stored}; this tend needs ${TEND_SCHEMA_VERSION}`,
+    {
+      hints: [stored < TEND_SCHEMA_VERSION ? "run 'tend schema apply' to migrate it" : 'upgrade tend on this node'],
+    },
+  );
 }

@@ -32,7 +32,7 @@ describe('bash completion (real bash)', () => {
   });
 
   const cases: Array<{ line: string; expected: string[] }> = [
-    { line: 'tend ', expected: ['completion', 'config', 'help', 'schema'] },
+    { line: 'tend ', expected: ['completion', 'config', 'help', 'history', 'schedule', 'schema'] },
     { line: 'tend con', expected: ['config'] },
     { line: 'tend config ', expected: ['check', 'show'] },
     { line: 'tend config s', expected: ['show'] },

@@ -29,9 +29,9 @@ zpty -d z
 `;
 
 const cases: Array<{ line: string; expected: string[] }> = [
-  { line: 'tend ', expected: ['completion', 'config', 'help', 'schema'] },
+  { line: 'tend ', expected: ['completion', 'config', 'help', 'history', 'schedule', 'schema'] },
   { line: 'tend config ', expected: ['check', 'show'] },
-  { line: 'tend schema ', expected: ['print'] },
+  { line: 'tend schema ', expected: ['apply', 'print'] },
   { line: 'tend completion ', expected: ['bash', 'fish', 'zsh'] },
   { line: 'tend -c /tmp/x.yml config ', expected: ['check', 'show'] },
   { line: 'tend config show --j', expected: ['--json'] },

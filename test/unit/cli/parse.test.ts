@@ -82,7 +82,7 @@ describe('cli: argv → options', () => {
     { args: ['completion'], message: /missing required argument 'SHELL'/ },
     { args: ['config', 'show', 'extra'], message: /too many arguments/ },
     { args: ['config'], message: /'tend config' needs a subcommand/, hint: /Commands: check, show/ },
-    { args: [], message: /no command given/, hint: /Commands: completion, config, schema/ },
+    { args: [], message: /no command given/, hint: /Commands: completion, config, history, schedule, schema/ },
     { args: ['-c'], message: /argument missing/ },
     { args: ['-v', '-q', 'config', 'show'], message: /--verbose and --quiet/ },
   ];
@@ -100,6 +100,10 @@ describe('cli: argv → options', () => {
       'completion',
       'config check',
       'config show',
+      'history show',
+      'schedule plan',
+      'schedule status',
+      'schema apply',
       'schema print',
     ]);
   });

@@ -1,0 +1,214 @@
+/**
+ * `history show`: repair sessions of the tables in scope, from Cassandra's own history (every repair, whoever ran
+ * it) and from tend's (every task tend ran, including failures). One line per repair command and table: who
+ * coordinated, how many ranges, status, duration. With `--coverage`, per table the share of local ranges repaired
+ * within the interval and the age of the oldest one — computed by the same planner as `schedule status`.
+ */
+import type cassandra from 'cassandra-driver';
+import { plan as computePlan, type TableJob } from '../core/index.js';
+import type { TendConfig } from '../config/schema.js';
+import { readTopology } from '../cluster/topology.js';
+import { clusterNow } from '../cluster/session.js';
+import { readParentSessions, readSessionRows, type SessionRow } from '../history/cassandra-history.js';
+import { readTendHistory, type TendHistoryRow } from '../history/tend-history.js';
+import { gatherPlanInput } from './plan-input.js';
+import { inScope, parseScopeArgument, resolveScope } from './scope.js';
+
+export interface HistorySession {
+  /** 'cassandra': system_distributed (any repair); 'tend': tend's own record of a task. */
+  readonly source: 'cassandra' | 'tend';
+  /** Parent repair id (cassandra) or task id (tend). */
+  readonly id: string;
+  readonly keyspace: string;
+  readonly table: string;
+  readonly coordinator: string;
+  readonly participants: readonly string[];
+  /** SUCCESS, FAILED, STARTED (running or abandoned), ABORTED, TIMEOUT. */
+  readonly status: string;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly durationMs: number | null;
+  readonly ranges: number;
+  readonly message: string | null;
+}
+
+export interface CoverageRow {
+  readonly keyspace: string;
+  readonly table: string;
+  readonly rangesTotal: number;
+  readonly rangesWithinInterval: number;
+  /** rangesWithinInterval / rangesTotal, 0..1. */
+  readonly share: number;
+  readonly oldestRepairedAt: number | null;
+  /** now − oldestRepairedAt; null when a range has no repair in the history read. */
+  readonly oldestAgeMs: number | null;
+  readonly intervalMs: number;
+  readonly state: TableJob['state'];
+}
+
+export interface HistoryReport {
+  readonly now: number;
+  readonly since: number;
+  readonly sessions: readonly HistorySession[];
+  readonly coverage?: readonly CoverageRow[];
+}
+
+export interface HistoryShowOptions {
+  readonly scope?: string | undefined;
+  readonly sinceMs: number;
+  readonly coverage: boolean;
+}
+
+function worst(statuses: Iterable<string>): string {
+  const set = new Set(statuses);
+  for (const status of ['FAILED', 'TIMEOUT', 'ABORTED', 'STARTED']) if (set.has(status)) return status;
+  return set.has('SUCCESS') ? 'SUCCESS' : ([...set][0] ?? 'UNKNOWN');
+}
+
+interface Group<Row> {
+  rows: Row[];
+}
+
+function group<Row>(rows: Iterable<Row>, key: (row: Row) => string): Map<string, Group<Row>> {
+  const groups = new Map<string, Group<Row>>();
+  for (const row of rows) {
+    const k = key(row);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { rows: [] }));
+    g.rows.push(row);
+  }
+  return groups;
+}
+
+function span(rows: readonly { startedAt: number | null; finishedAt: number | null }[]) {
+  const starts = rows.map((r) => r.startedAt).filter((t): t is number => t !== null);
+  const ends = rows.map((r) => r.finishedAt).filter((t): t is number => t !== null);
+  const startedAt = starts.length ? Math.min(...starts) : null;
+  const finishedAt = ends.length === rows.length && ends.length > 0 ? Math.max(...ends) : null;
+  return {
+    startedAt,
+    finishedAt,
+    durationMs: startedAt !== null && finishedAt !== null ? finishedAt - startedAt : null,
+  };
+}
+
+async function cassandraSessions(
+  client: cassandra.Client,
+  keyspace: string,
+  table: string,
+  since: number,
+): Promise<HistorySession[]> {
+  const rows: SessionRow[] = [];
+  for await (const row of readSessionRows(client, keyspace, table, since)) rows.push(row);
+  const byParent = group(rows, (row) => row.parentId ?? row.id);
+  const parents = await readParentSessions(
+    client,
+    rows.map((row) => row.parentId).filter((id): id is string => id !== null),
+  );
+  return [...byParent.entries()].map(([id, { rows: sessionRows }]) => {
+    const parent = parents.get(id);
+    const first = sessionRows[0] as SessionRow;
+    const timing = span(sessionRows);
+    const status = worst(sessionRows.map((r) => r.status));
+    const ranges = parent
+      ? (status === 'SUCCESS' ? parent.successfulRanges : parent.requestedRanges).length ||
+        parent.requestedRanges.length
+      : new Set(sessionRows.map((r) => `${r.start}:${r.end}`)).size;
+    return {
+      source: 'cassandra' as const,
+      id,
+      keyspace,
+      table,
+      coordinator: first.coordinator,
+      participants: [...new Set(sessionRows.flatMap((r) => r.participants))].sort(),
+      status,
+      startedAt: parent?.startedAt ?? timing.startedAt,
+      finishedAt: parent?.finishedAt ?? timing.finishedAt,
+      durationMs:
+        parent?.startedAt != null && parent.finishedAt != null
+          ? parent.finishedAt - parent.startedAt
+          : timing.durationMs,
+      ranges,
+      message: sessionRows.find((r) => r.message)?.message ?? parent?.message ?? null,
+    };
+  });
+}
+
+async function tendSessions(
+  client: cassandra.Client,
+  tendKeyspace: string,
+  keyspace: string,
+  table: string,
+  since: number,
+): Promise<HistorySession[]> {
+  const rows: TendHistoryRow[] = [];
+  for await (const row of readTendHistory(client, tendKeyspace, keyspace, table, since)) rows.push(row);
+  const byTask = group(rows, (row) => row.taskId ?? `${row.tickId ?? ''}@${row.startedAt ?? row.id}`);
+  return [...byTask.entries()].map(([id, { rows: taskRows }]) => {
+    const first = taskRows[0] as TendHistoryRow;
+    return {
+      source: 'tend' as const,
+      id,
+      keyspace,
+      table,
+      coordinator: first.coordinator,
+      participants: [...new Set(taskRows.flatMap((r) => r.participants))].sort(),
+      status: worst(taskRows.map((r) => r.status)),
+      ...span(taskRows),
+      ranges: new Set(taskRows.map((r) => `${r.start}:${r.end}`)).size,
+      message: taskRows.find((r) => r.message)?.message ?? null,
+    };
+  });
+}
+
+export async function historyShow(
+  client: cassandra.Client,
+  config: TendConfig,
+  options: HistoryShowOptions,
+): Promise<HistoryReport> {
+  const now = await clusterNow(client);
+  const tendKeyspace = config.cassandra.keyspace;
+  const topology = await readTopology(client, {
+    tendKeyspace,
+    localNode: {
+      hostId: config.node.hostId,
+      address: config.node.address,
+      contactPoint: config.cassandra.contactPoints[0],
+    },
+  });
+  const keyspaces = Object.fromEntries(Object.values(topology.keyspaceInfo).map((ks) => [ks.name, ks.tables]));
+  const scope = options.scope
+    ? resolveScope(parseScopeArgument(options.scope), keyspaces, topology.excludedKeyspaces)
+    : undefined;
+  const since = now - options.sinceMs;
+  const tables = Object.values(topology.keyspaceInfo).flatMap((ks) =>
+    ks.tables.filter((t) => inScope(scope, ks.name, t)).map((t) => ({ keyspace: ks.name, table: t })),
+  );
+  const sessions: HistorySession[] = [];
+  for (const { keyspace, table } of tables) {
+    sessions.push(...(await cassandraSessions(client, keyspace, table, since)));
+    sessions.push(...(await tendSessions(client, tendKeyspace, keyspace, table, since)));
+  }
+  sessions.sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0) || a.id.localeCompare(b.id));
+  if (!options.coverage) return { now, since, sessions };
+
+  const context = await gatherPlanInput(client, config, { scope: options.scope, readSizes: false });
+  const plan = computePlan(context.input);
+  const coverage = plan.jobs.map((job) => {
+    const intervalMs = context.settings.get(`${job.keyspace}.${job.table}`)?.interval ?? config.repair.interval;
+    const within = job.rangesTotal - job.rangesBehind;
+    return {
+      keyspace: job.keyspace,
+      table: job.table,
+      rangesTotal: job.rangesTotal,
+      rangesWithinInterval: within,
+      share: job.rangesTotal > 0 ? within / job.rangesTotal : 0,
+      oldestRepairedAt: job.lastRepairedAt,
+      oldestAgeMs: job.lastRepairedAt === null ? null : plan.now - job.lastRepairedAt,
+      intervalMs,
+      state: job.state,
+    };
+  });
+  coverage.sort((a, b) => (a.keyspace + '.' + a.table).localeCompare(b.keyspace + '.' + b.table));
+  return { now, since, sessions, coverage };
+}

@@ -1,0 +1,224 @@
+/**
+ * Everything a plan needs, gathered from the cluster into the core's PlanInput: configuration per table,
+ * topology, history, size estimates and run policies. `schedule status`, `schedule plan`, `history show
+ * --coverage` and the tick all start here, so they agree on what is due.
+ *
+ * Reads, for N tables tend schedules with R local ranges each (see src/history/table-history.ts):
+ * - topology: system.local + system.peers_v2 (one row per node) + system_schema keyspaces and tables;
+ * - per table: its tend.repair_state partition (≈ R rows) plus system_distributed sessions since the watermark,
+ *   plus their parent rows by key;
+ * - per keyspace: the local node's size estimates (tables × primary ranges rows);
+ * - tend.run_windows + tend.pauses (a handful of rows).
+ * `rowsRead` counts them; `schedule plan --explain` prints the figures.
+ *
+ * History is read only for tables the planner would schedule: a first, history-free pass of the pure planner tells
+ * which tables it skips (disabled, not replicated here, a single replica, …), so their history is never read.
+ */
+import type cassandra from 'cassandra-driver';
+import {
+  buildRing,
+  computePlacement,
+  DEFAULT_HISTORY_LOOKBACK_MS,
+  plan as planTables,
+  rangesReplicatedBy,
+  rangeWidth,
+  tableKey,
+  type PlanInput,
+  type PlanLimits,
+  type TableHistory,
+  type TableSettings,
+  type TableSize,
+} from '../core/index.js';
+import { tableSettings, type TableSettings as ConfigTableSettings } from '../config/tables.js';
+import type { TendConfig } from '../config/schema.js';
+import { readTopology, driverHost, type ClusterTopology } from '../cluster/topology.js';
+import { readSizeEstimates } from '../cluster/size-estimates.js';
+import { loadPolicies } from './policy-store.js';
+import { readTableHistory, type HistoryRowsRead } from '../history/table-history.js';
+import type { ParentSession } from '../history/cassandra-history.js';
+import { clusterNow } from '../cluster/session.js';
+import { inScope, parseScopeArgument, resolveScope, type TableScope } from './scope.js';
+
+export interface RowsRead extends HistoryRowsRead {
+  topology: number;
+  estimates: number;
+  policies: number;
+  total: number;
+}
+
+export interface GatherOptions {
+  /** `KEYSPACE[.TABLE]` as the operator typed it: only those tables are planned (UsageError when unknown). */
+  readonly scope?: string | undefined;
+  /** Fold newly seen external history into repair_state and advance its watermark (the tick does). */
+  readonly persistHistory?: boolean;
+  /** Overrides of the limits derived from the configuration. */
+  readonly limits?: Partial<PlanLimits>;
+  /** Read size estimates (default true). */
+  readonly readSizes?: boolean;
+  /** Tables whose history is read at once. */
+  readonly concurrency?: number;
+}
+
+export interface PlanContext {
+  readonly input: PlanInput;
+  readonly topology: ClusterTopology;
+  readonly scope: TableScope | undefined;
+  /** Resolved configuration per table (with the override that applied), by tableKey. */
+  readonly settings: ReadonlyMap<string, ConfigTableSettings>;
+  readonly rowsRead: RowsRead;
+  readonly sizesSource: string;
+  /** Things an operator should know (estimates unavailable, …), for stderr. */
+  readonly warnings: readonly string[];
+}
+
+/** The config's per-table settings in the core's shape. */
+export function coreTableSettings(keyspace: string, table: string, settings: ConfigTableSettings): TableSettings {
+  return {
+    keyspace,
+    table,
+    enabled: settings.enabled,
+    repairType: settings.type,
+    parallelism: settings.parallelism,
+    sizeTargetBytes: settings.sizeTarget,
+    intervalMs: settings.interval,
+    warnMs: settings.alarm.warn,
+    errorMs: settings.alarm.error,
+    weight: settings.weight,
+  };
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+/** Gathers the PlanInput for the node tend acts for (config.node), optionally narrowed to a scope. */
+export async function gatherPlanInput(
+  client: cassandra.Client,
+  config: TendConfig,
+  options: GatherOptions = {},
+): Promise<PlanContext> {
+  const tendKeyspace = config.cassandra.keyspace;
+  const warnings: string[] = [];
+  const now = await clusterNow(client);
+  const topology = await readTopology(client, {
+    tendKeyspace,
+    localNode: {
+      hostId: config.node.hostId,
+      address: config.node.address,
+      contactPoint: config.cassandra.contactPoints[0],
+    },
+  });
+  const scope = options.scope
+    ? resolveScope(
+        parseScopeArgument(options.scope),
+        Object.fromEntries(Object.values(topology.keyspaceInfo).map((ks) => [ks.name, ks.tables])),
+        topology.excludedKeyspaces,
+      )
+    : undefined;
+
+  const settings = new Map<string, ConfigTableSettings>();
+  const tables: TableSettings[] = [];
+  for (const ks of Object.values(topology.keyspaceInfo)) {
+    for (const table of ks.tables) {
+      if (!inScope(scope, ks.name, table)) continue;
+      const resolved = tableSettings(config.repair, ks.name, table);
+      settings.set(tableKey(ks.name, table), resolved);
+      tables.push(coreTableSettings(ks.name, table, resolved));
+    }
+  }
+  const ring = buildRing(topology.nodes);
+  const lookbackMs = config.repair.historyLookback ?? DEFAULT_HISTORY_LOOKBACK_MS;
+  const limits: PlanLimits = { maxTasks: config.schedule.maxTasks, ...options.limits };
+  const base = {
+    now,
+    localHostId: topology.localHostId,
+    tables,
+    topology,
+    ring,
+    limits,
+    historyLookbackMs: lookbackMs,
+  };
+
+  // Which tables would be scheduled at all (the pure planner decides; its skips need no history).
+  const scheduled = planTables({ ...base, history: {} }).jobs;
+
+  const parents = new Map<string, ParentSession | null>();
+  const history: Record<string, TableHistory> = {};
+  const historyRows: HistoryRowsRead = { state: 0, sessions: 0, parents: 0 };
+  await mapLimit(scheduled, options.concurrency ?? 8, async (job) => {
+    const read = await readTableHistory(client, {
+      ring,
+      tendKeyspace,
+      keyspace: job.keyspace,
+      table: job.table,
+      now,
+      lookbackMs,
+      parents,
+      persist: options.persistHistory ?? false,
+      persistAs: config.node.name ?? topology.localAddress,
+    });
+    history[tableKey(job.keyspace, job.table)] = read.history;
+    historyRows.state += read.rowsRead.state;
+    historyRows.sessions += read.rowsRead.sessions;
+    historyRows.parents += read.rowsRead.parents;
+  });
+
+  let estimatesRows = 0;
+  let sizesSource = 'not read';
+  const sizes: Record<string, TableSize> = {};
+  if ((options.readSizes ?? true) && scheduled.length > 0) {
+    const keyspaces = [...new Set(scheduled.map((job) => job.keyspace))].sort();
+    const estimates = await readSizeEstimates(client, keyspaces, driverHost(client, topology.localAddress));
+    estimatesRows = estimates.rowsRead;
+    sizesSource = estimates.source;
+    if (estimates.problem) warnings.push(`size estimates unavailable: ${estimates.problem}`);
+    for (const ks of keyspaces) {
+      const replication = topology.keyspaces[ks];
+      const perTable = estimates.tables.get(ks);
+      if (!replication || !perTable) continue;
+      // Local width: every range this node replicates for the keyspace, not only its primary ones.
+      const placement = computePlacement(ring, replication, topology.localHostId);
+      let localWidth = 0;
+      for (const index of rangesReplicatedBy(placement, topology.localHostId)) {
+        const range = ring.ranges[index];
+        if (range) localWidth += Number(rangeWidth(range));
+      }
+      for (const [table, estimate] of perTable) {
+        sizes[tableKey(ks, table)] = {
+          totalBytes: Math.round(estimate.bytesPerToken * localWidth),
+          rangeBytes: estimate.rangeBytes,
+        };
+      }
+    }
+  }
+
+  const policies = await loadPolicies(client, tendKeyspace, config.schedule.windows);
+  for (const problem of policies.problems) warnings.push(problem);
+  const policyRows = policies.windows.length - config.schedule.windows.length + policies.pauses.length;
+  const rowsRead: RowsRead = {
+    topology: topology.rowsRead,
+    ...historyRows,
+    estimates: estimatesRows,
+    policies: policyRows,
+    total:
+      topology.rowsRead + historyRows.state + historyRows.sessions + historyRows.parents + estimatesRows + policyRows,
+  };
+  return {
+    input: { ...base, history, sizes, policies: { windows: policies.windows, pauses: policies.pauses } },
+    topology,
+    scope,
+    settings,
+    rowsRead,
+    sizesSource,
+    warnings,
+  };
+}

@@ -1,0 +1,183 @@
+/** `tend schedule status|plan`: every table job's state, and what the next tick would run and why. */
+import { AlarmCrossed, ExitCode } from '../../errors.js';
+import { defineCommand, type CommandDeps, type CommandModule } from '../types.js';
+import type { StatusReport, PlanReport } from '../../app/schedule.js';
+
+export interface ScheduleStatusOptions {
+  scope: string | undefined;
+  check: boolean;
+}
+
+export interface SchedulePlanOptions {
+  explain: boolean;
+}
+
+function duration(ms: number): string {
+  const abs = Math.abs(ms);
+  const units: [string, number][] = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ];
+  for (const [unit, size] of units) if (abs >= size) return `${Math.floor(abs / size)}${unit}`;
+  return `${abs}ms`;
+}
+
+/** A time on stdout: relative to Cassandra's clock on a terminal, ISO-8601 UTC when piped. */
+function when(deps: CommandDeps, at: number | null, now: number, never = 'never'): string {
+  if (at === null) return never;
+  if (!deps.out.stdoutIsTTY) return new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const delta = at - now;
+  if (Math.abs(delta) < 1000) return 'now';
+  return delta < 0 ? `${duration(delta)} ago` : `in ${duration(delta)}`;
+}
+
+function renderStatus(report: StatusReport, deps: CommandDeps): void {
+  const { out } = deps;
+  const color = out.colors;
+  const paint = (state: string) =>
+    state === 'OVERDUE'
+      ? color.red(state)
+      : state === 'LATE'
+        ? color.yellow(state)
+        : state === 'BLOCKED' || state === 'SKIPPED'
+          ? color.dim(state)
+          : color.green(state);
+  if (report.rows.length === 0) {
+    out.info('no tables in scope');
+    return;
+  }
+  out.table(
+    [
+      { header: 'TABLE', value: (r) => `${r.keyspace}.${r.table}` },
+      { header: 'STATE', value: (r) => paint(r.state) },
+      {
+        header: 'LAST REPAIRED',
+        value: (r) => (r.state === 'SKIPPED' ? '-' : when(deps, r.lastRepairedAt, report.now)),
+      },
+      { header: 'NEXT DUE', value: (r) => (r.nextDueAt === null ? '-' : when(deps, r.nextDueAt, report.now)) },
+      { header: 'PRIORITY', value: (r) => (r.state === 'SKIPPED' ? '-' : r.priority) },
+      {
+        header: 'BEHIND',
+        value: (r) => (r.rangesTotal === null ? '-' : `${r.rangesBehind ?? 0}/${r.rangesTotal}`),
+      },
+      { header: 'NOTE', value: (r) => r.reason ?? (r.matchedBy ? `override ${r.matchedBy}` : '') },
+    ],
+    report.rows,
+  );
+}
+
+const status = defineCommand<ScheduleStatusOptions>({
+  path: ['schedule', 'status'],
+  summary: 'every table job: last repaired, next due, state, priority',
+  description:
+    'Shows one row per table as seen from the node tend acts for: when its oldest local range was last repaired (by anyone: tend, nodetool, Reaper), when it is next due, its state (ON_TIME, LATE past the warn alarm, OVERDUE past the error alarm, BLOCKED by a run policy), its priority and how many of its local ranges are behind the interval. Tables tend does not schedule are listed as SKIPPED with the reason (disabled in config, keyspace not replicated to this node, a single replica). Jobs are listed in the order the next tick would take them. Names follow CQL: quote mixed-case names, e.g. \'"MyKeyspace"."MyTable"\'. With --check, exits 7 when any job is past its error alarm (for monitoring and CI).',
+  arguments: [{ name: 'KEYSPACE[.TABLE]', description: 'only this keyspace or table', required: false }],
+  options: [{ flags: '--check', description: 'exit 7 when a job is past its error alarm' }],
+  examples: [
+    { command: 'tend schedule status', description: 'Every table job.' },
+    { command: 'tend schedule status shop.orders --json', description: 'One table, as JSON.' },
+    { command: 'tend schedule status --check -q', description: 'For monitoring: exit 7 when a table is overdue.' },
+  ],
+  exitCodes: [ExitCode.Config, ExitCode.ClusterUnavailable, ExitCode.AlarmCrossed],
+  parse: (args, opts) => ({
+    scope: typeof args[0] === 'string' && args[0] !== '' ? args[0] : undefined,
+    check: opts.check === true,
+  }),
+  async run(options, deps) {
+    const { withCluster } = await import('../../app/cluster-session.js');
+    const { scheduleStatus } = await import('../../app/schedule.js');
+    const report = await withCluster(deps, (client, config) =>
+      scheduleStatus(client, config, { scope: options.scope }),
+    );
+    for (const warning of report.warnings) deps.out.warn(warning);
+    deps.out.data(report, () => renderStatus(report, deps));
+    deps.out.debug('rows read', { ...report.rowsRead });
+    if (options.check && report.pastErrorAlarm.length > 0) {
+      const names = report.pastErrorAlarm;
+      throw new AlarmCrossed(
+        `${names.length} table job(s) past the error alarm: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`,
+        { hints: ["run 'tend schedule plan --explain' to see what the next tick will repair"] },
+      );
+    }
+  },
+});
+
+function renderPlan(report: PlanReport, explain: boolean, deps: CommandDeps): void {
+  const { out } = deps;
+  const { plan } = report;
+  const lines: string[] = [];
+  const s = plan.summary;
+  lines.push(
+    `node ${plan.localHostId} (${plan.localDatacenter}): ${s.jobs} table job(s), ${s.due} due, ${s.late} late, ${s.overdue} overdue, ${s.blocked} blocked, ${s.skipped} skipped`,
+  );
+  if (plan.tasks.length === 0) lines.push('nothing to run: no due, unblocked job');
+  else lines.push(`next tick would run ${plan.tasks.length} task(s), in this order:`);
+  plan.tasks.forEach((task, index) => {
+    const scope = task.scope === 'table' ? 'whole table' : `${task.ranges.length} range(s)`;
+    lines.push(
+      `${String(index + 1).padStart(3)}. ${task.keyspace}.${task.tables.join(',')}  ${scope}  ${task.repairType}  priority ${task.priority}  replicas ${task.replicaAddresses.join(',')}`,
+    );
+    if (explain) {
+      lines.push(`       why: ${task.reason}`);
+      for (const range of task.ranges.slice(0, 8)) lines.push(`       range (${range.start}, ${range.end}]`);
+      if (task.ranges.length > 8) lines.push(`       … ${task.ranges.length - 8} more range(s)`);
+    }
+  });
+  if (explain) {
+    if (plan.deferred.length > 0) {
+      lines.push('', 'deferred (due, but not in this tick):');
+      for (const d of plan.deferred) lines.push(`  ${d.keyspace}.${d.table}  ${d.code}: ${d.reason}`);
+    }
+    const due = plan.jobs.filter((j) => j.due);
+    if (due.length > 0) {
+      lines.push('', 'due jobs by priority:');
+      for (const job of due) {
+        lines.push(
+          `  ${job.keyspace}.${job.table}  ${job.state}  priority ${job.priority}  ${job.rangesBehind}/${job.rangesTotal} range(s) behind, ${job.rangesNeverRepaired} never repaired in the history read`,
+        );
+      }
+    }
+    if (plan.skipped.length > 0) {
+      lines.push('', 'not scheduled:');
+      for (const skip of plan.skipped) lines.push(`  ${skip.keyspace}.${skip.table}  ${skip.code}: ${skip.reason}`);
+    }
+    const r = report.rowsRead;
+    lines.push(
+      '',
+      `read ${r.total} row(s): topology ${r.topology}, repair_state ${r.state}, system_distributed sessions ${r.sessions} + parents ${r.parents}, size estimates ${r.estimates} (${report.sizes}), policies ${r.policies}`,
+    );
+  }
+  out.text(lines.join('\n'));
+}
+
+const planCommand = defineCommand<SchedulePlanOptions>({
+  path: ['schedule', 'plan'],
+  summary: 'what the next tick would run, in order, and why',
+  description:
+    'Computes the plan the next `tend schedule tick` would compute — from the same topology, history, size estimates and run policies, with the same pure planner — and prints its repair tasks in execution order. Nothing is run and nothing is written. With --explain, each task says why it is due (which ranges, how old, which rule and priority), followed by the due jobs, the jobs deferred (blocked by a policy, batch full, replica down), the tables not scheduled and how many rows were read from Cassandra. --json prints the Plan object itself (formatVersion 1) with the row counts.',
+  arguments: [],
+  options: [{ flags: '--explain', description: 'say why each task is due, and what is deferred or skipped' }],
+  examples: [
+    { command: 'tend schedule plan', description: 'The tasks of the next tick.' },
+    { command: 'tend schedule plan --explain', description: 'With reasons, deferrals and skips.' },
+    { command: 'tend schedule plan --json | jq .tasks[0]', description: 'The first task as JSON.' },
+  ],
+  exitCodes: [ExitCode.Config, ExitCode.ClusterUnavailable],
+  parse: (_args, opts) => ({ explain: opts.explain === true }),
+  async run(options, deps) {
+    const { withCluster } = await import('../../app/cluster-session.js');
+    const { schedulePlan } = await import('../../app/schedule.js');
+    const report = await withCluster(deps, (client, config) => schedulePlan(client, config));
+    for (const warning of report.warnings) deps.out.warn(warning);
+    deps.out.data({ ...report.plan, rowsRead: report.rowsRead, sizes: report.sizes }, () =>
+      renderPlan(report, options.explain, deps),
+    );
+  },
+});
+
+export const scheduleModule: CommandModule = {
+  group: { name: 'schedule', summary: 'the repair schedule: status, plan, tick' },
+  commands: [status, planCommand],
+};

@@ -1,0 +1,226 @@
+/**
+ * tend's own history tables (schema: src/cluster/schema.ts):
+ * - `repair_history`: one row per table and range of every task tend ran, whatever the outcome (what
+ *   `history show` lists; TTL 30 days);
+ * - `repair_state`: per table and range the latest successful repair, plus the static watermark
+ *   `external_folded_before` (see table-history.ts). A plan reads this instead of history: tables × ranges rows.
+ *
+ * Writes to repair_state carry `USING TIMESTAMP <repaired_at in µs>`: Cassandra keeps the cell with the highest
+ * write timestamp, so whichever node writes last, the newest repair wins and an older fold can never make a range
+ * look older than it is.
+ */
+import cassandra from 'cassandra-driver';
+import type { RepairEntry, RepairParallelism, RepairType, TokenRangeText } from '../core/index.js';
+import { quoteIdentifier } from '../cluster/schema.js';
+
+/** What the task runner reports after a task ends; recordTaskOutcome stores it. */
+export interface TaskOutcome {
+  readonly keyspace: string;
+  readonly tables: readonly string[];
+  /** Every range the task covered (for a whole-table task: every local range). */
+  readonly ranges: readonly TokenRangeText[];
+  /** SUCCESS counts as repaired; FAILED, ABORTED (lease lost, interrupted) and TIMEOUT do not. */
+  readonly status: 'SUCCESS' | 'FAILED' | 'ABORTED' | 'TIMEOUT';
+  /** Epoch ms (Cassandra's clock where possible). */
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  /** The tend instance that ran it (node.name). */
+  readonly coordinator: string;
+  /** Addresses of the replicas. */
+  readonly participants: readonly string[];
+  readonly repairType: RepairType;
+  readonly parallelism: RepairParallelism;
+  readonly message?: string | undefined;
+  readonly tickId?: string | undefined;
+  readonly taskId?: string | undefined;
+}
+
+/** One row of tend's repair_history, as `history show` lists it. */
+export interface TendHistoryRow {
+  readonly keyspace: string;
+  readonly table: string;
+  readonly id: string;
+  readonly start: string;
+  readonly end: string;
+  readonly coordinator: string;
+  readonly participants: readonly string[];
+  readonly repairType: string;
+  readonly status: string;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly message: string | null;
+  readonly tickId: string | null;
+  readonly taskId: string | null;
+}
+
+/** Rows per batch: single-partition unlogged batches stay far below Cassandra's 50 KiB batch_size_fail_threshold. */
+const BATCH_ROWS = 50;
+
+async function inBatches(client: cassandra.Client, queries: { query: string; params: unknown[] }[]): Promise<void> {
+  for (let from = 0; from < queries.length; from += BATCH_ROWS) {
+    // Every query of a batch targets the same partition, so the batch is atomic and costs one mutation.
+    await client.batch(queries.slice(from, from + BATCH_ROWS), { prepare: true, logged: false });
+  }
+}
+
+/**
+ * Records a finished task: one repair_history row per table and range, and on SUCCESS the repair_state of each
+ * range. Call it once per task, after the repair ended (or was abandoned).
+ */
+export async function recordTaskOutcome(
+  client: cassandra.Client,
+  tendKeyspace: string,
+  outcome: TaskOutcome,
+): Promise<void> {
+  const ks = quoteIdentifier(tendKeyspace);
+  const participants = [...new Set(outcome.participants)].sort();
+  const startedAt = new Date(outcome.startedAt);
+  const finishedAt = new Date(outcome.finishedAt);
+  for (const table of outcome.tables) {
+    const history = outcome.ranges.map((range) => ({
+      query: `INSERT INTO ${ks}.repair_history (keyspace_name, table_name, id, range_start, range_end, coordinator, participants, repair_type, parallelism, status, started_at, finished_at, message, tick_id, task_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      params: [
+        outcome.keyspace,
+        table,
+        cassandra.types.TimeUuid.fromDate(startedAt),
+        range.start,
+        range.end,
+        outcome.coordinator,
+        participants,
+        outcome.repairType,
+        outcome.parallelism,
+        outcome.status,
+        startedAt,
+        finishedAt,
+        outcome.message ?? null,
+        outcome.tickId ?? null,
+        outcome.taskId ?? null,
+      ],
+    }));
+    await inBatches(client, history);
+    if (outcome.status === 'SUCCESS') {
+      await writeRepairState(
+        client,
+        tendKeyspace,
+        outcome.keyspace,
+        table,
+        outcome.ranges.map((range) => ({ ...range, repairedAt: outcome.finishedAt })),
+        outcome.coordinator,
+      );
+    }
+  }
+}
+
+/** Upserts repair_state rows; the newest repaired_at wins whatever the order of writes (USING TIMESTAMP). */
+export async function writeRepairState(
+  client: cassandra.Client,
+  tendKeyspace: string,
+  keyspace: string,
+  table: string,
+  ranges: readonly (TokenRangeText & { repairedAt: number })[],
+  repairedBy: string,
+): Promise<void> {
+  const ks = quoteIdentifier(tendKeyspace);
+  await inBatches(
+    client,
+    ranges.map((range) => ({
+      query: `INSERT INTO ${ks}.repair_state (keyspace_name, table_name, range_start, range_end, repaired_at, repaired_by) VALUES (?, ?, ?, ?, ?, ?) USING TIMESTAMP ?`,
+      params: [
+        keyspace,
+        table,
+        range.start,
+        range.end,
+        new Date(range.repairedAt),
+        repairedBy,
+        cassandra.types.Long.fromNumber(Math.round(range.repairedAt) * 1000),
+      ],
+    })),
+  );
+}
+
+/** Moves the watermark of folded external history; like repair_state, the newest watermark wins. */
+export async function writeExternalWatermark(
+  client: cassandra.Client,
+  tendKeyspace: string,
+  keyspace: string,
+  table: string,
+  foldedBefore: number,
+): Promise<void> {
+  await client.execute(
+    `INSERT INTO ${quoteIdentifier(tendKeyspace)}.repair_state (keyspace_name, table_name, external_folded_before) VALUES (?, ?, ?) USING TIMESTAMP ?`,
+    [keyspace, table, new Date(foldedBefore), cassandra.types.Long.fromNumber(Math.round(foldedBefore) * 1000)],
+    { prepare: true },
+  );
+}
+
+export interface RepairStateRead {
+  /** Latest success per recorded range, as RepairEntry rows. */
+  readonly entries: RepairEntry[];
+  /** Sessions of system_distributed.repair_history that started before this are folded in; null: never folded. */
+  readonly externalFoldedBefore: number | null;
+  readonly rowsRead: number;
+}
+
+/** Reads one table's repair_state partition: rows = ranges recorded for the table (vnodes or sub-ranges). */
+export async function readRepairState(
+  client: cassandra.Client,
+  tendKeyspace: string,
+  keyspace: string,
+  table: string,
+): Promise<RepairStateRead> {
+  const result = await client.execute(
+    `SELECT range_start, range_end, repaired_at, external_folded_before FROM ${quoteIdentifier(tendKeyspace)}.repair_state WHERE keyspace_name = ? AND table_name = ?`,
+    [keyspace, table],
+    { prepare: true, fetchSize: 5000 },
+  );
+  const entries: RepairEntry[] = [];
+  let externalFoldedBefore: number | null = null;
+  let rowsRead = 0;
+  for await (const row of result) {
+    rowsRead++;
+    const watermark = row.get('external_folded_before') as Date | null;
+    if (watermark) externalFoldedBefore = watermark.getTime();
+    const start = row.get('range_start') as string | null;
+    const end = row.get('range_end') as string | null;
+    const at = row.get('repaired_at') as Date | null;
+    // A partition holding only the static watermark comes back as one row with null clustering columns.
+    if (start === null || end === null || at === null) continue;
+    entries.push({ start, end, finishedAt: at.getTime(), status: 'SUCCESS' });
+  }
+  return { entries, externalFoldedBefore, rowsRead };
+}
+
+/** tend's repair_history rows of one table finished (or started) after `sinceMs`, newest first. */
+export async function* readTendHistory(
+  client: cassandra.Client,
+  tendKeyspace: string,
+  keyspace: string,
+  table: string,
+  sinceMs: number,
+): AsyncGenerator<TendHistoryRow> {
+  const result = await client.execute(
+    `SELECT keyspace_name, table_name, id, range_start, range_end, coordinator, participants, repair_type, status, started_at, finished_at, message, tick_id, task_id FROM ${quoteIdentifier(tendKeyspace)}.repair_history WHERE keyspace_name = ? AND table_name = ? AND id > minTimeuuid(?)`,
+    [keyspace, table, new Date(sinceMs)],
+    { prepare: true, fetchSize: 1000 },
+  );
+  for await (const row of result) {
+    const time = (name: string) => (row.get(name) as Date | null)?.getTime() ?? null;
+    const optional = (name: string) => (row.get(name) as string | null) ?? null;
+    yield {
+      keyspace: String(row.get('keyspace_name')),
+      table: String(row.get('table_name')),
+      id: String(row.get('id')),
+      start: String(row.get('range_start')),
+      end: String(row.get('range_end')),
+      coordinator: String(row.get('coordinator') ?? ''),
+      participants: [...((row.get('participants') as string[] | null) ?? [])].sort(),
+      repairType: String(row.get('repair_type') ?? ''),
+      status: String(row.get('status') ?? ''),
+      startedAt: time('started_at'),
+      finishedAt: time('finished_at'),
+      message: optional('message'),
+      tickId: optional('tick_id'),
+      taskId: optional('task_id'),
+    };
+  }
+}
