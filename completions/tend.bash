@@ -20,13 +20,41 @@ _tend() {
       COMPREPLY=()
       return 0
       ;;
+    --start)
+      COMPREPLY=()
+      return 0
+      ;;
+    --end)
+      COMPREPLY=()
+      return 0
+      ;;
+    --days)
+      COMPREPLY=()
+      return 0
+      ;;
+    --timezone)
+      COMPREPLY=()
+      return 0
+      ;;
+    --datacenter)
+      COMPREPLY=()
+      return 0
+      ;;
+    --until)
+      COMPREPLY=()
+      return 0
+      ;;
+    --reason)
+      COMPREPLY=()
+      return 0
+      ;;
   esac
 
   # The command words typed so far, skipping options and their values.
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "$word" in
-      -c|--config|--since)
+      -c|--config|--since|--start|--end|--days|--timezone|--datacenter|--until|--reason)
         ((i++))
         ;;
       -*) ;;
@@ -38,7 +66,7 @@ _tend() {
 
   case "$path" in
     "")
-      words="completion config history schedule schema help"
+      words="completion config history policy schedule schema help"
       ;;
     "completion")
       words="bash zsh fish"
@@ -74,8 +102,39 @@ _tend() {
     "history show "*)
       opts="--since --coverage"
       ;;
+    "policy")
+      words="add list remove"
+      ;;
+    "policy add")
+      words="block allow"
+      opts="--start --end --days --timezone --datacenter"
+      ;;
+    "policy add "*)
+      opts="--start --end --days --timezone --datacenter"
+      ;;
+    "policy list")
+      words=""
+      opts=""
+      ;;
+    "policy list "*)
+      opts=""
+      ;;
+    "policy remove")
+      words=""
+      opts=""
+      ;;
+    "policy remove "*)
+      opts=""
+      ;;
     "schedule")
-      words="plan status"
+      words="pause plan resume status"
+      ;;
+    "schedule pause")
+      words=""
+      opts="--until --reason"
+      ;;
+    "schedule pause "*)
+      opts="--until --reason"
       ;;
     "schedule plan")
       words=""
@@ -83,6 +142,13 @@ _tend() {
       ;;
     "schedule plan "*)
       opts="--explain"
+      ;;
+    "schedule resume")
+      words=""
+      opts=""
+      ;;
+    "schedule resume "*)
+      opts=""
       ;;
     "schedule status")
       words=""
@@ -109,7 +175,7 @@ _tend() {
       opts=""
       ;;
     "help")
-      words="completion config history schedule schema"
+      words="completion config history policy schedule schema"
       ;;
   esac
 

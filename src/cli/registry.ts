@@ -24,9 +24,19 @@ import { configModule } from './commands/config.js';
 import { schemaModule } from './commands/schema.js';
 import { scheduleModule } from './commands/schedule.js';
 import { historyModule } from './commands/history.js';
+import { policyModule } from './commands/policy.js';
+import { schedulePauseModule } from './commands/schedule-pause.js';
 import type { AnyCommand, CommandGroup, CommandModule, GlobalOptions, OptionSpec } from './types.js';
 
-const MODULES: readonly CommandModule[] = [completionModule, configModule, schemaModule, scheduleModule, historyModule];
+const MODULES: readonly CommandModule[] = [
+  completionModule,
+  configModule,
+  schemaModule,
+  scheduleModule,
+  historyModule,
+  policyModule,
+  schedulePauseModule,
+];
 
 /** A top-level word: either a noun with verbs or a single command. */
 export interface RegistryEntry {

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageInfo } from '../../../src/cli/package-info.js';
+import { registry } from '../../../src/cli/registry.js';
 import { requireTool, tempDir } from './helpers.js';
 
 const completions = join(packageInfo().root, 'completions');
@@ -18,18 +19,35 @@ zmodload zsh/zpty || exit 1
 zpty z zsh -f -i
 zpty -w z "fpath=($2 \\$fpath)"
 zpty -w z 'autoload -U compinit; compinit -u -D'
-zpty -w z 'compadd () { builtin compadd -O __hits "$@"; local h; for h in $__hits; do print -r -- "<<$h>>"; done; builtin compadd "$@" }'
+# The markers are assembled so that the echo of this very line contains no marker pair.
+zpty -w z "L='<''<'; R='>''>'"
+zpty -w z 'compadd () { builtin compadd -O __hits "$@"; local h; for h in $__hits; do print -r -- "$L$h$R"; done; builtin compadd "$@" }'
 zpty -w z 'PROMPT=""; RPROMPT=""'
 zpty -w z 'print "<<READY>>"'
 zpty -r z out '*<<READY>>*'
 zpty -n -w z "$1"$'\\t'
-sleep 0.5
-while zpty -r -t z chunk; do print -rn -- "$chunk"; done
+# Poll for up to 10 s: done once a candidate has arrived and the output has gone quiet.
+integer polls=0 quiet=0
+acc=''
+while (( polls < 100 )); do
+  sleep 0.1
+  got=0
+  while zpty -r -t z chunk; do acc+=$chunk; got=1; done
+  if [[ $acc == *'<<'[^R]* ]]; then
+    if (( got )); then quiet=0; else (( quiet++ )); fi
+    (( quiet >= 3 )) && break
+  fi
+  (( polls++ ))
+done
+print -rn -- "$acc"
 zpty -d z
 `;
 
-const cases: Array<{ line: string; expected: string[] }> = [
-  { line: 'tend ', expected: ['completion', 'config', 'help', 'history', 'schedule', 'schema'] },
+/** Every top-level word the registry has, plus commander's `help`: completions must offer exactly these. */
+const TOP_LEVEL = [...registry.entries.map((entry) => entry.name), 'help'];
+
+const cases: Array<{ line: string; expected: readonly string[] }> = [
+  { line: 'tend ', expected: TOP_LEVEL },
   { line: 'tend config ', expected: ['check', 'show'] },
   { line: 'tend schema ', expected: ['apply', 'print'] },
   { line: 'tend completion ', expected: ['bash', 'fish', 'zsh'] },
