@@ -1,0 +1,208 @@
+/**
+ * A small Jolokia 2.x client: JSON over HTTP(S) POST, one timeout per request, basic auth, PEM TLS.
+ *
+ * node:http(s) rather than fetch: fetch in Node 20 cannot take a client certificate or a private CA without the
+ * undici package, and tend needs both for a Jolokia agent behind mutual TLS.
+ *
+ * Longs: every request carries `serializeLong=string`, so 64-bit values Jolokia sends back (tokens,
+ * repairedAt) arrive as strings and never pass through a JavaScript number. Values tend sends are strings too
+ * (RepairOption takes a Map<String,String>).
+ */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { readFile } from 'node:fs/promises';
+import { ClusterUnavailable } from '../errors.js';
+import { readSecret, secretOrigins, type Env } from '../config/secrets.js';
+import type { TendConfig } from '../config/schema.js';
+
+export interface JolokiaTls {
+  readonly ca?: string | undefined;
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
+  readonly rejectUnauthorized: boolean;
+}
+
+export interface JolokiaClientOptions {
+  readonly url: string;
+  readonly user?: string | undefined;
+  readonly password?: string | undefined;
+  readonly tls?: JolokiaTls | undefined;
+  /** Per-request limit (default 30 s). */
+  readonly requestTimeoutMs?: number;
+}
+
+export interface JolokiaExec {
+  readonly type: 'exec';
+  readonly mbean: string;
+  readonly operation: string;
+  readonly arguments?: readonly unknown[];
+}
+
+export interface JolokiaRead {
+  readonly type: 'read';
+  readonly mbean: string;
+  readonly attribute?: string;
+}
+
+export type JolokiaRequest = JolokiaExec | JolokiaRead;
+
+/** A request Jolokia answered with an error status (the HTTP status is 200 even then). */
+export class JolokiaRequestError extends Error {
+  readonly status: number;
+  readonly errorType: string | undefined;
+  constructor(message: string, status: number, errorType: string | undefined) {
+    super(message);
+    this.name = 'JolokiaRequestError';
+    this.status = status;
+    this.errorType = errorType;
+  }
+}
+
+interface JolokiaReply {
+  status: number;
+  value?: unknown;
+  error?: string;
+  error_type?: string;
+}
+
+export class JolokiaClient {
+  private readonly url: URL;
+  private readonly headers: Record<string, string>;
+  private readonly tls: JolokiaTls | undefined;
+  private readonly timeoutMs: number;
+
+  constructor(options: JolokiaClientOptions) {
+    this.url = new URL(options.url);
+    this.url.searchParams.set('serializeLong', 'string');
+    this.headers = { 'content-type': 'application/json' };
+    if (options.user !== undefined) {
+      const token = Buffer.from(`${options.user}:${options.password ?? ''}`).toString('base64');
+      this.headers.authorization = `Basic ${token}`;
+    }
+    this.tls = options.tls;
+    this.timeoutMs = options.requestTimeoutMs ?? 30_000;
+  }
+
+  /** Where requests go, without credentials (for messages). */
+  get endpoint(): string {
+    return `${this.url.origin}${this.url.pathname}`;
+  }
+
+  async exec<T>(mbean: string, operation: string, args: readonly unknown[] = [], signal?: AbortSignal): Promise<T> {
+    return (await this.request({ type: 'exec', mbean, operation, arguments: args }, signal)) as T;
+  }
+
+  async read<T>(mbean: string, attribute?: string, signal?: AbortSignal): Promise<T> {
+    return (await this.request(
+      attribute === undefined ? { type: 'read', mbean } : { type: 'read', mbean, attribute },
+      signal,
+    )) as T;
+  }
+
+  /** One request; throws JolokiaRequestError for an error reply, ClusterUnavailable when the agent is unreachable. */
+  async request(body: JolokiaRequest, signal?: AbortSignal): Promise<unknown> {
+    const [reply] = await this.post([body], signal);
+    return valueOf(reply!);
+  }
+
+  /** Several requests in one round trip; each element is the value or the error of that request. */
+  async bulk(bodies: readonly JolokiaRequest[], signal?: AbortSignal): Promise<Array<unknown>> {
+    if (bodies.length === 0) return [];
+    const replies = await this.post(bodies, signal);
+    return replies.map((reply) => {
+      try {
+        return valueOf(reply);
+      } catch (error) {
+        return error;
+      }
+    });
+  }
+
+  private async post(bodies: readonly JolokiaRequest[], signal?: AbortSignal): Promise<JolokiaReply[]> {
+    const payload = JSON.stringify(bodies);
+    const https = this.url.protocol === 'https:';
+    const send = https ? httpsRequest : httpRequest;
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = send(
+        this.url,
+        {
+          method: 'POST',
+          headers: { ...this.headers, 'content-length': Buffer.byteLength(payload) },
+          ...(https && this.tls
+            ? {
+                ca: this.tls.ca,
+                cert: this.tls.cert,
+                key: this.tls.key,
+                rejectUnauthorized: this.tls.rejectUnauthorized,
+              }
+            : {}),
+          ...(signal ? { signal } : {}),
+        },
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const body = Buffer.concat(chunks).toString('utf8');
+            if (res.statusCode === 401 || res.statusCode === 403) {
+              reject(
+                new ClusterUnavailable('jolokia', `${this.endpoint} refused the credentials (HTTP ${res.statusCode})`, {
+                  hints: ['check executor.jolokia.user and passwordFile (or TEND_JOLOKIA_PASSWORD)'],
+                }),
+              );
+            } else if (res.statusCode !== 200) {
+              reject(new ClusterUnavailable('jolokia', `${this.endpoint} answered HTTP ${res.statusCode}`));
+            } else resolve(body);
+          });
+          res.on('error', reject);
+        },
+      );
+      req.setTimeout(this.timeoutMs, () => {
+        req.destroy(new ClusterUnavailable('jolokia', `${this.endpoint} did not answer within ${this.timeoutMs} ms`));
+      });
+      req.on('error', (error: Error) => {
+        if (error instanceof ClusterUnavailable || error.name === 'AbortError') reject(error);
+        else reject(new ClusterUnavailable('jolokia', `${this.endpoint}: ${error.message}`, { cause: error }));
+      });
+      req.end(payload);
+    });
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new ClusterUnavailable('jolokia', `${this.endpoint} did not answer with JSON`, { cause: error });
+    }
+    if (!Array.isArray(parsed)) parsed = [parsed];
+    return parsed as JolokiaReply[];
+  }
+}
+
+function valueOf(reply: JolokiaReply): unknown {
+  if (reply.status !== 200) {
+    throw new JolokiaRequestError(reply.error ?? `Jolokia status ${reply.status}`, reply.status, reply.error_type);
+  }
+  return reply.value ?? null;
+}
+
+/** A client from tend's configuration: password from the file or TEND_JOLOKIA_PASSWORD, PEM files read now. */
+export async function jolokiaClientFromConfig(
+  config: TendConfig,
+  env: Env,
+  read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
+): Promise<JolokiaClient> {
+  const jolokia = config.executor.jolokia;
+  const password = await readSecret(secretOrigins(config, env).jolokiaPassword, env, read);
+  const tls = jolokia.tls;
+  return new JolokiaClient({
+    url: jolokia.url,
+    user: jolokia.user,
+    password,
+    tls: tls
+      ? {
+          ca: tls.caFile ? await read(tls.caFile) : undefined,
+          cert: tls.certFile ? await read(tls.certFile) : undefined,
+          key: tls.keyFile ? await read(tls.keyFile) : undefined,
+          rejectUnauthorized: tls.rejectUnauthorized,
+        }
+      : undefined,
+  });
+}

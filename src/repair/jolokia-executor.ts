@@ -1,0 +1,234 @@
+/**
+ * The Jolokia executor: StorageService.repairAsync(keyspace, options) on the node's own JVM, then
+ * getParentRepairStatus(command) polled until COMPLETED or FAILED. All ranges of a task go into one call
+ * (RepairOption's `ranges` takes a list), so a task is one parent repair session in Cassandra's history.
+ *
+ * Polling starts fast and backs off (100 ms → 2 s): small repairs finish in well under a second, and a fixed
+ * 1 s poll would add half a second to each of them on average.
+ */
+import type { TokenRangeText } from '../core/index.js';
+import {
+  participantsOf,
+  type Executor,
+  type RepairOutcome,
+  type RepairRequest,
+  type RepairStatus,
+  type RunOptions,
+} from './executor.js';
+import { JolokiaRequestError, type JolokiaClient } from './jolokia-client.js';
+import { abortReason } from './nodetool-executor.js';
+
+export const STORAGE_SERVICE = 'org.apache.cassandra.db:type=StorageService';
+const REPAIR_ASYNC = 'repairAsync(java.lang.String,java.util.Map)';
+const PARENT_STATUS = 'getParentRepairStatus(int)';
+const TERMINATE_ALL = 'forceTerminateAllRepairSessions()';
+
+/**
+ * RepairOption keys as Cassandra 5.0 parses them (every value a string). Parallelism is always sent: when the
+ * key is absent Cassandra picks sequential, unlike nodetool's default of parallel.
+ */
+export function repairOptions(request: RepairRequest): Record<string, string> {
+  const options: Record<string, string> = {
+    incremental: String(request.incremental),
+    parallelism: request.parallelism,
+    primaryRange: String(request.primaryRange ?? false),
+    columnFamilies: request.tables.join(','),
+    trace: 'false',
+  };
+  if (request.scope === 'ranges' && request.ranges.length > 0) {
+    options.ranges = request.ranges.map((range) => `${range.start}:${range.end}`).join(',');
+  }
+  if (request.limitToDatacenters?.length) options.dataCenters = request.limitToDatacenters.join(',');
+  if (request.limitToHosts?.length) options.hosts = request.limitToHosts.join(',');
+  return options;
+}
+
+type ParentStatus = readonly string[] | null;
+
+export interface JolokiaExecutorOptions {
+  readonly client: Pick<JolokiaClient, 'exec'>;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly pollMinMs?: number;
+  readonly pollMaxMs?: number;
+  /**
+   * How long a null status is taken as "not registered yet" before the command counts as lost (the status
+   * cache is in memory: a restarted node forgets it). Default 30 s.
+   */
+  readonly unknownStatusGraceMs?: number;
+}
+
+export class JolokiaExecutor implements Executor {
+  readonly kind = 'jolokia' as const;
+  private readonly client: Pick<JolokiaClient, 'exec'>;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly pollMinMs: number;
+  private readonly pollMaxMs: number;
+  private readonly unknownGraceMs: number;
+
+  constructor(options: JolokiaExecutorOptions) {
+    this.client = options.client;
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? sleepUnlessAborted;
+    this.pollMinMs = options.pollMinMs ?? 100;
+    this.pollMaxMs = options.pollMaxMs ?? 2000;
+    this.unknownGraceMs = options.unknownStatusGraceMs ?? 30_000;
+  }
+
+  async run(request: RepairRequest, options: RunOptions): Promise<RepairOutcome> {
+    const startedAt = this.now();
+    const deadline = startedAt + options.timeoutMs;
+    const outcome = (
+      status: RepairStatus,
+      message: string,
+      extra: {
+        repaired?: readonly TokenRangeText[];
+        commands?: string[];
+        serverStop?: RepairOutcome['serverStop'];
+      } = {},
+    ): RepairOutcome => ({
+      taskId: request.id,
+      keyspace: request.keyspace,
+      tables: request.tables,
+      status,
+      startedAt,
+      finishedAt: this.now(),
+      ranges: request.ranges,
+      rangesRepaired: extra.repaired ?? [],
+      participants: participantsOf(request),
+      message,
+      commands: extra.commands ?? [],
+      ...(extra.serverStop ? { serverStop: extra.serverStop } : {}),
+    });
+
+    if (options.signal?.aborted) return outcome('aborted', `aborted${abortReason(options.signal)} before it started`);
+
+    let command: number;
+    try {
+      command = Number(
+        await this.client.exec(STORAGE_SERVICE, REPAIR_ASYNC, [request.keyspace, repairOptions(request)]),
+      );
+    } catch (error) {
+      // Cassandra validates the options in repairAsync itself (unknown table, bad range): a refusal, not an outage.
+      if (error instanceof JolokiaRequestError) {
+        return outcome('failed', `repairAsync refused the repair of ${request.keyspace}: ${cassandraMessage(error)}`);
+      }
+      throw error;
+    }
+    if (command === 0) {
+      // StorageService returns 0 when there is nothing to repair: no ranges, or a replication factor below 2.
+      return outcome('success', 'nothing to repair (replication factor below 2 or no ranges)', {
+        repaired: request.ranges,
+      });
+    }
+    const commands = [`#${command}`];
+    options.onProgress?.({ taskId: request.id, rangesDone: 0, rangesTotal: request.ranges.length });
+
+    const timeout = AbortSignal.timeout(Math.max(0, deadline - this.now()));
+    const stop = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    let wait = this.pollMinMs;
+    let unknownSince: number | undefined;
+    let lastError: string | undefined;
+    for (;;) {
+      await this.sleep(wait, stop);
+      if (stop.aborted) {
+        const status: RepairStatus = options.signal?.aborted ? 'aborted' : 'timed_out';
+        const serverStop = await this.terminate(command);
+        const what =
+          status === 'aborted'
+            ? `aborted${abortReason(options.signal)}`
+            : `timed out${lastError ? ` (last status poll failed: ${lastError})` : ''}`;
+        const how = serverStop.error
+          ? `stopping the repair on the node failed (${serverStop.error}); check the node's log`
+          : 'repair sessions terminated on the node';
+        return outcome(status, `${what}; ${how}`, { commands, serverStop });
+      }
+      wait = Math.min(this.pollMaxMs, Math.round(wait * 1.5));
+      let state: ParentStatus;
+      try {
+        state = await this.client.exec<ParentStatus>(STORAGE_SERVICE, PARENT_STATUS, [command], stop);
+        lastError = undefined;
+      } catch (error) {
+        // A poll that fails (agent restarting, network blip) is retried until the task's deadline.
+        if (stop.aborted) continue;
+        lastError = error instanceof Error ? error.message : String(error);
+        continue;
+      }
+      if (state === null || state.length === 0) {
+        unknownSince ??= this.now();
+        if (this.now() - unknownSince > this.unknownGraceMs) {
+          return outcome(
+            'failed',
+            `Cassandra no longer knows repair command #${command} (node restarted, or its status expired); check the node's log`,
+            { commands },
+          );
+        }
+        continue;
+      }
+      unknownSince = undefined;
+      const [kind, ...messages] = state;
+      if (kind === 'COMPLETED') {
+        options.onProgress?.({
+          taskId: request.id,
+          rangesDone: request.ranges.length,
+          rangesTotal: request.ranges.length,
+        });
+        return outcome('success', messages.at(-1) ?? 'repair completed', { repaired: request.ranges, commands });
+      }
+      if (kind === 'FAILED') {
+        return outcome(
+          'failed',
+          messages.filter((m) => !/^Repair command #\d+ finished with error$/.test(m)).join('; ') ||
+            messages.join('; ') ||
+            'repair failed',
+          {
+            commands,
+          },
+        );
+      }
+    }
+  }
+
+  async stopAllOnServer(): Promise<void> {
+    await this.client.exec(STORAGE_SERVICE, TERMINATE_ALL);
+  }
+
+  /** Terminates the sessions, then waits briefly for the command to report FAILED (proof it stopped). */
+  private async terminate(command: number): Promise<NonNullable<RepairOutcome['serverStop']>> {
+    try {
+      await this.stopAllOnServer();
+    } catch (error) {
+      return { requested: true, error: error instanceof Error ? error.message : String(error) };
+    }
+    const until = this.now() + 10_000;
+    while (this.now() < until) {
+      try {
+        const state = await this.client.exec<ParentStatus>(STORAGE_SERVICE, PARENT_STATUS, [command]);
+        if (!state || state[0] !== 'IN_PROGRESS') return { requested: true };
+      } catch {
+        // keep trying until the limit
+      }
+      await this.sleep(200);
+    }
+    return { requested: true, error: `repair command #${command} still reported IN_PROGRESS 10 s after termination` };
+  }
+}
+
+/** Cassandra's own words from a Jolokia error ("java.lang.IllegalArgumentException : Unknown …" → "Unknown …"). */
+export function cassandraMessage(error: JolokiaRequestError): string {
+  return error.message.replace(/^[\w.$]+(?:Exception|Error)\s*:\s*/, '');
+}
+
+function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

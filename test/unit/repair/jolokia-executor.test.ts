@@ -1,0 +1,174 @@
+import { expect } from 'chai';
+import { ClusterUnavailable } from '../../../src/errors.js';
+import { JolokiaExecutor, repairOptions } from '../../../src/repair/jolokia-executor.js';
+import { JolokiaRequestError, type JolokiaClient } from '../../../src/repair/jolokia-client.js';
+import type { RepairRequest } from '../../../src/repair/executor.js';
+
+const R1 = { start: '-9223372036854775808', end: '-8839064868652493483' };
+const R2 = { start: '8839064868652493482', end: '-9223372036854775808' };
+
+const request: RepairRequest = {
+  id: 'it.t1#1',
+  keyspace: 'it',
+  tables: ['t1', 't2'],
+  scope: 'ranges',
+  ranges: [R1, R2],
+  replicaAddresses: ['127.0.0.1', '127.0.0.2'],
+  incremental: false,
+  parallelism: 'parallel',
+};
+
+type Call = { operation: string; args: readonly unknown[] };
+
+/** A fake Jolokia: repairAsync returns `command`, each status poll takes the next scripted answer. */
+function fakeJolokia(command: number | Error, statuses: Array<readonly string[] | null | Error>) {
+  const calls: Call[] = [];
+  const client: Pick<JolokiaClient, 'exec'> = {
+    async exec<T>(_mbean: string, operation: string, args: readonly unknown[] = []): Promise<T> {
+      calls.push({ operation, args });
+      if (operation.startsWith('repairAsync')) {
+        if (command instanceof Error) throw command;
+        return command as T;
+      }
+      if (operation.startsWith('forceTerminateAllRepairSessions')) {
+        statuses.unshift(['FAILED', 'Repair session x failed with error Terminate session is called']);
+        return null as T;
+      }
+      const next = statuses.length > 1 ? statuses.shift() : statuses[0];
+      if (next instanceof Error) throw next;
+      return (next ?? null) as T;
+    },
+  };
+  return { client, calls };
+}
+
+const fast = { pollMinMs: 1, pollMaxMs: 2, sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
+
+describe('Jolokia repair options', function () {
+  it('ranges as START:END strings (no JS numbers), tables, parallelism always set', function () {
+    expect(repairOptions(request)).to.deep.equal({
+      incremental: 'false',
+      parallelism: 'parallel',
+      primaryRange: 'false',
+      columnFamilies: 't1,t2',
+      trace: 'false',
+      ranges: '-9223372036854775808:-8839064868652493483,8839064868652493482:-9223372036854775808',
+    });
+  });
+
+  it('incremental whole-table repair sends no ranges; data centers and hosts pass through', function () {
+    const options = repairOptions({
+      ...request,
+      scope: 'table',
+      incremental: true,
+      parallelism: 'dc_parallel',
+      limitToDatacenters: ['dc1', 'dc2'],
+    });
+    expect(options).to.include({ incremental: 'true', parallelism: 'dc_parallel', dataCenters: 'dc1,dc2' });
+    expect(options).to.not.have.property('ranges');
+    expect(repairOptions({ ...request, limitToHosts: ['127.0.0.1', '127.0.0.2'] }).hosts).to.equal(
+      '127.0.0.1,127.0.0.2',
+    );
+    expect(repairOptions({ ...request, primaryRange: true }).primaryRange).to.equal('true');
+  });
+});
+
+describe('JolokiaExecutor', function () {
+  it('repairAsync, then polls getParentRepairStatus until COMPLETED: success with every range', async function () {
+    const jolokia = fakeJolokia(7, [null, ['IN_PROGRESS'], ['COMPLETED', 'Repair command #7 finished in 1 second']]);
+    const outcome = await new JolokiaExecutor({ client: jolokia.client, ...fast }).run(request, { timeoutMs: 10_000 });
+    expect(outcome.status).to.equal('success');
+    expect(outcome.rangesRepaired).to.deep.equal([R1, R2]);
+    expect(outcome.commands).to.deep.equal(['#7']);
+    expect(outcome.message).to.equal('Repair command #7 finished in 1 second');
+    expect(jolokia.calls[0]!.args[0]).to.equal('it');
+    expect(jolokia.calls.slice(1).every((c) => c.operation === 'getParentRepairStatus(int)' && c.args[0] === 7)).to.be
+      .true;
+  });
+
+  it('FAILED: failed with Cassandra messages, no range claimed', async function () {
+    const jolokia = fakeJolokia(8, [
+      ['FAILED', 'Nothing to repair for (1,2] in it - aborting', 'Repair command #8 finished with error'],
+    ]);
+    const outcome = await new JolokiaExecutor({ client: jolokia.client, ...fast }).run(request, { timeoutMs: 10_000 });
+    expect(outcome.status).to.equal('failed');
+    expect(outcome.message).to.equal('Nothing to repair for (1,2] in it - aborting');
+    expect(outcome.rangesRepaired).to.deep.equal([]);
+  });
+
+  it('command 0: nothing to repair, no polling', async function () {
+    const jolokia = fakeJolokia(0, []);
+    const outcome = await new JolokiaExecutor({ client: jolokia.client, ...fast }).run(request, { timeoutMs: 10_000 });
+    expect(outcome.status).to.equal('success');
+    expect(outcome.message).to.match(/nothing to repair/);
+    expect(jolokia.calls).to.have.length(1);
+  });
+
+  it('repairAsync refused by Cassandra: failed with its message', async function () {
+    const error = new JolokiaRequestError(
+      'java.lang.IllegalArgumentException : Unknown keyspace/cf pair (it.nosuch)',
+      500,
+      'java.lang.IllegalArgumentException',
+    );
+    const outcome = await new JolokiaExecutor({ client: fakeJolokia(error, []).client, ...fast }).run(request, {
+      timeoutMs: 10_000,
+    });
+    expect(outcome.status).to.equal('failed');
+    expect(outcome.message).to.equal('repairAsync refused the repair of it: Unknown keyspace/cf pair (it.nosuch)');
+  });
+
+  it('agent unreachable: ClusterUnavailable (exit 5)', async function () {
+    const client = fakeJolokia(new ClusterUnavailable('jolokia', 'connect ECONNREFUSED'), []).client;
+    const error = await new JolokiaExecutor({ client, ...fast })
+      .run(request, { timeoutMs: 10_000 })
+      .catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(ClusterUnavailable);
+  });
+
+  it('a status that stays null past the grace period: failed, command lost', async function () {
+    const jolokia = fakeJolokia(9, [null]);
+    const outcome = await new JolokiaExecutor({ client: jolokia.client, ...fast, unknownStatusGraceMs: 20 }).run(
+      request,
+      { timeoutMs: 10_000 },
+    );
+    expect(outcome.status).to.equal('failed');
+    expect(outcome.message).to.match(/no longer knows repair command #9/);
+  });
+
+  it('poll errors are retried', async function () {
+    const jolokia = fakeJolokia(10, [new Error('socket hang up'), ['COMPLETED']]);
+    const outcome = await new JolokiaExecutor({ client: jolokia.client, ...fast }).run(request, { timeoutMs: 10_000 });
+    expect(outcome.status).to.equal('success');
+  });
+
+  it('timeout: terminates the sessions on the node and waits for FAILED; timed_out', async function () {
+    const jolokia = fakeJolokia(11, [['IN_PROGRESS']]);
+    const outcome = await new JolokiaExecutor({ client: jolokia.client, ...fast }).run(request, { timeoutMs: 30 });
+    expect(outcome.status).to.equal('timed_out');
+    expect(outcome.serverStop).to.deep.equal({ requested: true });
+    expect(jolokia.calls.map((c) => c.operation)).to.include('forceTerminateAllRepairSessions()');
+    expect(outcome.rangesRepaired).to.deep.equal([]);
+  });
+
+  it('abort: the reason is reported and the node is told to stop', async function () {
+    const jolokia = fakeJolokia(12, [['IN_PROGRESS']]);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('lease tend/dc/dc1 lost')), 20);
+    const outcome = await new JolokiaExecutor({ client: jolokia.client, ...fast }).run(request, {
+      timeoutMs: 10_000,
+      signal: controller.signal,
+    });
+    expect(outcome.status).to.equal('aborted');
+    expect(outcome.message).to.equal('aborted: lease tend/dc/dc1 lost; repair sessions terminated on the node');
+  });
+
+  it('an already aborted signal starts nothing', async function () {
+    const jolokia = fakeJolokia(13, []);
+    const outcome = await new JolokiaExecutor({ client: jolokia.client, ...fast }).run(request, {
+      timeoutMs: 10_000,
+      signal: AbortSignal.abort(),
+    });
+    expect(outcome.status).to.equal('aborted');
+    expect(jolokia.calls).to.have.length(0);
+  });
+});
