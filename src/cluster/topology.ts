@@ -96,12 +96,23 @@ async function readNodeRows(client: cassandra.Client): Promise<{ rows: NodeRow[]
   const local = await client.execute(
     'SELECT host_id, broadcast_address, rpc_address, listen_address, data_center, rack, tokens FROM system.local',
   );
+  // system.local and system.peers_v2 describe the ring only together, from the same node: pin the second query to
+  // the coordinator of the first (the driver would otherwise route it to any node and return that node's peers).
+  const coordinator = local.info.queriedHost ? driverHost(client, hostOf(String(local.info.queriedHost))) : undefined;
   const peers = await client.execute(
     'SELECT peer, host_id, native_address, data_center, rack, tokens FROM system.peers_v2',
+    [],
+    coordinator ? { host: coordinator } : {},
   );
   const rows: NodeRow[] = [];
+  const seen = new Set<string>();
+  const add = (row: NodeRow) => {
+    if (row.hostId === '' || seen.has(row.hostId)) return;
+    seen.add(row.hostId);
+    rows.push(row);
+  };
   for (const row of local.rows) {
-    rows.push({
+    add({
       hostId: text(row.get('host_id')),
       addresses: [row.get('rpc_address'), row.get('broadcast_address'), row.get('listen_address')].map(text),
       datacenter: text(row.get('data_center')),
@@ -110,7 +121,7 @@ async function readNodeRows(client: cassandra.Client): Promise<{ rows: NodeRow[]
     });
   }
   for (const row of peers.rows) {
-    rows.push({
+    add({
       hostId: text(row.get('host_id')),
       addresses: [row.get('native_address'), row.get('peer')].map(text),
       datacenter: text(row.get('data_center')),
@@ -118,7 +129,7 @@ async function readNodeRows(client: cassandra.Client): Promise<{ rows: NodeRow[]
       tokens: (row.get('tokens') as string[] | null) ?? [],
     });
   }
-  return { rows: rows.filter((row) => row.hostId !== ''), read: local.rows.length + peers.rows.length };
+  return { rows, read: local.rows.length + peers.rows.length };
 }
 
 /** Up/down as the driver sees it (gossip events pushed to its control connection), keyed by address. */
