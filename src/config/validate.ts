@@ -101,7 +101,8 @@ function unknownKeyMessage(parentPath: ReadonlyArray<PropertyKey>, key: string):
     const elsewhere = allKeyPaths(jsonSchema()).filter((candidate) => candidate.split('.').pop() === key);
     suggestion = elsewhere[0]?.replace(/\[\]/g, '[0]');
   }
-  return `${path}: unknown key${suggestion ? `; did you mean ${suggestion}?` : ''}${known.length ? ` (valid keys: ${known.join(', ')})` : ''}`;
+  if (suggestion) return `${path}: unknown key; did you mean ${suggestion}?`;
+  return `${path}: unknown key${known.length ? ` (valid keys: ${known.join(', ')})` : ''}`;
 }
 
 function formatIssue(sectionName: string, issue: core.$ZodIssue): string[] {
