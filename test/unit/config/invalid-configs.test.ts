@@ -46,6 +46,11 @@ const cases: InvalidCase[] = [
   },
   { name: 'misspelt section', config: 'casandra: {}', expect: ['casandra: unknown key; did you mean cassandra?'] },
   {
+    name: 'unknown key with no near match lists the valid ones',
+    config: 'cassandra: { datacenters: 2 }',
+    expect: ['cassandra.datacenters: unknown key (valid keys: contactPoints, localDatacenter, port'],
+  },
+  {
     name: 'key in the wrong section',
     config: 'localDatacenter: dc1',
     expect: ['localDatacenter: unknown key; did you mean cassandra.localDatacenter?'],
