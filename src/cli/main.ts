@@ -21,6 +21,8 @@ export interface MainIO {
   systemConfigDir?: string;
   /** Install SIGINT/SIGTERM handlers (only for the real process). */
   handleSignals?: boolean;
+  /** How long an interrupted command may take to clean up (default INTERRUPT_GRACE_MS). */
+  interruptGraceMs?: number;
   registry?: Registry;
 }
 
@@ -86,7 +88,7 @@ export async function main(argv: string[], io: MainIO = processIO()): Promise<nu
   let globals = earlyGlobals(args);
   let out = makeOutput(io, globals);
   const controller = new AbortController();
-  const removeSignalHandlers = io.handleSignals ? installSignalHandlers(controller, out) : () => undefined;
+  const removeSignalHandlers = io.handleSignals ? installSignalHandlers(controller, () => out) : () => undefined;
   try {
     const invocation = parseInvocation(args, packageInfo().version, reg);
     globals = invocation.globals;
@@ -128,7 +130,11 @@ export async function main(argv: string[], io: MainIO = processIO()): Promise<nu
         return value;
       },
     };
-    const code = await Promise.race([invocation.command.run(invocation.options, deps), aborted(controller.signal)]);
+    const code = await untilInterrupted(
+      invocation.command.run(invocation.options, deps),
+      controller.signal,
+      io.interruptGraceMs ?? INTERRUPT_GRACE_MS,
+    );
     return typeof code === 'number' ? code : 0;
   } catch (error) {
     reportError(error, out, globals.verbose);
@@ -139,26 +145,48 @@ export async function main(argv: string[], io: MainIO = processIO()): Promise<nu
   }
 }
 
-/** Rejects with Interrupted when the signal fires: commands that ignore the signal still stop being awaited. */
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fail = () => reject(signal.reason instanceof Error ? signal.reason : new Interrupted());
-    if (signal.aborted) fail();
-    else signal.addEventListener('abort', fail, { once: true });
+/**
+ * After SIGINT/SIGTERM a command gets this long to stop: cancel its repair on the server, record the task as
+ * aborted and release its lease, so the next tick on any node can start at once instead of waiting for the lease
+ * TTL. Well inside systemd's TimeoutStopSec (2 min in tend.service), after which systemd would SIGKILL us.
+ */
+export const INTERRUPT_GRACE_MS = 30_000;
+
+/**
+ * The command's own outcome, unless it was interrupted: then its error (normally Interrupted, with the command
+ * to resume) once it has cleaned up, or Interrupted when it has not settled within the grace period.
+ */
+async function untilInterrupted<T>(running: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
+  const interruption = () => (signal.reason instanceof Error ? signal.reason : new Interrupted());
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<never>((_, reject) => {
+    const startGrace = () => {
+      timer = setTimeout(() => reject(interruption()), graceMs);
+    };
+    if (signal.aborted) startGrace();
+    else signal.addEventListener('abort', startGrace, { once: true });
   });
+  try {
+    const result = await Promise.race([running, graceOver]);
+    // Finished normally although interrupted: still report the interruption, the operator asked to stop.
+    if (signal.aborted) throw interruption();
+    return result;
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
 }
 
 /**
  * First SIGINT/SIGTERM: abort, so the command can cancel its repair and release its lease in `finally`.
  * A second one: exit at once — the operator has decided not to wait for the cleanup.
  */
-function installSignalHandlers(controller: AbortController, out: Output): () => void {
+function installSignalHandlers(controller: AbortController, output: () => Output): () => void {
   const onSignal = (signal: NodeJS.Signals) => {
     if (controller.signal.aborted) {
-      out.error('second signal, exiting without cleanup', { signal });
+      output().error('second signal, exiting without cleanup', { signal });
       process.exit(130);
     }
-    out.warn('interrupted, cleaning up (send again to exit at once)', { signal });
+    output().warn('interrupted, cleaning up (send again to exit at once)', { signal });
     controller.abort(new Interrupted(`interrupted by ${signal}`));
   };
   process.on('SIGINT', onSignal);

@@ -284,3 +284,34 @@ describe('main(): interruption', () => {
     expect(process.listenerCount('SIGTERM')).to.equal(before);
   });
 });
+
+describe('main(): a command that ignores the interruption', () => {
+  it('is given up on after the grace period with exit 130', async () => {
+    const stubborn = defineCommand<Record<string, never>>({
+      path: ['hang'],
+      summary: 'hang',
+      arguments: [],
+      options: [],
+      examples: [],
+      exitCodes: [],
+      parse: () => ({}),
+      run: () => new Promise(() => undefined),
+    });
+    const stderr = new MemoryStream(false);
+    const running = main(['node', 'tend', 'hang'], {
+      stdout: new MemoryStream(false),
+      stderr,
+      env: {},
+      cwd: '/',
+      readFile: async () => '',
+      handleSignals: true,
+      interruptGraceMs: 20,
+      registry: buildRegistry([{ commands: [stubborn] }]),
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    // SIGTERM, not SIGINT: mocha's parallel runner and some reporters listen for SIGINT themselves.
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(await running).to.equal(130);
+    expect(stderr.text).to.include('msg="interrupted by SIGTERM" exit=130');
+  });
+});
