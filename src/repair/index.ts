@@ -1,0 +1,44 @@
+/**
+ * src/repair: carrying out repair tasks. Import from here.
+ *
+ * - `createExecutor(config, env)`: the Executor the configuration names (executor.type).
+ * - `runTasks(tasks, {executor, record, taskTimeoutMs, signal, startDeadline})`: a batch, one task at a time.
+ * - `historyRecords(task, outcome, {coordinator, tickId})`: outcome → rows for src/history's recordTaskOutcome.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Env } from '../config/secrets.js';
+import type { TendConfig } from '../config/schema.js';
+import type { Executor } from './executor.js';
+import { jolokiaClientFromConfig } from './jolokia-client.js';
+import { JolokiaExecutor } from './jolokia-executor.js';
+import { NodetoolExecutor } from './nodetool-executor.js';
+import type { NodetoolConnection } from './nodetool-output.js';
+
+export * from './executor.js';
+export { runTasks, batchError, type BatchResult, type TaskRunnerOptions } from './task-runner.js';
+export { historyRecords } from './history-records.js';
+export { JolokiaClient, jolokiaClientFromConfig } from './jolokia-client.js';
+export { JolokiaExecutor } from './jolokia-executor.js';
+export { NodetoolExecutor } from './nodetool-executor.js';
+
+export function nodetoolConnection(config: TendConfig): NodetoolConnection {
+  const nodetool = config.executor.nodetool;
+  return {
+    path: nodetool.path,
+    host: nodetool.host,
+    port: nodetool.port,
+    user: nodetool.user,
+    passwordFile: nodetool.passwordFile,
+  };
+}
+
+export async function createExecutor(
+  config: TendConfig,
+  env: Env,
+  read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
+): Promise<Executor> {
+  if (config.executor.type === 'jolokia') {
+    return new JolokiaExecutor({ client: await jolokiaClientFromConfig(config, env, read) });
+  }
+  return new NodetoolExecutor({ connection: nodetoolConnection(config) });
+}
