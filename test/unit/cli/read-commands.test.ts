@@ -1,0 +1,61 @@
+/** argv → options for schedule status|plan, history show and schema apply (nothing runs). */
+import { expect } from 'chai';
+import { commandName, parseInvocation } from '../../../src/cli/registry.js';
+import { UsageError } from '../../../src/errors.js';
+
+function parse(args: string[]) {
+  const invocation = parseInvocation(args, '9.9.9');
+  if (invocation.kind !== 'run') throw new Error('expected a command');
+  return { command: commandName(invocation.command), options: invocation.options, json: invocation.globals.json };
+}
+
+describe('cli: read-side commands argv → options', () => {
+  const cases: Array<{ args: string[]; command: string; options: unknown }> = [
+    { args: ['schedule', 'status'], command: 'schedule status', options: { scope: undefined, check: false } },
+    {
+      args: ['schedule', 'status', 'shop.orders', '--check'],
+      command: 'schedule status',
+      options: { scope: 'shop.orders', check: true },
+    },
+    {
+      args: ['schedule', 'status', '"Shop"."Orders"'],
+      command: 'schedule status',
+      options: { scope: '"Shop"."Orders"', check: false },
+    },
+    { args: ['schedule', 'plan'], command: 'schedule plan', options: { explain: false } },
+    { args: ['schedule', 'plan', '--explain'], command: 'schedule plan', options: { explain: true } },
+    {
+      args: ['history', 'show'],
+      command: 'history show',
+      options: { scope: undefined, sinceMs: undefined, coverage: false },
+    },
+    {
+      args: ['history', 'show', 'shop', '--since', '24h', '--coverage'],
+      command: 'history show',
+      options: { scope: 'shop', sinceMs: 86_400_000, coverage: true },
+    },
+    { args: ['schema', 'apply'], command: 'schema apply', options: {} },
+  ];
+  for (const testCase of cases) {
+    it(`tend ${testCase.args.join(' ')}`, () => {
+      const parsed = parse(testCase.args);
+      expect(parsed.command).to.equal(testCase.command);
+      expect(parsed.options).to.deep.equal(testCase.options);
+    });
+  }
+
+  it('--json works after the arguments', () => {
+    expect(parse(['schedule', 'status', 'shop', '--json']).json).to.equal(true);
+  });
+
+  for (const args of [
+    ['history', 'show', '--since', 'yesterday'],
+    ['history', 'show', '--since', '0s'],
+    ['schedule', 'plan', 'extra'],
+    ['schedule', 'status', 'a', 'b'],
+  ]) {
+    it(`usage error: tend ${args.join(' ')}`, () => {
+      expect(() => parse(args)).to.throw(UsageError);
+    });
+  }
+});
