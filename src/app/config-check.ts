@@ -3,6 +3,9 @@
  * schema, cross-field rules, and that every file the configuration names can be read by this user (a password
  * file readable only by root is the classic reason a systemd tick fails at 3 a.m.).
  */
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { validateConfig } from '../config/validate.js';
@@ -36,6 +39,29 @@ export function referencedFiles(config: TendConfig): Array<{ path: string; file:
   return out;
 }
 
+/** `nodetool` looked up in PATH (as execa will), or an absolute/relative path checked directly. */
+async function findExecutable(
+  program: string,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string,
+): Promise<boolean> {
+  const candidates = program.includes('/')
+    ? [resolve(cwd, program)]
+    : (env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, program));
+  for (const candidate of candidates) {
+    try {
+      await access(candidate, constants.X_OK);
+      return true;
+    } catch {
+      // try the next PATH entry
+    }
+  }
+  return false;
+}
+
 function withoutErrorField(report: ConfigCheckReport): ConfigCheckReport {
   Object.defineProperty(report, 'error', { enumerable: false });
   return report;
@@ -59,7 +85,25 @@ export async function checkConfig(
   }
   const result = validateConfig(loaded.raw, { env: deps.env });
   const errors = [...result.errors];
+  const warnings = [...result.warnings];
   if (result.config) {
+    const directory = result.config.metrics.textfileDirectory;
+    if (directory) {
+      try {
+        await access(resolve(deps.cwd, directory), constants.W_OK);
+      } catch (error) {
+        errors.push(
+          `metrics.textfileDirectory: cannot write to ${directory} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
+      }
+    }
+    // Only a warning: config check may run on a workstation, not on the node where nodetool lives.
+    const nodetool = result.config.executor.nodetool.path;
+    if (result.config.executor.type === 'nodetool' && !(await findExecutable(nodetool, deps.env, deps.cwd))) {
+      warnings.push(
+        `executor.nodetool.path: ${nodetool} is not an executable file${isAbsolute(nodetool) ? '' : ' in PATH'}`,
+      );
+    }
     for (const { path, file } of referencedFiles(result.config)) {
       try {
         await deps.readFile(file);
@@ -70,7 +114,7 @@ export async function checkConfig(
     }
   }
   const file = loaded.filepath ?? null;
-  const report: ConfigCheckReport = { valid: errors.length === 0, file, errors, warnings: result.warnings };
+  const report: ConfigCheckReport = { valid: errors.length === 0, file, errors, warnings };
   if (!report.valid) {
     report.error = new ConfigError(`invalid configuration${file ? ` in ${file}` : ''}`, {
       problems: errors,

@@ -41,7 +41,7 @@ const check = defineCommand<ConfigCheckOptions>({
   path: ['config', 'check'],
   summary: 'validate the configuration without connecting anywhere',
   description:
-    'Validates the configuration file found by the search order: syntax, every key and value, cross-field rules (lease renewal shorter than its TTL, warn alarm before error alarm, repair interval shorter than the error alarm, Consul TTL limits) and that referenced files (passwordFile, tokenFile, TLS PEM files) are readable. Every problem is reported, each naming its dotted path. Nothing is contacted. Exits 3 when the configuration is invalid.',
+    'Validates the configuration file found by the search order: syntax, every key and value, cross-field rules (lease renewal shorter than its TTL, warn alarm before error alarm, repair interval shorter than the error alarm, Consul TTL limits) that referenced files (passwordFile, tokenFile, TLS PEM files) are readable and the metrics directory writable, and (as a warning) that nodetool is found. Every problem is reported, each naming its dotted path. Nothing is contacted. Exits 3 when the configuration is invalid.',
   arguments: [],
   options: [],
   examples: [

@@ -65,7 +65,26 @@ describe('tend config check', () => {
   it('prints a one-line verdict on stdout', async () => {
     const result = await runTend(['config', 'check'], { files: { 'tend.yml': CONFIG } });
     expect(result.code).to.equal(0);
-    expect(result.stdout).to.match(/^configuration OK: .*tend\.yml\n$/);
+    expect(result.stdout).to.match(/^configuration OK: .*tend\.yml( \(\d+ warnings?\))?\n$/);
+  });
+
+  it('checks the metrics directory is writable and warns when nodetool is not found', async () => {
+    const result = await runTend(['config', 'check', '--json'], {
+      env: { PATH: '/nonexistent' },
+      files: { 'tend.yml': 'metrics: { textfileDirectory: /nonexistent/textfiles }' },
+    });
+    expect(result.code).to.equal(3);
+    const report = JSON.parse(result.stdout) as { errors: string[]; warnings: string[] };
+    expect(report.errors).to.deep.equal(['metrics.textfileDirectory: cannot write to /nonexistent/textfiles (ENOENT)']);
+    expect(report.warnings).to.deep.equal(['executor.nodetool.path: nodetool is not an executable file in PATH']);
+  });
+
+  it('finds nodetool in PATH', async () => {
+    const result = await runTend(['config', 'check', '--json'], {
+      env: { PATH: '/nonexistent:/bin' },
+      files: { 'tend.yml': 'executor: { nodetool: { path: sh } }' },
+    });
+    expect((JSON.parse(result.stdout) as { warnings: string[] }).warnings).to.deep.equal([]);
   });
 
   it('reports every error on stderr, readable on a terminal', async () => {

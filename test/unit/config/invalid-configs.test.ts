@@ -308,17 +308,17 @@ describe('valid configurations pass', () => {
     });
     const report = JSON.parse(result.stdout) as { errors: string[] };
     expect(report.errors).to.deep.equal([
+      'metrics.textfileDirectory: cannot write to /var/lib/prometheus/node-exporter (ENOENT)',
       'cassandra.auth.passwordFile: cannot read /etc/tend/cassandra.password (ENOENT)',
     ]);
   });
 
   it('the shipped example passes `config check` when its files exist', async () => {
-    const example = readFileSync('systemd/tend.yml.example', 'utf8').replace(
-      '/etc/tend/cassandra.password',
-      'cassandra.password',
-    );
+    const example = readFileSync('systemd/tend.yml.example', 'utf8')
+      .replace('/etc/tend/cassandra.password', 'cassandra.password')
+      .replace('/var/lib/prometheus/node-exporter', 'textfiles');
     const result = await runTend(['-c', 'tend.yml', 'config', 'check'], {
-      files: { 'tend.yml': example, 'cassandra.password': 'pw\n' },
+      files: { 'tend.yml': example, 'cassandra.password': 'pw\n', 'textfiles/.keep': '' },
     });
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.match(/^configuration OK: .*tend\.yml/);
