@@ -12,6 +12,7 @@ import { clusterNow } from '../cluster/session.js';
 import { readParentSessions, readSessionRows, type SessionRow } from '../history/cassandra-history.js';
 import { readTendHistory, type TendHistoryRow } from '../history/tend-history.js';
 import { gatherPlanInput } from './plan-input.js';
+import { mapLimit } from './concurrency.js';
 import { inScope, parseScopeArgument, resolveScope } from './scope.js';
 
 export interface HistorySession {
@@ -184,11 +185,11 @@ export async function historyShow(
   const tables = Object.values(topology.keyspaceInfo).flatMap((ks) =>
     ks.tables.filter((t) => inScope(scope, ks.name, t)).map((t) => ({ keyspace: ks.name, table: t })),
   );
-  const sessions: HistorySession[] = [];
-  for (const { keyspace, table } of tables) {
-    sessions.push(...(await cassandraSessions(client, keyspace, table, since)));
-    sessions.push(...(await tendSessions(client, tendKeyspace, keyspace, table, since)));
-  }
+  const perTable = await mapLimit(tables, 8, async ({ keyspace, table }) => [
+    ...(await cassandraSessions(client, keyspace, table, since)),
+    ...(await tendSessions(client, tendKeyspace, keyspace, table, since)),
+  ]);
+  const sessions = perTable.flat();
   sessions.sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0) || a.id.localeCompare(b.id));
   if (!options.coverage) return { now, since, sessions };
 

@@ -37,6 +37,7 @@ import { loadPolicies } from './policy-store.js';
 import { readTableHistory, type HistoryRowsRead } from '../history/table-history.js';
 import type { ParentSession } from '../history/cassandra-history.js';
 import { clusterNow } from '../cluster/session.js';
+import { mapLimit } from './concurrency.js';
 import { inScope, parseScopeArgument, resolveScope, type TableScope } from './scope.js';
 
 export interface RowsRead extends HistoryRowsRead {
@@ -85,19 +86,6 @@ export function coreTableSettings(keyspace: string, table: string, settings: Con
     errorMs: settings.alarm.error,
     weight: settings.weight,
   };
-}
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  });
-  await Promise.all(workers);
-  return results;
 }
 
 /** Gathers the PlanInput for the node tend acts for (config.node), optionally narrowed to a scope. */
