@@ -14,7 +14,7 @@ import { DURATION_PATTERN, SIZE_PATTERN, parseDuration, parseSize, formatDuratio
 
 /** Extra JSON-schema keyword telling docs and `config show` how to present a value. */
 export const KIND_KEY = 'x-tend-kind';
-export type ValueKind = 'duration' | 'size' | 'path' | 'secret-file';
+export type ValueKind = 'duration' | 'size' | 'path' | 'secret-file' | 'days';
 
 function found(input: unknown): string {
   if (input === undefined) return 'nothing';
@@ -140,6 +140,62 @@ function tls(description: string) {
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,47}$/;
 
 export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Day = (typeof DAYS)[number];
+
+const DAY_GROUPS: Record<string, readonly Day[]> = {
+  daily: DAYS,
+  weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'],
+  weekends: ['sat', 'sun'],
+};
+
+const FULL_DAY_NAMES: Record<string, Day> = {
+  monday: 'mon',
+  tuesday: 'tue',
+  wednesday: 'wed',
+  thursday: 'thu',
+  friday: 'fri',
+  saturday: 'sat',
+  sunday: 'sun',
+};
+
+function dayOf(word: string): Day | undefined {
+  const lower = word.trim().toLowerCase();
+  return DAYS.find((day) => day === lower) ?? FULL_DAY_NAMES[lower];
+}
+
+/**
+ * The same day syntax as \`tend policy add --days\`: \`[mon, tue]\`, \`mon-fri\`, \`fri-mon\` (wraps over the weekend),
+ * \`weekdays\`, \`weekends\`, \`daily\`, full names, comma lists. Week order, no duplicates; undefined when invalid.
+ */
+export function parseDays(input: string | readonly string[]): Day[] | undefined {
+  const parts = (typeof input === 'string' ? [input] : input).flatMap((item) => item.split(','));
+  const days = new Set<Day>();
+  for (const raw of parts) {
+    const part = raw.trim().toLowerCase();
+    const group = DAY_GROUPS[part];
+    if (group) {
+      for (const day of group) days.add(day);
+      continue;
+    }
+    const ends = part.split('-');
+    if (ends.length === 2) {
+      const from = dayOf(ends[0] as string);
+      const to = dayOf(ends[1] as string);
+      if (!from || !to) return undefined;
+      for (let index = DAYS.indexOf(from); ; index = (index + 1) % 7) {
+        days.add(DAYS[index] as Day);
+        if (DAYS[index] === to) break;
+      }
+    } else {
+      const day = ends.length === 1 ? dayOf(part) : undefined;
+      if (!day) return undefined;
+      days.add(day);
+    }
+  }
+  return days.size ? DAYS.filter((day) => days.has(day)) : undefined;
+}
+
+const DAYS_EXPECTED = 'days like [mon, tue], mon-fri, weekdays, weekends or daily';
 
 function isTimeZone(zone: string): boolean {
   try {
@@ -160,10 +216,19 @@ const windowSchema = z
   .strictObject(
     {
       days: z
-        .array(z.enum(DAYS, { error: expected(`a day (${DAYS.join(', ')})`) }), { error: expected('a list of days') })
-        .min(1, { error: expected('at least one day') })
-        .default([...DAYS])
-        .meta({ description: 'Days the window opens on (the day of `start`). Default: every day.' }),
+        .union([z.string(), z.array(z.string())], { error: expected(DAYS_EXPECTED) })
+        .transform((value, context): Day[] => {
+          const days = parseDays(value);
+          if (days) return days;
+          context.addIssue({ code: 'custom', input: value, message: expected(DAYS_EXPECTED)({ input: value }) });
+          return z.NEVER;
+        })
+        .prefault('daily')
+        .meta({
+          description:
+            'Days the window opens on (the day of `start`), e.g. `[mon, wed]` or `mon-fri`. Default: every day.',
+          [KIND_KEY]: 'days',
+        }),
       start: timeOfDay('Opening time, HH:MM in `timezone`.'),
       end: timeOfDay('Closing time, HH:MM; earlier than start means the window runs past midnight.'),
       timezone: z

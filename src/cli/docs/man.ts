@@ -158,6 +158,7 @@ tend.yml(5), nodetool(1), systemd.timer(5), systemd.exec(5)
 function typeOf(node: JsonSchemaNode): string {
   const kind = node[KIND_KEY];
   if (kind === 'duration') return 'duration';
+  if (kind === 'days') return 'days';
   if (kind === 'size') return 'size';
   if (kind === 'path' || kind === 'secret-file') return 'path';
   if (node.enum) return node.enum.map((value) => `\`${String(value)}\``).join(' \\| ');
@@ -231,6 +232,8 @@ tend reads one YAML (or JSON) document with the sections below. Every section an
   A number with a unit \`B\`, \`KiB\`, \`MiB\`, \`GiB\`, \`TiB\` (powers of 1024) or \`KB\`, \`MB\`, \`GB\`, \`TB\` (powers of 1000): \`200MiB\`.
 * path:
   A file system path; relative paths are relative to the working directory of tend.
+* days:
+  A list such as \`[mon, wed, fri]\` or text such as \`mon-fri\`, \`fri-mon\` (over the weekend), \`weekdays\`, \`weekends\`, \`daily\`; full day names work too. The same syntax as \`tend policy add --days\`.
 
 ## SECRETS
 

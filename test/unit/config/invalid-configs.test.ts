@@ -133,9 +133,9 @@ const cases: InvalidCase[] = [
     expect: ['schedule.windows[0].start: expected a time of day'],
   },
   {
-    name: 'window day spelled out',
-    config: "schedule: { windows: [ { days: [monday], start: '20:00', end: '06:00' } ] }",
-    expect: ['schedule.windows[0].days[0]'],
+    name: 'window day misspelt',
+    config: "schedule: { windows: [ { days: [mon, tues], start: '20:00', end: '06:00' } ] }",
+    expect: ['schedule.windows[0].days: expected days like [mon, tue], mon-fri'],
   },
   {
     name: 'window time zone unknown',

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { formatDuration, formatSize, parseDuration, parseSize } from '../../../src/config/units.js';
+import { parseDays } from '../../../src/config/schema.js';
+import { validateConfig } from '../../../src/config/validate.js';
 
 describe('config/units', () => {
   const durations: Array<[string, number | undefined]> = [
@@ -45,5 +47,47 @@ describe('config/units', () => {
     for (const ms of [1, 999, 1000, 61_000, 3_600_000, 90_061_001]) {
       expect(parseDuration(formatDuration(ms))).to.equal(ms);
     }
+  });
+});
+
+describe('config: window days', () => {
+  const cases: Array<[string | string[], string[] | undefined]> = [
+    [
+      ['mon', 'wed'],
+      ['mon', 'wed'],
+    ],
+    ['mon-fri', ['mon', 'tue', 'wed', 'thu', 'fri']],
+    ['fri-mon', ['mon', 'fri', 'sat', 'sun']],
+    ['weekends', ['sat', 'sun']],
+    ['daily', ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']],
+    [
+      ['Monday', 'sat-sun'],
+      ['mon', 'sat', 'sun'],
+    ],
+    ['mon,wed,wed', ['mon', 'wed']],
+    ['mon-xyz', undefined],
+    [['monday', 'funday'], undefined],
+    [[], undefined],
+  ];
+  for (const [input, expected] of cases) {
+    it(`${JSON.stringify(input)} → ${expected ? expected.join(',') : 'invalid'}`, () => {
+      expect(parseDays(input)).to.deep.equal(expected);
+    });
+  }
+
+  it('validation turns them into a list of days and defaults to every day', () => {
+    const result = validateConfig({
+      schedule: {
+        windows: [
+          { days: 'weekdays', start: '20:00', end: '06:00' },
+          { start: '00:00', end: '24:00' },
+        ],
+      },
+    });
+    expect(result.errors).to.deep.equal([]);
+    expect(result.config?.schedule.windows.map((window) => window.days)).to.deep.equal([
+      ['mon', 'tue', 'wed', 'thu', 'fri'],
+      ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'],
+    ]);
   });
 });
