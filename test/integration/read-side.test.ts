@@ -107,6 +107,17 @@ describe('read side: schedule status / plan, history show (real sandbox)', funct
     expect(again.stdout).to.match(/up to date \(version 1\)/);
   });
 
+  it('commands that use tend\'s tables stop with "run tend schema apply" when the schema is missing', async function () {
+    const missing = configDir(1, (raw) => {
+      raw.cassandra.keyspace = 'tend_it_read_missing';
+    });
+    const result = await tend(missing, ['schedule', 'status']);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.include('tend_it_read_missing does not exist');
+    expect(result.stderr).to.include('tend schema apply');
+    expect(result.stdout).to.equal('');
+  });
+
   it('after a real nodetool repair, history show lists it and schedule status shows it repaired now', async function () {
     const repair = await nodetool(1, ['repair', '-full', KS, 'repaired']);
     expect(repair.exitCode, repair.stderr || repair.stdout).to.equal(0);
