@@ -1,11 +1,14 @@
 /**
  * One Cassandra session for one policy or pause command: load the configuration, connect (fail fast, exit 5),
- * always shut down. (src/app/cluster-session.ts, being written for issue 4, does the same plus a schema version
- * check; the policy commands can switch to it once it lands.)
+ * check tend's schema version (the commands write tend's tables), always shut down.
+ *
+ * Like withCluster (cluster-session.ts), without logging the configuration's warnings a second time: main()
+ * already logs them once for every command.
  */
 import type cassandra from 'cassandra-driver';
 import type { CommandDeps } from '../cli/types.js';
 import type { TendConfig } from '../config/schema.js';
+import { checkSchemaVersion } from '../cluster/schema.js';
 import { openSession } from '../cluster/session.js';
 
 export async function withPolicySession<T>(
@@ -15,6 +18,7 @@ export async function withPolicySession<T>(
   const { config } = await deps.loadConfig();
   const client = await openSession(config, deps.env);
   try {
+    await checkSchemaVersion(client, config.cassandra.keyspace);
     return await work(client, config);
   } finally {
     await client.shutdown().catch(() => undefined);

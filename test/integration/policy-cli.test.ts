@@ -20,10 +20,10 @@ import { sandboxTendConfig } from '../support/sandbox-config.js';
 const KS = 'tend_it_policy_cli';
 const registry = buildRegistry([policyModule, schedulePauseModule]);
 
-function configDir(node: number): string {
+function configDir(node: number, keyspace = KS): string {
   const dir = mkdtempSync(join(tmpdir(), 'tend-policy-cli-'));
   const raw = tendConfig(NODES[node - 1]!);
-  raw.cassandra.keyspace = KS;
+  raw.cassandra.keyspace = keyspace;
   writeFileSync(join(dir, 'tend.yml'), stringify(raw));
   return dir;
 }
@@ -151,6 +151,12 @@ describe('tend policy / schedule pause|resume (real sandbox)', function () {
     expect(result.stderr).to.equal(`error: unknown keyspace "tend_it_policy_cl"\n  Did you mean ${KS}?\n`);
     const unknownId = await tend(node1, ['policy', 'remove', 'w00000000']);
     expect(unknownId.code).to.equal(2);
+  });
+
+  it("refuses to run against a keyspace without tend's schema, saying how to create it", async () => {
+    const result = await tend(configDir(1, 'tend_it_policy_none'), ['schedule', 'pause'], { tty: true });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.match(/tend_it_policy_none does not exist or has no schema version\n.*tend schema apply/);
   });
 
   it('pause --until 2h, seen from the other DC; resume; resume again is not an error', async () => {
