@@ -25,7 +25,7 @@ function duration(ms: number): string {
 }
 
 /** A time on stdout: relative to Cassandra's clock on a terminal, ISO-8601 UTC when piped. */
-function when(deps: CommandDeps, at: number | null, now: number, never = 'never'): string {
+function when(deps: Pick<CommandDeps, 'out'>, at: number | null, now: number, never = 'never'): string {
   if (at === null) return never;
   if (!deps.out.stdoutIsTTY) return new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const delta = at - now;
@@ -33,7 +33,7 @@ function when(deps: CommandDeps, at: number | null, now: number, never = 'never'
   return delta < 0 ? `${duration(delta)} ago` : `in ${duration(delta)}`;
 }
 
-function renderStatus(report: StatusReport, deps: CommandDeps): void {
+function renderStatus(report: StatusReport, deps: Pick<CommandDeps, 'out'>): void {
   const { out } = deps;
   const color = out.colors;
   const paint = (state: string) =>
@@ -66,6 +66,24 @@ function renderStatus(report: StatusReport, deps: CommandDeps): void {
     ],
     report.rows,
   );
+}
+
+/** Prints a status report (table or JSON), then applies --check: AlarmCrossed (exit 7) after the data is out. */
+export function presentStatus(
+  report: StatusReport,
+  options: ScheduleStatusOptions,
+  deps: Pick<CommandDeps, 'out'>,
+): void {
+  for (const warning of report.warnings) deps.out.warn(warning);
+  deps.out.data(report, () => renderStatus(report, deps));
+  deps.out.debug('rows read', { ...report.rowsRead });
+  if (options.check && report.pastErrorAlarm.length > 0) {
+    const names = report.pastErrorAlarm;
+    throw new AlarmCrossed(
+      `${names.length} table job(s) past the error alarm: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`,
+      { hints: ["run 'tend schedule plan --explain' to see what the next tick will repair"] },
+    );
+  }
 }
 
 const status = defineCommand<ScheduleStatusOptions>({
@@ -104,7 +122,7 @@ const status = defineCommand<ScheduleStatusOptions>({
   },
 });
 
-function renderPlan(report: PlanReport, explain: boolean, deps: CommandDeps): void {
+function renderPlan(report: PlanReport, explain: boolean, deps: Pick<CommandDeps, 'out'>): void {
   const { out } = deps;
   const { plan } = report;
   const lines: string[] = [];
@@ -152,6 +170,14 @@ function renderPlan(report: PlanReport, explain: boolean, deps: CommandDeps): vo
   out.text(lines.join('\n'));
 }
 
+/** Prints a plan report: tasks in order (with --explain: why, deferrals, skips, rows read), or the Plan as JSON. */
+export function presentPlan(report: PlanReport, options: SchedulePlanOptions, deps: Pick<CommandDeps, 'out'>): void {
+  for (const warning of report.warnings) deps.out.warn(warning);
+  deps.out.data({ ...report.plan, rowsRead: report.rowsRead, sizes: report.sizes }, () =>
+    renderPlan(report, options.explain, deps),
+  );
+}
+
 const planCommand = defineCommand<SchedulePlanOptions>({
   path: ['schedule', 'plan'],
   summary: 'what the next tick would run, in order, and why',
@@ -170,10 +196,7 @@ const planCommand = defineCommand<SchedulePlanOptions>({
     const { withCluster } = await import('../../app/cluster-session.js');
     const { schedulePlan } = await import('../../app/schedule.js');
     const report = await withCluster(deps, (client, config) => schedulePlan(client, config));
-    for (const warning of report.warnings) deps.out.warn(warning);
-    deps.out.data({ ...report.plan, rowsRead: report.rowsRead, sizes: report.sizes }, () =>
-      renderPlan(report, options.explain, deps),
-    );
+    presentPlan(report, options, deps);
   },
 });
 

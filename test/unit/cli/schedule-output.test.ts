@@ -1,0 +1,191 @@
+/** schedule status / plan output from a fixed report: stdout and stderr separately, on a terminal and piped. */
+import { expect } from 'chai';
+import { presentPlan, presentStatus } from '../../../src/cli/commands/schedule.js';
+import { Output } from '../../../src/output/output.js';
+import { MemoryStream } from '../../../src/output/memory-stream.js';
+import { AlarmCrossed } from '../../../src/errors.js';
+import type { PlanReport, StatusReport, StatusRow } from '../../../src/app/schedule.js';
+import type { Plan } from '../../../src/core/index.js';
+
+const NOW = Date.UTC(2026, 10, 21, 12);
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const ROWS_READ = { topology: 10, state: 96, sessions: 3, parents: 1, estimates: 32, policies: 0, total: 142 };
+
+function row(table: string, overrides: Partial<StatusRow>): StatusRow {
+  return {
+    keyspace: 'shop',
+    table,
+    state: 'ON_TIME',
+    alarm: 'none',
+    due: false,
+    lastRepairedAt: NOW - 2 * HOUR,
+    nextDueAt: NOW - 2 * HOUR + 7 * DAY,
+    priority: 0,
+    rangesBehind: 0,
+    rangesTotal: 48,
+    repairType: 'vnode',
+    matchedBy: null,
+    reason: null,
+    ...overrides,
+  };
+}
+
+const REPORT: StatusReport = {
+  now: NOW,
+  node: { hostId: 'h1', address: '10.0.0.1', datacenter: 'dc1' },
+  rows: [
+    row('orders', {
+      state: 'OVERDUE',
+      alarm: 'error',
+      due: true,
+      lastRepairedAt: null,
+      nextDueAt: NOW - 23 * DAY,
+      priority: 553,
+      rangesBehind: 48,
+    }),
+    row('customers', {}),
+    row('audit', {
+      state: 'SKIPPED',
+      lastRepairedAt: null,
+      nextDueAt: null,
+      rangesBehind: null,
+      rangesTotal: null,
+      reason: 'single_replica: one replica',
+    }),
+  ],
+  summary: { tables: 3, jobs: 2, due: 1, late: 0, overdue: 1, blocked: 0, skipped: 1, tasks: 1, historyEntries: 10 },
+  pastErrorAlarm: ['shop.orders'],
+  rowsRead: ROWS_READ,
+  warnings: ['size estimates unavailable: node down'],
+};
+
+function output(tty: boolean, json = false) {
+  const stdout = new MemoryStream(tty);
+  const stderr = new MemoryStream(tty);
+  const out = new Output({ stdout, stderr, json, colorAllowed: false, now: () => new Date(NOW) });
+  return { out, stdout, stderr };
+}
+
+describe('schedule status output', () => {
+  it('on a terminal: an aligned table with relative times; warnings on stderr', () => {
+    const { out, stdout, stderr } = output(true);
+    presentStatus(REPORT, { scope: undefined, check: false }, { out });
+    const lines = stdout.text.trimEnd().split('\n');
+    expect(lines[0]).to.match(/^TABLE\s+STATE\s+LAST REPAIRED\s+NEXT DUE\s+PRIORITY\s+BEHIND\s+NOTE/);
+    expect(lines[1]).to.match(/^shop\.orders\s+OVERDUE\s+never\s+23d ago\s+553\s+48\/48/);
+    expect(lines[2]).to.match(/^shop\.customers\s+ON_TIME\s+2h ago\s+in 6d\s+0\s+0\/48/);
+    expect(lines[3]).to.match(/^shop\.audit\s+SKIPPED\s+-\s+-\s+-\s+-\s+single_replica: one replica/);
+    expect(stderr.text).to.include('size estimates unavailable');
+    expect(stdout.text).to.not.include('size estimates');
+  });
+
+  it('piped: tab-separated rows without a header, ISO-8601 UTC times', () => {
+    const { out, stdout } = output(false);
+    presentStatus(REPORT, { scope: undefined, check: false }, { out });
+    const lines = stdout.text.trimEnd().split('\n');
+    expect(lines).to.have.length(3);
+    expect(lines[1]!.split('\t').slice(0, 4)).to.deep.equal([
+      'shop.customers',
+      'ON_TIME',
+      '2026-11-21T10:00:00Z',
+      '2026-11-28T10:00:00Z',
+    ]);
+  });
+
+  it('--json: the report as one document', () => {
+    const { out, stdout } = output(false, true);
+    presentStatus(REPORT, { scope: undefined, check: false }, { out });
+    const document = JSON.parse(stdout.text) as StatusReport;
+    expect(document.rows.map((r) => r.state)).to.deep.equal(['OVERDUE', 'ON_TIME', 'SKIPPED']);
+    expect(document.pastErrorAlarm).to.deep.equal(['shop.orders']);
+  });
+
+  it('--check: the data is printed, then AlarmCrossed (exit 7) names the overdue jobs', () => {
+    const { out, stdout } = output(false, true);
+    let error: unknown;
+    try {
+      presentStatus(REPORT, { scope: undefined, check: true }, { out });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(AlarmCrossed);
+    expect((error as AlarmCrossed).exitCode).to.equal(7);
+    expect((error as Error).message).to.include('shop.orders');
+    expect(() => JSON.parse(stdout.text) as unknown).to.not.throw();
+  });
+
+  it('--check passes when nothing is past its error alarm', () => {
+    const { out } = output(false);
+    expect(() =>
+      presentStatus({ ...REPORT, pastErrorAlarm: [] }, { scope: undefined, check: true }, { out }),
+    ).to.not.throw();
+  });
+});
+
+const PLAN: Plan = {
+  formatVersion: 1,
+  now: NOW,
+  localHostId: 'h1',
+  localDatacenter: 'dc1',
+  jobs: [],
+  tasks: [
+    {
+      id: 'shop.orders#1',
+      keyspace: 'shop',
+      tables: ['orders'],
+      scope: 'ranges',
+      ranges: [
+        { start: '0', end: '100' },
+        { start: '100', end: '200' },
+      ],
+      replicas: ['h1', 'h2'],
+      replicaAddresses: ['10.0.0.1', '10.0.0.2'],
+      datacenters: ['dc1'],
+      repairType: 'vnode',
+      incremental: false,
+      parallelism: 'parallel',
+      priority: 553,
+      estimatedBytes: null,
+      oldestRepairedAt: null,
+      reason: '2 of 48 vnode range(s) on replicas 2×[dc1], never repaired',
+    },
+  ],
+  skipped: [{ keyspace: 'logs', table: 'raw', code: 'single_replica', reason: 'one replica' }],
+  deferred: [{ keyspace: 'shop', table: 'customers', code: 'batch_full', reason: 'batch full' }],
+  summary: { tables: 3, jobs: 2, due: 2, late: 0, overdue: 1, blocked: 0, skipped: 1, tasks: 1, historyEntries: 0 },
+};
+const PLAN_REPORT: PlanReport = { plan: PLAN, rowsRead: ROWS_READ, sizes: 'table_estimates', warnings: [] };
+
+describe('schedule plan output', () => {
+  it('lists the tasks in order; --explain adds why, deferrals, skips and rows read', () => {
+    const plain = output(true);
+    presentPlan(PLAN_REPORT, { explain: false }, { out: plain.out });
+    expect(plain.stdout.text).to.match(/1\. shop\.orders\s+2 range\(s\)\s+vnode\s+priority 553/);
+    expect(plain.stdout.text).to.not.include('why:');
+
+    const explained = output(true);
+    presentPlan(PLAN_REPORT, { explain: true }, { out: explained.out });
+    const text = explained.stdout.text;
+    expect(text).to.include('why: 2 of 48 vnode range(s)');
+    expect(text).to.include('range (0, 100]');
+    expect(text).to.include('shop.customers  batch_full: batch full');
+    expect(text).to.include('logs.raw  single_replica: one replica');
+    expect(text).to.include('read 142 row(s): topology 10, repair_state 96');
+  });
+
+  it('--json: the Plan itself plus the rows read', () => {
+    const { out, stdout } = output(false, true);
+    presentPlan(PLAN_REPORT, { explain: true }, { out });
+    const document = JSON.parse(stdout.text) as Plan & { rowsRead: typeof ROWS_READ };
+    expect(document.formatVersion).to.equal(1);
+    expect(document.tasks[0]!.id).to.equal('shop.orders#1');
+    expect(document.rowsRead.total).to.equal(142);
+  });
+
+  it('says so when there is nothing to run', () => {
+    const { out, stdout } = output(false);
+    presentPlan({ ...PLAN_REPORT, plan: { ...PLAN, tasks: [] } }, { explain: false }, { out });
+    expect(stdout.text).to.include('nothing to run');
+  });
+});
