@@ -1,5 +1,5 @@
 /**
- * docs/commands-and-config.md: the README sections on commands, configuration, exit codes and installing the
+ * The generated part of README.md (see spliceReadme in gen-docs.ts): the sections on commands, configuration, exit codes and installing the
  * systemd units. The command and key tables are generated from the registry and the schema like the man pages,
  * so the README cannot drift either; the prose around them lives here.
  */
