@@ -28,7 +28,7 @@ function shortDuration(ms: number | null): string {
 
 function render(report: HistoryReport, deps: CommandDeps): void {
   const { out } = deps;
-  const time = (at: number | null) => (at === null ? '-' : out.stdoutIsTTY ? out.time(new Date(at)) : iso(at));
+  const time = (at: number | null) => (at === null ? '-' : out.time(at, report.now));
   if (report.sessions.length === 0) out.info(`no repair sessions since ${iso(report.since)}`);
   else
     out.table(

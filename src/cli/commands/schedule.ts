@@ -12,25 +12,9 @@ export interface SchedulePlanOptions {
   explain: boolean;
 }
 
-function duration(ms: number): string {
-  const abs = Math.abs(ms);
-  const units: [string, number][] = [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ];
-  for (const [unit, size] of units) if (abs >= size) return `${Math.floor(abs / size)}${unit}`;
-  return `${abs}ms`;
-}
-
 /** A time on stdout: relative to Cassandra's clock on a terminal, ISO-8601 UTC when piped. */
 function when(deps: Pick<CommandDeps, 'out'>, at: number | null, now: number, never = 'never'): string {
-  if (at === null) return never;
-  if (!deps.out.stdoutIsTTY) return new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const delta = at - now;
-  if (Math.abs(delta) < 1000) return 'now';
-  return delta < 0 ? `${duration(delta)} ago` : `in ${duration(delta)}`;
+  return at === null ? never : deps.out.time(at, now);
 }
 
 function renderStatus(report: StatusReport, deps: Pick<CommandDeps, 'out'>): void {
