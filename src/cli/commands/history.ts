@@ -26,7 +26,7 @@ function shortDuration(ms: number | null): string {
   return h < 48 ? `${h}h` : `${Math.round(h / 24)}d`;
 }
 
-function render(report: HistoryReport, deps: CommandDeps): void {
+function render(report: HistoryReport, deps: Pick<CommandDeps, 'out'>): void {
   const { out } = deps;
   const time = (at: number | null) => (at === null ? '-' : out.time(at, report.now));
   if (report.sessions.length === 0) out.info(`no repair sessions since ${iso(report.since)}`);
@@ -58,6 +58,11 @@ function render(report: HistoryReport, deps: CommandDeps): void {
       report.coverage,
     );
   }
+}
+
+/** Prints the sessions (and coverage) as tables, or the report as one JSON document. */
+export function presentHistory(report: HistoryReport, deps: Pick<CommandDeps, 'out'>): void {
+  deps.out.data(report, () => render(report, deps));
 }
 
 const show = defineCommand<HistoryShowOptions>({
@@ -99,7 +104,7 @@ const show = defineCommand<HistoryShowOptions>({
         coverage: options.coverage,
       }),
     );
-    deps.out.data(report, () => render(report, deps));
+    presentHistory(report, deps);
   },
 });
 
