@@ -5,67 +5,25 @@
 import { UsageError } from '../errors.js';
 import { fnv1a32, isValidTimeZone, parseClockTime, PolicyError, type TimeWindow, type Weekday } from '../core/index.js';
 import { parseDuration } from '../config/units.js';
+import { parseDays as parseConfigDays } from '../config/schema.js';
 
 /** Monday first: how operators read a week, and the order `policy list` prints. */
 export const WEEK: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
-const DAY_NAMES: Record<string, Weekday> = {
-  monday: 'mon',
-  tuesday: 'tue',
-  wednesday: 'wed',
-  thursday: 'thu',
-  friday: 'fri',
-  saturday: 'sat',
-  sunday: 'sun',
-};
-const DAY_GROUPS: Record<string, readonly Weekday[]> = {
-  daily: WEEK,
-  all: WEEK,
-  weekdays: ['mon', 'tue', 'wed', 'thu', 'fri'],
-  weekends: ['sat', 'sun'],
-  weekend: ['sat', 'sun'],
-};
-
-function parseDay(text: string): Weekday {
-  const word = text.trim().toLowerCase();
-  if ((WEEK as readonly string[]).includes(word)) return word as Weekday;
-  const named = DAY_NAMES[word];
-  if (named) return named;
-  throw new UsageError(`"${text}" is not a day`, {
-    hints: [
-      'Days are mon, tue, wed, thu, fri, sat, sun (or full names), ranges like mon-fri, weekdays, weekends, daily.',
-    ],
-  });
-}
-
 /**
- * `mon-fri`, `mon,wed,fri`, `fri-mon` (wraps over the weekend), `weekdays`, `weekends`, `daily`, full names.
- * Returns the days in week order without duplicates.
+ * `mon-fri`, `mon,wed,fri`, `fri-mon` (wraps over the weekend), `weekdays`, `weekends`, `daily`, full names:
+ * the syntax of schedule.windows[].days in tend.yml (one parser for both). Returns the days in week order
+ * without duplicates.
  */
 export function parseDays(text: string): Weekday[] {
-  const days = new Set<Weekday>();
-  const parts = text.split(',').map((part) => part.trim());
-  if (parts.some((part) => part === '')) throw new UsageError(`"${text}" is not a list of days`);
-  for (const part of parts) {
-    const group = DAY_GROUPS[part.toLowerCase()];
-    if (group) {
-      for (const day of group) days.add(day);
-      continue;
-    }
-    const range = part.split('-');
-    if (range.length === 2) {
-      const from = WEEK.indexOf(parseDay(range[0] as string));
-      const to = WEEK.indexOf(parseDay(range[1] as string));
-      for (let i = from; ; i = (i + 1) % 7) {
-        days.add(WEEK[i] as Weekday);
-        if (i === to) break;
-      }
-    } else if (range.length === 1) {
-      days.add(parseDay(part));
-    } else {
-      throw new UsageError(`"${part}" is not a day or a range of days`);
-    }
+  const days = parseConfigDays(text);
+  if (!days) {
+    throw new UsageError(`--days: "${text}" is not a list of days`, {
+      hints: [
+        'Days are mon, tue, wed, thu, fri, sat, sun (or full names), ranges like mon-fri, weekdays, weekends, daily.',
+      ],
+    });
   }
-  return WEEK.filter((day) => days.has(day));
+  return days;
 }
 
 /** `mon-fri` style text for a set of days (for listings). */

@@ -145,7 +145,10 @@ describe('cli: tend policy / schedule pause|resume', () => {
   const rejectedBeforeConnecting: Array<[string[], string]> = [
     [['policy', 'add', 'block', '--start', '8am', '--end', '09:00'], '--start: "8am" is not a time of day'],
     [['policy', 'add', 'block', '--start', '08:00', '--end', '09:00', '--timezone', 'Mars/Base'], 'unknown time zone'],
-    [['policy', 'add', 'block', '--start', '08:00', '--end', '09:00', '--days', 'someday'], '"someday" is not a day'],
+    [
+      ['policy', 'add', 'block', '--start', '08:00', '--end', '09:00', '--days', 'someday'],
+      '--days: "someday" is not a list of days',
+    ],
     [['policy', 'add', 'block', 'a.b.c', '--start', '08:00', '--end', '09:00'], 'is not KEYSPACE or KEYSPACE.TABLE'],
     [['policy', 'list', 'a.b.c'], 'is not KEYSPACE or KEYSPACE.TABLE'],
     [['schedule', 'pause', '--until', 'tomorrow'], '--until: "tomorrow" is neither a duration nor an ISO-8601 time'],

@@ -90,7 +90,11 @@ describe('policy input: windows', () => {
     ['a malformed start', { action: 'block', start: '8am', end: '09:00' }, /--start: "8am" is not a time of day/],
     ['an impossible end', { action: 'block', start: '08:00', end: '24:30' }, /--end/],
     ['an unknown zone', { action: 'block', start: '08:00', end: '09:00', timezone: 'Mars/Olympus' }, /time zone/],
-    ['bad days', { action: 'block', start: '08:00', end: '09:00', days: 'someday' }, /not a day/],
+    [
+      'bad days',
+      { action: 'block', start: '08:00', end: '09:00', days: 'someday' },
+      /--days: "someday" is not a list of days/,
+    ],
     ['a bad datacenter', { action: 'block', start: '08:00', end: '09:00', datacenter: 'd c' }, /datacenter/],
   ];
   for (const [what, input, message] of bad) {
