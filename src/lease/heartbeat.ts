@@ -14,6 +14,8 @@ export interface HeartbeatOptions {
   renewEveryMs: number;
   /** Told about each failed renewal that did not (yet) lose the lease. */
   onRenewError?: (lease: HeldLease, error: unknown) => void;
+  /** Told about each successful renewal (with the time the renewal was sent). */
+  onRenewed?: (lease: HeldLease, sentAt: number) => void;
   now?: () => number;
 }
 
@@ -93,12 +95,14 @@ export class Heartbeat {
 
   private async renewOne(lease: HeldLease): Promise<void> {
     if (this.stopped || this.controller.signal.aborted) return;
+    const sentAt = this.now();
     try {
       const result = await this.backend.renew(lease);
       if (this.stopped) return;
       if (result.renewed) {
         lease.expiresAt = result.expiresAt;
         this.armWatchdog(lease);
+        this.options.onRenewed?.(lease, sentAt);
         return;
       }
       const by = result.heldBy ? ` (now held by ${result.heldBy.holder} on ${result.heldBy.holderHost})` : '';

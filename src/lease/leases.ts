@@ -164,6 +164,7 @@ export interface WithLeasesOptions {
   /** Install SIGINT/SIGTERM handlers here (for programs without main()'s handlers). */
   handleSignals?: boolean;
   onRenewError?: (lease: HeldLease, error: unknown) => void;
+  onRenewed?: (lease: HeldLease, sentAt: number) => void;
   onReleaseError?: (lease: HeldLease, error: unknown) => void;
 }
 
@@ -181,6 +182,7 @@ export async function withLeases<T>(
   const heartbeat = new Heartbeat(backend, leases, {
     renewEveryMs: options.renewEveryMs,
     ...(options.onRenewError ? { onRenewError: options.onRenewError } : {}),
+    ...(options.onRenewed ? { onRenewed: options.onRenewed } : {}),
   }).start();
   const interrupt = new AbortController();
   const onSignal = (name: NodeJS.Signals) => interrupt.abort(new Interrupted(`interrupted by ${name}`));

@@ -1,0 +1,77 @@
+/**
+ * 20 OS processes race for one resource for 50 rounds on each backend. Each winner records when it started and
+ * stopped holding, from the host clock all processes share; no two intervals may overlap and every round must
+ * have a winner. Contenders connect through different Cassandra nodes (both DCs), so the node scope's SERIAL
+ * Paxos is what keeps them apart.
+ *
+ * LEASE_RACE_PROCESSES / LEASE_RACE_ROUNDS override the sizes (e.g. for a quick run).
+ */
+import { expect } from 'chai';
+import { ensureLeaseKeyspace, uniqueResource } from '../support/lease-sandbox.js';
+import { overlaps, startContender, type Contender, type HoldInterval } from '../support/lease-processes.js';
+
+const PROCESSES = Number(process.env.LEASE_RACE_PROCESSES ?? 20);
+const ROUNDS = Number(process.env.LEASE_RACE_ROUNDS ?? 50);
+const HOLD_MS = 20;
+const TTL_MS = 5000;
+const ROUND_MS: Record<string, number> = { cassandra: 1000, consul: 600 };
+
+for (const backend of ['cassandra', 'consul']) {
+  describe(`lease race on ${backend}: ${PROCESSES} processes x ${ROUNDS} rounds (real sandbox)`, function () {
+    this.timeout(300_000);
+    let contenders: Contender[] = [];
+
+    before(async function () {
+      if (backend === 'cassandra') await ensureLeaseKeyspace();
+    });
+    afterEach(function () {
+      for (const contender of contenders) contender.process.kill('SIGKILL');
+      contenders = [];
+    });
+
+    it('never has two holders at once, and every round has a winner', async function () {
+      const resource = uniqueResource(`race-${backend}`);
+      const prefix = `tend-it-race-${Date.now().toString(36)}`;
+      const roundMs = ROUND_MS[backend]!;
+      contenders = Array.from({ length: PROCESSES }, (_, index) =>
+        startContender([
+          'race',
+          backend,
+          resource,
+          String(ROUNDS),
+          String(roundMs),
+          String(HOLD_MS),
+          String(TTL_MS),
+          String((index % 3) + 1),
+          String(index),
+          prefix,
+        ]),
+      );
+      await Promise.all(contenders.map((contender) => contender.waitFor((line) => line.ready === true, 120_000)));
+      const t0 = Date.now() + 500;
+      for (const contender of contenders) contender.process.stdin!.end(`${t0}\n`);
+      const codes = await Promise.all(contenders.map((contender) => contender.exited));
+      const elapsed = Date.now() - t0;
+
+      expect(codes, contenders.map((c) => c.stderr).join('\n')).to.deep.equal(codes.map(() => 0));
+      const intervals: HoldInterval[] = contenders.flatMap((contender, index) =>
+        contender.lines
+          .filter((line) => typeof line.start === 'number')
+          .map((line) => ({
+            contender: index,
+            round: line.round as number,
+            start: line.start as number,
+            end: line.end as number,
+          })),
+      );
+      const errors = contenders.flatMap((contender) => contender.lines.filter((line) => line.error));
+      const rounds = new Set(intervals.map((interval) => interval.round));
+      const missing = Array.from({ length: ROUNDS }, (_, round) => round).filter((round) => !rounds.has(round));
+      console.log(
+        `      ${backend}: ${intervals.length} holds in ${ROUNDS} rounds by ${new Set(intervals.map((i) => i.contender)).size} processes, ${errors.length} errors, ${(elapsed / 1000).toFixed(1)}s`,
+      );
+      expect(overlaps(intervals), 'overlapping holds').to.deep.equal([]);
+      expect(missing, `rounds without a winner (errors: ${JSON.stringify(errors.slice(0, 3))})`).to.deep.equal([]);
+    });
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * One contender in the lease tests, as a separate OS process (node --import tsx lease-race-child.ts MODE …).
+ * Prints JSON lines on stdout; every time is Date.now() on this host, the clock all contenders share.
+ *
+ *   race BACKEND RESOURCE ROUNDS ROUND_MS HOLD_MS TTL_MS NODE ID PREFIX
+ *     prints {"ready":true}, reads the common start time T0 from stdin, then in round r (from T0 + r*ROUND_MS)
+ *     keeps trying until 60% of the round is over; on success holds HOLD_MS under withLeases and prints
+ *     {"round":r,"start":…,"end":…} (start after acquiring, end before releasing).
+ *   hold BACKEND RESOURCE TTL_MS RENEW_MS NODE ID PREFIX
+ *     takes the lease (retrying), prints {"acquired":t}, then {"renewed":sentAt} per renewal until killed;
+ *     on SIGTERM releases in finally and prints {"released":t}.
+ */
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { withLeases } from '../../src/lease/leases.js';
+import type { LeaseBackend, HeldLease } from '../../src/lease/types.js';
+import { cassandraBackend, consulBackend, leaseClient } from './lease-sandbox.js';
+
+const [mode, kind, resource, ...rest] = process.argv.slice(2);
+
+function emit(value: object): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+async function open(node: number, prefix: string): Promise<{ backend: LeaseBackend; close(): Promise<void> }> {
+  if (kind === 'consul') return { backend: consulBackend(prefix), close: async () => undefined };
+  const client = leaseClient(node);
+  await client.connect();
+  return { backend: cassandraBackend(client, 'node'), close: () => client.shutdown() };
+}
+
+async function readStartTime(): Promise<number> {
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    lines.close();
+    return Number(line);
+  }
+  throw new Error('no start time on stdin');
+}
+
+async function race(): Promise<void> {
+  const [rounds, roundMs, holdMs, ttlMs, node, id, prefix] = rest;
+  const { backend, close } = await open(Number(node), prefix!);
+  const holder = { name: `contender-${id}`, host: `pid-${process.pid}` };
+  emit({ ready: true });
+  const t0 = await readStartTime();
+  let errors = 0;
+  for (let round = 0; round < Number(rounds); round += 1) {
+    const roundStart = t0 + round * Number(roundMs);
+    const giveUpAt = roundStart + Number(roundMs) * 0.6;
+    if (Date.now() < roundStart) await sleep(roundStart - Date.now());
+    while (Date.now() < giveUpAt) {
+      let lease: HeldLease | undefined;
+      try {
+        const result = await backend.tryAcquire(resource!, holder, Number(ttlMs));
+        if (result.acquired) lease = result.lease;
+      } catch (error) {
+        errors += 1;
+        emit({ round, error: String(error) });
+      }
+      if (lease) {
+        // Renew often: on Consul the holder counts on only half the ttl (see consul.ts).
+        await withLeases(backend, [lease], { renewEveryMs: Number(ttlMs) / 5 }, async () => {
+          const start = Date.now();
+          await sleep(Number(holdMs));
+          emit({ round, start, end: Date.now() });
+        }).catch((error: unknown) => {
+          // A lost signal here means the process stalled (2 CPUs, 20 processes); the hold is still checked.
+          errors += 1;
+          emit({ round, error: String(error) });
+        });
+        break;
+      }
+      await sleep(5 + Math.random() * 20);
+    }
+  }
+  emit({ done: true, errors });
+  await close();
+}
+
+async function hold(): Promise<void> {
+  const [ttlMs, renewMs, node, id, prefix] = rest;
+  const { backend, close } = await open(Number(node), prefix!);
+  const holder = { name: `holder-${id}`, host: `pid-${process.pid}` };
+  let lease: HeldLease | undefined;
+  while (!lease) {
+    const result = await backend.tryAcquire(resource!, holder, Number(ttlMs));
+    if (result.acquired) lease = result.lease;
+    else await sleep(50);
+  }
+  emit({ acquired: Date.now() });
+  try {
+    await withLeases(
+      backend,
+      [lease],
+      {
+        renewEveryMs: Number(renewMs),
+        handleSignals: true,
+        onRenewed: (_lease, sentAt) => emit({ renewed: sentAt }),
+      },
+      (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve())),
+    );
+  } catch {
+    // Interrupted or lost: the lease was released (or expires) either way.
+  }
+  emit({ released: Date.now() });
+  await close();
+}
+
+(mode === 'race' ? race() : hold()).then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${String((error as Error).stack ?? error)}\n`);
+    process.exit(1);
+  },
+);
