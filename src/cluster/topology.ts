@@ -99,11 +99,18 @@ async function readNodeRows(client: cassandra.Client): Promise<{ rows: NodeRow[]
   // system.local and system.peers_v2 describe the ring only together, from the same node: pin the second query to
   // the coordinator of the first (the driver would otherwise route it to any node and return that node's peers).
   const coordinator = local.info.queriedHost ? driverHost(client, hostOf(String(local.info.queriedHost))) : undefined;
-  const peers = await client.execute(
-    'SELECT peer, host_id, native_address, data_center, rack, tokens FROM system.peers_v2',
-    [],
-    coordinator ? { host: coordinator } : {},
-  );
+  const pinned = coordinator ? { host: coordinator } : {};
+  // peers_v2 exists from Cassandra 4.0; older nodes only have system.peers (rpc_address instead of native_address).
+  const peers = await client
+    .execute('SELECT peer, host_id, native_address, data_center, rack, tokens FROM system.peers_v2', [], pinned)
+    .catch((error: unknown) => {
+      if (!/unconfigured table|does not exist/i.test((error as Error).message ?? '')) throw error;
+      return client.execute(
+        'SELECT peer, host_id, rpc_address AS native_address, data_center, rack, tokens FROM system.peers',
+        [],
+        pinned,
+      );
+    });
   const rows: NodeRow[] = [];
   const seen = new Set<string>();
   const add = (row: NodeRow) => {
