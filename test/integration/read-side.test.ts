@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import cassandra from 'cassandra-driver';
 import { main } from '../../src/cli/main.js';
 import { openSession } from '../../src/cluster/session.js';
-import { applySchema } from '../../src/cluster/schema.js';
+import { applySchema, schemaStatements } from '../../src/cluster/schema.js';
 import { gatherPlanInput } from '../../src/app/plan-input.js';
 import { plan as computePlan } from '../../src/core/index.js';
 import { recordTaskOutcome } from '../../src/history/tend-history.js';
@@ -105,6 +105,44 @@ describe('read side: schedule status / plan, history show (real sandbox)', funct
     const again = await tend(node1, ['schema', 'apply']);
     expect(again.code).to.equal(0);
     expect(again.stdout).to.match(/up to date \(version 1\)/);
+  });
+
+  it('schema apply reports a replication that differs from the config and never alters it', async function () {
+    const other = configDir(1, (raw) => {
+      raw.cassandra.replication = { dc1: 1 };
+    });
+    const result = await tend(other, ['schema', 'apply']);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stderr).to.match(/not as configured; apply leaves it alone/);
+    expect(result.stderr).to.include('ALTER KEYSPACE');
+    const row = (
+      await client.execute('SELECT replication FROM system_schema.keyspaces WHERE keyspace_name = ?', [TEND_KS], {
+        prepare: true,
+      })
+    ).first();
+    expect((row.get('replication') as Record<string, string>).dc2).to.equal('1');
+  });
+
+  it('a schema written by a newer tend: apply refuses to downgrade, other commands ask for an upgrade', async function () {
+    const newer = 'tend_it_read_newer';
+    // Only the version table matters here (and creating all of tend's tables would cost seconds of schema agreement).
+    const [createKeyspace, createVersionTable] = schemaStatements(newer, {
+      class: 'NetworkTopologyStrategy',
+      dc1: 2,
+      dc2: 1,
+    });
+    await client.execute(createKeyspace!);
+    await client.execute(createVersionTable!);
+    await client.execute(`UPDATE ${newer}.schema_version SET version = 99 WHERE component = 'tend'`);
+    const dir = configDir(1, (raw) => {
+      raw.cassandra.keyspace = newer;
+    });
+    const apply = await tend(dir, ['schema', 'apply']);
+    expect(apply.code).to.equal(1);
+    expect(apply.stderr).to.match(/version 99, newer than this tend's 1/);
+    const status = await tend(dir, ['schedule', 'status']);
+    expect(status.code).to.equal(1);
+    expect(status.stderr).to.include('upgrade tend');
   });
 
   it('commands that use tend\'s tables stop with "run tend schema apply" when the schema is missing', async function () {
