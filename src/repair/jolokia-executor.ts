@@ -123,6 +123,23 @@ export class JolokiaExecutor implements Executor {
       });
     }
     const commands = [`#${command}`];
+    /** The outcome for a final status (COMPLETED, FAILED); undefined while the repair runs. */
+    const settled = (state: ParentStatus): RepairOutcome | undefined => {
+      const [kind, ...messages] = state ?? [];
+      if (kind === 'COMPLETED') {
+        options.onProgress?.({
+          taskId: request.id,
+          rangesDone: request.ranges.length,
+          rangesTotal: request.ranges.length,
+        });
+        return outcome('success', messages.at(-1) ?? 'repair completed', { repaired: request.ranges, commands });
+      }
+      if (kind === 'FAILED') {
+        const reasons = messages.filter((m) => !/^Repair command #\d+ finished with error$/.test(m));
+        return outcome('failed', (reasons.length ? reasons : messages).join('; ') || 'repair failed', { commands });
+      }
+      return undefined;
+    };
     options.onProgress?.({ taskId: request.id, rangesDone: 0, rangesTotal: request.ranges.length });
 
     const timeout = AbortSignal.timeout(Math.max(0, deadline - this.now()));
@@ -134,6 +151,10 @@ export class JolokiaExecutor implements Executor {
       await this.sleep(wait, stop);
       if (stop.aborted) {
         const status: RepairStatus = options.signal?.aborted ? 'aborted' : 'timed_out';
+        // It may have ended since the last poll; then it is reported as it ended, and nothing needs stopping.
+        const last = await this.client.exec<ParentStatus>(STORAGE_SERVICE, PARENT_STATUS, [command]).catch(() => null);
+        const ended = settled(last);
+        if (ended) return ended;
         const serverStop = await this.terminate(command);
         const what =
           status === 'aborted'
@@ -167,26 +188,8 @@ export class JolokiaExecutor implements Executor {
         continue;
       }
       unknownSince = undefined;
-      const [kind, ...messages] = state;
-      if (kind === 'COMPLETED') {
-        options.onProgress?.({
-          taskId: request.id,
-          rangesDone: request.ranges.length,
-          rangesTotal: request.ranges.length,
-        });
-        return outcome('success', messages.at(-1) ?? 'repair completed', { repaired: request.ranges, commands });
-      }
-      if (kind === 'FAILED') {
-        return outcome(
-          'failed',
-          messages.filter((m) => !/^Repair command #\d+ finished with error$/.test(m)).join('; ') ||
-            messages.join('; ') ||
-            'repair failed',
-          {
-            commands,
-          },
-        );
-      }
+      const verdict = settled(state);
+      if (verdict) return verdict;
     }
   }
 

@@ -1,0 +1,332 @@
+/**
+ * Both executors against the sandbox's real Cassandra 5.0 (node2 coordinates every repair here): a ranged full
+ * repair lands in system_distributed; Cassandra's refusals come back as failed with its message; a timeout and an
+ * abort stop the repair on the node, checked from the node's side (no validation left running, the parent
+ * session finished, terminated by tend's call).
+ */
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import type cassandra from 'cassandra-driver';
+import { createExecutor, type Executor, type RepairRequest } from '../../src/repair/index.js';
+import { cqlClient, jolokia, nodeClient } from '../support/sandbox-clients.js';
+import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { sleep } from '../sandbox/src/wait.js';
+
+const KS = 'it_repair_exec';
+const KS_PARTIAL = 'it_repair_exec_partial';
+const REPLICAS = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
+/** Keyspaces made inconsistent for the stop tests, new names per run (dropping and re-creating one races). */
+const RUN = Date.now().toString(36);
+const stopKeyspace = (kind: string, test: string) => `it_repair_stop_${kind}_${test}_${RUN}`;
+const STOPPED_KEYSPACES = ['nodetool', 'jolokia'].flatMap((kind) => [stopKeyspace(kind, 't'), stopKeyspace(kind, 'a')]);
+
+interface Range {
+  start: string;
+  end: string;
+}
+
+/** Vnode ranges of the whole ring, sorted by end token (wrap-around range last). */
+async function ringRanges(): Promise<Range[]> {
+  const node = nodeClient(2);
+  try {
+    const local = (await node.execute('SELECT tokens FROM system.local')).first().get('tokens') as string[];
+    const peers = await node.execute('SELECT tokens FROM system.peers_v2');
+    const tokens = [...local, ...peers.rows.flatMap((r) => r.get('tokens') as string[])]
+      .map((t) => BigInt(t))
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(String);
+    return tokens.map((end, i) => ({ start: tokens[(i - 1 + tokens.length) % tokens.length]!, end }));
+  } finally {
+    await node.shutdown();
+  }
+}
+
+interface ParentRow {
+  parentId: string;
+  startedAt: number;
+  finishedAt: number | null;
+  exception: string | null;
+  successfulRanges: string[];
+}
+
+async function parentSessions(client: cassandra.Client, keyspace: string, since: number): Promise<ParentRow[]> {
+  const rows = await client.execute(
+    'SELECT parent_id, keyspace_name, started_at, finished_at, exception_message, successful_ranges FROM system_distributed.parent_repair_history',
+  );
+  return rows.rows
+    .filter((r) => r.get('keyspace_name') === keyspace && (r.get('started_at') as Date).getTime() >= since)
+    .map((r) => ({
+      parentId: String(r.get('parent_id')),
+      startedAt: (r.get('started_at') as Date).getTime(),
+      finishedAt: (r.get('finished_at') as Date | null)?.getTime() ?? null,
+      exception: (r.get('exception_message') as string | null) ?? null,
+      successfulRanges: [...((r.get('successful_ranges') as string[] | null) ?? [])],
+    }));
+}
+
+interface Compaction {
+  keyspace: string;
+  taskType: string;
+}
+
+async function validationsRunning(keyspace: string): Promise<Compaction[]> {
+  const found: Compaction[] = [];
+  for (const index of [1, 2, 3]) {
+    const reply = await jolokia<Compaction[]>(index, {
+      type: 'read',
+      mbean: 'org.apache.cassandra.db:type=CompactionManager',
+      attribute: 'Compactions',
+    });
+    found.push(...reply.value.filter((c) => c.keyspace === keyspace && c.taskType === 'Validation'));
+  }
+  return found;
+}
+
+/**
+ * Nothing of this keyspace's repairs is left on the nodes: every parent session since `since` has finished
+ * (or failed), and no validation compaction of the keyspace runs anywhere. Polls for a while: termination is
+ * asynchronous in Cassandra.
+ */
+async function expectNoRepairLeft(client: cassandra.Client, keyspace: string, since: number): Promise<ParentRow[]> {
+  const deadline = Date.now() + 20_000;
+  let last: { parents: ParentRow[]; validations: Compaction[] } = { parents: [], validations: [] };
+  while (Date.now() < deadline) {
+    const parents = await parentSessions(client, keyspace, since);
+    const validations = await validationsRunning(keyspace);
+    last = { parents, validations };
+    if (validations.length === 0 && parents.every((p) => p.finishedAt !== null || p.exception !== null)) {
+      return parents;
+    }
+    await sleep(250);
+  }
+  expect.fail(`a repair of ${keyspace} is still running on the nodes: ${JSON.stringify(last)}`);
+}
+
+/** Waits until node2 reports an unfinished parent repair session of the keyspace: the repair really runs. */
+async function untilRepairRuns(client: cassandra.Client, keyspace: string, since: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const parents = await parentSessions(client, keyspace, since);
+    if (parents.some((p) => p.finishedAt === null && p.exception === null)) return;
+    await sleep(50);
+  }
+  throw new Error(`no repair of ${keyspace} started within 30 s`);
+}
+
+/**
+ * A keyspace whose replicas disagree: written with one replica (dc1: 1), then widened to three. A full repair
+ * must then stream about 10 MB to two replicas; with streaming throttled (`throttledStreaming`) that keeps it
+ * running for seconds — long enough to stop it while it runs, even through nodetool (whose stop call starts a
+ * JVM first). Unthrottled, the sandbox repairs it in under a second.
+ */
+async function inconsistentKeyspace(client: cassandra.Client, keyspace: string): Promise<void> {
+  await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
+  await client.execute(`CREATE KEYSPACE ${keyspace} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1}`);
+  await client.execute(`CREATE TABLE ${keyspace}.big (id int, c int, v blob, PRIMARY KEY (id, c))`);
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < 1000; i++) {
+    pending.push(
+      client.execute(`INSERT INTO ${keyspace}.big (id, c, v) VALUES (?, ?, ?)`, [i % 100, i, randomBytes(10_000)], {
+        prepare: true,
+      }),
+    );
+    if (pending.length >= 64) await Promise.all(pending.splice(0));
+  }
+  await Promise.all(pending);
+  await client.execute(
+    `ALTER KEYSPACE ${keyspace} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2, 'dc2': 1}`,
+  );
+}
+
+const STREAM_THROUGHPUT = [
+  'StreamThroughputMebibytesPerSec',
+  'InterDCStreamThroughputMebibytesPerSec',
+  'EntireSSTableStreamThroughputMebibytesPerSec',
+  'EntireSSTableInterDCStreamThroughputMebibytesPerSec',
+];
+
+/**
+ * Runs `work` with streaming throttled to 2 MiB/s on every node, and puts the previous limits back afterwards.
+ * The limits are node-wide; other tests' repairs stream a few kilobytes at most, so they do not notice.
+ */
+async function throttledStreaming<T>(work: () => Promise<T>): Promise<T> {
+  const mbean = 'org.apache.cassandra.db:type=StorageService';
+  // Read every limit before changing any, so the finally block can always put all of them back.
+  const before: { index: number; attribute: string; value: number }[] = [];
+  for (const index of [1, 2, 3]) {
+    for (const attribute of STREAM_THROUGHPUT) {
+      // The entire-SSTable limits are readable only as doubles (`…AsDouble`), writable only as ints.
+      const reply = await jolokia<number>(index, { type: 'read', mbean, attribute: `${attribute}AsDouble` });
+      expect(reply.status, reply.error).to.equal(200);
+      before.push({ index, attribute, value: Math.round(reply.value) });
+    }
+  }
+  try {
+    for (const { index, attribute } of before) {
+      const reply = await jolokia(index, { type: 'write', mbean, attribute, value: 2 });
+      expect(reply.status, reply.error).to.equal(200);
+    }
+    return await work();
+  } finally {
+    for (const { index, attribute, value } of before) {
+      await jolokia(index, { type: 'write', mbean, attribute, value });
+    }
+  }
+}
+
+function request(patch: Partial<RepairRequest>): RepairRequest {
+  return {
+    id: `${KS}.small#1`,
+    keyspace: KS,
+    tables: ['small'],
+    scope: 'ranges',
+    ranges: [],
+    replicaAddresses: REPLICAS,
+    incremental: false,
+    parallelism: 'parallel',
+    ...patch,
+  };
+}
+
+describe('repair executors against the sandbox (real Cassandra 5.0)', function () {
+  this.timeout(180_000);
+  let client: cassandra.Client;
+  let ring: Range[];
+
+  before(async function () {
+    client = cqlClient({ socketOptions: { connectTimeout: 5000, readTimeout: 60_000 } });
+    await client.connect();
+    await client.execute(
+      `CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2, 'dc2': 1}`,
+    );
+    await client.execute(`CREATE TABLE IF NOT EXISTS ${KS}.small (id int PRIMARY KEY, v text)`);
+    await client.execute(
+      `CREATE KEYSPACE IF NOT EXISTS ${KS_PARTIAL} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1, 'dc2': 1}`,
+    );
+    await client.execute(`CREATE TABLE IF NOT EXISTS ${KS_PARTIAL}.small (id int PRIMARY KEY, v text)`);
+    const count = (await client.execute(`SELECT count(*) FROM ${KS}.small`)).first().get(0) as cassandra.types.Long;
+    if (Number(count) < 200) {
+      for (let i = 0; i < 200; i++) {
+        await client.execute(`INSERT INTO ${KS}.small (id, v) VALUES (?, ?)`, [i, `v${i}`], { prepare: true });
+        await client.execute(`INSERT INTO ${KS_PARTIAL}.small (id, v) VALUES (?, ?)`, [i, `v${i}`], { prepare: true });
+      }
+    }
+    ring = await ringRanges();
+  });
+
+  after(async function () {
+    for (const keyspace of STOPPED_KEYSPACES) await client?.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
+    await client?.shutdown();
+  });
+
+  for (const kind of ['nodetool', 'jolokia'] as const) {
+    describe(`${kind} executor`, function () {
+      let executor: Executor;
+
+      before(async function () {
+        executor = await createExecutor(sandboxTendConfig(2, { executor: kind }), {});
+        expect(executor.kind).to.equal(kind);
+      });
+
+      it('a ranged full repair of two vnode ranges succeeds and is in system_distributed', async function () {
+        const since = Date.now();
+        const ranges = kind === 'nodetool' ? [ring[1]!, ring[2]!] : [ring[3]!, ring[4]!];
+        const progress: number[] = [];
+        const outcome = await executor.run(request({ ranges }), {
+          timeoutMs: 120_000,
+          onProgress: (p) => progress.push(p.rangesDone),
+        });
+        expect(outcome.status, outcome.message).to.equal('success');
+        expect(outcome.rangesRepaired).to.deep.equal(ranges);
+        expect(progress.at(-1)).to.equal(2);
+        expect(outcome.commands.some((c) => /^#\d+$/.test(c))).to.equal(true);
+
+        const parents = await parentSessions(client, KS, since);
+        const repaired = parents.flatMap((p) => p.successfulRanges);
+        for (const range of ranges)
+          expect(repaired, JSON.stringify(parents)).to.include(`(${range.start},${range.end}]`);
+        const sessions = await client.execute(
+          'SELECT status, started_at FROM system_distributed.repair_history WHERE keyspace_name = ? AND columnfamily_name = ?',
+          [KS, 'small'],
+          { prepare: true },
+        );
+        const fresh = sessions.rows.filter((r) => (r.get('started_at') as Date).getTime() >= since - 1000);
+        expect(fresh.length).to.be.greaterThan(0);
+        expect(fresh.every((r) => r.get('status') === 'SUCCESS')).to.equal(true);
+      });
+
+      it('a range across two vnodes is refused: failed, with Cassandra message', async function () {
+        const straddling = { start: ring[1]!.start, end: ring[2]!.end };
+        const outcome = await executor.run(request({ ranges: [straddling] }), { timeoutMs: 60_000 });
+        expect(outcome.status).to.equal('failed');
+        expect(outcome.message).to.match(/intersects a local range .* but is not fully contained in one/);
+        expect(outcome.rangesRepaired).to.deep.equal([]);
+      });
+
+      it('a range the node does not replicate: failed, "Nothing to repair"', async function () {
+        // dc1:1 + dc2:1 — node2 holds only some ranges; find one it lacks with the real nodetool-free way: try.
+        const outcomes = [];
+        for (const range of ring.slice(0, 6)) {
+          const outcome = await executor.run(
+            request({ id: `${KS_PARTIAL}.small#x`, keyspace: KS_PARTIAL, ranges: [range] }),
+            { timeoutMs: 60_000 },
+          );
+          outcomes.push(outcome);
+          if (outcome.status === 'failed') break;
+        }
+        const failed = outcomes.find((o) => o.status === 'failed');
+        expect(failed, JSON.stringify(outcomes.map((o) => o.message))).to.not.equal(undefined);
+        expect(failed!.message).to.match(/Nothing to repair for \(-?\d+,-?\d+\] in it_repair_exec_partial/);
+      });
+
+      it('an unknown table: failed, with the keyspace/cf pair', async function () {
+        const outcome = await executor.run(request({ tables: ['nosuch'], ranges: [ring[0]!] }), { timeoutMs: 60_000 });
+        expect(outcome.status).to.equal('failed');
+        expect(outcome.message).to.contain(`Unknown keyspace/cf pair (${KS}.nosuch)`);
+      });
+
+      it('a repair over its timeout is stopped on the node and reported timed_out', async function () {
+        const keyspace = stopKeyspace(kind, 't');
+        await inconsistentKeyspace(client, keyspace);
+        const since = Date.now();
+        // nodetool first spends about a second starting its JVM; Jolokia starts the repair at once.
+        const timeoutMs = kind === 'nodetool' ? 2500 : 1000;
+        const outcome = await throttledStreaming(() =>
+          executor.run(request({ id: `${keyspace}.big#1`, keyspace, tables: ['big'], scope: 'table', ranges: ring }), {
+            timeoutMs,
+          }),
+        );
+        expect(outcome.status, outcome.message).to.equal('timed_out');
+        expect(outcome.serverStop).to.deep.equal({ requested: true });
+        expect(outcome.rangesRepaired).to.deep.equal([]);
+        expect(outcome.finishedAt - outcome.startedAt).to.be.lessThan(timeoutMs + 15_000);
+        const parents = await expectNoRepairLeft(client, keyspace, since);
+        expect(parents.length, 'the repair had started on the node').to.be.greaterThan(0);
+        for (const parent of parents)
+          expect(parent.exception, JSON.stringify(parent)).to.match(/Terminate session is called/);
+      });
+
+      it('an abort while the repair runs stops it on the node: aborted, with the reason', async function () {
+        const keyspace = stopKeyspace(kind, 'a');
+        await inconsistentKeyspace(client, keyspace);
+        const since = Date.now();
+        const controller = new AbortController();
+        const outcome = await throttledStreaming(async () => {
+          const running = executor.run(
+            request({ id: `${keyspace}.big#1`, keyspace, tables: ['big'], scope: 'table', ranges: ring }),
+            { timeoutMs: 120_000, signal: controller.signal },
+          );
+          await untilRepairRuns(client, keyspace, since);
+          controller.abort(new Error('lease tend/node/127.0.0.2 lost'));
+          return running;
+        });
+        expect(outcome.status, outcome.message).to.equal('aborted');
+        expect(outcome.message).to.match(/^aborted: lease tend\/node\/127\.0\.0\.2 lost; repair sessions terminated/);
+        const parents = await expectNoRepairLeft(client, keyspace, since);
+        expect(parents.length).to.be.greaterThan(0);
+        for (const parent of parents)
+          expect(parent.exception, JSON.stringify(parent)).to.match(/Terminate session is called/);
+      });
+    });
+  }
+});
