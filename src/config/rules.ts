@@ -153,6 +153,18 @@ export function crossFieldFindings(config: Partial, env: Env): RuleFindings {
           path: 'lease.ttl',
           message: `must be between 10s and 24h with the consul backend (Consul session TTL limits), found ${d(lease.ttl)}`,
         });
+      } else if (lease.ttl < 2 * CONSUL_MIN_TTL_MS) {
+        // src/lease/consul.ts: Consul expires a session up to 2x its TTL late, so tend asks for ttl/2.
+        errors.push({
+          path: 'lease.ttl',
+          message: `must be at least 20s with the consul backend: tend asks Consul for a session TTL of half the lease ttl, and Consul's minimum is 10s (found ${d(lease.ttl)})`,
+        });
+      }
+      if (lease.renewEvery * 2 >= lease.ttl && lease.renewEvery < lease.ttl) {
+        errors.push({
+          path: 'lease.renewEvery',
+          message: `must be shorter than half of lease.ttl with the consul backend (${d(lease.renewEvery)} >= ${d(lease.ttl / 2)}): the holder counts only on Consul's session TTL, ttl/2`,
+        });
       }
     }
     tlsPairs(errors, 'lease.consul.tls', lease.consul.tls);

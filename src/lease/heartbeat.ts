@@ -69,7 +69,10 @@ export class Heartbeat {
   private armWatchdog(lease: HeldLease): void {
     const previous = this.watchdogs.get(lease.resource);
     if (previous) clearTimeout(previous);
-    const grace = Math.min(this.options.renewEveryMs, lease.ttlMs / 2);
+    // A renew interval of grace, but never so much that the watchdog would fire before the next renewal is due
+    // (on Consul the holder counts on only half the ttl, see consul.ts).
+    const known = lease.expiresAt.getTime() - this.now();
+    const grace = Math.min(this.options.renewEveryMs, Math.max(0, known - this.options.renewEveryMs) / 2);
     const delay = Math.max(0, lease.expiresAt.getTime() - grace - this.now());
     const watchdog = setTimeout(
       () => this.lose(lease, 'renewals did not succeed in time; the lease may expire'),
