@@ -48,13 +48,21 @@ _tend() {
       COMPREPLY=()
       return 0
       ;;
+    --max-tasks)
+      COMPREPLY=()
+      return 0
+      ;;
+    --max-duration)
+      COMPREPLY=()
+      return 0
+      ;;
   esac
 
   # The command words typed so far, skipping options and their values.
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "$word" in
-      -c|--config|--since|--start|--end|--days|--timezone|--datacenter|--until|--reason)
+      -c|--config|--since|--start|--end|--days|--timezone|--datacenter|--until|--reason|--max-tasks|--max-duration)
         ((i++))
         ;;
       -*) ;;
@@ -127,7 +135,7 @@ _tend() {
       opts=""
       ;;
     "schedule")
-      words="pause plan resume status"
+      words="pause plan resume status tick"
       ;;
     "schedule pause")
       words=""
@@ -156,6 +164,13 @@ _tend() {
       ;;
     "schedule status "*)
       opts="--check"
+      ;;
+    "schedule tick")
+      words=""
+      opts="--dry-run --max-tasks --max-duration"
+      ;;
+    "schedule tick "*)
+      opts="--dry-run --max-tasks --max-duration"
       ;;
     "schema")
       words="apply print"

@@ -26,6 +26,7 @@ import { scheduleModule } from './commands/schedule.js';
 import { historyModule } from './commands/history.js';
 import { policyModule } from './commands/policy.js';
 import { schedulePauseModule } from './commands/schedule-pause.js';
+import { scheduleTickModule } from './commands/schedule-tick.js';
 import type { AnyCommand, CommandGroup, CommandModule, GlobalOptions, OptionSpec } from './types.js';
 
 const MODULES: readonly CommandModule[] = [
@@ -36,6 +37,7 @@ const MODULES: readonly CommandModule[] = [
   historyModule,
   policyModule,
   schedulePauseModule,
+  scheduleTickModule,
 ];
 
 /** A top-level word: either a noun with verbs or a single command. */

@@ -1,0 +1,414 @@
+/**
+ * `tend schedule tick`: one pass of the pipeline in DESIGN.md, run by the systemd timer on every node.
+ *
+ *   config → connect → topology + history → core plan → policy verdicts (inside the plan) → per task:
+ *   announce + lease → run under the heartbeat → record → next task … → metrics → release → exit
+ *
+ * Everything that decides is the pure planner (src/core); this file only carries the decisions out, in order,
+ * and turns what happened into one TickReport. The report is what the command prints, what the metrics file
+ * says, and (its `error`) what decides the exit code. `--dry-run` never gets here: it prints the same plan
+ * through `schedule plan`'s code path and touches nothing.
+ *
+ * Why one lease per task rather than one for the whole batch: another node whose job outranks ours gets its
+ * turn between our tasks, which is what the priority announcements are for; and a long batch never holds a
+ * replica it is not repairing.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type cassandra from 'cassandra-driver';
+import { fnv1a32, type Plan, type RepairTask } from '../core/index.js';
+import type { TendConfig } from '../config/schema.js';
+import type { Env } from '../config/secrets.js';
+import { Interrupted, LeaseLost, RepairFailed, TendError } from '../errors.js';
+import { recordTaskOutcome } from '../history/tend-history.js';
+import {
+  acquireLeases,
+  leaseGroups,
+  openLeaseBackend,
+  withLeases,
+  type LeaseBackend,
+  type LeaseRecord,
+} from '../lease/index.js';
+import { createExecutor, historyRecords, runTasks, type Executor, type RepairOutcome } from '../repair/index.js';
+import { writeTickMetrics } from '../metrics/tick-metrics.js';
+import type { Output } from '../output/output.js';
+import { currentPlan } from './schedule.js';
+import type { PlanContext } from './plan-input.js';
+
+export type TickResult =
+  | 'ran'
+  | 'nothing_due'
+  | 'outside_window'
+  | 'paused'
+  | 'replicas_down'
+  | 'lease_held_elsewhere'
+  | 'failed'
+  | 'interrupted';
+
+export interface TickOptions {
+  /** Overrides schedule.maxTasks. */
+  readonly maxTasks?: number | undefined;
+  /** Overrides schedule.maxDuration (ms). */
+  readonly maxDurationMs?: number | undefined;
+}
+
+export interface TaskReport {
+  readonly id: string;
+  readonly keyspace: string;
+  readonly tables: readonly string[];
+  readonly ranges: number;
+  readonly replicas: readonly string[];
+  readonly reason: string;
+  /** What happened: a repair outcome, or why it did not start. */
+  readonly status:
+    RepairOutcome['status'] | 'lease_held_elsewhere' | 'outranked' | 'not_started_deadline' | 'not_started_aborted';
+  readonly message: string;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  /** Who holds the lease we could not take. */
+  readonly heldBy?: readonly { holder: string; host: string; expiresAt: string }[];
+}
+
+export interface TickReport {
+  readonly tickId: string;
+  readonly node: { readonly name: string; readonly address: string; readonly datacenter: string };
+  readonly result: TickResult;
+  /** One line saying what the tick did, or why it did nothing. */
+  readonly summary: string;
+  readonly plannedTasks: number;
+  readonly tasks: readonly TaskReport[];
+  readonly leases: Readonly<Record<string, number>>;
+  readonly startedAt: number;
+  readonly durationMs: number;
+  /** Jobs past their alarm thresholds (logged on every tick while crossed). */
+  readonly alarms: readonly { table: string; level: 'warn' | 'error'; lastRepairedAt: number | null }[];
+  /** The error that decides the exit code, if any (not serialised). */
+  readonly error?: TendError | undefined;
+}
+
+/** The outside world a tick touches; tests pass fakes of these (gh style). */
+export interface TickPorts {
+  readonly plan: (client: cassandra.Client, config: TendConfig, maxTasks: number) => Promise<PlanContextAndPlan>;
+  readonly leaseBackend: (client: cassandra.Client) => Promise<LeaseBackend>;
+  readonly executor: () => Promise<Executor>;
+  readonly record: (client: cassandra.Client, outcome: RepairOutcome, task: RepairTask) => Promise<void>;
+  readonly writeMetrics: (report: TickReport, plan: Plan | undefined) => Promise<void>;
+  readonly now: () => number;
+}
+
+export interface PlanContextAndPlan {
+  readonly plan: Plan;
+  readonly context: Pick<PlanContext, 'topology' | 'warnings'>;
+}
+
+export interface TickDeps {
+  readonly config: TendConfig;
+  readonly env: Env;
+  readonly out: Output;
+  /** SIGINT/SIGTERM from main(). */
+  readonly signal: AbortSignal;
+}
+
+function holderName(config: TendConfig, address: string): string {
+  return config.node.name ?? address ?? hostname();
+}
+
+/** The default ports: the real adapters. */
+export function defaultPorts(deps: TickDeps, coordinator: () => string, tickId: string): TickPorts {
+  const { config, env } = deps;
+  return {
+    plan: (client, cfg, maxTasks) => currentPlan(client, cfg, { persistHistory: true, limits: { maxTasks } }),
+    leaseBackend: (client) => openLeaseBackend(config, env, async () => client),
+    executor: () => createExecutor(config, env),
+    record: async (client, outcome, task) => {
+      for (const row of historyRecords(task, outcome, { coordinator: coordinator(), tickId })) {
+        await recordTaskOutcome(client, config.cassandra.keyspace, row);
+      }
+    },
+    writeMetrics: async (report, plan) => {
+      const directory = config.metrics.textfileDirectory;
+      if (!directory) return;
+      await writeTickMetrics(directory, {
+        startedAt: report.startedAt,
+        durationMs: report.durationMs,
+        result: report.result,
+        ...(plan ? { jobs: plan.jobs } : {}),
+        tasks: countBy(report.tasks.filter((t) => t.startedAt !== null).map((t) => t.status)),
+        leases: report.leases,
+        node: { name: report.node.name, datacenter: report.node.datacenter },
+      });
+    },
+    now: Date.now,
+  };
+}
+
+function countBy(values: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
+}
+
+/** Why a plan has no task: the first applicable of paused, outside window, replicas down, nothing due. */
+export function idleVerdict(plan: Plan): { result: TickResult; summary: string } {
+  if (plan.summary.due === 0) {
+    return {
+      result: 'nothing_due',
+      summary: `nothing due: ${plan.jobs.length} table(s) repaired within their interval`,
+    };
+  }
+  const blocked = plan.deferred.filter((d) => d.code === 'blocked');
+  const paused = blocked.find((d) => d.reason.startsWith('paused'));
+  if (paused) return { result: 'paused', summary: `${paused.reason}; ${plan.summary.due} table(s) due` };
+  if (blocked.length > 0) {
+    return { result: 'outside_window', summary: `${blocked[0]!.reason}; ${plan.summary.due} table(s) due` };
+  }
+  const down = plan.deferred.filter((d) => d.code === 'replica_down');
+  if (down.length > 0) {
+    return {
+      result: 'replicas_down',
+      summary: `${down.length} due table(s) wait for a replica that is down: ${down[0]!.reason}`,
+    };
+  }
+  return { result: 'nothing_due', summary: `no task could be planned for ${plan.summary.due} due table(s)` };
+}
+
+function describeHolders(heldBy: readonly LeaseRecord[]): { holder: string; host: string; expiresAt: string }[] {
+  return heldBy.map((lease) => ({
+    holder: lease.holder,
+    host: lease.holderHost,
+    expiresAt: lease.expiresAt.toISOString(),
+  }));
+}
+
+/**
+ * Runs one tick. Never throws for what a tick is expected to meet (nothing due, windows, leases held elsewhere,
+ * failed repairs): those are in the report, and `report.error` carries the exit code they mean. It throws
+ * for what stops it from deciding at all: configuration, an unreachable cluster, a schema mismatch.
+ */
+export async function runTick(
+  deps: TickDeps,
+  client: cassandra.Client,
+  options: TickOptions,
+  portsOverride?: Partial<TickPorts>,
+): Promise<{ report: TickReport; plan: Plan }> {
+  const { config, out } = deps;
+  const tickId = randomUUID();
+  let coordinator = config.node.name ?? hostname();
+  const ports: TickPorts = { ...defaultPorts(deps, () => coordinator, tickId), ...portsOverride };
+  const startedAt = ports.now();
+  const maxTasks = options.maxTasks ?? config.schedule.maxTasks;
+  const maxDurationMs = options.maxDurationMs ?? config.schedule.maxDuration;
+
+  const { plan, context } = await ports.plan(client, config, maxTasks);
+  for (const warning of context.warnings) out.warn(warning);
+  const local = context.topology.nodes.find((n) => n.hostId === plan.localHostId);
+  const address = local?.address ?? '?';
+  coordinator = holderName(config, address);
+  const node = { name: coordinator, address, datacenter: plan.localDatacenter };
+
+  const alarms = plan.jobs
+    .filter((job) => job.alarm !== 'none')
+    .map((job) => ({
+      table: `${job.keyspace}.${job.table}`,
+      level: job.alarm as 'warn' | 'error',
+      lastRepairedAt: job.lastRepairedAt,
+    }));
+  const base = { tickId, node, plannedTasks: plan.tasks.length, alarms, startedAt };
+
+  if (plan.tasks.length === 0) {
+    const verdict = idleVerdict(plan);
+    const report: TickReport = { ...base, ...verdict, tasks: [], leases: {}, durationMs: ports.now() - startedAt };
+    await writeMetricsQuietly(ports, report, plan, out);
+    return { report, plan };
+  }
+
+  const backend = await ports.leaseBackend(client);
+  const executor = await ports.executor();
+  const leaseCounts: Record<string, number> = {};
+  const tasks: TaskReport[] = [];
+  const startDeadline = startedAt + maxDurationMs;
+  let error: TendError | undefined;
+  const holder = { name: coordinator, host: hostname() };
+
+  try {
+    for (const task of plan.tasks) {
+      const describe = {
+        id: task.id,
+        keyspace: task.keyspace,
+        tables: task.tables,
+        ranges: task.ranges.length,
+        replicas: task.replicaAddresses,
+        reason: task.reason,
+      };
+      if (deps.signal.aborted || error instanceof Interrupted) {
+        tasks.push({
+          ...describe,
+          status: 'not_started_aborted',
+          message: 'interrupted',
+          startedAt: null,
+          finishedAt: null,
+        });
+        continue;
+      }
+      if (ports.now() >= startDeadline) {
+        tasks.push({
+          ...describe,
+          status: 'not_started_deadline',
+          message: `schedule.maxDuration reached`,
+          startedAt: null,
+          finishedAt: null,
+        });
+        continue;
+      }
+      const groups = leaseGroups(config.lease, {
+        datacenter: plan.localDatacenter,
+        replicas: task.replicaAddresses,
+      });
+      const claim = await acquireLeases(backend, groups, {
+        holder,
+        ttlMs: config.lease.ttl,
+        announcementTtlMs: config.lease.announcementTtl,
+        // Every node computes the same priority for the same job; the holder's hash only breaks exact ties.
+        priority: { priority: Math.round(task.priority * 1000), tieBreaker: fnv1a32(holder.name) },
+        metadata: { task: task.id, tick: tickId },
+        signal: deps.signal,
+      });
+      if (!claim.acquired) {
+        leaseCounts.held_elsewhere = (leaseCounts.held_elsewhere ?? 0) + 1;
+        const heldBy = describeHolders(claim.heldBy);
+        const message =
+          claim.reason === 'outranked'
+            ? `${claim.group}: ${claim.outrankedBy?.holder ?? 'another node'} announced a higher priority`
+            : `${claim.group} held by ${heldBy.map((h) => `${h.holder} until ${h.expiresAt}`).join(', ') || 'another node'}`;
+        out.info(`lease not available: ${message}`, { task: task.id });
+        tasks.push({
+          ...describe,
+          status: claim.reason === 'outranked' ? 'outranked' : 'lease_held_elsewhere',
+          message,
+          startedAt: null,
+          finishedAt: null,
+          heldBy,
+        });
+        // With one lease per datacenter every later task needs the same lease: stop asking.
+        if (config.lease.scope === 'datacenter') break;
+        continue;
+      }
+      leaseCounts.acquired = (leaseCounts.acquired ?? 0) + 1;
+      out.info(`repairing ${task.keyspace}.${task.tables.join(',')}`, {
+        task: task.id,
+        ranges: task.ranges.length,
+        replicas: task.replicaAddresses.join(','),
+      });
+      try {
+        const batch = await withLeases(
+          backend,
+          claim.leases,
+          {
+            renewEveryMs: config.lease.renewEvery,
+            signal: deps.signal,
+            onRenewError: (lease, renewError) =>
+              out.warn(`lease renewal failed: ${(renewError as Error).message}`, { resource: lease.resource }),
+          },
+          (signal) =>
+            runTasks([task], {
+              executor,
+              taskTimeoutMs: config.repair.taskTimeout,
+              signal,
+              now: ports.now,
+              record: (outcome) => ports.record(client, outcome, task),
+            }),
+        );
+        for (const outcome of batch.outcomes) tasks.push(taskReport(describe, outcome, out));
+        for (const failure of batch.recordErrors) {
+          out.error(`could not record task ${failure.taskId} in tend's history: ${(failure.error as Error).message}`);
+        }
+        if (batch.unavailable) {
+          error = batch.unavailable;
+          break;
+        }
+        if (batch.aborted && deps.signal.aborted) {
+          error = deps.signal.reason instanceof TendError ? deps.signal.reason : new Interrupted();
+        }
+      } catch (caught) {
+        if (caught instanceof LeaseLost) {
+          leaseCounts.lost = (leaseCounts.lost ?? 0) + 1;
+          out.error(`${caught.message}: the repair was stopped and recorded as aborted`, { task: task.id });
+          // withLeases ran the work to completion (the runner recorded the aborted outcome) before throwing.
+          error = caught;
+          break;
+        }
+        throw caught;
+      }
+    }
+  } finally {
+    await backend.close().catch(() => undefined);
+  }
+
+  const report = finishReport(base, tasks, leaseCounts, ports.now() - startedAt, error);
+  await writeMetricsQuietly(ports, report, plan, out);
+  return { report, plan };
+}
+
+function taskReport(
+  describe: Omit<TaskReport, 'status' | 'message' | 'startedAt' | 'finishedAt'>,
+  outcome: RepairOutcome,
+  out: Output,
+): TaskReport {
+  const fields = {
+    task: outcome.taskId,
+    status: outcome.status,
+    seconds: Math.round((outcome.finishedAt - outcome.startedAt) / 1000),
+  };
+  if (outcome.status === 'success') out.info(`repaired ${outcome.keyspace}.${outcome.tables.join(',')}`, fields);
+  else out.error(`repair ${outcome.status}: ${outcome.message}`, fields);
+  return {
+    ...describe,
+    status: outcome.status,
+    message: outcome.message,
+    startedAt: outcome.startedAt,
+    finishedAt: outcome.finishedAt,
+  };
+}
+
+function finishReport(
+  base: Omit<TickReport, 'result' | 'summary' | 'tasks' | 'leases' | 'durationMs'>,
+  tasks: TaskReport[],
+  leases: Record<string, number>,
+  durationMs: number,
+  error: TendError | undefined,
+): TickReport {
+  const ran = tasks.filter((t) => t.startedAt !== null);
+  const failed = ran.filter((t) => t.status === 'failed' || t.status === 'timed_out');
+  const succeeded = ran.filter((t) => t.status === 'success').length;
+  let result: TickResult;
+  let summary: string;
+  if (error instanceof Interrupted) {
+    result = 'interrupted';
+    summary = `interrupted after ${ran.length} task(s); leases released, history written`;
+  } else if (error) {
+    result = 'failed';
+    summary = `${error.message} after ${succeeded} successful task(s)`;
+  } else if (failed.length > 0) {
+    result = 'failed';
+    summary = `${failed.length} of ${ran.length} repair task(s) failed`;
+    error = new RepairFailed(`${failed.length} repair task(s) failed: ${failed.map((t) => t.id).join(', ')}`);
+  } else if (ran.length === 0) {
+    result = 'lease_held_elsewhere';
+    const first = tasks.find((t) => t.status === 'lease_held_elsewhere' || t.status === 'outranked');
+    summary = `lease held elsewhere: ${first?.message ?? 'no task could start'}`;
+  } else {
+    result = 'ran';
+    const notStarted = tasks.length - ran.length;
+    summary = `${succeeded} repair task(s) succeeded${notStarted ? `, ${notStarted} left for a later tick` : ''}`;
+  }
+  return { ...base, result, summary, tasks, leases, durationMs, error };
+}
+
+async function writeMetricsQuietly(ports: TickPorts, report: TickReport, plan: Plan | undefined, out: Output) {
+  // Repairs matter more than dashboards: a metrics problem is a warning, never the tick's failure.
+  try {
+    await ports.writeMetrics(report, plan);
+  } catch (error) {
+    out.warn(`metrics not written: ${(error as Error).message}`);
+  }
+}
