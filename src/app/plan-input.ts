@@ -88,6 +88,31 @@ export function coreTableSettings(keyspace: string, table: string, settings: Con
   };
 }
 
+/**
+ * Tables whose gc_grace_seconds is shorter than their error alarm: a range can pass gc_grace (deleted data may come
+ * back) before tend raises its alarm. gc_grace_seconds 0 (tables that never delete, or TTL-only tables whose
+ * owners accepted the risk) is left out: repair cannot protect it anyway.
+ */
+export function gcGraceWarning(
+  topology: Pick<ClusterTopology, 'keyspaceInfo'>,
+  settings: ReadonlyMap<string, ConfigTableSettings>,
+): string | undefined {
+  const short: string[] = [];
+  for (const ks of Object.values(topology.keyspaceInfo)) {
+    for (const [table, graceMs] of Object.entries(ks.gcGraceMs)) {
+      const resolved = settings.get(tableKey(ks.name, table));
+      if (!resolved?.enabled || graceMs <= 0) continue;
+      if (graceMs < resolved.alarm.error) short.push(`${ks.name}.${table} (${graceMs / 1000}s)`);
+    }
+  }
+  if (short.length === 0) return undefined;
+  return (
+    `${short.length} table(s) have gc_grace_seconds shorter than their error alarm, so deleted data may come back ` +
+    `before tend alarms: ${short.slice(0, 5).join(', ')}${short.length > 5 ? ', …' : ''}; lower repair.alarm.error ` +
+    `and repair.interval for them (repair.tables) or raise gc_grace_seconds`
+  );
+}
+
 /** Gathers the PlanInput for the node tend acts for (config.node), optionally narrowed to a scope. */
 export async function gatherPlanInput(
   client: cassandra.Client,
@@ -123,6 +148,8 @@ export async function gatherPlanInput(
       tables.push(coreTableSettings(ks.name, table, resolved));
     }
   }
+  const graceWarning = gcGraceWarning(topology, settings);
+  if (graceWarning) warnings.push(graceWarning);
   const ring = buildRing(topology.nodes);
   const lookbackMs = config.repair.historyLookback ?? DEFAULT_HISTORY_LOOKBACK_MS;
   const limits: PlanLimits = { maxTasks: config.schedule.maxTasks, ...options.limits };

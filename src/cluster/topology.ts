@@ -23,6 +23,8 @@ export interface KeyspaceInfo {
   readonly replication: KeyspaceReplication;
   /** Table names, sorted. */
   readonly tables: readonly string[];
+  /** gc_grace_seconds of each table, in ms: how long a tombstone is kept, the deadline every repair must meet. */
+  readonly gcGraceMs: Readonly<Record<string, number>>;
 }
 
 export interface ClusterTopology extends Topology {
@@ -196,13 +198,20 @@ export async function readTopology(
       up: states.get(row.hostId) ?? row.addresses.map((a) => states.get(a)).find((s) => s !== undefined) ?? true,
     }));
     const keyspaceRows = await client.execute('SELECT keyspace_name, replication FROM system_schema.keyspaces');
-    const tableRows = await client.execute('SELECT keyspace_name, table_name FROM system_schema.tables');
+    const tableRows = await client.execute(
+      'SELECT keyspace_name, table_name, gc_grace_seconds FROM system_schema.tables',
+    );
     const tablesByKeyspace = new Map<string, string[]>();
+    const gcGraceByKeyspace = new Map<string, Record<string, number>>();
     for (const row of tableRows.rows) {
       const ks = text(row.get('keyspace_name'));
       let list = tablesByKeyspace.get(ks);
       if (!list) tablesByKeyspace.set(ks, (list = []));
-      list.push(text(row.get('table_name')));
+      const table = text(row.get('table_name'));
+      list.push(table);
+      let grace = gcGraceByKeyspace.get(ks);
+      if (!grace) gcGraceByKeyspace.set(ks, (grace = {}));
+      grace[table] = Number(row.get('gc_grace_seconds') ?? 864_000) * 1000;
     }
     const keyspaces: Record<string, KeyspaceReplication> = {};
     const keyspaceInfo: Record<string, KeyspaceInfo> = {};
@@ -216,7 +225,12 @@ export async function readTopology(
       }
       const replication = replicationFromMap((row.get('replication') as Record<string, string> | null) ?? {});
       keyspaces[name] = replication;
-      keyspaceInfo[name] = { name, replication, tables: (tablesByKeyspace.get(name) ?? []).sort() };
+      keyspaceInfo[name] = {
+        name,
+        replication,
+        tables: (tablesByKeyspace.get(name) ?? []).sort(),
+        gcGraceMs: gcGraceByKeyspace.get(name) ?? {},
+      };
     }
     excludedKeyspaces.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     return {

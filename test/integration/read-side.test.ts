@@ -83,6 +83,7 @@ describe('read side: schedule status / plan, history show (real sandbox)', funct
       ...['repaired', 'never', 'late', 'recorded', 'hist'].map(
         (t) => `CREATE TABLE IF NOT EXISTS ${KS}.${t} (id int PRIMARY KEY, v text)`,
       ),
+      `CREATE TABLE IF NOT EXISTS ${KS}.short_grace (id int PRIMARY KEY) WITH gc_grace_seconds = 86400`,
       `CREATE TABLE IF NOT EXISTS ${KS_DC1}.t (id int PRIMARY KEY, v text)`,
       `CREATE TABLE IF NOT EXISTS ${KS_RF1}.t (id int PRIMARY KEY, v text)`,
       `CREATE TABLE IF NOT EXISTS "${KS_MIXED}"."Orders" (id int PRIMARY KEY, v text)`,
@@ -109,7 +110,7 @@ describe('read side: schedule status / plan, history show (real sandbox)', funct
 
   it('schema apply reports a replication that differs from the config and never alters it', async function () {
     const other = configDir(1, (raw) => {
-      raw.cassandra.replication = { dc1: 1 };
+      (raw.cassandra as { replication: Record<string, number> }).replication = { dc1: 1 };
     });
     const result = await tend(other, ['schema', 'apply']);
     expect(result.code, result.stderr).to.equal(0);
@@ -193,6 +194,13 @@ describe('read side: schedule status / plan, history show (real sandbox)', funct
     expect(check.stderr).to.include(`${KS}.never`);
     const fine = await tend(node1, ['schedule', 'status', `${KS}.repaired`, '--check']);
     expect(fine.code, fine.stderr).to.equal(0);
+  });
+
+  it('warns (stderr) about tables whose gc_grace_seconds is shorter than their error alarm', async function () {
+    const result = await tend(node1, ['schedule', 'status', `${KS}.short_grace`]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stderr).to.include(`${KS}.short_grace (86400s)`);
+    expect(result.stdout).to.not.include('gc_grace');
   });
 
   it('a keyspace not replicated to dc2 is skipped on node3, scheduled on node1; an RF 1 keyspace is skipped', async function () {
