@@ -4,6 +4,7 @@
  * - `createExecutor(config, env)`: the Executor the configuration names (executor.type).
  * - `runTasks(tasks, {executor, record, taskTimeoutMs, signal, startDeadline})`: a batch, one task at a time.
  * - `historyRecords(task, outcome, {coordinator, tickId})`: outcome → rows for src/history's recordTaskOutcome.
+ * - `createRepairedStateReader(config, env)` + `incrementalDecision(state)`: skip fully repaired incremental tables.
  */
 import { readFile } from 'node:fs/promises';
 import type { Env } from '../config/secrets.js';
@@ -12,6 +13,7 @@ import type { Executor } from './executor.js';
 import { jolokiaClientFromConfig } from './jolokia-client.js';
 import { JolokiaExecutor } from './jolokia-executor.js';
 import { NodetoolExecutor } from './nodetool-executor.js';
+import { JolokiaRepairedState, NodetoolRepairedState, type RepairedStateReader } from './incremental.js';
 import type { NodetoolConnection } from './nodetool-output.js';
 
 export * from './executor.js';
@@ -20,6 +22,14 @@ export { historyRecords } from './history-records.js';
 export { JolokiaClient, jolokiaClientFromConfig } from './jolokia-client.js';
 export { JolokiaExecutor } from './jolokia-executor.js';
 export { NodetoolExecutor } from './nodetool-executor.js';
+export {
+  incrementalDecision,
+  JolokiaRepairedState,
+  NodetoolRepairedState,
+  type IncrementalDecision,
+  type RepairedStateReader,
+  type TableRepairedState,
+} from './incremental.js';
 
 export function nodetoolConnection(config: TendConfig): NodetoolConnection {
   const nodetool = config.executor.nodetool;
@@ -41,4 +51,16 @@ export async function createExecutor(
     return new JolokiaExecutor({ client: await jolokiaClientFromConfig(config, env, read) });
   }
   return new NodetoolExecutor({ connection: nodetoolConnection(config) });
+}
+
+/** Reads percentRepaired / maxRepairedAt the way the configured executor reaches the node. */
+export async function createRepairedStateReader(
+  config: TendConfig,
+  env: Env,
+  read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
+): Promise<RepairedStateReader> {
+  if (config.executor.type === 'jolokia') {
+    return new JolokiaRepairedState(await jolokiaClientFromConfig(config, env, read));
+  }
+  return new NodetoolRepairedState(nodetoolConnection(config));
 }
