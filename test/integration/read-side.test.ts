@@ -90,6 +90,15 @@ describe('read side: schedule status / plan, history show (real sandbox)', funct
     ];
     for (const statement of ddl) await client.execute(statement);
     await client.execute(`INSERT INTO ${KS}.repaired (id, v) VALUES (1, 'x')`);
+    // A tick from another suite (or an earlier run) may have repaired these tables: forget Cassandra's record of it,
+    // so "never repaired" holds on a reused sandbox too. (Parent rows are only ever found through session rows.)
+    for (const table of ['never', 'late', 'recorded', 'short_grace']) {
+      await client.execute(
+        'DELETE FROM system_distributed.repair_history WHERE keyspace_name = ? AND columnfamily_name = ?',
+        [KS, table],
+        { prepare: true },
+      );
+    }
     node1 = configDir(1, (raw) => {
       (raw.repair as Record<string, unknown>).tables = [{ match: `${KS}.late`, alarm: { warn: '8d', error: '60d' } }];
     });
