@@ -1,0 +1,201 @@
+/**
+ * The mission end to end: the built `tend schedule tick`, run as the three nodes' timers would run it (three
+ * processes at a time, each with its own node's configuration, repeated), repairs a never-repaired keyspace
+ * replicated to both datacenters until nothing is due, never with two repairs on one replica at once.
+ *
+ * Once with nodetool + Cassandra leases, once with Jolokia + Consul leases. Each run has its own tend keyspace
+ * (leases, history) and its own data keyspace; every other keyspace of the shared sandbox is disabled by the
+ * configuration, as an operator would scope tend to part of a cluster.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { stringify } from 'yaml';
+import type cassandra from 'cassandra-driver';
+import { schemaStatements } from '../../src/cluster/schema.js';
+import { NODES } from '../sandbox/src/layout.js';
+import { tendConfig } from '../sandbox/src/tend-config.js';
+import { cqlClient, nodeClient } from '../support/sandbox-clients.js';
+
+const TABLES = ['t1', 't2', 't3', 't4', 't5'];
+const MAX_ROUNDS = 12;
+
+interface Variant {
+  name: string;
+  executor: 'nodetool' | 'jolokia';
+  leaseBackend: 'cassandra' | 'consul';
+}
+
+const VARIANTS: Variant[] = [
+  { name: 'nodetool + Cassandra leases', executor: 'nodetool', leaseBackend: 'cassandra' },
+  { name: 'Jolokia + Consul leases', executor: 'jolokia', leaseBackend: 'consul' },
+];
+
+interface TickJson {
+  result: string;
+  summary: string;
+  tasks: { id: string; status: string }[];
+}
+
+async function ringRanges(): Promise<string[]> {
+  const client = nodeClient(1);
+  try {
+    const local = (await client.execute('SELECT tokens FROM system.local')).first().get('tokens') as string[];
+    const peers = await client.execute('SELECT tokens FROM system.peers_v2');
+    const tokens = [...local, ...peers.rows.flatMap((r) => r.get('tokens') as string[])]
+      .map(BigInt)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return tokens.map((end, i) => `${tokens[(i + tokens.length - 1) % tokens.length]}:${end}`);
+  } finally {
+    await client.shutdown();
+  }
+}
+
+for (const variant of VARIANTS) {
+  describe(`schedule tick on three nodes: ${variant.name} (e2e)`, function () {
+    // nodetool starts a JVM per range (48 vnode ranges per table): minutes, not seconds.
+    this.timeout(30 * 60_000);
+    const suffix = `${variant.executor}_${variant.leaseBackend}`;
+    const dataKeyspace = `e2e_tick_${suffix}`;
+    const tendKeyspace = `tend_e2e_tick_${suffix}`;
+    let dir: string;
+    let client: cassandra.Client;
+    const configs: string[] = [];
+    let startedAt: number;
+    const rounds: TickJson[][] = [];
+
+    before(async function () {
+      dir = mkdtempSync(join(tmpdir(), 'tend-tick-'));
+      client = cqlClient();
+      await client.connect();
+      await client.execute(`DROP KEYSPACE IF EXISTS ${dataKeyspace}`);
+      await client.execute(`DROP KEYSPACE IF EXISTS ${tendKeyspace}`);
+      await client.execute(
+        `CREATE KEYSPACE ${dataKeyspace} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2, 'dc2': 1}`,
+      );
+      for (const table of TABLES) {
+        await client.execute(`CREATE TABLE ${dataKeyspace}.${table} (id int PRIMARY KEY, v text)`);
+        for (let i = 0; i < 20; i++) {
+          await client.execute(`INSERT INTO ${dataKeyspace}.${table} (id, v) VALUES (?, ?)`, [i, `v${i}`], {
+            prepare: true,
+          });
+        }
+      }
+      for (const statement of schemaStatements(tendKeyspace, {
+        class: 'NetworkTopologyStrategy',
+        dc1: 2,
+        dc2: 1,
+      })) {
+        await client.execute(statement);
+      }
+      for (const node of NODES) {
+        const raw = tendConfig(node, { executor: variant.executor, leaseBackend: variant.leaseBackend });
+        const config = {
+          ...raw,
+          cassandra: { ...raw.cassandra, keyspace: tendKeyspace },
+          // Only this test's keyspace: the first matching regex wins, so everything else is disabled.
+          repair: { ...raw.repair, tables: [{ match: `/^${dataKeyspace}\\./` }, { match: '/.*/', enabled: false }] },
+          schedule: { maxTasks: 2, maxDuration: '10m' },
+          lease: { ...raw.lease, consul: { ...raw.lease.consul, prefix: `tend-e2e-${suffix}` } },
+          metrics: { textfileDirectory: dir },
+        };
+        const file = join(dir, `${node.name}.yml`);
+        writeFileSync(file, stringify(config));
+        configs.push(file);
+      }
+      startedAt = Date.now();
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const results = await Promise.all(
+          configs.map((config) =>
+            execa('node', ['bin/tend', '-c', config, '--json', 'schedule', 'tick'], {
+              reject: false,
+              timeout: 20 * 60_000,
+            }),
+          ),
+        );
+        for (const result of results) {
+          expect(result.exitCode, `tick exit code\n${result.stderr}`).to.equal(0);
+        }
+        const parsed = results.map((r) => JSON.parse(r.stdout) as TickJson);
+        rounds.push(parsed);
+        if (parsed.every((tick) => tick.result === 'nothing_due')) break;
+      }
+    });
+
+    after(async function () {
+      await client?.execute(`DROP KEYSPACE IF EXISTS ${dataKeyspace}`).catch(() => undefined);
+      await client?.execute(`DROP KEYSPACE IF EXISTS ${tendKeyspace}`).catch(() => undefined);
+      await client?.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('repairs until every node reports nothing due', function () {
+      const last = rounds[rounds.length - 1]!;
+      expect(
+        last.map((t) => t.result),
+        JSON.stringify(rounds.map((r) => r.map((t) => `${t.result}: ${t.summary}`))),
+      ).to.deep.equal(['nothing_due', 'nothing_due', 'nothing_due']);
+      // Some rounds ran repairs, and ticks that met a held lease said so instead of failing.
+      const ran = rounds.flat().filter((t) => t.result === 'ran');
+      expect(ran.length).to.be.greaterThan(0);
+    });
+
+    it('every range of every table has a successful history entry from this run', async function () {
+      const ring = await ringRanges();
+      for (const table of TABLES) {
+        const rows = await client.execute(
+          `SELECT range_start, range_end, status, started_at FROM ${tendKeyspace}.repair_history WHERE keyspace_name = ? AND table_name = ?`,
+          [dataKeyspace, table],
+          { prepare: true },
+        );
+        const repaired = new Set(
+          rows.rows
+            .filter((r) => r.get('status') === 'SUCCESS' && (r.get('started_at') as Date).getTime() >= startedAt)
+            .map((r) => `${r.get('range_start')}:${r.get('range_end')}`),
+        );
+        const missing = ring.filter((range) => !repaired.has(range));
+        expect(missing, `${table}: ranges without a successful repair`).to.deep.equal([]);
+      }
+    });
+
+    it('no two repairs overlapped on any replica', async function () {
+      const rows = await client.execute(
+        `SELECT task_id, tick_id, participants, started_at, finished_at FROM ${tendKeyspace}.repair_history`,
+      );
+      const tasks = new Map<string, { start: number; end: number; participants: string[] }>();
+      for (const row of rows.rows) {
+        const key = `${row.get('tick_id')}/${row.get('task_id')}`;
+        tasks.set(key, {
+          start: (row.get('started_at') as Date).getTime(),
+          end: (row.get('finished_at') as Date).getTime(),
+          participants: (row.get('participants') as string[] | null) ?? [],
+        });
+      }
+      const list = [...tasks.entries()];
+      expect(list.length).to.be.at.least(TABLES.length);
+      for (let i = 0; i < list.length; i++) {
+        for (let j = i + 1; j < list.length; j++) {
+          const [a, ta] = list[i]!;
+          const [b, tb] = list[j]!;
+          if (!ta.participants.some((p) => tb.participants.includes(p))) continue;
+          const overlap = ta.start < tb.end && tb.start < ta.end;
+          expect(overlap, `${a} [${ta.start}, ${ta.end}] overlaps ${b} [${tb.start}, ${tb.end}]`).to.equal(false);
+        }
+      }
+    });
+
+    it('a further tick on each node reports nothing due', async function () {
+      const results = await Promise.all(
+        configs.map((config) =>
+          execa('node', ['bin/tend', '-c', config, '--json', 'schedule', 'tick'], { reject: false }),
+        ),
+      );
+      for (const result of results) {
+        expect(result.exitCode, result.stderr).to.equal(0);
+        expect((JSON.parse(result.stdout) as TickJson).result).to.equal('nothing_due');
+      }
+    });
+  });
+}
