@@ -27,6 +27,13 @@ export interface MainIO {
 }
 
 function processIO(): MainIO {
+  // `tend history show | head`: the reader may go away before we are done. Like other Unix tools, stop writing
+  // quietly instead of crashing on EPIPE; the command itself still finishes (and releases what it holds).
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+    });
+  }
   return {
     stdout: process.stdout,
     stderr: process.stderr,
