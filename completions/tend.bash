@@ -40,6 +40,14 @@ _tend() {
       COMPREPLY=()
       return 0
       ;;
+    --range)
+      COMPREPLY=()
+      return 0
+      ;;
+    --parallelism)
+      COMPREPLY=($(compgen -W "sequential parallel dc_parallel" -- "$cur"))
+      return 0
+      ;;
     --until)
       COMPREPLY=()
       return 0
@@ -62,7 +70,7 @@ _tend() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "$word" in
-      -c|--config|--since|--start|--end|--days|--timezone|--datacenter|--until|--reason|--max-tasks|--max-duration)
+      -c|--config|--since|--start|--end|--days|--timezone|--datacenter|--range|--parallelism|--until|--reason|--max-tasks|--max-duration)
         ((i++))
         ;;
       -*) ;;
@@ -74,7 +82,7 @@ _tend() {
 
   case "$path" in
     "")
-      words="completion config history policy schedule schema help"
+      words="completion config history policy repair schedule schema help"
       ;;
     "completion")
       words="bash zsh fish"
@@ -134,6 +142,16 @@ _tend() {
     "policy remove "*)
       opts=""
       ;;
+    "repair")
+      words="table"
+      ;;
+    "repair table")
+      words=""
+      opts="--range --full --incremental --parallelism --wait"
+      ;;
+    "repair table "*)
+      opts="--range --full --incremental --parallelism --wait"
+      ;;
     "schedule")
       words="pause plan resume status tick"
       ;;
@@ -190,7 +208,7 @@ _tend() {
       opts=""
       ;;
     "help")
-      words="completion config history policy schedule schema"
+      words="completion config history policy repair schedule schema"
       ;;
   esac
 

@@ -27,6 +27,7 @@ import { historyModule } from './commands/history.js';
 import { policyModule } from './commands/policy.js';
 import { schedulePauseModule } from './commands/schedule-pause.js';
 import { scheduleTickModule } from './commands/schedule-tick.js';
+import { repairModule } from './commands/repair.js';
 import type { AnyCommand, CommandGroup, CommandModule, GlobalOptions, OptionSpec } from './types.js';
 
 const MODULES: readonly CommandModule[] = [
@@ -38,6 +39,7 @@ const MODULES: readonly CommandModule[] = [
   policyModule,
   schedulePauseModule,
   scheduleTickModule,
+  repairModule,
 ];
 
 /** A top-level word: either a noun with verbs or a single command. */

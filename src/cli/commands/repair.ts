@@ -1,0 +1,147 @@
+/** `tend repair table`: an ad hoc repair of one table, under the tick's lease, recorded in tend's history. */
+import { parseTokenRange, TokenFormatError, type RepairParallelism, type TokenRange } from '../../core/index.js';
+import { ExitCode, UsageError } from '../../errors.js';
+import { defineCommand, type CommandDeps, type CommandModule } from '../types.js';
+import type { RepairTableReport } from '../../app/repair-table.js';
+
+export interface RepairTableCommandOptions {
+  table: string;
+  ranges: TokenRange[];
+  incremental: boolean | undefined;
+  parallelism: RepairParallelism | undefined;
+  wait: boolean;
+}
+
+const PARALLELISM = ['sequential', 'parallel', 'dc_parallel'] as const;
+
+function seconds(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 120 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** "3/16 ranges, 42s elapsed, about 3m40s left" — the estimate assumes the remaining ranges take as long. */
+export function progressText(table: string, done: number, total: number, elapsedMs: number): string {
+  const estimate = done > 0 && done < total ? `, about ${seconds((elapsedMs / done) * (total - done))} left` : '';
+  return `repairing ${table}: ${done}/${total} ranges, ${seconds(elapsedMs)} elapsed${estimate}`;
+}
+
+function present(report: RepairTableReport, deps: Pick<CommandDeps, 'out'>): void {
+  const { error, ...printable } = report;
+  void error;
+  deps.out.data(printable, () =>
+    deps.out.table(
+      [
+        { header: 'TABLE', value: (r: RepairTableReport) => `${r.keyspace}.${r.table}` },
+        { header: 'STATUS', value: (r) => r.status },
+        { header: 'TYPE', value: (r) => (r.incremental ? 'incremental' : 'full') },
+        { header: 'PARALLELISM', value: (r) => r.parallelism },
+        { header: 'RANGES', value: (r) => `${r.rangesRepaired}/${r.ranges}` },
+        { header: 'DURATION', value: (r) => seconds(r.finishedAt - r.startedAt) },
+        { header: 'EXECUTOR', value: (r) => r.executor },
+        { header: 'MESSAGE', value: (r) => r.message },
+      ],
+      [report],
+    ),
+  );
+}
+
+const table = defineCommand<RepairTableCommandOptions>({
+  path: ['repair', 'table'],
+  summary: 'repair one table now, under the same lease as the schedule',
+  description:
+    "Repairs KEYSPACE.TABLE from the node tend acts for, through the configured executor (nodetool or Jolokia), and records the outcome in tend's history like a scheduled task. Without --range every range the node replicates is repaired in one call; each --range START:END (repeatable) is cut at vnode boundaries and must be replicated by this node. Full repair unless --incremental (or the table's repair.type is incremental). The lease is the one `schedule tick` takes (lease.scope): when another node holds it the command exits 4, or waits for it with --wait. On a terminal a spinner shows ranges done of total, time elapsed and an estimate. The repair is stopped on the node too after repair.taskTimeout, on SIGINT/SIGTERM (exit 130) and when the lease is lost (exit 1).",
+  arguments: [{ name: 'KEYSPACE.TABLE', description: 'the table to repair', required: true }],
+  options: [
+    {
+      flags: '--range <START:END>',
+      description: 'repair only this token range (repeatable), e.g. --range=-9223372036854775808:0',
+      repeatable: true,
+    },
+    { flags: '--full', description: 'full repair (the default unless repair.type is incremental)' },
+    { flags: '--incremental', description: 'incremental repair: only data not yet marked repaired' },
+    {
+      flags: '--parallelism <P>',
+      description: 'validation parallelism (default: repair.parallelism)',
+      choices: PARALLELISM,
+    },
+    { flags: '--wait', description: 'wait for the lease instead of exiting 4 when another node holds it' },
+  ],
+  examples: [
+    { command: 'tend repair table shop.orders', description: 'Full repair of every range this node replicates.' },
+    {
+      command: 'tend repair table shop.orders --range=-9223372036854775808:-4611686018427387904 --wait',
+      description: 'One token range, waiting for the lease if the schedule holds it.',
+    },
+    { command: 'tend repair table shop.events --incremental --json', description: 'Incremental, summary as JSON.' },
+  ],
+  exitCodes: [
+    ExitCode.Failure,
+    ExitCode.Config,
+    ExitCode.LeaseUnavailable,
+    ExitCode.ClusterUnavailable,
+    ExitCode.RepairFailed,
+    ExitCode.Interrupted,
+  ],
+  parse(args, opts) {
+    const name = String(args[0] ?? '');
+    if (opts.full === true && opts.incremental === true) {
+      throw new UsageError('--full and --incremental exclude each other');
+    }
+    const raw = opts.range === undefined ? [] : Array.isArray(opts.range) ? opts.range : [opts.range];
+    const ranges = raw.map((text) => {
+      try {
+        return parseTokenRange(String(text));
+      } catch (error) {
+        if (error instanceof TokenFormatError) throw new UsageError(`--range: ${error.message}`);
+        throw error;
+      }
+    });
+    for (const range of ranges) {
+      if (range.start === range.end) {
+        throw new UsageError(`--range: start and end are equal (${range.start}); Cassandra refuses such a range`);
+      }
+    }
+    return {
+      table: name,
+      ranges,
+      incremental: opts.incremental === true ? true : opts.full === true ? false : undefined,
+      parallelism: opts.parallelism as RepairParallelism | undefined,
+      wait: opts.wait === true,
+    };
+  },
+  async run(options, deps) {
+    const { withCluster } = await import('../../app/cluster-session.js');
+    const { repairTable } = await import('../../app/repair-table.js');
+    const spinner = deps.out.spinner(`repairing ${options.table}`);
+    let report: RepairTableReport;
+    try {
+      report = await withCluster(deps, (client, config) =>
+        repairTable(
+          {
+            config,
+            env: deps.env,
+            out: deps.out,
+            signal: deps.signal,
+            onProgress: (progress, elapsedMs) =>
+              spinner.update(progressText(options.table, progress.rangesDone, progress.rangesTotal, elapsedMs)),
+          },
+          client,
+          options,
+        ),
+      );
+    } catch (error) {
+      spinner.fail(`repair of ${options.table} did not run: ${(error as Error).message}`);
+      throw error;
+    }
+    const line = `${report.keyspace}.${report.table}: ${report.status}, ${report.rangesRepaired}/${report.ranges} ranges in ${seconds(report.finishedAt - report.startedAt)}`;
+    if (report.status === 'success') spinner.succeed(line);
+    else spinner.fail(`${line}: ${report.message}`);
+    present(report, deps);
+    if (report.error) throw report.error;
+  },
+});
+
+export const repairModule: CommandModule = {
+  group: { name: 'repair', summary: 'ad hoc repairs' },
+  commands: [table],
+};
