@@ -23,15 +23,17 @@ import cassandra from 'cassandra-driver';
 import { ClusterUnavailable } from '../errors.js';
 import { describeUnavailable } from '../cluster/session.js';
 import { quoteIdentifier } from '../cluster/schema.js';
-import type {
-  AcquireResult,
-  Announcement,
-  BrokenLease,
-  HeldLease,
-  LeaseBackend,
-  LeaseHolder,
-  LeaseRecord,
-  RenewResult,
+import {
+  checkHolder,
+  type AcquireResult,
+  type Announcement,
+  type BrokenLease,
+  type ForceReleaseOptions,
+  type HeldLease,
+  type LeaseBackend,
+  type LeaseHolder,
+  type LeaseRecord,
+  type RenewResult,
 } from './types.js';
 
 const { consistencies, responseErrorCodes } = cassandra.types;
@@ -273,10 +275,15 @@ export class CassandraLeaseBackend implements LeaseBackend {
     }
   }
 
-  async forceRelease(resource: string, by: LeaseHolder): Promise<BrokenLease | undefined> {
+  async forceRelease(
+    resource: string,
+    by: LeaseHolder,
+    options: ForceReleaseOptions = { record: true },
+  ): Promise<BrokenLease | undefined> {
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const current = await this.resolve(resource, `reading lease ${resource}`);
       if (!current) return undefined;
+      checkHolder(current, options);
       let applied: boolean;
       try {
         const rs = await this.exec(
@@ -301,7 +308,7 @@ export class CassandraLeaseBackend implements LeaseBackend {
         brokenByHost: by.host,
         brokenAt: new Date(),
       };
-      await this.recordBroken(broken);
+      if (options.record) await this.recordBroken(broken);
       return broken;
     }
     throw new ClusterUnavailable('cassandra', `breaking lease ${resource}: it kept changing hands; try again`);

@@ -20,15 +20,17 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { ClusterUnavailable, TendError } from '../errors.js';
-import type {
-  AcquireResult,
-  Announcement,
-  BrokenLease,
-  HeldLease,
-  LeaseBackend,
-  LeaseHolder,
-  LeaseRecord,
-  RenewResult,
+import {
+  checkHolder,
+  type AcquireResult,
+  type Announcement,
+  type BrokenLease,
+  type ForceReleaseOptions,
+  type HeldLease,
+  type LeaseBackend,
+  type LeaseHolder,
+  type LeaseRecord,
+  type RenewResult,
 } from './types.js';
 
 export interface ConsulLeaseOptions {
@@ -283,9 +285,14 @@ export class ConsulLeaseBackend implements LeaseBackend {
     return released;
   }
 
-  async forceRelease(resource: string, by: LeaseHolder): Promise<BrokenLease | undefined> {
+  async forceRelease(
+    resource: string,
+    by: LeaseHolder,
+    options: ForceReleaseOptions = { record: true },
+  ): Promise<BrokenLease | undefined> {
     const current = this.record(resource, await this.kvGet(this.leaseKey(resource)));
     if (!current) return undefined;
+    checkHolder(current, options);
     // Destroying the holder's session releases the key (behavior release) and makes its renewals fail.
     await this.destroySession(current.metadata.session!);
     const broken: BrokenLease = {
@@ -296,6 +303,7 @@ export class ConsulLeaseBackend implements LeaseBackend {
       brokenByHost: by.host,
       brokenAt: new Date(),
     };
+    if (!options.record) return broken;
     await this.ok(
       'PUT',
       `/v1/kv/${encodeKey(`${this.prefix}/broken/${resource}`)}`,

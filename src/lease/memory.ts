@@ -3,15 +3,17 @@
  * follows the same contract as the real backends: expiry by TTL, renew/release only by the same acquisition.
  */
 import { randomUUID } from 'node:crypto';
-import type {
-  AcquireResult,
-  Announcement,
-  BrokenLease,
-  HeldLease,
-  LeaseBackend,
-  LeaseHolder,
-  LeaseRecord,
-  RenewResult,
+import {
+  checkHolder,
+  type AcquireResult,
+  type Announcement,
+  type BrokenLease,
+  type ForceReleaseOptions,
+  type HeldLease,
+  type LeaseBackend,
+  type LeaseHolder,
+  type LeaseRecord,
+  type RenewResult,
 } from './types.js';
 
 interface Stored extends LeaseRecord {
@@ -93,9 +95,14 @@ export class MemoryLeaseBackend implements LeaseBackend {
     return true;
   }
 
-  async forceRelease(resource: string, by: LeaseHolder): Promise<BrokenLease | undefined> {
+  async forceRelease(
+    resource: string,
+    by: LeaseHolder,
+    options: ForceReleaseOptions = { record: true },
+  ): Promise<BrokenLease | undefined> {
     const current = this.live(resource);
     if (!current) return undefined;
+    checkHolder(MemoryLeaseBackend.view(current), options);
     this.leases.delete(resource);
     const broken: BrokenLease = {
       resource,
@@ -105,7 +112,7 @@ export class MemoryLeaseBackend implements LeaseBackend {
       brokenByHost: by.host,
       brokenAt: new Date(this.now()),
     };
-    this.broken.unshift(broken);
+    if (options.record) this.broken.unshift(broken);
     return broken;
   }
 

@@ -3,6 +3,7 @@
  * Higher-level behaviour — announcements before acquiring, waiting until a deadline, several leases at once, the
  * heartbeat — is built once on top of it in leases.ts and heartbeat.ts.
  */
+import { LeaseUnavailable } from '../errors.js';
 
 /** Who asks for a lease. `name` is the node name operators see (node.name); `host` where the process runs. */
 export interface LeaseHolder {
@@ -74,6 +75,23 @@ export interface BrokenLease {
   brokenAt: Date;
 }
 
+export interface ForceReleaseOptions {
+  onlyHolder?: string;
+  record?: boolean;
+}
+
+/** Refuses to release a lease someone else holds (without --force). */
+export function checkHolder(record: LeaseRecord, options: ForceReleaseOptions | undefined): void {
+  if (options?.onlyHolder !== undefined && record.holder !== options.onlyHolder) {
+    throw new LeaseUnavailable(record.resource, `${record.holder} on ${record.holderHost}`, {
+      hints: [
+        `it expires at ${record.expiresAt.toISOString()} unless renewed`,
+        "to break it anyway (the holder's repair is then unprotected): tend lease release RESOURCE --force",
+      ],
+    });
+  }
+}
+
 export interface LeaseBackend {
   readonly kind: 'cassandra' | 'consul' | 'memory';
   /** One bounded attempt. Never assumes the outcome of an ambiguous write (see the backends). */
@@ -86,8 +104,12 @@ export interface LeaseBackend {
   renew(lease: HeldLease): Promise<RenewResult>;
   /** Releases a lease we hold; false when it was no longer ours (expired or broken). */
   release(lease: HeldLease): Promise<boolean>;
-  /** Breaks whoever holds `resource`; returns what was broken (undefined when nobody held it). */
-  forceRelease(resource: string, by: LeaseHolder): Promise<BrokenLease | undefined>;
+  /**
+   * Releases whoever holds `resource` (any acquisition) and returns what was released (undefined when nobody held
+   * it). With `onlyHolder`, throws LeaseUnavailable instead when someone else holds it (`tend lease release`);
+   * with `record`, keeps a BrokenLease record for `lease status` (`--force`).
+   */
+  forceRelease(resource: string, by: LeaseHolder, options?: ForceReleaseOptions): Promise<BrokenLease | undefined>;
   list(): Promise<LeaseRecord[]>;
   /** Forced releases of the last days, newest first. */
   brokenLeases(): Promise<BrokenLease[]>;
