@@ -82,7 +82,7 @@ _tend() {
 
   case "$path" in
     "")
-      words="completion config history policy repair schedule schema help"
+      words="completion config history lease policy repair schedule schema help"
       ;;
     "completion")
       words="bash zsh fish"
@@ -117,6 +117,23 @@ _tend() {
       ;;
     "history show "*)
       opts="--since --coverage"
+      ;;
+    "lease")
+      words="release status"
+      ;;
+    "lease release")
+      words=""
+      opts="--force"
+      ;;
+    "lease release "*)
+      opts="--force"
+      ;;
+    "lease status")
+      words=""
+      opts=""
+      ;;
+    "lease status "*)
+      opts=""
       ;;
     "policy")
       words="add list remove"
@@ -208,7 +225,7 @@ _tend() {
       opts=""
       ;;
     "help")
-      words="completion config history policy repair schedule schema"
+      words="completion config history lease policy repair schedule schema"
       ;;
   esac
 

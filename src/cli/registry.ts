@@ -28,6 +28,7 @@ import { policyModule } from './commands/policy.js';
 import { schedulePauseModule } from './commands/schedule-pause.js';
 import { scheduleTickModule } from './commands/schedule-tick.js';
 import { repairModule } from './commands/repair.js';
+import { leaseModule } from './commands/lease.js';
 import type { AnyCommand, CommandGroup, CommandModule, GlobalOptions, OptionSpec } from './types.js';
 
 const MODULES: readonly CommandModule[] = [
@@ -40,6 +41,7 @@ const MODULES: readonly CommandModule[] = [
   schedulePauseModule,
   scheduleTickModule,
   repairModule,
+  leaseModule,
 ];
 
 /** A top-level word: either a noun with verbs or a single command. */
