@@ -140,7 +140,7 @@ export class CassandraLeaseBackend implements LeaseBackend {
   }
 
   /** The serial read, retried until resolveTimeoutMs: used where an outcome must be known. */
-  private async resolve(resource: string, doing: string): Promise<LeaseRecord | undefined> {
+  private async resolve(resource: string, doing: string, afterUnknownWrite = true): Promise<LeaseRecord | undefined> {
     const deadline = Date.now() + this.resolveTimeoutMs;
     let delay = 50;
     for (;;) {
@@ -149,7 +149,10 @@ export class CassandraLeaseBackend implements LeaseBackend {
       } catch (error) {
         if (classifyCasError(error) === 'other') throw error;
         if (Date.now() + delay >= deadline) {
-          throw unavailable(error, `${doing}: the outcome is unknown and the serial read to learn it failed`);
+          throw unavailable(
+            error,
+            afterUnknownWrite ? `${doing}: the outcome is unknown and the serial read to learn it failed` : doing,
+          );
         }
         await sleep(delay + Math.random() * delay);
         delay = Math.min(delay * 2, 1000);
@@ -281,7 +284,7 @@ export class CassandraLeaseBackend implements LeaseBackend {
     options: ForceReleaseOptions = { record: true },
   ): Promise<BrokenLease | undefined> {
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      const current = await this.resolve(resource, `reading lease ${resource}`);
+      const current = await this.resolve(resource, `reading lease ${resource}`, false);
       if (!current) return undefined;
       checkHolder(current, options);
       let applied: boolean;
