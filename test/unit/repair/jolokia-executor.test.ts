@@ -96,6 +96,15 @@ describe('JolokiaExecutor', function () {
     expect(outcome.rangesRepaired).to.deep.equal([]);
   });
 
+  it('a replica that is down (status captured from the sandbox): failed, naming the endpoint', async function () {
+    const jolokia = fakeJolokia(205, [
+      ['FAILED', 'Endpoint not alive: /127.0.0.3:7000', 'Repair command #205 finished with error'],
+    ]);
+    const outcome = await new JolokiaExecutor({ client: jolokia.client, ...fast }).run(request, { timeoutMs: 10_000 });
+    expect(outcome.status).to.equal('failed');
+    expect(outcome.message).to.equal('Endpoint not alive: /127.0.0.3:7000');
+  });
+
   it('command 0: nothing to repair, no polling', async function () {
     const jolokia = fakeJolokia(0, []);
     const outcome = await new JolokiaExecutor({ client: jolokia.client, ...fast }).run(request, { timeoutMs: 10_000 });

@@ -129,6 +129,13 @@ describe('nodetool repair output (captured from Cassandra 5.0.8)', function () {
     );
   });
 
+  it('a replica that is down: failed, naming the endpoint', function () {
+    const run = parse('repair-replica-down');
+    expect(run.verdict).to.equal('failed');
+    expect(run.message).to.equal('Endpoint not alive: /127.0.0.3:7000');
+    expect(run.commands).to.include('#204');
+  });
+
   it('an unknown table fails with the keyspace/cf pair', function () {
     const run = parse('repair-unknown-table');
     expect(run.verdict).to.equal('failed');
