@@ -2,10 +2,11 @@
  * One contender in the lease tests, as a separate OS process (node --import tsx lease-race-child.ts MODE …).
  * Prints JSON lines on stdout; every time is Date.now() on this host, the clock all contenders share.
  *
- *   race BACKEND RESOURCE ROUNDS ROUND_MS HOLD_MS TTL_MS NODE ID PREFIX
+ *   race BACKEND RESOURCE ROUNDS ROUND_MS HOLD_MS TTL_MS NODE ID PREFIX [retry|once]
  *     prints {"ready":true}, reads the common start time T0 from stdin, then in round r (from T0 + r*ROUND_MS)
- *     keeps trying until 60% of the round is over; on success holds HOLD_MS under withLeases and prints
- *     {"round":r,"start":…,"end":…} (start after acquiring, end before releasing).
+ *     keeps trying until 60% of the round is over (once: a single attempt at the round's start); on success
+ *     holds HOLD_MS under withLeases and prints {"round":r,"start":…,"end":…} (start after acquiring, end
+ *     before releasing).
  *   hold BACKEND RESOURCE TTL_MS RENEW_MS NODE ID PREFIX
  *     takes the lease (retrying), prints {"acquired":t}, then {"renewed":sentAt} per renewal until killed;
  *     on SIGTERM releases in finally and prints {"released":t}.
@@ -39,7 +40,8 @@ async function readStartTime(): Promise<number> {
 }
 
 async function race(): Promise<void> {
-  const [rounds, roundMs, holdMs, ttlMs, node, id, prefix] = rest;
+  const [rounds, roundMs, holdMs, ttlMs, node, id, prefix, attempts] = rest;
+  const retry = attempts !== 'once';
   const { backend, close } = await open(Number(node), prefix!);
   const holder = { name: `contender-${id}`, host: `pid-${process.pid}` };
   emit({ ready: true });
@@ -49,7 +51,7 @@ async function race(): Promise<void> {
     const roundStart = t0 + round * Number(roundMs);
     const giveUpAt = roundStart + Number(roundMs) * 0.6;
     if (Date.now() < roundStart) await sleep(roundStart - Date.now());
-    while (Date.now() < giveUpAt) {
+    for (let tries = 0; Date.now() < giveUpAt && (retry || tries === 0); tries += 1) {
       let lease: HeldLease | undefined;
       try {
         const result = await backend.tryAcquire(resource!, holder, Number(ttlMs));
