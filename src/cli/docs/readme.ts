@@ -86,7 +86,9 @@ ${sectionRows.join('\n')}
   or 7d, found "1 week"\`); a YAML syntax error names its line and column; an unknown key is an error with a
   suggestion (\`cassandra.contactPoint: unknown key; did you mean cassandra.contactPoints?\`). Cross-field rules:
   \`lease.renewEvery\` < \`lease.ttl\`; \`repair.alarm.warn\` < \`repair.alarm.error\`; \`repair.interval\` <
-  \`repair.alarm.error\` (per table override too); Consul lease TTL between 10s and 24h; TLS cert and key together.
+  \`repair.alarm.error\` (per table override too); with Consul, \`lease.ttl\` between 20s and 24h and \`renewEvery\`
+  below half of it (tend asks Consul for a session TTL of ttl/2, because Consul may expire a session up to twice
+  its TTL late; Consul's own minimum is 10s); TLS cert and key together.
   \`tend config check\` runs all of it, plus readability of the files the configuration names, without connecting
   anywhere; \`tend config show\` prints the effective configuration.
 - **Secrets** never go in the file (a \`password:\` or \`token:\` key is an error) nor on the command line. Each is
