@@ -299,6 +299,9 @@ export async function runTick(
         ranges: task.ranges.length,
         replicas: task.replicaAddresses.join(','),
       });
+      // Kept outside withLeases: when the lease is lost it throws after the work ended, and the outcome the
+      // runner recorded (aborted) must still be in the report.
+      let finished: Awaited<ReturnType<typeof runTasks>> | undefined;
       try {
         const batch = await withLeases(
           backend,
@@ -309,14 +312,16 @@ export async function runTick(
             onRenewError: (lease, renewError) =>
               out.warn(`lease renewal failed: ${(renewError as Error).message}`, { resource: lease.resource }),
           },
-          (signal) =>
-            runTasks([task], {
+          async (signal) => {
+            finished = await runTasks([task], {
               executor,
               taskTimeoutMs: config.repair.taskTimeout,
               signal,
               now: ports.now,
               record: (outcome) => ports.record(client, outcome, task),
-            }),
+            });
+            return finished;
+          },
         );
         for (const outcome of batch.outcomes) tasks.push(taskReport(describe, outcome, out));
         for (const failure of batch.recordErrors) {
@@ -332,6 +337,10 @@ export async function runTick(
       } catch (caught) {
         if (caught instanceof LeaseLost) {
           leaseCounts.lost = (leaseCounts.lost ?? 0) + 1;
+          for (const outcome of finished?.outcomes ?? []) tasks.push(taskReport(describe, outcome, out));
+          for (const failure of finished?.recordErrors ?? []) {
+            out.error(`could not record task ${failure.taskId} in tend's history: ${(failure.error as Error).message}`);
+          }
           out.error(`${caught.message}: the repair was stopped and recorded as aborted`, { task: task.id });
           // withLeases ran the work to completion (the runner recorded the aborted outcome) before throwing.
           error = caught;
