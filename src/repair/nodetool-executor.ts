@@ -20,6 +20,7 @@ import {
 } from './executor.js';
 import {
   connectionArgs,
+  parseRangeList,
   parseRepairOutput,
   repairArgs,
   TERMINATE_REPAIRS_ARGS,
@@ -40,11 +41,17 @@ export interface ProcessResult {
 export type RunProcess = (
   file: string,
   args: readonly string[],
-  options: { timeoutMs: number; cancelSignal?: AbortSignal | undefined; killGraceMs: number },
+  options: {
+    timeoutMs: number;
+    cancelSignal?: AbortSignal | undefined;
+    killGraceMs: number;
+    /** Each line of stdout as it arrives (nodetool relays repair progress while it runs). */
+    onStdoutLine?: ((line: string) => void) | undefined;
+  },
 ) => Promise<ProcessResult>;
 
 export const runProcess: RunProcess = async (file, args, options) => {
-  const result = await execa(file, args, {
+  const subprocess = execa(file, args, {
     reject: false,
     timeout: options.timeoutMs,
     ...(options.cancelSignal ? { cancelSignal: options.cancelSignal } : {}),
@@ -53,6 +60,15 @@ export const runProcess: RunProcess = async (file, args, options) => {
     stdin: 'ignore',
     stripFinalNewline: true,
   });
+  if (options.onStdoutLine && subprocess.stdout) {
+    let pending = '';
+    subprocess.stdout.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString('utf8')).split(/\r?\n/);
+      pending = lines.pop() ?? '';
+      for (const line of lines) options.onStdoutLine?.(line);
+    });
+  }
+  const result = await subprocess;
   return {
     exitCode: result.exitCode,
     stdout: typeof result.stdout === 'string' ? result.stdout : '',
@@ -115,7 +131,13 @@ export class NodetoolExecutor implements Executor {
       const result = await this.run_(
         this.connection.path,
         [...connectionArgs(this.connection), ...repairArgs(request, range)],
-        { timeoutMs: remaining, cancelSignal: options.signal, killGraceMs: this.killGraceMs },
+        {
+          timeoutMs: remaining,
+          cancelSignal: options.signal,
+          killGraceMs: this.killGraceMs,
+          // A whole-table call covers many ranges in several sessions: report each finished session as it comes.
+          onStdoutLine: range ? undefined : liveProgress(request, options),
+        },
       );
       if (result.isCanceled || result.timedOut) {
         stopped = result.isCanceled ? 'aborted' : 'timed_out';
@@ -189,6 +211,23 @@ export class NodetoolExecutor implements Executor {
       return { requested: true, error: error instanceof Error ? error.message : String(error) };
     }
   }
+}
+
+/** Progress from "Repair session … for range [(a,b], …] finished" lines while a whole-table call runs. */
+function liveProgress(request: RepairRequest, options: RunOptions): ((line: string) => void) | undefined {
+  if (!options.onProgress) return undefined;
+  const seen = new Set<string>();
+  return (line) => {
+    const session = /Repair session [0-9a-f-]{36} for range \[(.*)\] finished/.exec(line);
+    if (!session) return;
+    for (const range of parseRangeList(session[1]!)) seen.add(`${range.start}:${range.end}`);
+    options.onProgress?.({
+      taskId: request.id,
+      rangesDone: Math.min(seen.size, request.ranges.length),
+      rangesTotal: request.ranges.length,
+      message: line.replace(/^\[[^\]]*\]\s*/, ''),
+    });
+  };
 }
 
 function lastLine(text: string): string {

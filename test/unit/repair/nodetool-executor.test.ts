@@ -109,6 +109,26 @@ describe('NodetoolExecutor', function () {
     expect(nodetool.calls[0]).to.not.include('--full');
   });
 
+  it('a whole-table call reports each finished session while nodetool runs', async function () {
+    const fixture = captured('repair-incremental-table');
+    const seenWhileRunning: number[] = [];
+    const progress: number[] = [];
+    const run: RunProcess = async (_file, _args, options) => {
+      for (const line of fixture.stdout.split('\n')) options.onStdoutLine?.(line);
+      seenWhileRunning.push(...progress);
+      return fixture;
+    };
+    const ring48 = Array.from({ length: 48 }, (_, i) => ({ start: String(i), end: String(i + 1) }));
+    const outcome = await new NodetoolExecutor({ connection, runProcess: run }).run(
+      { ...request, scope: 'table', incremental: true, ranges: ring48 },
+      { timeoutMs: 60_000, onProgress: (p) => progress.push(p.rangesDone) },
+    );
+    expect(outcome.status).to.equal('success');
+    // The captured run has one session covering all 48 ranges: seen live, before nodetool exited.
+    expect(seenWhileRunning).to.deep.equal([48]);
+    expect(progress).to.deep.equal([48, 48]);
+  });
+
   it('timeout: the client is killed, then the node terminates its repair sessions; timed_out', async function () {
     const nodetool = scripted([captured('repair-range-success'), timedOut, stopOk]);
     const outcome = await new NodetoolExecutor({ connection, runProcess: nodetool.run }).run(request, {
