@@ -77,7 +77,14 @@ export async function runTasks(tasks: readonly RepairRequest[], options: TaskRun
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       });
     } catch (error) {
-      if (!(error instanceof ClusterUnavailable)) throw error;
+      if (!(error instanceof ClusterUnavailable)) {
+        // Unexpected: still leave a trace in history (a task that started and did not succeed), then fail loudly.
+        const message = `tend error: ${error instanceof Error ? error.message : String(error)}`;
+        await Promise.resolve(options.record(failedOutcome(task, taskStartedAt, now(), message))).catch(
+          () => undefined,
+        );
+        throw error;
+      }
       // The node cannot be reached: record this task as failed and leave the rest for the next tick.
       unavailable = error;
       outcome = failedOutcome(task, taskStartedAt, now(), error.message);

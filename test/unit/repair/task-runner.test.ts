@@ -168,6 +168,26 @@ describe('task runner', function () {
     expect(batchError(result)?.exitCode).to.equal(ExitCode.ClusterUnavailable);
   });
 
+  it('an unexpected executor error is recorded as a failed task, then thrown', async function () {
+    const recorded: RepairOutcome[] = [];
+    const executor: Executor = {
+      kind: 'nodetool',
+      async stopAllOnServer() {},
+      async run() {
+        throw new TypeError('boom');
+      },
+    };
+    const error = await runTasks([task('a'), task('b')], {
+      executor,
+      taskTimeoutMs: 60_000,
+      record: (o) => {
+        recorded.push(o);
+      },
+    }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(TypeError);
+    expect(recorded.map((o) => [o.taskId, o.status, o.message])).to.deep.equal([['a', 'failed', 'tend error: boom']]);
+  });
+
   it('a failing record does not stop the batch; the error is collected', async function () {
     const result = await runTasks([task('a'), task('b')], {
       executor: fakeExecutor({}, { now: 0 }),
