@@ -57,7 +57,9 @@ for (const variant of VARIANTS) {
   describe(`schedule tick on three nodes: ${variant.name} (e2e)`, function () {
     // nodetool starts a JVM per range (48 vnode ranges per table): minutes, not seconds.
     this.timeout(30 * 60_000);
-    const suffix = `${variant.executor}_${variant.leaseBackend}`;
+    // Unique per run: two runs of this file at once (two developers' mocha on one sandbox) must not drop each
+    // other's keyspaces.
+    const suffix = `${variant.executor}_${variant.leaseBackend}_${process.pid}`;
     const dataKeyspace = `e2e_tick_${suffix}`;
     const tendKeyspace = `tend_e2e_tick_${suffix}`;
     let dir: string;
