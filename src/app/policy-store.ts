@@ -169,7 +169,7 @@ export async function deleteWindow(client: CqlClient, keyspace: string, id: stri
 
 /**
  * The only pause scope tend writes today: '*', the whole cluster. `pauses` is keyed by scope ('*', KEYSPACE or
- * KEYSPACE.TABLE, as src/cluster/run-policies.ts reads it) so narrower pauses can follow.
+ * KEYSPACE.TABLE) so narrower pauses can follow.
  */
 export const CLUSTER_SCOPE = '*';
 
