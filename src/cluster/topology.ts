@@ -141,11 +141,29 @@ async function readNodeRows(client: cassandra.Client): Promise<{ rows: NodeRow[]
   return { rows, read: local.rows.length + peers.rows.length };
 }
 
-/** Up/down as the driver sees it (gossip events pushed to its control connection), keyed by address. */
-function hostStates(client: cassandra.Client): Map<string, boolean> {
+/**
+ * Up/down as the driver sees it (gossip events pushed to its control connection), keyed by address. A host
+ * the driver has no connection to yet (remote datacenters are not warmed up on connect) is optimistically
+ * "up" until something fails, which would let a short-lived tick plan work on a stopped node: such hosts are
+ * probed with one cheap query, and a host that does not answer counts as down.
+ */
+async function hostStates(client: cassandra.Client): Promise<Map<string, boolean>> {
   const states = new Map<string, boolean>();
-  for (const host of client.hosts.values()) {
-    const up = host.isUp();
+  const state = client.getState();
+  const hosts = [...client.hosts.values()];
+  const probed = await Promise.all(
+    hosts.map(async (host) => {
+      if (!host.isUp() || state.getOpenConnections(host) > 0) return host.isUp();
+      try {
+        await client.execute('SELECT key FROM system.local', [], { host, isIdempotent: false });
+        return true;
+      } catch {
+        return false;
+      }
+    }),
+  );
+  for (const [index, host] of hosts.entries()) {
+    const up = probed[index]!;
     states.set(hostOf(host.address), up);
     const id = host.hostId?.toString();
     if (id) states.set(id, up);
@@ -187,7 +205,7 @@ export async function readTopology(
   try {
     const { rows, read } = await readNodeRows(client);
     const local = selectLocalNode(rows, options.localNode);
-    const states = hostStates(client);
+    const states = await hostStates(client);
     const nodes: NodeInfo[] = rows.map((row) => ({
       hostId: row.hostId,
       address: row.addresses.find((a) => a !== '') ?? '?',
