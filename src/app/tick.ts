@@ -80,6 +80,8 @@ export interface TickReport {
   readonly leases: Readonly<Record<string, number>>;
   readonly startedAt: number;
   readonly durationMs: number;
+  /** Due work the liveness gate held back: a replica it needs is down (logged as a warning per table). */
+  readonly skipped: readonly { table: string; reason: string }[];
   /** Jobs past their alarm thresholds (logged on every tick while crossed). */
   readonly alarms: readonly { table: string; level: 'warn' | 'error'; lastRepairedAt: number | null }[];
   /** The error that decides the exit code, if any (not serialised). */
@@ -213,7 +215,12 @@ export async function runTick(
       level: job.alarm as 'warn' | 'error',
       lastRepairedAt: job.lastRepairedAt,
     }));
-  const base = { tickId, node, plannedTasks: plan.tasks.length, alarms, startedAt };
+  const skipped = plan.deferred
+    .filter((d) => d.code === 'replica_down')
+    .map((d) => ({ table: `${d.keyspace}.${d.table}`, reason: d.reason }));
+  for (const skip of skipped.slice(0, 10)) out.warn(`skipped ${skip.table}: ${skip.reason}`);
+  if (skipped.length > 10) out.warn(`${skipped.length - 10} more task(s) skipped: a replica they need is down`);
+  const base = { tickId, node, plannedTasks: plan.tasks.length, skipped, alarms, startedAt };
 
   if (plan.tasks.length === 0) {
     const verdict = idleVerdict(plan);
