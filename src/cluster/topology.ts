@@ -13,6 +13,7 @@
  *   node, or with LocalStrategy under `skipped` with the reason (see src/core/README.md), so `schedule status`
  *   shows why a table is not scheduled instead of silently leaving it out.
  */
+import { connect } from 'node:net';
 import type cassandra from 'cassandra-driver';
 import { ConfigError } from '../errors.js';
 import type { KeyspaceReplication, NodeInfo, Topology } from '../core/index.js';
@@ -144,9 +145,26 @@ async function readNodeRows(client: cassandra.Client): Promise<{ rows: NodeRow[]
 /**
  * Up/down as the driver sees it (gossip events pushed to its control connection), keyed by address. A host
  * the driver has no connection to yet (remote datacenters are not warmed up on connect) is optimistically
- * "up" until something fails, which would let a short-lived tick plan work on a stopped node: such hosts are
- * probed with one cheap query, and a host that does not answer counts as down.
+ * "up" until something fails, which would let a short-lived tick plan work on a stopped node. Such hosts get a
+ * TCP connect to their native port (the load-balancing policy may ignore remote hosts, so a query cannot be sent
+ * there); a host whose port does not answer within 2 s counts as down.
  */
+function portAnswers(address: string): Promise<boolean> {
+  const separator = address.lastIndexOf(':');
+  const host = address.slice(0, separator).replace(/^\[|\]$/g, '');
+  const port = Number(address.slice(separator + 1));
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 2000 });
+    const done = (up: boolean) => {
+      socket.destroy();
+      resolve(up);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}
+
 async function hostStates(client: cassandra.Client): Promise<Map<string, boolean>> {
   const states = new Map<string, boolean>();
   const state = client.getState();
@@ -154,12 +172,7 @@ async function hostStates(client: cassandra.Client): Promise<Map<string, boolean
   const probed = await Promise.all(
     hosts.map(async (host) => {
       if (!host.isUp() || state.getOpenConnections(host) > 0) return host.isUp();
-      try {
-        await client.execute('SELECT key FROM system.local', [], { host, isIdempotent: false });
-        return true;
-      } catch {
-        return false;
-      }
+      return portAnswers(host.address);
     }),
   );
   for (const [index, host] of hosts.entries()) {
