@@ -3,8 +3,8 @@
  *
  * - a task that outlives repair.taskTimeout is stopped on the server (no parent session left open, no
  *   validation running, Cassandra's "Terminate session is called") and recorded as TIMEOUT; exit 6;
- * - the lease taken away while the repair runs (the lease rows deleted in Cassandra) stops the repair within
- *   one renew interval, records ABORTED, exit 1;
+ * - the lease taken away while the repair runs (the lease rows deleted in Cassandra, or the Consul session
+ *   destroyed) stops the repair within one renew interval, records ABORTED, exit 1;
  * - SIGTERM (systemd stop) during a task stops the repair, releases the lease, writes history; exit 130.
  *
  * Each case repairs a table whose replicas disagree by about 10 MB with streaming throttled to 1 MiB/s on
@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type cassandra from 'cassandra-driver';
-import { cqlClient } from '../support/sandbox-clients.js';
+import { consul, cqlClient } from '../support/sandbox-clients.js';
 import {
   createTendKeyspace,
   historyRows,
@@ -35,6 +35,7 @@ const TEND_KS = `tend_e2e_tick_failures_${RUN}`;
 const KS = {
   timeout: `e2e_tick_timeout_${RUN}`,
   lost: `e2e_tick_lost_${RUN}`,
+  lostConsul: `e2e_tick_lost_consul_${RUN}`,
   sigterm: `e2e_tick_sigterm_${RUN}`,
 };
 const RENEW_MS = 2000;
@@ -45,12 +46,12 @@ describe('schedule tick: timeouts, lost leases and SIGTERM stop the repair on th
   let client: cassandra.Client;
   const node = nodeByName('node1');
 
-  const configFor = (keyspace: string, taskTimeout = '10m') =>
+  const configFor = (keyspace: string, taskTimeout = '10m', leaseBackend: 'cassandra' | 'consul' = 'cassandra') =>
     writeScopedConfig(dir, node, {
       tendKeyspace: TEND_KS,
       keyspaces: [keyspace],
       executor: 'jolokia',
-      leaseBackend: 'cassandra',
+      leaseBackend,
       repair: { taskTimeout },
       schedule: { maxTasks: 1 },
       lease: { ttl: '30s', renewEvery: `${RENEW_MS / 1000}s` },
@@ -122,6 +123,35 @@ describe('schedule tick: timeouts, lost leases and SIGTERM stop the repair on th
     const finishedAt = Math.max(...history.map((r) => r.finishedAt));
     const stoppedAfter = finishedAt - deletedAt;
     expect(stoppedAfter, `stopped ${stoppedAfter} ms after the lease was deleted`).to.be.lessThan(RENEW_MS + 1500);
+  });
+
+  it('the Consul session destroyed while the repair runs: stopped within one renew interval, ABORTED; exit 1', async function () {
+    const config = configFor(KS.lostConsul, '10m', 'consul');
+    const prefix = `tend-${TEND_KS.replaceAll('_', '-')}`;
+    const since = Date.now();
+    let destroyedAt = 0;
+    const result = await throttledStreaming(async () => {
+      const running = tick(config);
+      await untilRepairRuns(client, KS.lostConsul, since);
+      const listed = await consul('GET', `/v1/kv/${prefix}/leases/?recurse`);
+      expect(listed.status, 'the tick holds its leases in Consul while the repair runs').to.equal(200);
+      const sessions = new Set(
+        ((await listed.json()) as { Session?: string }[]).map((e) => e.Session).filter((id) => id !== undefined),
+      );
+      expect(sessions.size).to.be.greaterThan(0);
+      for (const id of sessions) expect((await consul('PUT', `/v1/session/destroy/${id}`)).status).to.equal(200);
+      destroyedAt = Date.now();
+      return running;
+    });
+    expect(result.exitCode, String(result.stderr)).to.equal(1);
+    const report = JSON.parse(String(result.stdout)) as TickJson;
+    expect(report.result).to.equal('failed');
+    expect(report.tasks.map((t) => t.status)).to.deep.equal(['aborted']);
+    await noRepairLeft(client, KS.lostConsul, since);
+    const history = await historyRows(client, TEND_KS, KS.lostConsul, 'big');
+    expect([...new Set(history.map((r) => r.status))]).to.deep.equal(['ABORTED']);
+    const stoppedAfter = Math.max(...history.map((r) => r.finishedAt)) - destroyedAt;
+    expect(stoppedAfter, `stopped ${stoppedAfter} ms after the session was destroyed`).to.be.lessThan(RENEW_MS + 1500);
   });
 
   it('SIGTERM during a task: repair stopped, lease released, history written; exit 130', async function () {
