@@ -28,13 +28,10 @@ import type { Env } from '../config/secrets.js';
 import { tableSettings } from '../config/tables.js';
 import { LeaseUnavailable, UsageError, type TendError } from '../errors.js';
 import { readTopology } from '../cluster/topology.js';
-import { recordTaskOutcome } from '../history/tend-history.js';
-import { acquireLeases, leaseGroups, openLeaseBackend, withLeases, type LeaseBackend } from '../lease/index.js';
+import { acquireLeases, leaseGroups, openLeaseBackend, type LeaseBackend } from '../lease/index.js';
 import {
   batchError,
   createExecutor,
-  historyRecords,
-  runTasks,
   type Executor,
   type RepairOutcome,
   type RepairProgress,
@@ -42,6 +39,7 @@ import {
 } from '../repair/index.js';
 import type { Output } from '../output/output.js';
 import { parseScopeArgument, resolveScope } from './scope.js';
+import { historyWriter, runLeasedTask } from './leased-run.js';
 
 export interface RepairTableOptions {
   /** `KEYSPACE.TABLE` as typed (CQL quoting allowed). */
@@ -183,11 +181,7 @@ export async function repairTable(
   const ports: RepairTablePorts = {
     leaseBackend: (c) => openLeaseBackend(config, env, async () => c),
     executor: () => createExecutor(config, env),
-    record: async (c, outcome, task) => {
-      for (const row of historyRecords(task, outcome, { coordinator })) {
-        await recordTaskOutcome(c, config.cassandra.keyspace, row);
-      }
-    },
+    record: historyWriter(config.cassandra.keyspace, { coordinator: () => coordinator }),
     ...portsOverride,
   };
 
@@ -218,27 +212,15 @@ export async function repairTable(
     }
     const executor = await ports.executor();
     const started = Date.now();
-    const batch = await withLeases(
-      backend,
-      claim.leases,
-      {
-        renewEveryMs: config.lease.renewEvery,
-        signal: deps.signal,
-        onRenewError: (lease, error) =>
-          out.warn(`lease renewal failed: ${(error as Error).message}`, { resource: lease.resource }),
-      },
-      (signal) =>
-        runTasks([request], {
-          executor,
-          taskTimeoutMs: settings.taskTimeout,
-          signal,
-          record: (outcome) => ports.record(client, outcome, request),
-          onProgress: (progress) => deps.onProgress?.(progress, Date.now() - started),
-        }),
-    );
-    for (const failure of batch.recordErrors) {
-      out.error(`could not record the repair in tend's history: ${(failure.error as Error).message}`);
-    }
+    const batch = await runLeasedTask(backend, claim.leases, request, {
+      executor,
+      renewEveryMs: config.lease.renewEvery,
+      taskTimeoutMs: settings.taskTimeout,
+      signal: deps.signal,
+      out,
+      record: (outcome) => ports.record(client, outcome, request),
+      onProgress: (progress) => deps.onProgress?.(progress, Date.now() - started),
+    });
     const outcome = batch.outcomes[0]!;
     return {
       keyspace,
