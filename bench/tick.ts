@@ -1,0 +1,170 @@
+// bench/tick: what `tend schedule tick` (the built bin, as the systemd timer runs it) costs, on the real sandbox.
+//
+//   npm run build && npm run bench:tick [-- --tables 100 --runs 5 --tasks 5]
+//
+// (a) Idle tick: keyspace bench_tick_idle_<run> with 100 small tables, repaired once by a plain full
+//     `nodetool repair` on node3 (dc2's only replica, so every range), one warm-up tick (folds that history into
+//     repair_state), then `--runs` ticks with nothing due: median wall time and peak RSS (GNU time's %M).
+//     Targets: < 1.5 s and < 150 MB.
+// (b) Overhead per executor: a fresh keyspace with N small never-repaired tables, one tick with --max-tasks N;
+//     ratio of the tick's wall time to the sum of Cassandra's own durations of the repairs it ran
+//     (system_distributed.parent_repair_history, one row per repair command; repair_history sessions are
+//     printed too). Target: Jolokia <= 1.10; nodetool measured (it starts a JVM per repair call).
+//
+// Prints figures; asserts nothing. Drops its keyspaces at the end.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import type cassandra from 'cassandra-driver';
+import { cqlClient, nodetool } from '../test/support/sandbox-clients.js';
+import {
+  BIN,
+  createSmallKeyspace,
+  createTendKeyspace,
+  nodeByName,
+  RUN,
+  writeScopedConfig,
+} from '../test/support/tick-e2e.js';
+
+function arg(name: string, fallback: number): number {
+  const index = process.argv.indexOf(`--${name}`);
+  return index > 0 ? Number(process.argv[index + 1]) : fallback;
+}
+
+const TABLES = arg('tables', 100);
+const RUNS = arg('runs', 5);
+const TASKS = arg('tasks', 5);
+const TEND_KS = `tend_bench_tick_${RUN}`;
+const IDLE_KS = `bench_tick_idle_${RUN}`;
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** Runs the built tick under GNU time: wall ms, peak RSS in MiB, and its JSON report. */
+async function timedTick(config: string, args: string[] = []) {
+  const started = process.hrtime.bigint();
+  const result = await execa(
+    '/usr/bin/time',
+    ['-f', 'maxrss_kb=%M', 'node', BIN, '-c', config, '--json', 'schedule', 'tick', ...args],
+    { reject: false, timeout: 30 * 60_000 },
+  );
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const rss = /maxrss_kb=(\d+)/.exec(String(result.stderr));
+  const report = JSON.parse(String(result.stdout)) as {
+    result: string;
+    summary: string;
+    tasks: { startedAt: number | null; finishedAt: number | null }[];
+  };
+  return { wallMs, rssMiB: rss ? Number(rss[1]) / 1024 : NaN, report, exitCode: result.exitCode };
+}
+
+async function sessionDurations(client: cassandra.Client, keyspace: string, since: number) {
+  const parents = await client.execute(
+    'SELECT keyspace_name, started_at, finished_at FROM system_distributed.parent_repair_history',
+  );
+  let parentMs = 0;
+  let parentCount = 0;
+  for (const row of parents.rows) {
+    if (row.get('keyspace_name') !== keyspace) continue;
+    const start = (row.get('started_at') as Date).getTime();
+    const end = (row.get('finished_at') as Date | null)?.getTime();
+    if (start < since - 2000 || end === undefined) continue;
+    parentMs += end - start;
+    parentCount++;
+  }
+  const sessions = await client.execute(
+    'SELECT keyspace_name, started_at, finished_at FROM system_distributed.repair_history',
+  );
+  let sessionMs = 0;
+  let sessionCount = 0;
+  for (const row of sessions.rows) {
+    if (row.get('keyspace_name') !== keyspace) continue;
+    const start = (row.get('started_at') as Date).getTime();
+    const end = (row.get('finished_at') as Date | null)?.getTime();
+    if (start < since - 2000 || end === undefined) continue;
+    sessionMs += end - start;
+    sessionCount++;
+  }
+  return { parentMs, parentCount, sessionMs, sessionCount };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tend-bench-tick-'));
+const client = cqlClient();
+await client.connect();
+const created: string[] = [TEND_KS, IDLE_KS];
+try {
+  await createTendKeyspace(client, TEND_KS);
+
+  // (a) Idle tick over TABLES tables.
+  console.log(`(a) creating ${TABLES} tables in ${IDLE_KS} …`);
+  await createSmallKeyspace(
+    client,
+    IDLE_KS,
+    { dc1: 2, dc2: 1 },
+    Array.from({ length: TABLES }, (_, i) => `t${String(i).padStart(3, '0')}`),
+    1,
+  );
+  const repaired = await nodetool(3, ['repair', '-full', IDLE_KS], 30 * 60_000);
+  if (repaired.exitCode !== 0) throw new Error(`nodetool repair failed: ${repaired.stdout}${repaired.stderr}`);
+  const idleConfig = writeScopedConfig(dir, nodeByName('node1'), {
+    tendKeyspace: TEND_KS,
+    keyspaces: [IDLE_KS],
+    executor: 'jolokia',
+  });
+  const warm = await timedTick(idleConfig);
+  console.log(`    warm-up tick: ${warm.report.result} (${Math.round(warm.wallMs)} ms): ${warm.report.summary}`);
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    const run = await timedTick(idleConfig);
+    if (run.report.result !== 'nothing_due')
+      console.log(`    run ${i + 1}: ${run.report.result}: ${run.report.summary}`);
+    runs.push(run);
+  }
+  const walls = runs.map((r) => r.wallMs);
+  const rss = runs.map((r) => r.rssMiB);
+  console.log(
+    `(a) idle tick over ${TABLES} tables, ${RUNS} runs: wall median ${Math.round(median(walls))} ms ` +
+      `(min ${Math.round(Math.min(...walls))}, max ${Math.round(Math.max(...walls))}); ` +
+      `peak RSS median ${median(rss).toFixed(1)} MiB (max ${Math.max(...rss).toFixed(1)}). Targets < 1500 ms, < 150 MB`,
+  );
+
+  // (b) Tick wall time vs Cassandra's own repair durations, per executor.
+  for (const executor of ['jolokia', 'nodetool'] as const) {
+    const keyspace = `bench_tick_${executor}_${RUN}`;
+    created.push(keyspace);
+    await createSmallKeyspace(
+      client,
+      keyspace,
+      { dc1: 2, dc2: 1 },
+      Array.from({ length: TASKS }, (_, i) => `s${i}`),
+      5,
+    );
+    const config = writeScopedConfig(dir, nodeByName('node1'), {
+      tendKeyspace: TEND_KS,
+      keyspaces: [keyspace],
+      executor,
+      schedule: { maxTasks: TASKS },
+    });
+    const since = Date.now();
+    const run = await timedTick(config, ['--max-tasks', String(TASKS)]);
+    // Cassandra writes the history asynchronously after the command returns: give it a moment.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const d = await sessionDurations(client, keyspace, since);
+    const taskMs = run.report.tasks.reduce(
+      (sum, t) => sum + (t.startedAt !== null && t.finishedAt !== null ? t.finishedAt - t.startedAt : 0),
+      0,
+    );
+    console.log(
+      `(b) ${executor}: tick ${run.report.result} with ${run.report.tasks.length} task(s), wall ${Math.round(run.wallMs)} ms, ` +
+        `of which the tasks (executor run, lease excluded) ${taskMs} ms; Cassandra: ${d.parentCount} repair command(s) ` +
+        `totalling ${d.parentMs} ms (${d.sessionCount} sessions in repair_history totalling ${d.sessionMs} ms)\n` +
+        `    ratio tick wall / Cassandra commands = ${(run.wallMs / Math.max(d.parentMs, 1)).toFixed(2)}; ` +
+        `task time / Cassandra commands = ${(taskMs / Math.max(d.parentMs, 1)).toFixed(2)}; ` +
+        `fixed tick cost (wall - task time) = ${Math.round(run.wallMs - taskMs)} ms`,
+    );
+  }
+} finally {
+  for (const keyspace of created) await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
+  await client.shutdown();
+  rmSync(dir, { recursive: true, force: true });
+}
