@@ -119,7 +119,9 @@ function holderName(config: TendConfig, address: string): string {
 export function defaultPorts(deps: TickDeps, coordinator: () => string, tickId: string): TickPorts {
   const { config, env } = deps;
   return {
-    plan: (client, cfg, maxTasks) => currentPlan(client, cfg, { persistHistory: true, limits: { maxTasks } }),
+    // Up to 32 tables' history read at once: an idle tick over 100 tables is mostly these round trips.
+    plan: (client, cfg, maxTasks) =>
+      currentPlan(client, cfg, { persistHistory: true, limits: { maxTasks }, concurrency: 32 }),
     leaseBackend: (client) => openLeaseBackend(config, env, async () => client),
     executor: () => createExecutor(config, env),
     record: async (client, outcome, task) => {
