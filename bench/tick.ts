@@ -1,6 +1,6 @@
 // bench/tick: what `tend schedule tick` (the built bin, as the systemd timer runs it) costs, on the real sandbox.
 //
-//   npm run build && npm run bench:tick [-- --tables 100 --runs 5 --tasks 5]
+//   npm run build && npm run bench:tick [-- --tables 100 --runs 5 --tasks 5 --executors jolokia,nodetool]
 //
 // (a) Idle tick: keyspace bench_tick_idle_<run> with 100 small tables, repaired once by a plain full
 //     `nodetool repair` on node3 (dc2's only replica, so every range), one warm-up tick (folds that history into
@@ -32,6 +32,10 @@ function arg(name: string, fallback: number): number {
   return index > 0 ? Number(process.argv[index + 1]) : fallback;
 }
 
+const executorsIndex = process.argv.indexOf('--executors');
+const EXECUTORS = (executorsIndex > 0 ? process.argv[executorsIndex + 1]! : 'jolokia,nodetool').split(',') as (
+  'jolokia' | 'nodetool'
+)[];
 const TABLES = arg('tables', 100);
 const RUNS = arg('runs', 5);
 const TASKS = arg('tasks', 5);
@@ -129,7 +133,7 @@ try {
   );
 
   // (b) Tick wall time vs Cassandra's own repair durations, per executor.
-  for (const executor of ['jolokia', 'nodetool'] as const) {
+  for (const executor of EXECUTORS) {
     const keyspace = `bench_tick_${executor}_${RUN}`;
     created.push(keyspace);
     await createSmallKeyspace(

@@ -24,6 +24,7 @@ import {
   nodeByName,
   noRepairLeft,
   RUN,
+  tend,
   throttledStreaming,
   tick,
   untilRepairRuns,
@@ -170,6 +171,9 @@ describe('schedule tick: timeouts, lost leases and SIGTERM stop the repair on th
     const parents = await noRepairLeft(client, KS.sigterm, since);
     for (const parent of parents) expect(parent.exception, JSON.stringify(parent)).to.match(/Terminate session/);
     expect(await leaseRows(), 'leases released').to.deep.equal([]);
+    const status = await tend(config, ['--json', 'lease', 'status']);
+    expect(status.exitCode, String(status.stderr)).to.equal(0);
+    expect((JSON.parse(String(status.stdout)) as { leases: unknown[] }).leases, 'tend lease status').to.deep.equal([]);
     const history = await historyRows(client, TEND_KS, KS.sigterm, 'big');
     expect([...new Set(history.map((r) => r.status))]).to.deep.equal(['ABORTED']);
   });
