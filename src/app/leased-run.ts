@@ -5,6 +5,7 @@
  */
 import type cassandra from 'cassandra-driver';
 import type { RepairTask } from '../core/index.js';
+import { LeaseLost } from '../errors.js';
 import { recordTaskOutcome } from '../history/tend-history.js';
 import { withLeases, type HeldLease, type LeaseBackend } from '../lease/index.js';
 import {
@@ -50,38 +51,56 @@ export interface LeasedTaskOptions {
   readonly onProgress?: (progress: RepairProgress) => void;
 }
 
+export interface LeasedTaskResult {
+  readonly batch: BatchResult;
+  /** Set when a lease was lost during the task: the repair was stopped and recorded as aborted (exit 1). */
+  readonly lost?: LeaseLost;
+}
+
 /**
  * Runs `request` while `leases` are renewed; the repair is cancelled (on the server too) when a lease is lost or
- * the process is interrupted. Throws LeaseLost after recording the aborted task when a lease was lost.
+ * the process is interrupted, and the leases are released either way. A lost lease is returned, not thrown, so
+ * the caller still reports the aborted outcome the runner recorded.
  */
 export async function runLeasedTask(
   backend: LeaseBackend,
   leases: HeldLease[],
   request: RepairRequest,
   options: LeasedTaskOptions,
-): Promise<BatchResult> {
+): Promise<LeasedTaskResult> {
   const { out } = options;
-  const batch = await withLeases(
-    backend,
-    leases,
-    {
-      renewEveryMs: options.renewEveryMs,
-      signal: options.signal,
-      onRenewError: (lease, error) =>
-        out.warn(`lease renewal failed: ${(error as Error).message}`, { resource: lease.resource }),
-    },
-    (signal) =>
-      runTasks([request], {
-        executor: options.executor,
-        taskTimeoutMs: options.taskTimeoutMs,
-        signal,
-        record: options.record,
-        ...(options.now ? { now: options.now } : {}),
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      }),
-  );
-  for (const failure of batch.recordErrors) {
+  // Kept outside withLeases: on a lost lease it throws after the work ended, and the outcome must survive.
+  let batch: BatchResult | undefined;
+  let lost: LeaseLost | undefined;
+  try {
+    await withLeases(
+      backend,
+      leases,
+      {
+        renewEveryMs: options.renewEveryMs,
+        signal: options.signal,
+        onRenewError: (lease, error) =>
+          out.warn(`lease renewal failed: ${(error as Error).message}`, { resource: lease.resource }),
+      },
+      async (signal) => {
+        batch = await runTasks([request], {
+          executor: options.executor,
+          taskTimeoutMs: options.taskTimeoutMs,
+          signal,
+          record: options.record,
+          ...(options.now ? { now: options.now } : {}),
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        });
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof LeaseLost) || !batch) throw error;
+    lost = error;
+  }
+  const result = batch as BatchResult | undefined;
+  if (!result) throw new Error('internal: the leased task ended without a result');
+  for (const failure of result.recordErrors) {
     out.error(`could not record task ${failure.taskId} in tend's history: ${(failure.error as Error).message}`);
   }
-  return batch;
+  return lost ? { batch: result, lost } : { batch: result };
 }

@@ -212,7 +212,7 @@ export async function repairTable(
     }
     const executor = await ports.executor();
     const started = Date.now();
-    const batch = await runLeasedTask(backend, claim.leases, request, {
+    const { batch, lost } = await runLeasedTask(backend, claim.leases, request, {
       executor,
       renewEveryMs: config.lease.renewEvery,
       taskTimeoutMs: settings.taskTimeout,
@@ -237,7 +237,7 @@ export async function repairTable(
       commands: outcome.commands,
       startedAt: outcome.startedAt,
       finishedAt: outcome.finishedAt,
-      error: batchError(batch, deps.signal),
+      error: lost ?? batchError(batch, deps.signal),
     };
   } finally {
     await backend.close().catch(() => undefined);

@@ -16,24 +16,18 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type cassandra from 'cassandra-driver';
-import { fnv1a32, type Plan, type RepairTask } from '../core/index.js';
+import { fnv1a32, type Plan } from '../core/index.js';
 import type { TendConfig } from '../config/schema.js';
 import type { Env } from '../config/secrets.js';
-import { Interrupted, LeaseLost, RepairFailed, TendError } from '../errors.js';
-import { recordTaskOutcome } from '../history/tend-history.js';
-import {
-  acquireLeases,
-  leaseGroups,
-  openLeaseBackend,
-  withLeases,
-  type LeaseBackend,
-  type LeaseRecord,
-} from '../lease/index.js';
-import { createExecutor, historyRecords, runTasks, type Executor, type RepairOutcome } from '../repair/index.js';
+import { Interrupted, RepairFailed, TendError } from '../errors.js';
+import { tableSettings } from '../config/tables.js';
+import { acquireLeases, leaseGroups, openLeaseBackend, type LeaseBackend, type LeaseRecord } from '../lease/index.js';
+import { createExecutor, type Executor, type RepairOutcome } from '../repair/index.js';
 import { writeTickMetrics } from '../metrics/tick-metrics.js';
 import type { Output } from '../output/output.js';
 import { currentPlan } from './schedule.js';
 import type { PlanContext } from './plan-input.js';
+import { historyWriter, runLeasedTask, type RecordOutcome } from './leased-run.js';
 
 export type TickResult =
   | 'ran'
@@ -93,7 +87,7 @@ export interface TickPorts {
   readonly plan: (client: cassandra.Client, config: TendConfig, maxTasks: number) => Promise<PlanContextAndPlan>;
   readonly leaseBackend: (client: cassandra.Client) => Promise<LeaseBackend>;
   readonly executor: () => Promise<Executor>;
-  readonly record: (client: cassandra.Client, outcome: RepairOutcome, task: RepairTask) => Promise<void>;
+  readonly record: RecordOutcome;
   readonly writeMetrics: (report: TickReport, plan: Plan | undefined) => Promise<void>;
   readonly now: () => number;
 }
@@ -124,11 +118,7 @@ export function defaultPorts(deps: TickDeps, coordinator: () => string, tickId: 
       currentPlan(client, cfg, { persistHistory: true, limits: { maxTasks }, concurrency: 32 }),
     leaseBackend: (client) => openLeaseBackend(config, env, async () => client),
     executor: () => createExecutor(config, env),
-    record: async (client, outcome, task) => {
-      for (const row of historyRecords(task, outcome, { coordinator: coordinator(), tickId })) {
-        await recordTaskOutcome(client, config.cassandra.keyspace, row);
-      }
-    },
+    record: historyWriter(config.cassandra.keyspace, { coordinator, tickId }),
     writeMetrics: async (report, plan) => {
       const directory = config.metrics.textfileDirectory;
       if (!directory) return;
@@ -308,54 +298,29 @@ export async function runTick(
         ranges: task.ranges.length,
         replicas: task.replicaAddresses.join(','),
       });
-      // Kept outside withLeases: when the lease is lost it throws after the work ended, and the outcome the
-      // runner recorded (aborted) must still be in the report.
-      let finished: Awaited<ReturnType<typeof runTasks>> | undefined;
-      try {
-        const batch = await withLeases(
-          backend,
-          claim.leases,
-          {
-            renewEveryMs: config.lease.renewEvery,
-            signal: deps.signal,
-            onRenewError: (lease, renewError) =>
-              out.warn(`lease renewal failed: ${(renewError as Error).message}`, { resource: lease.resource }),
-          },
-          async (signal) => {
-            finished = await runTasks([task], {
-              executor,
-              taskTimeoutMs: config.repair.taskTimeout,
-              signal,
-              now: ports.now,
-              record: (outcome) => ports.record(client, outcome, task),
-            });
-            return finished;
-          },
-        );
-        for (const outcome of batch.outcomes) tasks.push(taskReport(describe, outcome, out));
-        for (const failure of batch.recordErrors) {
-          out.error(`could not record task ${failure.taskId} in tend's history: ${(failure.error as Error).message}`);
-        }
-        if (batch.unavailable) {
-          error = batch.unavailable;
-          break;
-        }
-        if (batch.aborted && deps.signal.aborted) {
-          error = deps.signal.reason instanceof TendError ? deps.signal.reason : new Interrupted();
-        }
-      } catch (caught) {
-        if (caught instanceof LeaseLost) {
-          leaseCounts.lost = (leaseCounts.lost ?? 0) + 1;
-          for (const outcome of finished?.outcomes ?? []) tasks.push(taskReport(describe, outcome, out));
-          for (const failure of finished?.recordErrors ?? []) {
-            out.error(`could not record task ${failure.taskId} in tend's history: ${(failure.error as Error).message}`);
-          }
-          out.error(`${caught.message}: the repair was stopped and recorded as aborted`, { task: task.id });
-          // withLeases ran the work to completion (the runner recorded the aborted outcome) before throwing.
-          error = caught;
-          break;
-        }
-        throw caught;
+      const settings = tableSettings(config.repair, task.keyspace, task.tables[0] ?? '');
+      const { batch, lost } = await runLeasedTask(backend, claim.leases, task, {
+        executor,
+        renewEveryMs: config.lease.renewEvery,
+        taskTimeoutMs: settings.taskTimeout,
+        signal: deps.signal,
+        out,
+        now: ports.now,
+        record: (outcome) => ports.record(client, outcome, task),
+      });
+      for (const outcome of batch.outcomes) tasks.push(taskReport(describe, outcome, out));
+      if (lost) {
+        leaseCounts.lost = (leaseCounts.lost ?? 0) + 1;
+        out.error(`${lost.message}: the repair was stopped and recorded as aborted`, { task: task.id });
+        error = lost;
+        break;
+      }
+      if (batch.unavailable) {
+        error = batch.unavailable;
+        break;
+      }
+      if (batch.aborted && deps.signal.aborted) {
+        error = deps.signal.reason instanceof TendError ? deps.signal.reason : new Interrupted();
       }
     }
   } finally {

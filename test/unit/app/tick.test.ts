@@ -1,0 +1,222 @@
+/**
+ * The tick's decisions against fakes of its ports (plan, lease backend, executor, history, metrics): which result
+ * and exit code each situation gives, and that leases are taken per task and always given back. The real
+ * adapters are exercised by test/e2e/tick-*.test.ts on the sandbox.
+ */
+import { expect } from 'chai';
+import { MemoryLeaseBackend } from '../../../src/lease/index.js';
+import { validateConfig } from '../../../src/config/validate.js';
+import { Output } from '../../../src/output/output.js';
+import { MemoryStream } from '../../../src/output/memory-stream.js';
+import { Interrupted, LeaseLost, RepairFailed } from '../../../src/errors.js';
+import { idleVerdict, runTick, type TickPorts, type PlanContextAndPlan } from '../../../src/app/tick.js';
+import type { Plan, RepairTask } from '../../../src/core/index.js';
+import type { Executor, RepairOutcome, RepairRequest, RunOptions } from '../../../src/repair/index.js';
+import type cassandra from 'cassandra-driver';
+
+const config = (() => {
+  const result = validateConfig(
+    {
+      node: { name: 'node1' },
+      lease: { scope: 'node', ttl: '30s', renewEvery: '5s' },
+      schedule: { maxTasks: 5, maxDuration: '1h' },
+    },
+    { env: {} },
+  );
+  if (!result.config) throw new Error(result.errors.join('; '));
+  return result.config;
+})();
+
+function task(id: string, replicas: string[] = ['127.0.0.1', '127.0.0.2', '127.0.0.3']): RepairTask {
+  return {
+    id,
+    keyspace: 'shop',
+    tables: [id.split('#')[0]!.split('.')[1]!],
+    scope: 'ranges',
+    ranges: [{ start: '0', end: '100' }],
+    replicas,
+    replicaAddresses: replicas,
+    datacenters: ['dc1'],
+    repairType: 'vnode',
+    incremental: false,
+    parallelism: 'parallel',
+    priority: 10,
+    estimatedBytes: null,
+    oldestRepairedAt: null,
+    reason: 'due',
+  };
+}
+
+function plan(overrides: Partial<Plan> = {}): Plan {
+  return {
+    formatVersion: 1,
+    now: 1_000_000,
+    localHostId: 'h1',
+    localDatacenter: 'dc1',
+    jobs: [],
+    tasks: [],
+    skipped: [],
+    deferred: [],
+    summary: { tables: 1, jobs: 1, due: 0, late: 0, overdue: 0 } as Plan['summary'],
+    ...overrides,
+  };
+}
+
+class FakeExecutor implements Executor {
+  readonly kind = 'jolokia' as const;
+  readonly runs: string[] = [];
+  constructor(
+    private readonly behave: (request: RepairRequest, options: RunOptions) => Promise<RepairOutcome['status']>,
+  ) {}
+  async run(request: RepairRequest, options: RunOptions): Promise<RepairOutcome> {
+    this.runs.push(request.id);
+    const status = await this.behave(request, options);
+    return {
+      taskId: request.id,
+      keyspace: request.keyspace,
+      tables: request.tables,
+      status,
+      startedAt: 1,
+      finishedAt: 2,
+      ranges: request.ranges,
+      rangesRepaired: status === 'success' ? request.ranges : [],
+      participants: request.replicaAddresses,
+      message: status,
+      commands: [],
+    };
+  }
+  async stopAllOnServer(): Promise<void> {}
+}
+
+function harness(thePlan: Plan, executor: Executor, backend = new MemoryLeaseBackend(), tickConfig = config) {
+  const recorded: RepairOutcome[] = [];
+  const metrics: string[] = [];
+  const stderr = new MemoryStream(false);
+  const out = new Output({
+    stdout: new MemoryStream(false),
+    stderr,
+    json: false,
+    colorAllowed: false,
+    verbosity: 'normal',
+    secrets: [],
+  });
+  const ports: Partial<TickPorts> = {
+    plan: async (): Promise<PlanContextAndPlan> => ({
+      plan: thePlan,
+      context: { topology: { nodes: [{ hostId: 'h1', address: '127.0.0.1' }] } as never, warnings: [] },
+    }),
+    leaseBackend: async () => backend,
+    executor: async () => executor,
+    record: async (_client, outcome) => {
+      recorded.push(outcome);
+    },
+    writeMetrics: async (report) => {
+      metrics.push(report.result);
+    },
+  };
+  const controller = new AbortController();
+  const run = () =>
+    runTick({ config: tickConfig, env: {}, out, signal: controller.signal }, {} as cassandra.Client, {}, ports);
+  return { run, recorded, metrics, stderr, backend, controller };
+}
+
+describe('tick (against fakes of its ports)', function () {
+  it('idle verdicts: nothing due, paused, outside a window, replicas down', function () {
+    expect(idleVerdict(plan()).result).to.equal('nothing_due');
+    const due = { summary: { tables: 1, jobs: 1, due: 1, late: 0, overdue: 1 } as Plan['summary'] };
+    expect(
+      idleVerdict(
+        plan({ ...due, deferred: [{ keyspace: 's', table: 't', code: 'blocked', reason: 'paused until resumed' }] }),
+      ).result,
+    ).to.equal('paused');
+    expect(
+      idleVerdict(
+        plan({ ...due, deferred: [{ keyspace: 's', table: 't', code: 'blocked', reason: 'inside block window' }] }),
+      ).result,
+    ).to.equal('outside_window');
+    expect(
+      idleVerdict(plan({ ...due, deferred: [{ keyspace: 's', table: 't', code: 'replica_down', reason: 'down' }] }))
+        .result,
+    ).to.equal('replicas_down');
+  });
+
+  it('nothing due: no lease is taken, no executor is made, metrics still written, exit 0', async function () {
+    const executor = new FakeExecutor(async () => 'success');
+    const h = harness(plan(), executor);
+    const { report } = await h.run();
+    expect(report.result).to.equal('nothing_due');
+    expect(report.error).to.equal(undefined);
+    expect(executor.runs).to.deep.equal([]);
+    expect(h.metrics).to.deep.equal(['nothing_due']);
+  });
+
+  it('runs every task under its own lease, records each, and releases all leases', async function () {
+    const executor = new FakeExecutor(async () => 'success');
+    const h = harness(plan({ tasks: [task('shop.a#1'), task('shop.b#1')] }), executor);
+    const { report } = await h.run();
+    expect(report.result).to.equal('ran');
+    expect(executor.runs).to.deep.equal(['shop.a#1', 'shop.b#1']);
+    expect(h.recorded.map((o) => o.status)).to.deep.equal(['success', 'success']);
+    expect(report.leases).to.deep.equal({ acquired: 2 });
+    expect(await h.backend.list()).to.deep.equal([]);
+  });
+
+  it('a lease held by another node is exit 0 with who holds it, and nothing runs', async function () {
+    const backend = new MemoryLeaseBackend();
+    await backend.tryAcquire('node/127.0.0.2/slot-0', { name: 'node2', host: 'host2' }, 60_000);
+    const executor = new FakeExecutor(async () => 'success');
+    const h = harness(plan({ tasks: [task('shop.a#1')] }), executor, backend);
+    const { report } = await h.run();
+    expect(report.result).to.equal('lease_held_elsewhere');
+    expect(report.error).to.equal(undefined);
+    expect(report.tasks[0]!.heldBy?.[0]?.holder).to.equal('node2');
+    expect(executor.runs).to.deep.equal([]);
+  });
+
+  it('a failed repair makes the tick fail with RepairFailed (exit 6) after the other tasks ran', async function () {
+    const executor = new FakeExecutor(async (request) => (request.id === 'shop.a#1' ? 'failed' : 'success'));
+    const h = harness(plan({ tasks: [task('shop.a#1'), task('shop.b#1')] }), executor);
+    const { report } = await h.run();
+    expect(report.result).to.equal('failed');
+    expect(report.error).to.be.instanceOf(RepairFailed);
+    expect(report.error!.exitCode).to.equal(6);
+    expect(executor.runs).to.have.length(2);
+  });
+
+  it('a lease lost mid-repair: the repair is aborted and recorded, the tick stops with LeaseLost (exit 1)', async function () {
+    const backend = new MemoryLeaseBackend();
+    const executor = new FakeExecutor(async (_request, options) => {
+      // Someone breaks our lease while the repair runs; the heartbeat notices at its next renewal.
+      for (const lease of await backend.list()) await backend.forceRelease(lease.resource, { name: 'op', host: 'x' });
+      await new Promise<void>((resolve) => options.signal!.addEventListener('abort', () => resolve(), { once: true }));
+      return 'aborted';
+    });
+    const fastConfig = { ...config, lease: { ...config.lease, renewEvery: 20 } };
+    const h = harness(plan({ tasks: [task('shop.a#1'), task('shop.b#1')] }), executor, backend, fastConfig);
+    const { report } = await h.run();
+    expect(report.error).to.be.instanceOf(LeaseLost);
+    expect(report.error!.exitCode).to.equal(1);
+    expect(h.recorded.map((o) => o.status)).to.deep.equal(['aborted']);
+    expect(executor.runs, 'no task starts after a lost lease').to.deep.equal(['shop.a#1']);
+    expect(report.tasks.map((t) => t.status)).to.deep.equal(['aborted']);
+  });
+
+  it('SIGTERM during a task: aborted, recorded, later tasks not started, Interrupted (exit 130)', async function () {
+    const executor = new FakeExecutor(async (_request, options) => {
+      h.controller.abort(new Interrupted('interrupted by SIGTERM'));
+      if (!options.signal!.aborted) {
+        await new Promise<void>((resolve) =>
+          options.signal!.addEventListener('abort', () => resolve(), { once: true }),
+        );
+      }
+      return 'aborted';
+    });
+    const h = harness(plan({ tasks: [task('shop.a#1'), task('shop.b#1')] }), executor);
+    const { report } = await h.run();
+    expect(report.result).to.equal('interrupted');
+    expect(report.error!.exitCode).to.equal(130);
+    expect(h.recorded.map((o) => o.status)).to.deep.equal(['aborted']);
+    expect(report.tasks.map((t) => t.status)).to.deep.equal(['aborted', 'not_started_aborted']);
+    expect(await h.backend.list(), 'leases released').to.deep.equal([]);
+  });
+});
