@@ -16,13 +16,14 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type cassandra from 'cassandra-driver';
-import { fnv1a32, type Plan } from '../core/index.js';
+import { fnv1a32, type Plan, type RepairTask } from '../core/index.js';
 import type { TendConfig } from '../config/schema.js';
 import type { Env } from '../config/secrets.js';
 import { Interrupted, RepairFailed, TendError } from '../errors.js';
 import { tableSettings } from '../config/tables.js';
 import { acquireLeases, leaseGroups, openLeaseBackend, type LeaseBackend, type LeaseRecord } from '../lease/index.js';
-import { createExecutor, type Executor, type RepairOutcome } from '../repair/index.js';
+import { createExecutor, createRepairedStateReader, type Executor, type RepairOutcome } from '../repair/index.js';
+import { filterIncrementalTasks } from './repair-incremental.js';
 import { writeTickMetrics } from '../metrics/tick-metrics.js';
 import type { Output } from '../output/output.js';
 import { currentPlan } from './schedule.js';
@@ -230,7 +231,15 @@ export async function runTick(
   const holder = { name: coordinator, host: hostname() };
 
   try {
-    for (const task of plan.tasks) {
+    // Incremental tasks for tables Cassandra already reports fully repaired would cost a lease and an anticompaction
+    // for nothing: ask the node first (only when the plan has incremental tasks at all).
+    let planned: readonly RepairTask[] = plan.tasks;
+    if (planned.some((t) => t.incremental)) {
+      const filtered = await filterIncrementalTasks(planned, await createRepairedStateReader(config, deps.env));
+      for (const skip of filtered.skipped) out.info(`skipped ${skip.keyspace}.${skip.table}: ${skip.reason}`);
+      planned = filtered.tasks;
+    }
+    for (const task of planned) {
       const describe = {
         id: task.id,
         keyspace: task.keyspace,
