@@ -255,26 +255,32 @@ export class CassandraLeaseBackend implements LeaseBackend {
   }
 
   async release(lease: HeldLease): Promise<boolean> {
-    try {
-      const rs = await this.exec(
-        `DELETE FROM ${this.ks}.leases WHERE resource = ? IF holder = ? AND metadata['lease_id'] = ?`,
-        [lease.resource, lease.holder.name, lease.leaseId],
-        true,
-      );
-      return rs.wasApplied();
-    } catch (error) {
-      const outcome = classifyCasError(error);
-      if (outcome === 'unavailable') throw unavailable(error, `releasing lease ${lease.resource}`);
-      if (outcome === 'other') throw error;
-      const current = await this.resolve(lease.resource, `releasing lease ${lease.resource}`);
-      if (!CassandraLeaseBackend.ours(current, lease)) return true;
-      // Still ours: the delete did not happen; try once more, then let the TTL do it.
-      const rs = await this.exec(
-        `DELETE FROM ${this.ks}.leases WHERE resource = ? IF holder = ? AND metadata['lease_id'] = ?`,
-        [lease.resource, lease.holder.name, lease.leaseId],
-        true,
-      );
-      return rs.wasApplied();
+    // A release that gives up leaves the lease to its TTL (10 minutes by default), and every other node waits that
+    // long. Under Paxos contention a conditional DELETE can time out several times in a row (seen in the 20-process
+    // race: rounds without a winner until the TTL passed), so keep trying, with jittered back-off, until the
+    // resolve deadline; each ambiguous attempt is settled by a serial read first.
+    const deadline = Date.now() + this.resolveTimeoutMs;
+    let delay = 50;
+    for (;;) {
+      try {
+        const rs = await this.exec(
+          `DELETE FROM ${this.ks}.leases WHERE resource = ? IF holder = ? AND metadata['lease_id'] = ?`,
+          [lease.resource, lease.holder.name, lease.leaseId],
+          true,
+        );
+        return rs.wasApplied();
+      } catch (error) {
+        const outcome = classifyCasError(error);
+        if (outcome === 'unavailable') throw unavailable(error, `releasing lease ${lease.resource}`);
+        if (outcome === 'other') throw error;
+        const current = await this.resolve(lease.resource, `releasing lease ${lease.resource}`);
+        if (!CassandraLeaseBackend.ours(current, lease)) return true;
+        if (Date.now() + delay >= deadline) {
+          throw unavailable(error, `releasing lease ${lease.resource} (still ours; it lapses with its TTL)`);
+        }
+        await sleep(delay + Math.random() * delay);
+        delay = Math.min(delay * 2, 1000);
+      }
     }
   }
 

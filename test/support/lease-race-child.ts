@@ -62,7 +62,12 @@ async function race(): Promise<void> {
       }
       if (lease) {
         // Renew often: on Consul the holder counts on only half the ttl (see consul.ts).
-        await withLeases(backend, [lease], { renewEveryMs: Number(ttlMs) / 5 }, async () => {
+        const options = {
+          renewEveryMs: Number(ttlMs) / 5,
+          // A release that fails leaves the lease to its TTL: the next rounds would have no winner. Say so.
+          onReleaseError: (_lease: HeldLease, error: unknown) => emit({ round, error: `release: ${String(error)}` }),
+        };
+        await withLeases(backend, [lease], options, async () => {
           const start = Date.now();
           await sleep(Number(holdMs));
           emit({ round, start, end: Date.now() });
@@ -73,7 +78,8 @@ async function race(): Promise<void> {
         });
         break;
       }
-      await sleep(5 + Math.random() * 20);
+      // Jittered back-off, as any LWT client should: equal short pauses keep 20 proposers colliding.
+      await sleep(10 + Math.random() * 50);
     }
   }
   emit({ done: true, errors });
