@@ -106,10 +106,6 @@ export interface TickDeps {
   readonly signal: AbortSignal;
 }
 
-function holderName(config: TendConfig, address: string): string {
-  return config.node.name ?? address ?? hostname();
-}
-
 /** The default ports: the real adapters. */
 export function defaultPorts(deps: TickDeps, coordinator: () => string, tickId: string): TickPorts {
   const { config, env } = deps;
@@ -198,7 +194,8 @@ export async function runTick(
   for (const warning of context.warnings) out.warn(warning);
   const local = context.topology.nodes.find((n) => n.hostId === plan.localHostId);
   const address = local?.address ?? '?';
-  coordinator = holderName(config, address);
+  // The lease holder and history coordinator: node.name, else the node's address (unique in the cluster).
+  coordinator = config.node.name ?? address;
   const node = { name: coordinator, address, datacenter: plan.localDatacenter };
 
   const alarms = plan.jobs
