@@ -4,13 +4,19 @@
  * abort stop the repair on the node, checked from the node's side (no validation left running, the parent
  * session finished, terminated by tend's call).
  */
-import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import type cassandra from 'cassandra-driver';
 import { createExecutor, type Executor, type RepairRequest } from '../../src/repair/index.js';
-import { cqlClient, jolokia, nodeClient } from '../support/sandbox-clients.js';
+import { cqlClient, nodeClient } from '../support/sandbox-clients.js';
 import { sandboxTendConfig } from '../support/sandbox-config.js';
-import { sleep } from '../sandbox/src/wait.js';
+import {
+  inconsistentKeyspace,
+  noRepairLeft,
+  parentSessions,
+  throttledStreaming,
+  untilRepairRuns,
+  type ParentRow,
+} from '../support/slow-repair.js';
 
 const KS = 'it_repair_exec';
 const KS_PARTIAL = 'it_repair_exec_partial';
@@ -41,143 +47,10 @@ async function ringRanges(): Promise<Range[]> {
   }
 }
 
-interface ParentRow {
-  parentId: string;
-  startedAt: number;
-  finishedAt: number | null;
-  exception: string | null;
-  successfulRanges: string[];
-}
-
-async function parentSessions(client: cassandra.Client, keyspace: string, since: number): Promise<ParentRow[]> {
-  const rows = await client.execute(
-    'SELECT parent_id, keyspace_name, started_at, finished_at, exception_message, successful_ranges FROM system_distributed.parent_repair_history',
-  );
-  return rows.rows
-    .filter((r) => r.get('keyspace_name') === keyspace && (r.get('started_at') as Date).getTime() >= since)
-    .map((r) => ({
-      parentId: String(r.get('parent_id')),
-      startedAt: (r.get('started_at') as Date).getTime(),
-      finishedAt: (r.get('finished_at') as Date | null)?.getTime() ?? null,
-      exception: (r.get('exception_message') as string | null) ?? null,
-      successfulRanges: [...((r.get('successful_ranges') as string[] | null) ?? [])],
-    }));
-}
-
 /** A parent session for an assertion message: the end of Cassandra's message is the part that explains. */
 function describeParent(parent: ParentRow): string {
   const took = parent.finishedAt === null ? 'unfinished' : `${parent.finishedAt - parent.startedAt} ms`;
   return `parent ${parent.parentId} (${took}): …${(parent.exception ?? 'no exception').slice(-300)}`;
-}
-
-interface Compaction {
-  keyspace: string;
-  taskType: string;
-}
-
-async function validationsRunning(keyspace: string): Promise<Compaction[]> {
-  const found: Compaction[] = [];
-  for (const index of [1, 2, 3]) {
-    const reply = await jolokia<Compaction[]>(index, {
-      type: 'read',
-      mbean: 'org.apache.cassandra.db:type=CompactionManager',
-      attribute: 'Compactions',
-    });
-    found.push(...reply.value.filter((c) => c.keyspace === keyspace && c.taskType === 'Validation'));
-  }
-  return found;
-}
-
-/**
- * Nothing of this keyspace's repairs is left on the nodes: every parent session since `since` has finished
- * (or failed), and no validation compaction of the keyspace runs anywhere. Polls for a while: termination is
- * asynchronous in Cassandra.
- */
-async function expectNoRepairLeft(client: cassandra.Client, keyspace: string, since: number): Promise<ParentRow[]> {
-  const deadline = Date.now() + 20_000;
-  let last: { parents: ParentRow[]; validations: Compaction[] } = { parents: [], validations: [] };
-  while (Date.now() < deadline) {
-    const parents = await parentSessions(client, keyspace, since);
-    const validations = await validationsRunning(keyspace);
-    last = { parents, validations };
-    if (validations.length === 0 && parents.every((p) => p.finishedAt !== null || p.exception !== null)) {
-      return parents;
-    }
-    await sleep(250);
-  }
-  expect.fail(`a repair of ${keyspace} is still running on the nodes: ${JSON.stringify(last)}`);
-}
-
-/** Waits until node2 reports an unfinished parent repair session of the keyspace: the repair really runs. */
-async function untilRepairRuns(client: cassandra.Client, keyspace: string, since: number): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const parents = await parentSessions(client, keyspace, since);
-    if (parents.some((p) => p.finishedAt === null && p.exception === null)) return;
-    await sleep(50);
-  }
-  throw new Error(`no repair of ${keyspace} started within 30 s`);
-}
-
-/**
- * A keyspace whose replicas disagree: written with one replica (dc1: 1), then widened to three. A full repair
- * must then stream about 10 MB to two replicas; with streaming throttled (`throttledStreaming`) that keeps it
- * running for seconds — long enough to stop it while it runs, even through nodetool (whose stop call starts a
- * JVM first). Unthrottled, the sandbox repairs it in under a second.
- */
-async function inconsistentKeyspace(client: cassandra.Client, keyspace: string): Promise<void> {
-  await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
-  await client.execute(`CREATE KEYSPACE ${keyspace} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1}`);
-  await client.execute(`CREATE TABLE ${keyspace}.big (id int, c int, v blob, PRIMARY KEY (id, c))`);
-  const pending: Promise<unknown>[] = [];
-  for (let i = 0; i < 1000; i++) {
-    pending.push(
-      client.execute(`INSERT INTO ${keyspace}.big (id, c, v) VALUES (?, ?, ?)`, [i % 100, i, randomBytes(10_000)], {
-        prepare: true,
-      }),
-    );
-    if (pending.length >= 64) await Promise.all(pending.splice(0));
-  }
-  await Promise.all(pending);
-  await client.execute(
-    `ALTER KEYSPACE ${keyspace} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2, 'dc2': 1}`,
-  );
-}
-
-const STREAM_THROUGHPUT = [
-  'StreamThroughputMebibytesPerSec',
-  'InterDCStreamThroughputMebibytesPerSec',
-  'EntireSSTableStreamThroughputMebibytesPerSec',
-  'EntireSSTableInterDCStreamThroughputMebibytesPerSec',
-];
-
-/**
- * Runs `work` with streaming throttled to 2 MiB/s on every node, and puts the previous limits back afterwards.
- * The limits are node-wide; other tests' repairs stream a few kilobytes at most, so they do not notice.
- */
-async function throttledStreaming<T>(work: () => Promise<T>): Promise<T> {
-  const mbean = 'org.apache.cassandra.db:type=StorageService';
-  // Read every limit before changing any, so the finally block can always put all of them back.
-  const before: { index: number; attribute: string; value: number }[] = [];
-  for (const index of [1, 2, 3]) {
-    for (const attribute of STREAM_THROUGHPUT) {
-      // The entire-SSTable limits are readable only as doubles (`…AsDouble`), writable only as ints.
-      const reply = await jolokia<number>(index, { type: 'read', mbean, attribute: `${attribute}AsDouble` });
-      expect(reply.status, reply.error).to.equal(200);
-      before.push({ index, attribute, value: Math.round(reply.value) });
-    }
-  }
-  try {
-    for (const { index, attribute } of before) {
-      const reply = await jolokia(index, { type: 'write', mbean, attribute, value: 2 });
-      expect(reply.status, reply.error).to.equal(200);
-    }
-    return await work();
-  } finally {
-    for (const { index, attribute, value } of before) {
-      await jolokia(index, { type: 'write', mbean, attribute, value });
-    }
-  }
 }
 
 function request(patch: Partial<RepairRequest>): RepairRequest {
@@ -297,16 +170,21 @@ describe('repair executors against the sandbox (real Cassandra 5.0)', function (
         const since = Date.now();
         // nodetool first spends about a second starting its JVM; Jolokia starts the repair at once.
         const timeoutMs = kind === 'nodetool' ? 2500 : 1000;
-        const outcome = await throttledStreaming(() =>
-          executor.run(request({ id: `${keyspace}.big#1`, keyspace, tables: ['big'], scope: 'table', ranges: ring }), {
-            timeoutMs,
-          }),
+        const outcome = await throttledStreaming(
+          () =>
+            executor.run(
+              request({ id: `${keyspace}.big#1`, keyspace, tables: ['big'], scope: 'table', ranges: ring }),
+              {
+                timeoutMs,
+              },
+            ),
+          2,
         );
         expect(outcome.status, outcome.message).to.equal('timed_out');
         expect(outcome.serverStop).to.deep.equal({ requested: true });
         expect(outcome.rangesRepaired).to.deep.equal([]);
         expect(outcome.finishedAt - outcome.startedAt).to.be.lessThan(timeoutMs + 15_000);
-        const parents = await expectNoRepairLeft(client, keyspace, since);
+        const parents = await noRepairLeft(client, keyspace, since);
         expect(parents.length, 'the repair had started on the node').to.be.greaterThan(0);
         for (const parent of parents)
           expect(parent.exception, describeParent(parent)).to.match(/Terminate session is called/);
@@ -325,10 +203,10 @@ describe('repair executors against the sandbox (real Cassandra 5.0)', function (
           await untilRepairRuns(client, keyspace, since);
           controller.abort(new Error('lease tend/node/127.0.0.2 lost'));
           return running;
-        });
+        }, 2);
         expect(outcome.status, outcome.message).to.equal('aborted');
         expect(outcome.message).to.match(/^aborted: lease tend\/node\/127\.0\.0\.2 lost; repair sessions terminated/);
-        const parents = await expectNoRepairLeft(client, keyspace, since);
+        const parents = await noRepairLeft(client, keyspace, since);
         expect(parents.length).to.be.greaterThan(0);
         for (const parent of parents)
           expect(parent.exception, describeParent(parent)).to.match(/Terminate session is called/);
