@@ -3,21 +3,26 @@
  * processes at a time, each with its own node's configuration, repeated), repairs a never-repaired keyspace
  * replicated to both datacenters until nothing is due, never with two repairs on one replica at once.
  *
- * Once with nodetool + Cassandra leases, once with Jolokia + Consul leases. Each run has its own tend keyspace
+ * With nodetool + Cassandra leases and with Jolokia + Consul leases (scope node: no two repairs on one replica), and
+ * with Jolokia + Cassandra leases in scope datacenter (no two repairs coordinated from one datacenter at once:
+ * LOCAL_SERIAL leases on the coordinator's DC, see README "Who holds what"). Each run has its own tend keyspace
  * (leases, history) and its own data keyspace; every other keyspace of the shared sandbox is disabled by the
  * configuration, as an operator would scope tend to part of a cluster.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
-import { stringify } from 'yaml';
 import type cassandra from 'cassandra-driver';
-import { schemaStatements } from '../../src/cluster/schema.js';
 import { NODES } from '../sandbox/src/layout.js';
-import { tendConfig } from '../sandbox/src/tend-config.js';
 import { cqlClient, nodeClient } from '../support/sandbox-clients.js';
+import {
+  createSmallKeyspace,
+  createTendKeyspace,
+  tick,
+  writeScopedConfig,
+  type TickJson,
+} from '../support/tick-e2e.js';
 
 const TABLES = ['t1', 't2', 't3', 't4', 't5'];
 const MAX_ROUNDS = 12;
@@ -26,17 +31,33 @@ interface Variant {
   name: string;
   executor: 'nodetool' | 'jolokia';
   leaseBackend: 'cassandra' | 'consul';
+  scope: 'node' | 'datacenter';
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'nodetool + Cassandra leases', executor: 'nodetool', leaseBackend: 'cassandra' },
-  { name: 'Jolokia + Consul leases', executor: 'jolokia', leaseBackend: 'consul' },
+  { name: 'nodetool + Cassandra leases, scope node', executor: 'nodetool', leaseBackend: 'cassandra', scope: 'node' },
+  { name: 'Jolokia + Consul leases, scope node', executor: 'jolokia', leaseBackend: 'consul', scope: 'node' },
+  {
+    name: 'Jolokia + Cassandra leases, scope datacenter',
+    executor: 'jolokia',
+    leaseBackend: 'cassandra',
+    scope: 'datacenter',
+  },
 ];
 
-interface TickJson {
-  result: string;
-  summary: string;
-  tasks: { id: string; status: string }[];
+const DATACENTER_OF = new Map(NODES.map((node) => [node.name, node.datacenter]));
+
+interface TaskSpan {
+  start: number;
+  end: number;
+  participants: string[];
+  coordinator: string;
+}
+
+/** What two tasks must not share while both run: a replica (scope node) or the coordinator's DC (datacenter). */
+function conflict(scope: Variant['scope'], a: TaskSpan, b: TaskSpan): boolean {
+  if (scope === 'node') return a.participants.some((p) => b.participants.includes(p));
+  return DATACENTER_OF.get(a.coordinator) === DATACENTER_OF.get(b.coordinator);
 }
 
 async function ringRanges(): Promise<string[]> {
@@ -59,7 +80,7 @@ for (const variant of VARIANTS) {
     this.timeout(30 * 60_000);
     // Unique per run: two runs of this file at once (two developers' mocha on one sandbox) must not drop each
     // other's keyspaces.
-    const suffix = `${variant.executor}_${variant.leaseBackend}_${process.pid}`;
+    const suffix = `${variant.executor}_${variant.leaseBackend}_${variant.scope}_${process.pid}`;
     const dataKeyspace = `e2e_tick_${suffix}`;
     const tendKeyspace = `tend_e2e_tick_${suffix}`;
     let dir: string;
@@ -72,55 +93,31 @@ for (const variant of VARIANTS) {
       dir = mkdtempSync(join(tmpdir(), 'tend-tick-'));
       client = cqlClient();
       await client.connect();
-      await client.execute(`DROP KEYSPACE IF EXISTS ${dataKeyspace}`);
-      await client.execute(`DROP KEYSPACE IF EXISTS ${tendKeyspace}`);
-      await client.execute(
-        `CREATE KEYSPACE ${dataKeyspace} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2, 'dc2': 1}`,
-      );
-      for (const table of TABLES) {
-        await client.execute(`CREATE TABLE ${dataKeyspace}.${table} (id int PRIMARY KEY, v text)`);
-        for (let i = 0; i < 20; i++) {
-          await client.execute(`INSERT INTO ${dataKeyspace}.${table} (id, v) VALUES (?, ?)`, [i, `v${i}`], {
-            prepare: true,
-          });
-        }
-      }
-      for (const statement of schemaStatements(tendKeyspace, {
-        class: 'NetworkTopologyStrategy',
-        dc1: 2,
-        dc2: 1,
-      })) {
-        await client.execute(statement);
-      }
+      await createSmallKeyspace(client, dataKeyspace, { dc1: 2, dc2: 1 }, TABLES, 20);
+      await createTendKeyspace(client, tendKeyspace);
       for (const node of NODES) {
-        const raw = tendConfig(node, { executor: variant.executor, leaseBackend: variant.leaseBackend });
-        const config = {
-          ...raw,
-          cassandra: { ...raw.cassandra, keyspace: tendKeyspace },
-          // Only this test's keyspace: the first matching regex wins, so everything else is disabled.
-          repair: { ...raw.repair, tables: [{ match: `/^${dataKeyspace}\\./` }, { match: '/.*/', enabled: false }] },
-          schedule: { maxTasks: 2, maxDuration: '10m' },
-          lease: { ...raw.lease, consul: { ...raw.lease.consul, prefix: `tend-e2e-${suffix}` } },
-          metrics: { textfileDirectory: dir },
-        };
-        const file = join(dir, `${node.name}.yml`);
-        writeFileSync(file, stringify(config));
-        configs.push(file);
+        // Only this test's keyspace is in scope; every other keyspace of the shared sandbox is disabled.
+        configs.push(
+          writeScopedConfig(dir, node, {
+            tendKeyspace,
+            keyspaces: [dataKeyspace],
+            executor: variant.executor,
+            leaseBackend: variant.leaseBackend,
+            lease: { scope: variant.scope },
+            schedule: { maxTasks: 2 },
+          }),
+        );
       }
       startedAt = Date.now();
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const results = await Promise.all(
-          configs.map((config) =>
-            execa('node', ['bin/tend', '-c', config, '--json', 'schedule', 'tick'], {
-              reject: false,
-              timeout: 20 * 60_000,
-            }),
-          ),
+          // nodetool: a JVM per range, 48 ranges per table.
+          configs.map((config) => tick(config, [], { timeout: 20 * 60_000 })),
         );
         for (const result of results) {
           expect(result.exitCode, `tick exit code\n${result.stderr}`).to.equal(0);
         }
-        const parsed = results.map((r) => JSON.parse(r.stdout) as TickJson);
+        const parsed = results.map((r) => JSON.parse(String(r.stdout)) as TickJson);
         rounds.push(parsed);
         if (parsed.every((tick) => tick.result === 'nothing_due')) break;
       }
@@ -162,26 +159,28 @@ for (const variant of VARIANTS) {
       }
     });
 
-    it('no two repairs overlapped on any replica', async function () {
+    it(`no two repairs overlapped ${variant.scope === 'node' ? 'on any replica' : 'in a datacenter'}`, async function () {
       const rows = await client.execute(
-        `SELECT task_id, tick_id, participants, started_at, finished_at FROM ${tendKeyspace}.repair_history`,
+        `SELECT task_id, tick_id, coordinator, participants, started_at, finished_at FROM ${tendKeyspace}.repair_history`,
       );
-      const tasks = new Map<string, { start: number; end: number; participants: string[] }>();
+      const tasks = new Map<string, TaskSpan>();
       for (const row of rows.rows) {
-        const key = `${row.get('tick_id')}/${row.get('task_id')}`;
-        tasks.set(key, {
+        tasks.set(`${row.get('tick_id')}/${row.get('task_id')}`, {
           start: (row.get('started_at') as Date).getTime(),
           end: (row.get('finished_at') as Date).getTime(),
           participants: (row.get('participants') as string[] | null) ?? [],
+          coordinator: row.get('coordinator') as string,
         });
       }
       const list = [...tasks.entries()];
       expect(list.length).to.be.at.least(TABLES.length);
+      // Every coordinator is a sandbox node, so the datacenter check below compares real DCs.
+      expect(list.map(([, t]) => DATACENTER_OF.get(t.coordinator))).not.to.include(undefined);
       for (let i = 0; i < list.length; i++) {
         for (let j = i + 1; j < list.length; j++) {
           const [a, ta] = list[i]!;
           const [b, tb] = list[j]!;
-          if (!ta.participants.some((p) => tb.participants.includes(p))) continue;
+          if (!conflict(variant.scope, ta, tb)) continue;
           const overlap = ta.start < tb.end && tb.start < ta.end;
           expect(overlap, `${a} [${ta.start}, ${ta.end}] overlaps ${b} [${tb.start}, ${tb.end}]`).to.equal(false);
         }
@@ -189,14 +188,10 @@ for (const variant of VARIANTS) {
     });
 
     it('a further tick on each node reports nothing due', async function () {
-      const results = await Promise.all(
-        configs.map((config) =>
-          execa('node', ['bin/tend', '-c', config, '--json', 'schedule', 'tick'], { reject: false }),
-        ),
-      );
+      const results = await Promise.all(configs.map((config) => tick(config)));
       for (const result of results) {
-        expect(result.exitCode, result.stderr).to.equal(0);
-        expect((JSON.parse(result.stdout) as TickJson).result).to.equal('nothing_due');
+        expect(result.exitCode, String(result.stderr)).to.equal(0);
+        expect((JSON.parse(String(result.stdout)) as TickJson).result).to.equal('nothing_due');
       }
     });
   });
