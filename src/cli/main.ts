@@ -104,6 +104,7 @@ export async function main(argv: string[], io: MainIO = processIO()): Promise<nu
       out.text(invocation.text);
       return 0;
     }
+    await out.prepareTerminal();
     let loaded: Promise<LoadedValidConfig> | undefined;
     const deps: CommandDeps = {
       out,

@@ -10,10 +10,14 @@
  *
  * Secrets: every known secret value (from the environment, or registered after reading a password file) is
  * replaced with [redacted] in everything written, as a last line of defence behind `config show`'s redaction.
+ *
+ * ora and cli-table3 are loaded only for a terminal (`prepareTerminal`, and the first table on a terminal): a tick
+ * from a systemd timer never draws either, and loading them cost ~0.1 s of its start-up.
  */
+import { createRequire } from 'node:module';
 import { Chalk, type ChalkInstance } from 'chalk';
-import Table from 'cli-table3';
-import ora from 'ora';
+import type TableConstructor from 'cli-table3';
+import type { Ora } from 'ora';
 import { isoTime, logfmt, relativeTime, type Fields } from './format.js';
 
 export interface OutputStream {
@@ -79,7 +83,8 @@ export class Output {
   private logLevel: LogLevel;
   private logFormat: LogFormat;
   private jsonWritten = false;
-  private activeSpinner: ReturnType<typeof ora> | undefined;
+  private activeSpinner: Ora | undefined;
+  private oraFactory: typeof import('ora').default | undefined;
 
   constructor(options: OutputOptions) {
     this.stdout = options.stdout;
@@ -159,6 +164,7 @@ export class Output {
       for (const line of cells) this.writeOut(`${line.join('\t')}\n`);
       return;
     }
+    const Table = createRequire(import.meta.url)('cli-table3') as typeof TableConstructor;
     const table = new Table({
       head: columns.map((column) => this.outColor.bold(column.header)),
       chars: {
@@ -262,11 +268,12 @@ export class Output {
 
   /**
    * Progress for a person watching: an ora spinner on a terminal only, never with --json or -q. Elsewhere the
-   * start is a debug line and the outcome a normal log line, so the journal still records what happened.
+   * start is a debug line and the outcome a normal log line, so the journal still records what happened. The
+   * spinner needs `prepareTerminal()` first (main() does it); without it a terminal gets the log lines too.
    */
   spinner(text: string): Spinner {
-    const interactive = this.stderrIsTTY && !this.json && this.verbosity !== 'quiet';
-    if (!interactive) {
+    const ora = this.spinnerAllowed() ? this.oraFactory : undefined;
+    if (!ora) {
       this.debug(text);
       return {
         update: (next) => this.debug(next),
@@ -302,6 +309,15 @@ export class Output {
         finish();
       },
     };
+  }
+
+  private spinnerAllowed(): boolean {
+    return this.stderrIsTTY && !this.json && this.verbosity !== 'quiet';
+  }
+
+  /** Loads the spinner library when spinners can be shown (stderr a terminal, no --json, not quiet). */
+  async prepareTerminal(): Promise<void> {
+    if (this.spinnerAllowed() && !this.oraFactory) this.oraFactory = (await import('ora')).default;
   }
 
   /** Stop any spinner and wait until both streams have handed their data to the OS. */

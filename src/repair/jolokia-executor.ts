@@ -3,10 +3,12 @@
  * getParentRepairStatus(command) polled until COMPLETED or FAILED. All ranges of a task go into one call
  * (RepairOption's `ranges` takes a list), so a task is one parent repair session in Cassandra's history.
  *
- * Polling starts fast and backs off (10 ms, ×1.25 per poll, at most 2 s): small repairs finish in well under a
- * second, and a fixed 1 s poll would add half a second to each of them. Measured on the sandbox, 20 one-vnode
- * repairs: tend's time beyond Cassandra's own session time fell from ~75 ms to ~22 ms per task (100 ms ×1.5
- * before); a long repair still costs one request every 2 s.
+ * Polling: every 5 ms for the first second, then backing off ×1.25 per poll to at most one request every 2 s.
+ * Small repairs finish in well under a second, and every millisecond between Cassandra finishing and tend noticing
+ * is tend's overhead on the task (bench/jolokia-poll.ts measures it against the previous schedule, 10 ms ×1.25
+ * from the start). A status request is one small HTTP exchange on the node's own loopback (~3 ms); a long repair
+ * costs ~200 of them in its first second, then one every 2 s. (JMX notifications would avoid polling, but the
+ * Jolokia 2.5 JVM agent ships only the pull notification backend: that is polling too.)
  */
 import type { TokenRangeText } from '../core/index.js';
 import {
@@ -51,9 +53,12 @@ export interface JolokiaExecutorOptions {
   readonly client: Pick<JolokiaClient, 'exec'>;
   readonly now?: () => number;
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Poll interval at the start (default 5 ms). */
   readonly pollMinMs?: number;
+  /** Poll every pollMinMs for this long after the repair started, then back off (default 1 s). */
+  readonly pollFastForMs?: number;
   readonly pollMaxMs?: number;
-  /** Growth of the poll interval after each poll (default 1.25). */
+  /** Growth of the poll interval after each poll once backing off (default 1.25). */
   readonly pollFactor?: number;
   /**
    * How long a null status is taken as "not registered yet" before the command counts as lost (the status
@@ -68,6 +73,7 @@ export class JolokiaExecutor implements Executor {
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly pollMinMs: number;
+  private readonly pollFastForMs: number;
   private readonly pollMaxMs: number;
   private readonly pollFactor: number;
   private readonly unknownGraceMs: number;
@@ -76,7 +82,8 @@ export class JolokiaExecutor implements Executor {
     this.client = options.client;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? sleepUnlessAborted;
-    this.pollMinMs = options.pollMinMs ?? 10;
+    this.pollMinMs = options.pollMinMs ?? 5;
+    this.pollFastForMs = options.pollFastForMs ?? 1000;
     this.pollMaxMs = options.pollMaxMs ?? 2000;
     this.pollFactor = options.pollFactor ?? 1.25;
     this.unknownGraceMs = options.unknownStatusGraceMs ?? 30_000;
@@ -171,7 +178,12 @@ export class JolokiaExecutor implements Executor {
           : 'repair sessions terminated on the node';
         return outcome(status, `${what}; ${how}`, { commands, serverStop });
       }
-      wait = Math.min(this.pollMaxMs, Math.max(wait + 1, Math.round(wait * this.pollFactor)));
+      wait = nextPollWait(wait, this.now() - startedAt, {
+        pollMinMs: this.pollMinMs,
+        pollFastForMs: this.pollFastForMs,
+        pollMaxMs: this.pollMaxMs,
+        pollFactor: this.pollFactor,
+      });
       let state: ParentStatus;
       try {
         state = await this.client.exec<ParentStatus>(STORAGE_SERVICE, PARENT_STATUS, [command], stop);
@@ -227,6 +239,16 @@ export class JolokiaExecutor implements Executor {
 /** Cassandra's own words from a Jolokia error ("java.lang.IllegalArgumentException : Unknown …" → "Unknown …"). */
 export function cassandraMessage(error: JolokiaRequestError): string {
   return error.message.replace(/^[\w.$]+(?:Exception|Error)\s*:\s*/, '');
+}
+
+/** The pause before the next status poll: pollMinMs during the first pollFastForMs, then growing to pollMaxMs. */
+export function nextPollWait(
+  previous: number,
+  elapsedMs: number,
+  schedule: { pollMinMs: number; pollFastForMs: number; pollMaxMs: number; pollFactor: number },
+): number {
+  if (elapsedMs < schedule.pollFastForMs) return schedule.pollMinMs;
+  return Math.min(schedule.pollMaxMs, Math.max(previous + 1, Math.round(previous * schedule.pollFactor)));
 }
 
 function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {

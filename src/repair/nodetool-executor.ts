@@ -7,7 +7,6 @@
  * and then the node is told to terminate its repair sessions through nodetool's own JMX connection
  * (`nodetool sjk mx … forceTerminateAllRepairSessions`), which needs no extra port or agent.
  */
-import { execa } from 'execa';
 import { ClusterUnavailable } from '../errors.js';
 import type { TokenRangeText } from '../core/index.js';
 import {
@@ -51,6 +50,8 @@ export type RunProcess = (
 ) => Promise<ProcessResult>;
 
 export const runProcess: RunProcess = async (file, args, options) => {
+  // Loaded on first use: execa and its dependencies cost ~0.1 s of start-up that a Jolokia tick never needs.
+  const { execa } = await import('execa');
   const subprocess = execa(file, args, {
     reject: false,
     timeout: options.timeoutMs,

@@ -131,10 +131,18 @@ describe('output: stderr carries diagnostics', () => {
 describe('output: spinners', () => {
   it('spins only on a terminal', async () => {
     const { out, stderr } = make(true);
+    await out.prepareTerminal();
     const spinner = out.spinner('connecting');
     spinner.succeed('connected');
     await out.flush();
-    expect(stderr.text).to.include('connected');
+    expect(stderr.text).to.include('⠋ connecting').and.to.include('✔ connected');
+  });
+
+  it('without prepareTerminal (ora not loaded) a terminal gets the outcome as a log line', async () => {
+    const { out, stderr } = make(true);
+    out.spinner('connecting').succeed('connected');
+    await out.flush();
+    expect(stderr.text).to.equal('connected\n');
   });
 
   it('never spins with --json; the outcome is a log line', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ClusterUnavailable } from '../../../src/errors.js';
-import { JolokiaExecutor, repairOptions } from '../../../src/repair/jolokia-executor.js';
+import { JolokiaExecutor, nextPollWait, repairOptions } from '../../../src/repair/jolokia-executor.js';
 import { JolokiaRequestError, type JolokiaClient } from '../../../src/repair/jolokia-client.js';
 import type { RepairRequest } from '../../../src/repair/executor.js';
 
@@ -70,6 +70,30 @@ describe('Jolokia repair options', function () {
       '127.0.0.1,127.0.0.2',
     );
     expect(repairOptions({ ...request, primaryRange: true }).primaryRange).to.equal('true');
+  });
+});
+
+describe('Jolokia status poll schedule', function () {
+  const schedule = { pollMinMs: 5, pollFastForMs: 1000, pollMaxMs: 2000, pollFactor: 1.25 };
+
+  it('polls at the minimum during the first second, then backs off to the maximum', function () {
+    let wait = schedule.pollMinMs;
+    let elapsed = 0;
+    const waits: number[] = [];
+    while (elapsed < 60_000) {
+      elapsed += wait;
+      wait = nextPollWait(wait, elapsed, schedule);
+      waits.push(wait);
+    }
+    const fast = waits.filter((_, i) => i < 199);
+    expect(new Set(fast)).to.deep.equal(new Set([5]));
+    // Growing after the first second, never above the maximum, and reaching it.
+    const slow = waits.slice(200);
+    for (let i = 1; i < slow.length; i++) expect(slow[i]!).to.be.at.least(slow[i - 1]!);
+    expect(Math.max(...waits)).to.equal(2000);
+    expect(waits.at(-1)).to.equal(2000);
+    // A minute-long repair costs ~200 polls in its first second and then one every 2 s: well under 300 in all.
+    expect(waits.length).to.be.below(300);
   });
 });
 
