@@ -22,7 +22,13 @@ import type { Env } from '../config/secrets.js';
 import { Interrupted, RepairFailed, TendError } from '../errors.js';
 import { tableSettings } from '../config/tables.js';
 import { acquireLeases, leaseGroups, openLeaseBackend, type LeaseBackend, type LeaseRecord } from '../lease/index.js';
-import { createExecutor, createRepairedStateReader, type Executor, type RepairOutcome } from '../repair/index.js';
+import {
+  createExecutor,
+  createRepairedStateReader,
+  type Executor,
+  type RepairedStateReader,
+  type RepairOutcome,
+} from '../repair/index.js';
 import { filterIncrementalTasks } from './repair-incremental.js';
 import { writeTickMetrics } from '../metrics/tick-metrics.js';
 import type { Output } from '../output/output.js';
@@ -88,6 +94,8 @@ export interface TickPorts {
   readonly plan: (client: cassandra.Client, config: TendConfig, maxTasks: number) => Promise<PlanContextAndPlan>;
   readonly leaseBackend: (client: cassandra.Client) => Promise<LeaseBackend>;
   readonly executor: () => Promise<Executor>;
+  /** How much of each table the node reports repaired (incremental eligibility). */
+  readonly repairedState: () => Promise<RepairedStateReader>;
   readonly record: RecordOutcome;
   readonly writeMetrics: (report: TickReport, plan: Plan | undefined) => Promise<void>;
   readonly now: () => number;
@@ -115,6 +123,7 @@ export function defaultPorts(deps: TickDeps, coordinator: () => string, tickId: 
       currentPlan(client, cfg, { persistHistory: true, limits: { maxTasks }, concurrency: 32 }),
     leaseBackend: (client) => openLeaseBackend(config, env, async () => client),
     executor: () => createExecutor(config, env),
+    repairedState: () => createRepairedStateReader(config, env),
     record: historyWriter(config.cassandra.keyspace, { coordinator, tickId }),
     writeMetrics: async (report, plan) => {
       const directory = config.metrics.textfileDirectory;
@@ -210,10 +219,28 @@ export async function runTick(
     .map((d) => ({ table: `${d.keyspace}.${d.table}`, reason: d.reason }));
   for (const skip of skipped.slice(0, 10)) out.warn(`skipped ${skip.table}: ${skip.reason}`);
   if (skipped.length > 10) out.warn(`${skipped.length - 10} more task(s) skipped: a replica they need is down`);
+
+  // Incremental tasks for tables Cassandra already reports fully repaired would cost a lease and an anticompaction
+  // for nothing: ask the node first (only when the plan has incremental tasks at all), before any lease.
+  let planned: readonly RepairTask[] = plan.tasks;
+  if (planned.some((t) => t.incremental)) {
+    const filtered = await filterIncrementalTasks(planned, await ports.repairedState());
+    for (const skip of filtered.skipped) {
+      out.info(`skipped ${skip.keyspace}.${skip.table}: ${skip.reason}`);
+      skipped.push({ table: `${skip.keyspace}.${skip.table}`, reason: skip.reason });
+    }
+    planned = filtered.tasks;
+  }
   const base = { tickId, node, plannedTasks: plan.tasks.length, skipped, alarms, startedAt };
 
-  if (plan.tasks.length === 0) {
-    const verdict = idleVerdict(plan);
+  if (planned.length === 0) {
+    const verdict =
+      plan.tasks.length === 0
+        ? idleVerdict(plan)
+        : {
+            result: 'nothing_due' as const,
+            summary: `nothing due: ${skipped.length} due table(s) reported fully repaired by the node (incremental)`,
+          };
     const report: TickReport = { ...base, ...verdict, tasks: [], leases: {}, durationMs: ports.now() - startedAt };
     await writeMetricsQuietly(ports, report, plan, out);
     return { report, plan };
@@ -228,14 +255,6 @@ export async function runTick(
   const holder = { name: coordinator, host: hostname() };
 
   try {
-    // Incremental tasks for tables Cassandra already reports fully repaired would cost a lease and an anticompaction
-    // for nothing: ask the node first (only when the plan has incremental tasks at all).
-    let planned: readonly RepairTask[] = plan.tasks;
-    if (planned.some((t) => t.incremental)) {
-      const filtered = await filterIncrementalTasks(planned, await createRepairedStateReader(config, deps.env));
-      for (const skip of filtered.skipped) out.info(`skipped ${skip.keyspace}.${skip.table}: ${skip.reason}`);
-      planned = filtered.tasks;
-    }
     for (const task of planned) {
       const describe = {
         id: task.id,
@@ -332,6 +351,10 @@ export async function runTick(
   } finally {
     await backend.close().catch(() => undefined);
   }
+  // Interrupted before a task started (between tasks, or before the first): still an interruption, exit 130.
+  if (!error && deps.signal.aborted) {
+    error = deps.signal.reason instanceof TendError ? deps.signal.reason : new Interrupted();
+  }
 
   const report = finishReport(base, tasks, leaseCounts, ports.now() - startedAt, error);
   await writeMetricsQuietly(ports, report, plan, out);
@@ -381,10 +404,14 @@ function finishReport(
     result = 'failed';
     summary = `${failed.length} of ${ran.length} repair task(s) failed`;
     error = new RepairFailed(`${failed.length} repair task(s) failed: ${failed.map((t) => t.id).join(', ')}`);
-  } else if (ran.length === 0) {
+  } else if (ran.length === 0 && tasks.some((t) => t.status === 'lease_held_elsewhere' || t.status === 'outranked')) {
     result = 'lease_held_elsewhere';
-    const first = tasks.find((t) => t.status === 'lease_held_elsewhere' || t.status === 'outranked');
-    summary = `lease held elsewhere: ${first?.message ?? 'no task could start'}`;
+    const first = tasks.find((t) => t.status === 'lease_held_elsewhere' || t.status === 'outranked')!;
+    summary = `lease held elsewhere: ${first.message}`;
+  } else if (ran.length === 0) {
+    // Not a lease: the batch ran out of time before its first task (schedule.maxDuration already spent).
+    result = 'nothing_due';
+    summary = `no task started: ${tasks[0]?.message ?? 'nothing left to run'}`;
   } else {
     result = 'ran';
     const notStarted = tasks.length - ran.length;

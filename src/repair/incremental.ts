@@ -38,8 +38,8 @@ export interface IncrementalDecision {
 }
 
 /**
- * A table is skipped only when the node reports every byte repaired. Anything less — including an unknown
- * share — is repaired: skipping on a guess is how deleted data comes back.
+ * A table is skipped only when the node reports every byte repaired and some data marked repaired. Anything less —
+ * an unknown share, or 100% of no SSTables at all — is repaired: skipping on a guess is how deleted data comes back.
  */
 export function incrementalDecision(state: TableRepairedState): IncrementalDecision {
   const lastRepairedAt = state.maxRepairedAt !== null && state.maxRepairedAt > 0 ? state.maxRepairedAt : null;
@@ -47,6 +47,15 @@ export function incrementalDecision(state: TableRepairedState): IncrementalDecis
   const last = lastRepairedAt === null ? 'never marked repaired' : `last at ${new Date(lastRepairedAt).toISOString()}`;
   if (state.percentRepaired === null || !Number.isFinite(state.percentRepaired)) {
     return { ...base, eligible: true, reason: 'repaired share unknown; repairing' };
+  }
+  if (state.percentRepaired >= 100 && lastRepairedAt === null) {
+    // Cassandra 5.0 reports 100% for a table without SSTables (never flushed, or empty): its data may still be in
+    // memtables, never repaired. Incremental repair flushes first, so repairing it is right and cheap.
+    return {
+      ...base,
+      eligible: true,
+      reason: '100% reported but nothing ever marked repaired (no SSTables yet: data may be in memtables); repairing',
+    };
   }
   if (state.percentRepaired >= 100) {
     return { ...base, eligible: false, reason: `fully repaired (100% of data marked repaired, ${last})` };

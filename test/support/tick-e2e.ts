@@ -111,6 +111,8 @@ export interface TickJson {
   result: string;
   summary: string;
   plannedTasks: number;
+  /** Tables left out: a replica down, or (incremental) reported fully repaired by the node. */
+  skipped: { table: string; reason: string }[];
   tasks: { id: string; keyspace: string; tables: string[]; status: string; message: string; replicas: string[] }[];
 }
 

@@ -11,7 +11,13 @@ import { MemoryStream } from '../../../src/output/memory-stream.js';
 import { Interrupted, LeaseLost, RepairFailed } from '../../../src/errors.js';
 import { idleVerdict, runTick, type TickPorts, type PlanContextAndPlan } from '../../../src/app/tick.js';
 import type { Plan, RepairTask } from '../../../src/core/index.js';
-import type { Executor, RepairOutcome, RepairRequest, RunOptions } from '../../../src/repair/index.js';
+import type {
+  Executor,
+  RepairedStateReader,
+  RepairOutcome,
+  RepairRequest,
+  RunOptions,
+} from '../../../src/repair/index.js';
 import type cassandra from 'cassandra-driver';
 
 const config = (() => {
@@ -88,8 +94,28 @@ class FakeExecutor implements Executor {
   async stopAllOnServer(): Promise<void> {}
 }
 
-function harness(thePlan: Plan, executor: Executor, backend = new MemoryLeaseBackend(), tickConfig = config) {
+/** What the node reports per table (percent repaired), for incremental eligibility. */
+function repairedState(percent: Record<string, number>): RepairedStateReader {
+  return {
+    read: async (keyspace, tables) =>
+      tables.map((table) => ({
+        keyspace,
+        table,
+        percentRepaired: percent[table] ?? 0,
+        maxRepairedAt: percent[table] ? 1_000 : 0,
+      })),
+  };
+}
+
+function harness(
+  thePlan: Plan,
+  executor: Executor,
+  backend = new MemoryLeaseBackend(),
+  tickConfig = config,
+  percentRepaired: Record<string, number> = {},
+) {
   const recorded: RepairOutcome[] = [];
+  const opened: string[] = [];
   const metrics: string[] = [];
   const stderr = new MemoryStream(false);
   const out = new Output({
@@ -105,8 +131,15 @@ function harness(thePlan: Plan, executor: Executor, backend = new MemoryLeaseBac
       plan: thePlan,
       context: { topology: { nodes: [{ hostId: 'h1', address: '127.0.0.1' }] } as never, warnings: [] },
     }),
-    leaseBackend: async () => backend,
-    executor: async () => executor,
+    leaseBackend: async () => {
+      opened.push('lease backend');
+      return backend;
+    },
+    executor: async () => {
+      opened.push('executor');
+      return executor;
+    },
+    repairedState: async () => repairedState(percentRepaired),
     record: async (_client, outcome) => {
       recorded.push(outcome);
     },
@@ -117,7 +150,7 @@ function harness(thePlan: Plan, executor: Executor, backend = new MemoryLeaseBac
   const controller = new AbortController();
   const run = () =>
     runTick({ config: tickConfig, env: {}, out, signal: controller.signal }, {} as cassandra.Client, {}, ports);
-  return { run, recorded, metrics, stderr, backend, controller };
+  return { run, recorded, metrics, stderr, backend, controller, opened };
 }
 
 describe('tick (against fakes of its ports)', function () {
@@ -218,5 +251,65 @@ describe('tick (against fakes of its ports)', function () {
     expect(h.recorded.map((o) => o.status)).to.deep.equal(['aborted']);
     expect(report.tasks.map((t) => t.status)).to.deep.equal(['aborted', 'not_started_aborted']);
     expect(await h.backend.list(), 'leases released').to.deep.equal([]);
+  });
+
+  it('interrupted before the first task: nothing runs, Interrupted (exit 130), not "lease held elsewhere"', async function () {
+    const executor = new FakeExecutor(async () => 'success');
+    const h = harness(plan({ tasks: [task('shop.a#1')] }), executor);
+    h.controller.abort(new Interrupted('interrupted by SIGTERM'));
+    const { report } = await h.run();
+    expect(report.result).to.equal('interrupted');
+    expect(report.error!.exitCode).to.equal(130);
+    expect(executor.runs).to.deep.equal([]);
+  });
+
+  it('schedule.maxDuration spent before the first task: nothing runs, exit 0, and it says so', async function () {
+    const executor = new FakeExecutor(async () => 'success');
+    const spent = { ...config, schedule: { ...config.schedule, maxDuration: 0 } };
+    const h = harness(plan({ tasks: [task('shop.a#1')] }), executor, new MemoryLeaseBackend(), spent);
+    const { report } = await h.run();
+    expect(report.result).to.equal('nothing_due');
+    expect(report.summary).to.match(/no task started: schedule\.maxDuration reached/);
+    expect(report.error).to.equal(undefined);
+    expect(executor.runs).to.deep.equal([]);
+  });
+});
+
+describe('tick: incremental tasks (against fakes of its ports)', function () {
+  const incremental = (id: string): RepairTask => ({ ...task(id), incremental: true, repairType: 'incremental' });
+
+  it('every due table reported fully repaired: nothing due, no lease or executor opened, the tables listed', async function () {
+    const executor = new FakeExecutor(async () => 'success');
+    const h = harness(
+      plan({ tasks: [incremental('shop.a#1'), incremental('shop.b#1')] }),
+      executor,
+      new MemoryLeaseBackend(),
+      config,
+      { a: 100, b: 100 },
+    );
+    const { report } = await h.run();
+    expect(report.result).to.equal('nothing_due');
+    expect(report.summary).to.match(/2 due table\(s\) reported fully repaired/);
+    expect(report.error).to.equal(undefined);
+    expect(report.skipped.map((s) => s.table)).to.deep.equal(['shop.a', 'shop.b']);
+    expect(report.skipped[0]!.reason).to.match(/^fully repaired/);
+    expect(h.opened).to.deep.equal([]);
+    expect(executor.runs).to.deep.equal([]);
+    expect(h.metrics).to.deep.equal(['nothing_due']);
+  });
+
+  it('only the tables not fully repaired are repaired; full-repair tasks pass untouched', async function () {
+    const executor = new FakeExecutor(async () => 'success');
+    const h = harness(
+      plan({ tasks: [incremental('shop.a#1'), incremental('shop.b#1'), task('shop.c#1')] }),
+      executor,
+      new MemoryLeaseBackend(),
+      config,
+      { a: 100, b: 40 },
+    );
+    const { report } = await h.run();
+    expect(report.result).to.equal('ran');
+    expect(executor.runs).to.deep.equal(['shop.b#1', 'shop.c#1']);
+    expect(report.skipped.map((s) => s.table)).to.deep.equal(['shop.a']);
   });
 });

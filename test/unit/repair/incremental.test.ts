@@ -28,6 +28,13 @@ describe('incremental eligibility (decision)', function () {
     ],
     ['99.99% is not 100%', { percentRepaired: 99.99, maxRepairedAt: AT }, true, /^99\.99%/, AT],
     ['fully repaired: skipped', { percentRepaired: 100, maxRepairedAt: AT }, false, /^fully repaired/, AT],
+    [
+      '100% of no SSTables (never flushed): repaired',
+      { percentRepaired: 100, maxRepairedAt: 0 },
+      true,
+      /nothing ever marked repaired/,
+      null,
+    ],
     ['unknown share: repaired to be safe', { percentRepaired: null, maxRepairedAt: null }, true, /unknown/, null],
     ['NaN share: repaired', { percentRepaired: Number.NaN, maxRepairedAt: AT }, true, /unknown/, AT],
   ];
