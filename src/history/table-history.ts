@@ -12,7 +12,10 @@
  * Everything is folded page by page into the core's HistoryAccumulator: memory stays at the ring's size.
  *
  * With `persist`, the newly seen external successes are written into repair_state and the watermark advances,
- * so the next read starts where this one ended. Read-only commands (`schedule status`, `schedule plan`) leave it
+ * so the next read starts where this one ended. Only what changes is written: a success repair_state already holds
+ * (the hour behind the watermark is read again on every tick) is not rewritten, and the watermark moves only in
+ * steps of WATERMARK_STEP_MS (a watermark behind where it could be only means a few more rows read). An idle tick
+ * over 100 tables thus writes nothing. Read-only commands (`schedule status`, `schedule plan`) leave it
  * off and pay for the external sessions since the last tick; the tick persists.
  *
  * The watermark stays behind sessions that may still change: a STARTED session (or an unfinished parent) younger
@@ -34,6 +37,8 @@ import { readRepairState, writeExternalWatermark, writeRepairState } from './ten
 export const STALE_SESSION_MS = 24 * 60 * 60 * 1000;
 /** The watermark never comes closer to now than this. */
 export const SAFETY_MARGIN_MS = 60 * 60 * 1000;
+/** The watermark is rewritten only when it can move forward by at least this much. */
+export const WATERMARK_STEP_MS = 10 * 60 * 1000;
 
 export interface HistoryRowsRead {
   /** tend.repair_state rows. */
@@ -138,16 +143,20 @@ export async function readTableHistory(
   let watermark = state.externalFoldedBefore;
   if (options.persist) {
     const by = options.persistAs ?? 'tend';
-    await writeRepairState(
-      client,
-      tendKeyspace,
-      keyspace,
-      table,
-      [...fresh.values()].map((e) => ({ start: e.start, end: e.end, repairedAt: e.finishedAt })),
-      by,
-    );
+    const held = new Map(state.entries.map((e) => [`${e.start}:${e.end}`, e.finishedAt ?? 0]));
+    const changed = [...fresh.values()].filter((e) => (held.get(`${e.start}:${e.end}`) ?? -1) < e.finishedAt);
+    if (changed.length > 0) {
+      await writeRepairState(
+        client,
+        tendKeyspace,
+        keyspace,
+        table,
+        changed.map((e) => ({ start: e.start, end: e.end, repairedAt: e.finishedAt })),
+        by,
+      );
+    }
     const next = Math.max(pinnedAt, readFrom);
-    if (watermark === null || next > watermark) {
+    if (watermark === null || next >= watermark + WATERMARK_STEP_MS) {
       await writeExternalWatermark(client, tendKeyspace, keyspace, table, next);
       watermark = next;
     }

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import cassandra from 'cassandra-driver';
 import { buildRing } from '../../../src/core/index.js';
-import { readTableHistory, SAFETY_MARGIN_MS } from '../../../src/history/table-history.js';
+import { readTableHistory, SAFETY_MARGIN_MS, WATERMARK_STEP_MS } from '../../../src/history/table-history.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 10, 21, 12);
@@ -122,6 +122,31 @@ describe('readTableHistory', () => {
     expect(client.stateWrites.map((p) => [p[2], p[3], (p[4] as Date).getTime()])).to.deep.equal([
       ['3000', '6000', NOW - 10 * HOUR + 1000],
     ]);
+    expect(client.watermarks).to.deep.equal([NOW - SAFETY_MARGIN_MS]);
+  });
+
+  it('persisting writes only what changes: a success already held is not rewritten, the watermark moves in steps', async () => {
+    const client = new FakeClient();
+    const watermark = NOW - SAFETY_MARGIN_MS - 5 * 60_000;
+    const seen = NOW - SAFETY_MARGIN_MS - 60_000;
+    client.state = [
+      // What an earlier tick folded: the success at `seen`, and the watermark 5 minutes before it.
+      { range_start: '3000', range_end: '6000', repaired_at: new Date(seen + 1000), external_folded_before: null },
+      { range_start: null, range_end: null, repaired_at: null, external_folded_before: new Date(watermark) },
+    ];
+    client.sessions = [session(seen, '3000', '6000'), session(NOW - 10 * 60_000, '6000', '9000')];
+    await read(client, true);
+    expect(
+      client.stateWrites.map((p) => [p[2], p[3]]),
+      'only the new success',
+    ).to.deep.equal([['6000', '9000']]);
+    expect(client.watermarks, 'less than a step forward: not rewritten').to.deep.equal([]);
+
+    client.state[1]!.external_folded_before = new Date(watermark - WATERMARK_STEP_MS);
+    client.stateWrites = [];
+    client.sessions = [session(seen, '3000', '6000')];
+    await read(client, true);
+    expect(client.stateWrites).to.deep.equal([]);
     expect(client.watermarks).to.deep.equal([NOW - SAFETY_MARGIN_MS]);
   });
 
