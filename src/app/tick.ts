@@ -223,8 +223,10 @@ export async function runTick(
   // Incremental tasks for tables Cassandra already reports fully repaired would cost a lease and an anticompaction
   // for nothing: ask the node first (only when the plan has incremental tasks at all), before any lease.
   let planned: readonly RepairTask[] = plan.tasks;
+  let fullyRepaired = 0;
   if (planned.some((t) => t.incremental)) {
     const filtered = await filterIncrementalTasks(planned, await ports.repairedState());
+    fullyRepaired = filtered.skipped.length;
     for (const skip of filtered.skipped) {
       out.info(`skipped ${skip.keyspace}.${skip.table}: ${skip.reason}`);
       skipped.push({ table: `${skip.keyspace}.${skip.table}`, reason: skip.reason });
@@ -239,7 +241,7 @@ export async function runTick(
         ? idleVerdict(plan)
         : {
             result: 'nothing_due' as const,
-            summary: `nothing due: ${skipped.length} due table(s) reported fully repaired by the node (incremental)`,
+            summary: `nothing due: ${fullyRepaired} due table(s) reported fully repaired by the node (incremental)`,
           };
     const report: TickReport = { ...base, ...verdict, tasks: [], leases: {}, durationMs: ports.now() - startedAt };
     await writeMetricsQuietly(ports, report, plan, out);

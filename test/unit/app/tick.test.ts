@@ -281,7 +281,10 @@ describe('tick: incremental tasks (against fakes of its ports)', function () {
   it('every due table reported fully repaired: nothing due, no lease or executor opened, the tables listed', async function () {
     const executor = new FakeExecutor(async () => 'success');
     const h = harness(
-      plan({ tasks: [incremental('shop.a#1'), incremental('shop.b#1')] }),
+      plan({
+        tasks: [incremental('shop.a#1'), incremental('shop.b#1')],
+        deferred: [{ keyspace: 'shop', table: 'c', code: 'replica_down', reason: '127.0.0.3 is down' }],
+      }),
       executor,
       new MemoryLeaseBackend(),
       config,
@@ -289,10 +292,10 @@ describe('tick: incremental tasks (against fakes of its ports)', function () {
     );
     const { report } = await h.run();
     expect(report.result).to.equal('nothing_due');
-    expect(report.summary).to.match(/2 due table\(s\) reported fully repaired/);
+    expect(report.summary).to.match(/: 2 due table\(s\) reported fully repaired/);
     expect(report.error).to.equal(undefined);
-    expect(report.skipped.map((s) => s.table)).to.deep.equal(['shop.a', 'shop.b']);
-    expect(report.skipped[0]!.reason).to.match(/^fully repaired/);
+    expect(report.skipped.map((s) => s.table)).to.deep.equal(['shop.c', 'shop.a', 'shop.b']);
+    expect(report.skipped[1]!.reason).to.match(/^fully repaired/);
     expect(h.opened).to.deep.equal([]);
     expect(executor.runs).to.deep.equal([]);
     expect(h.metrics).to.deep.equal(['nothing_due']);
