@@ -70,7 +70,14 @@ describe('incremental eligibility against the sandbox (real Cassandra 5.0)', fun
       );
       expect(outcome.status, outcome.message).to.equal('success');
 
-      const [after] = await reader.read(keyspace, ['events']);
+      // COMPLETED comes when the coordinator has committed the session; each replica then marks its sstables
+      // repaired on its own (seen: 0% at the first read when tend notices completion within 5 ms). Wait for it.
+      let [after] = await reader.read(keyspace, ['events']);
+      const deadline = Date.now() + 60_000;
+      while (after!.percentRepaired !== 100 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        [after] = await reader.read(keyspace, ['events']);
+      }
       expect(after!.percentRepaired).to.equal(100);
       expect(after!.maxRepairedAt)
         .to.be.a('number')
