@@ -128,6 +128,23 @@ async function parents(client: cassandra.Client): Promise<Parent[]> {
   return found;
 }
 
+/**
+ * What every tick that repairs only `todo` shows: it ran, both tables were planned, `todo` alone was repaired (one
+ * incremental parent session, without an exception), and `done` was left out as fully repaired.
+ */
+async function expectOnlyTodoRepaired(tick: { report: TickJson; stderr: string; started: Parent[] }): Promise<void> {
+  const { report, stderr, started } = tick;
+  expect(report.result, report.summary).to.equal('ran');
+  // Both tables were due and planned; the filter left `done` out before any lease.
+  expect(report.plannedTasks, JSON.stringify(report)).to.equal(2);
+  expect(report.tasks.map((t) => [t.keyspace, t.tables, t.status])).to.deep.equal([[KS, ['todo'], 'success']]);
+  await expectSkipped(stderr, 'done');
+  expect(stderr).to.not.include(`skipped ${KS}.todo`);
+  expect(started.map((p) => p.tables)).to.deep.equal([['todo']]);
+  expect(started[0]!.options.incremental).to.equal('true');
+  expect(started[0]!.exception).to.equal(null);
+}
+
 /** tend's history rows of KS.table: status and the repair type tend recorded. */
 async function tendHistory(client: cassandra.Client, table: string): Promise<{ status: string; type: string }[]> {
   const rows = await client.execute(
@@ -209,20 +226,12 @@ describe('schedule tick: incremental repair skips fully repaired tables (e2e)', 
   });
 
   it('Jolokia: the fully repaired table is skipped, the other one is repaired incrementally', async function () {
-    const { report, stderr, started } = await tickWithParents(configFor('jolokia'));
-    expect(report.result, report.summary).to.equal('ran');
-    // Both tables were due and planned; the filter left `done` out before any lease.
-    expect(report.plannedTasks, JSON.stringify(report)).to.equal(2);
-    expect(report.tasks.map((t) => [t.keyspace, t.tables, t.status])).to.deep.equal([[KS, ['todo'], 'success']]);
-    await expectSkipped(stderr, 'done');
-    expect(stderr).to.not.include(`skipped ${KS}.todo`);
+    const tick = await tickWithParents(configFor('jolokia'));
+    await expectOnlyTodoRepaired(tick);
+    const { report, started } = tick;
     expect(report.skipped.map((s) => s.table)).to.deep.equal([`${KS}.done`]);
     expect(report.skipped[0]!.reason).to.match(/^fully repaired \(100% of data marked repaired, last at /);
-
-    // Cassandra ran exactly one repair, of `todo`, incremental, and it succeeded.
-    expect(started.map((p) => p.tables)).to.deep.equal([['todo']]);
-    expect(started[0]!.options.incremental).to.equal('true');
-    expect(started[0]!.exception).to.equal(null);
+    // Cassandra's one repair, of `todo`, finished.
     expect(started[0]!.finishedAt).to.not.equal(null);
     // tend recorded the incremental repair of `todo`, and nothing for `done`.
     const todo = await tendHistory(client, 'todo');
@@ -261,15 +270,7 @@ describe('schedule tick: incremental repair skips fully repaired tables (e2e)', 
     expect(share, 'node1: todo has a new unrepaired sstable').to.be.below(100);
     const before = await tendHistory(client, 'todo');
 
-    const { report, stderr, started } = await tickWithParents(configFor('nodetool'));
-    expect(report.result, report.summary).to.equal('ran');
-    expect(report.plannedTasks, JSON.stringify(report)).to.equal(2);
-    expect(report.tasks.map((t) => [t.keyspace, t.tables, t.status])).to.deep.equal([[KS, ['todo'], 'success']]);
-    await expectSkipped(stderr, 'done');
-    expect(stderr).to.not.include(`skipped ${KS}.todo`);
-    expect(started.map((p) => p.tables)).to.deep.equal([['todo']]);
-    expect(started[0]!.options.incremental).to.equal('true');
-    expect(started[0]!.exception).to.equal(null);
+    await expectOnlyTodoRepaired(await tickWithParents(configFor('nodetool')));
     const after = await tendHistory(client, 'todo');
     expect(after.length).to.be.greaterThan(before.length);
     expect(after.every((r) => r.status === 'SUCCESS' && r.type === 'incremental')).to.equal(true);

@@ -3,7 +3,6 @@
  * exit 130, the repair terminated on the node (no validation left, the parent session failed with
  * "Terminate session is called"), every range recorded as ABORTED in tend's history, and the lease released.
  */
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type cassandra from 'cassandra-driver';
@@ -14,6 +13,7 @@ import { sandboxTendConfig } from '../support/sandbox-config.js';
 import { tendConfigPath } from '../sandbox/src/tend-config.js';
 import { NODES } from '../sandbox/src/layout.js';
 import { sleep } from '../sandbox/src/wait.js';
+import { inconsistentKeyspace } from '../support/slow-repair.js';
 
 const KS = `it_repair_sigterm_${Date.now().toString(36)}`;
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -34,21 +34,7 @@ describe('tend repair table: SIGTERM mid-repair (real CLI process, real sandbox)
     await client.connect();
     // Replicas that disagree (written with one, widened to three), so the repair streams and runs for seconds
     // while streaming is throttled below.
-    await client.execute(`CREATE KEYSPACE ${KS} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1}`);
-    await client.execute(`CREATE TABLE ${KS}.big (id int, c int, v blob, PRIMARY KEY (id, c))`);
-    const pending: Promise<unknown>[] = [];
-    for (let i = 0; i < 1000; i++) {
-      pending.push(
-        client.execute(`INSERT INTO ${KS}.big (id, c, v) VALUES (?, ?, ?)`, [i % 100, i, randomBytes(10_000)], {
-          prepare: true,
-        }),
-      );
-      if (pending.length >= 64) await Promise.all(pending.splice(0));
-    }
-    await Promise.all(pending);
-    await client.execute(
-      `ALTER KEYSPACE ${KS} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2, 'dc2': 1}`,
-    );
+    await inconsistentKeyspace(client, KS);
   });
 
   after(async function () {

@@ -20,6 +20,8 @@ function tend(args: string[]) {
 
 describe('bin/tend (built)', () => {
   before(function () {
+    // These run the built bin: skipped only when `npm run build` has not run (a bare `npm run test:unit` on a fresh
+    // clone). `npm test` and .ci/run build first, so CI never skips them.
     if (!existsSync(join(root, 'dist/src/cli/main.js'))) this.skip();
   });
 
