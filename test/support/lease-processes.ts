@@ -26,13 +26,23 @@ export function startContender(args: string[]): Contender {
     process: child,
     lines,
     stderr: '',
-    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+    exited: new Promise((resolve) =>
+      child.on('exit', (code, signal) => {
+        contender.stderr += `[exited with code ${code} signal ${signal} at ${Date.now()}]`;
+        resolve(code);
+      }),
+    ),
     waitFor(test, timeoutMs = 60_000) {
       const found = lines.find(test);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`timed out waiting for a line; got ${JSON.stringify(lines)} ${contender.stderr}`)),
+          () =>
+            reject(
+              new Error(
+                `timed out at ${Date.now()} waiting for a line; got ${JSON.stringify(lines)} ${contender.stderr}`,
+              ),
+            ),
           timeoutMs,
         );
         waiters.push({

@@ -103,6 +103,8 @@ async function hold(): Promise<void> {
     else await sleep(50);
   }
   emit({ acquired: Date.now() });
+  // Diagnostics for a failed run (stderr is in the test's error): when the signal came, what release did.
+  process.on('SIGTERM', () => process.stderr.write(`SIGTERM at ${Date.now()}\n`));
   try {
     await withLeases(
       backend,
@@ -111,11 +113,14 @@ async function hold(): Promise<void> {
         renewEveryMs: Number(renewMs),
         handleSignals: true,
         onRenewed: (_lease, sentAt) => emit({ renewed: sentAt }),
+        onRenewError: (_lease, error) => process.stderr.write(`renew failed at ${Date.now()}: ${String(error)}\n`),
+        onReleaseError: (_lease, error) => process.stderr.write(`release failed at ${Date.now()}: ${String(error)}\n`),
       },
       (signal) => new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve())),
     );
-  } catch {
+  } catch (error) {
     // Interrupted or lost: the lease was released (or expires) either way.
+    process.stderr.write(`work ended at ${Date.now()}: ${String(error)}\n`);
   }
   emit({ released: Date.now() });
   await close();
