@@ -9,7 +9,9 @@
 // (b) Overhead per executor: a fresh keyspace with N small never-repaired tables, one tick with --max-tasks N;
 //     ratio of the tick's wall time to the sum of Cassandra's own durations of the repairs it ran
 //     (system_distributed.parent_repair_history, one row per repair command; repair_history sessions are
-//     printed too). Target: Jolokia <= 1.10; nodetool measured (it starts a JVM per repair call).
+//     printed too). Target: Jolokia <= 1.10; nodetool measured (it starts a JVM per repair call). Also printed:
+//     the same ratio from the first repair's start to the last one's end (the batch without the process's fixed
+//     start and exit), and the executor's time alone.
 //
 // Prints figures; asserts nothing. Drops its keyspaces at the end.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -158,13 +160,21 @@ try {
       (sum, t) => sum + (t.startedAt !== null && t.finishedAt !== null ? t.finishedAt - t.startedAt : 0),
       0,
     );
+    // The batch in steady state: from the first repair's start to the last one's end, so per-task costs between
+    // repairs (record, lease checks) count and the process start, connect, plan and exit do not.
+    const ran = run.report.tasks.filter((t) => t.startedAt !== null && t.finishedAt !== null);
+    const batchMs = ran.length
+      ? Math.max(...ran.map((t) => t.finishedAt!)) - Math.min(...ran.map((t) => t.startedAt!))
+      : 0;
     console.log(
       `(b) ${executor}: tick ${run.report.result} with ${run.report.tasks.length} task(s), wall ${Math.round(run.wallMs)} ms, ` +
         `of which the tasks (executor run, lease excluded) ${taskMs} ms; Cassandra: ${d.parentCount} repair command(s) ` +
         `totalling ${d.parentMs} ms (${d.sessionCount} sessions in repair_history totalling ${d.sessionMs} ms)\n` +
         `    ratio tick wall / Cassandra commands = ${(run.wallMs / Math.max(d.parentMs, 1)).toFixed(2)}; ` +
+        `first repair start to last repair end / Cassandra commands = ${(batchMs / Math.max(d.parentMs, 1)).toFixed(2)}; ` +
         `task time / Cassandra commands = ${(taskMs / Math.max(d.parentMs, 1)).toFixed(2)}; ` +
-        `fixed tick cost (wall - task time) = ${Math.round(run.wallMs - taskMs)} ms`,
+        `outside the tasks (wall - task time) = ${Math.round(run.wallMs - taskMs)} ms, of which before the first ` +
+        `repair or after the last ${Math.round(run.wallMs - batchMs)} ms`,
     );
   }
 } finally {

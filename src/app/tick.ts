@@ -2,16 +2,19 @@
  * `tend schedule tick`: one pass of the pipeline in DESIGN.md, run by the systemd timer on every node.
  *
  *   config → connect → topology + history → core plan → policy verdicts (inside the plan) → per task:
- *   announce + lease → run under the heartbeat → record → next task … → metrics → release → exit
+ *   announce + lease (or keep the leases held) → run under the heartbeat → record → next task … → release →
+ *   metrics → exit
  *
  * Everything that decides is the pure planner (src/core); this file only carries the decisions out, in order,
  * and turns what happened into one TickReport. The report is what the command prints, what the metrics file
  * says, and (its `error`) what decides the exit code. `--dry-run` never gets here: it prints the same plan
  * through `schedule plan`'s code path and touches nothing.
  *
- * Why one lease per task rather than one for the whole batch: another node whose job outranks ours gets its
- * turn between our tasks, which is what the priority announcements are for; and a long batch never holds a
- * replica it is not repairing.
+ * Leases are kept from one task to the next only while the next task needs the same ones (the same replicas in
+ * scope `node`, the same DC in scope `datacenter`) and no other node has announced a job that outranks it;
+ * otherwise they are released after the task. So a node whose job outranks ours still gets its turn between
+ * our tasks (which is what the priority announcements are for), a batch never holds a replica it is not
+ * repairing, and a run of tasks on the same replicas costs one acquisition and one release, not one per task.
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -21,7 +24,15 @@ import type { TendConfig } from '../config/schema.js';
 import type { Env } from '../config/secrets.js';
 import { Interrupted, RepairFailed, TendError } from '../errors.js';
 import { tableSettings } from '../config/tables.js';
-import { acquireLeases, leaseGroups, openLeaseBackend, type LeaseBackend, type LeaseRecord } from '../lease/index.js';
+import {
+  acquireLeases,
+  higherAnnouncement,
+  leaseGroups,
+  openLeaseBackend,
+  type LeaseBackend,
+  type LeaseGroup,
+  type LeaseRecord,
+} from '../lease/index.js';
 import {
   createExecutor,
   createRepairedStateReader,
@@ -34,7 +45,7 @@ import { writeTickMetrics } from '../metrics/tick-metrics.js';
 import type { Output } from '../output/output.js';
 import { currentPlan } from './schedule.js';
 import type { PlanContext } from './plan-input.js';
-import { historyWriter, runLeasedTask, type RecordOutcome } from './leased-run.js';
+import { historyWriter, runLeasedTasks, type RecordOutcome } from './leased-run.js';
 
 export type TickResult =
   | 'ran'
@@ -172,6 +183,11 @@ export function idleVerdict(plan: Plan): { result: TickResult; summary: string }
   return { result: 'nothing_due', summary: `no task could be planned for ${plan.summary.due} due table(s)` };
 }
 
+/** Lease groups compare by name: same names, same slots. */
+function groupKey(groups: readonly LeaseGroup[]): string {
+  return groups.map((group) => group.name).join(' ');
+}
+
 function describeHolders(heldBy: readonly LeaseRecord[]): { holder: string; host: string; expiresAt: string }[] {
   return heldBy.map((lease) => ({
     holder: lease.holder,
@@ -256,46 +272,46 @@ export async function runTick(
   let error: TendError | undefined;
   const holder = { name: coordinator, host: hostname() };
 
+  const describe = (task: RepairTask) => ({
+    id: task.id,
+    keyspace: task.keyspace,
+    tables: task.tables,
+    ranges: task.ranges.length,
+    replicas: task.replicaAddresses,
+    reason: task.reason,
+  });
+  const groupsOf = (task: RepairTask) =>
+    leaseGroups(config.lease, { datacenter: plan.localDatacenter, replicas: task.replicaAddresses });
+  // Every node computes the same priority for the same job; the holder's hash only breaks exact ties.
+  const priorityOf = (task: RepairTask) => ({
+    priority: Math.round(task.priority * 1000),
+    tieBreaker: fnv1a32(holder.name),
+  });
+  /** Why no further task may start now, if none may. */
+  const cannotStart = (): Pick<TaskReport, 'status' | 'message'> | undefined => {
+    if (deps.signal.aborted || error instanceof Interrupted)
+      return { status: 'not_started_aborted', message: 'interrupted' };
+    if (ports.now() >= startDeadline)
+      return { status: 'not_started_deadline', message: 'schedule.maxDuration reached' };
+    return undefined;
+  };
+
   try {
-    for (const task of planned) {
-      const describe = {
-        id: task.id,
-        keyspace: task.keyspace,
-        tables: task.tables,
-        ranges: task.ranges.length,
-        replicas: task.replicaAddresses,
-        reason: task.reason,
-      };
-      if (deps.signal.aborted || error instanceof Interrupted) {
-        tasks.push({
-          ...describe,
-          status: 'not_started_aborted',
-          message: 'interrupted',
-          startedAt: null,
-          finishedAt: null,
-        });
+    let index = 0;
+    while (index < planned.length) {
+      const task = planned[index]!;
+      index += 1;
+      const stop = cannotStart();
+      if (stop) {
+        tasks.push({ ...describe(task), ...stop, startedAt: null, finishedAt: null });
         continue;
       }
-      if (ports.now() >= startDeadline) {
-        tasks.push({
-          ...describe,
-          status: 'not_started_deadline',
-          message: `schedule.maxDuration reached`,
-          startedAt: null,
-          finishedAt: null,
-        });
-        continue;
-      }
-      const groups = leaseGroups(config.lease, {
-        datacenter: plan.localDatacenter,
-        replicas: task.replicaAddresses,
-      });
+      const groups = groupsOf(task);
       const claim = await acquireLeases(backend, groups, {
         holder,
         ttlMs: config.lease.ttl,
         announcementTtlMs: config.lease.announcementTtl,
-        // Every node computes the same priority for the same job; the holder's hash only breaks exact ties.
-        priority: { priority: Math.round(task.priority * 1000), tieBreaker: fnv1a32(holder.name) },
+        priority: priorityOf(task),
         metadata: { task: task.id, tick: tickId },
         signal: deps.signal,
       });
@@ -308,7 +324,7 @@ export async function runTick(
             : `${claim.group} held by ${heldBy.map((h) => `${h.holder} until ${h.expiresAt}`).join(', ') || 'another node'}`;
         out.info(`lease not available: ${message}`, { task: task.id });
         tasks.push({
-          ...describe,
+          ...describe(task),
           status: claim.reason === 'outranked' ? 'outranked' : 'lease_held_elsewhere',
           message,
           startedAt: null,
@@ -320,33 +336,61 @@ export async function runTick(
         continue;
       }
       leaseCounts.acquired = (leaseCounts.acquired ?? 0) + 1;
-      out.info(`repairing ${task.keyspace}.${task.tables.join(',')}`, {
-        task: task.id,
-        ranges: task.ranges.length,
-        replicas: task.replicaAddresses.join(','),
-      });
-      const settings = tableSettings(config.repair, task.keyspace, task.tables[0] ?? '');
-      const { batch, lost } = await runLeasedTask(backend, claim.leases, task, {
+      const heldKey = groupKey(groups);
+      const { results, lost } = await runLeasedTasks(backend, claim.leases, task, {
         executor,
         renewEveryMs: config.lease.renewEvery,
-        taskTimeoutMs: settings.taskTimeout,
+        taskTimeoutMs: config.repair.taskTimeout,
+        taskTimeoutFor: (request) =>
+          tableSettings(config.repair, request.keyspace, request.tables[0] ?? '').taskTimeout,
         signal: deps.signal,
         out,
         now: ports.now,
-        record: (outcome) => ports.record(client, outcome, task),
+        record: (outcome, request) => ports.record(client, outcome, request),
+        onTaskStart: (request) =>
+          out.info(`repairing ${request.keyspace}.${request.tables.join(',')}`, {
+            task: request.id,
+            ranges: request.ranges.length,
+            replicas: request.replicaAddresses.join(','),
+          }),
+        onTaskEnd: (_request, outcome) => logOutcome(outcome, out),
+        // Keep the leases for the next task when it needs the same ones and no other node announced a job
+        // that outranks it: a release and a new acquisition would cost Paxos rounds (or Consul writes) for
+        // leases we would take straight back. Anything else ends the run and releases them.
+        next: async () => {
+          const candidate = planned[index];
+          if (!candidate || cannotStart() || groupKey(groupsOf(candidate)) !== heldKey) return undefined;
+          if (await higherAnnouncement(backend, groups, holder.name, priorityOf(candidate))) return undefined;
+          index += 1;
+          leaseCounts.kept = (leaseCounts.kept ?? 0) + 1;
+          return candidate;
+        },
       });
-      for (const outcome of batch.outcomes) tasks.push(taskReport(describe, outcome, out));
+      for (const { request, batch } of results) {
+        for (const outcome of batch.outcomes) tasks.push(taskReport(describe(request), outcome));
+        for (const { task: notRun } of batch.notStarted) {
+          tasks.push({
+            ...describe(notRun as RepairTask),
+            status: 'not_started_aborted',
+            message: 'interrupted',
+            startedAt: null,
+            finishedAt: null,
+          });
+        }
+      }
+      const last = results[results.length - 1]?.batch;
       if (lost) {
         leaseCounts.lost = (leaseCounts.lost ?? 0) + 1;
-        out.error(`${lost.message}: the repair was stopped and recorded as aborted`, { task: task.id });
+        const stopped = results[results.length - 1]?.request ?? task;
+        out.error(`${lost.message}: the repair was stopped and recorded as aborted`, { task: stopped.id });
         error = lost;
         break;
       }
-      if (batch.unavailable) {
-        error = batch.unavailable;
+      if (last?.unavailable) {
+        error = last.unavailable;
         break;
       }
-      if (batch.aborted && deps.signal.aborted) {
+      if (last?.aborted && deps.signal.aborted) {
         error = deps.signal.reason instanceof TendError ? deps.signal.reason : new Interrupted();
       }
     }
@@ -363,11 +407,8 @@ export async function runTick(
   return { report, plan };
 }
 
-function taskReport(
-  describe: Omit<TaskReport, 'status' | 'message' | 'startedAt' | 'finishedAt'>,
-  outcome: RepairOutcome,
-  out: Output,
-): TaskReport {
+/** One line per task as it ends, so the log follows the batch rather than summing it up at the end. */
+function logOutcome(outcome: RepairOutcome, out: Output): void {
   const fields = {
     task: outcome.taskId,
     status: outcome.status,
@@ -375,6 +416,12 @@ function taskReport(
   };
   if (outcome.status === 'success') out.info(`repaired ${outcome.keyspace}.${outcome.tables.join(',')}`, fields);
   else out.error(`repair ${outcome.status}: ${outcome.message}`, fields);
+}
+
+function taskReport(
+  describe: Omit<TaskReport, 'status' | 'message' | 'startedAt' | 'finishedAt'>,
+  outcome: RepairOutcome,
+): TaskReport {
   return {
     ...describe,
     status: outcome.status,

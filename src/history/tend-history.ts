@@ -97,17 +97,20 @@ export async function recordTaskOutcome(
         outcome.taskId ?? null,
       ],
     }));
-    await inBatches(client, history);
-    if (outcome.status === 'SUCCESS') {
-      await writeRepairState(
-        client,
-        tendKeyspace,
-        outcome.keyspace,
-        table,
-        outcome.ranges.map((range) => ({ ...range, repairedAt: outcome.finishedAt })),
-        outcome.coordinator,
-      );
-    }
+    // The history rows and the ranges' new state are independent upserts: one round trip's wait, not two.
+    await Promise.all([
+      inBatches(client, history),
+      outcome.status === 'SUCCESS'
+        ? writeRepairState(
+            client,
+            tendKeyspace,
+            outcome.keyspace,
+            table,
+            outcome.ranges.map((range) => ({ ...range, repairedAt: outcome.finishedAt })),
+            outcome.coordinator,
+          )
+        : undefined,
+    ]);
   }
 }
 

@@ -29,7 +29,7 @@
  * - MemoryLeaseBackend is the fake for unit tests (injectable clock, failure injection, a call log).
  */
 export * from './types.js';
-export { acquireLeases, leaseGroups, withLeases } from './leases.js';
+export { acquireLeases, higherAnnouncement, leaseGroups, withLeases } from './leases.js';
 export type { AcquireOptions, ClaimResult, LeaseGroup, LeaseScopeSettings, WithLeasesOptions } from './leases.js';
 export { Heartbeat } from './heartbeat.js';
 export type { HeartbeatOptions } from './heartbeat.js';

@@ -76,20 +76,34 @@ async function releaseQuietly(backend: LeaseBackend, leases: readonly HeldLease[
   for (const lease of [...leases].reverse()) await backend.release(lease).catch(() => undefined);
 }
 
+/**
+ * The highest live announcement by another holder that outranks `priority` on one of `groups` (the first such
+ * group in order), or undefined. What a node asks before taking leases, and between tasks while it keeps them.
+ */
+export async function higherAnnouncement(
+  backend: LeaseBackend,
+  groups: readonly LeaseGroup[],
+  holder: string,
+  priority: { priority: number; tieBreaker: number },
+): Promise<{ group: string; outrankedBy: Announcement } | undefined> {
+  for (const group of groups) {
+    const higher = (await backend.announcements(group.name))
+      .filter((note) => note.holder !== holder)
+      .sort((a, b) => (outranks(a, b) ? -1 : 1))
+      .find((note) => outranks(note, { ...priority, holder }));
+    if (higher) return { group: group.name, outrankedBy: higher };
+  }
+  return undefined;
+}
+
 async function attempt(
   backend: LeaseBackend,
   groups: readonly LeaseGroup[],
   options: AcquireOptions,
 ): Promise<ClaimResult> {
-  const { priority } = options;
-  if (priority) {
-    for (const group of groups) {
-      const higher = (await backend.announcements(group.name))
-        .filter((note) => note.holder !== options.holder.name)
-        .sort((a, b) => (outranks(a, b) ? -1 : 1))
-        .find((note) => outranks(note, { ...priority, holder: options.holder.name }));
-      if (higher) return { acquired: false, reason: 'outranked', group: group.name, heldBy: [], outrankedBy: higher };
-    }
+  if (options.priority) {
+    const higher = await higherAnnouncement(backend, groups, options.holder.name, options.priority);
+    if (higher) return { acquired: false, reason: 'outranked', heldBy: [], ...higher };
   }
   const taken: HeldLease[] = [];
   try {

@@ -34,7 +34,8 @@ export const TABLE_STATES = ['ON_TIME', 'LATE', 'OVERDUE', 'BLOCKED'] as const;
 export const ALARM_LEVELS = { none: 0, warn: 1, error: 2 } as const;
 /** Outcomes always published (as 0 when none happened) so alert rules never meet a missing series. */
 export const TASK_OUTCOMES = ['success', 'failed', 'timed_out', 'aborted'] as const;
-export const LEASE_OUTCOMES = ['acquired', 'held_elsewhere', 'lost', 'error'] as const;
+/** `kept`: a task that ran under the leases of the task before it (same leases, nobody outranking it). */
+export const LEASE_OUTCOMES = ['acquired', 'kept', 'held_elsewhere', 'lost', 'error'] as const;
 export const TICK_RESULTS = [
   'ran',
   'nothing_due',

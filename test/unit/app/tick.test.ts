@@ -1,6 +1,7 @@
 /**
  * The tick's decisions against fakes of its ports (plan, lease backend, executor, history, metrics): which result
- * and exit code each situation gives, and that leases are taken per task and always given back. The real
+ * and exit code each situation gives, and that leases are taken (or kept from the task before) and always given
+ * back. The real
  * adapters are exercised by test/e2e/tick-*.test.ts on the sandbox.
  */
 import { expect } from 'chai';
@@ -183,15 +184,93 @@ describe('tick (against fakes of its ports)', function () {
     expect(h.metrics).to.deep.equal(['nothing_due']);
   });
 
-  it('runs every task under its own lease, records each, and releases all leases', async function () {
-    const executor = new FakeExecutor(async () => 'success');
-    const h = harness(plan({ tasks: [task('shop.a#1'), task('shop.b#1')] }), executor);
+  it('keeps the leases for a next task that needs the same ones; records each; releases once, at the end', async function () {
+    const backend = new MemoryLeaseBackend();
+    const heldDuring: string[][] = [];
+    const executor = new FakeExecutor(async () => {
+      heldDuring.push((await backend.list()).map((lease) => `${lease.resource} ${lease.holder}`));
+      return 'success';
+    });
+    const h = harness(plan({ tasks: [task('shop.a#1'), task('shop.b#1')] }), executor, backend);
     const { report } = await h.run();
     expect(report.result).to.equal('ran');
     expect(executor.runs).to.deep.equal(['shop.a#1', 'shop.b#1']);
     expect(h.recorded.map((o) => o.status)).to.deep.equal(['success', 'success']);
+    expect(report.leases).to.deep.equal({ acquired: 1, kept: 1 });
+    const log = h.stderr.text.split('\n').filter((line) => /repair(ing|ed) /.test(line));
+    expect(
+      log.map((line) => /msg="(\w+ [\w.]+)"/.exec(line)?.[1]),
+      'each outcome logged as its task ends',
+    ).to.deep.equal(['repairing shop.a', 'repaired shop.a', 'repairing shop.b', 'repaired shop.b']);
+    const held = ['node/127.0.0.1/slot-0 node1', 'node/127.0.0.2/slot-0 node1', 'node/127.0.0.3/slot-0 node1'];
+    expect(heldDuring).to.deep.equal([held, held]);
+    const calls = backend.calls.filter((call) => /^(acquire|release) /.test(call));
+    expect(calls, 'one acquisition and one release per replica').to.deep.equal([
+      'acquire node/127.0.0.1/slot-0',
+      'acquire node/127.0.0.2/slot-0',
+      'acquire node/127.0.0.3/slot-0',
+      'release node/127.0.0.3/slot-0',
+      'release node/127.0.0.2/slot-0',
+      'release node/127.0.0.1/slot-0',
+    ]);
+    expect(await backend.list()).to.deep.equal([]);
+  });
+
+  it('a task on other replicas: the leases are released after the task before and its own are taken', async function () {
+    const backend = new MemoryLeaseBackend();
+    const heldDuring: string[][] = [];
+    const executor = new FakeExecutor(async () => {
+      heldDuring.push((await backend.list()).map((lease) => lease.resource));
+      return 'success';
+    });
+    const tasks = [task('shop.a#1', ['127.0.0.1', '127.0.0.2']), task('shop.b#1', ['127.0.0.2', '127.0.0.3'])];
+    const h = harness(plan({ tasks }), executor, backend);
+    const { report } = await h.run();
     expect(report.leases).to.deep.equal({ acquired: 2 });
-    expect(await h.backend.list()).to.deep.equal([]);
+    expect(heldDuring).to.deep.equal([
+      ['node/127.0.0.1/slot-0', 'node/127.0.0.2/slot-0'],
+      ['node/127.0.0.2/slot-0', 'node/127.0.0.3/slot-0'],
+    ]);
+    expect(await backend.list()).to.deep.equal([]);
+  });
+
+  it('another node announces a higher priority during a task: the leases are released and the next task steps back', async function () {
+    const backend = new MemoryLeaseBackend();
+    const executor = new FakeExecutor(async (request) => {
+      if (request.id === 'shop.a#1') {
+        await backend.announce({ resource: 'node/127.0.0.2', holder: 'node2', priority: 1e9, tieBreaker: 1 }, 60_000);
+      }
+      return 'success';
+    });
+    const h = harness(plan({ tasks: [task('shop.a#1'), task('shop.b#1')] }), executor, backend);
+    const { report } = await h.run();
+    expect(executor.runs).to.deep.equal(['shop.a#1']);
+    expect(report.leases).to.deep.equal({ acquired: 1, held_elsewhere: 1 });
+    expect(report.tasks.map((t) => t.status)).to.deep.equal(['success', 'outranked']);
+    expect(report.tasks[1]!.message).to.match(/node\/127\.0\.0\.2: node2 announced a higher priority/);
+    expect(report.result).to.equal('ran');
+    expect(await backend.list(), 'released for node2').to.deep.equal([]);
+  });
+
+  it('a lease lost during a task run on kept leases: that task is aborted and recorded, exit 1', async function () {
+    const backend = new MemoryLeaseBackend();
+    const executor = new FakeExecutor(async (request, options) => {
+      if (request.id === 'shop.a#1') return 'success';
+      for (const lease of await backend.list()) await backend.forceRelease(lease.resource, { name: 'op', host: 'x' });
+      await new Promise<void>((resolve) => options.signal!.addEventListener('abort', () => resolve(), { once: true }));
+      return 'aborted';
+    });
+    const fastConfig = { ...config, lease: { ...config.lease, renewEvery: 20 } };
+    const tasks = [task('shop.a#1'), task('shop.b#1'), task('shop.c#1')];
+    const h = harness(plan({ tasks }), executor, backend, fastConfig);
+    const { report } = await h.run();
+    expect(report.error).to.be.instanceOf(LeaseLost);
+    expect(report.error!.exitCode).to.equal(1);
+    expect(executor.runs).to.deep.equal(['shop.a#1', 'shop.b#1']);
+    expect(h.recorded.map((o) => o.status)).to.deep.equal(['success', 'aborted']);
+    expect(report.tasks.map((t) => t.status)).to.deep.equal(['success', 'aborted']);
+    expect(report.leases).to.deep.equal({ acquired: 1, kept: 1, lost: 1 });
+    expect(h.stderr.text).to.match(/shop\.b#1/);
   });
 
   it('a lease held by another node is exit 0 with who holds it, and nothing runs', async function () {
