@@ -86,9 +86,10 @@ export async function higherAnnouncement(
   holder: string,
   priority: { priority: number; tieBreaker: number },
 ): Promise<{ group: string; outrankedBy: Announcement } | undefined> {
-  for (const group of groups) {
-    const higher = (await backend.announcements(group.name))
-      .filter((note) => note.holder !== holder)
+  // Read at once (one round trip's wait, not one per replica), judged in order.
+  const lists = await Promise.all(groups.map((group) => backend.announcements(group.name)));
+  for (const [index, group] of groups.entries()) {
+    const higher = lists[index]!.filter((note) => note.holder !== holder)
       .sort((a, b) => (outranks(a, b) ? -1 : 1))
       .find((note) => outranks(note, { ...priority, holder }));
     if (higher) return { group: group.name, outrankedBy: higher };
@@ -143,12 +144,13 @@ export async function acquireLeases(
 ): Promise<ClaimResult> {
   const announce = async () => {
     if (!options.priority) return;
-    for (const group of groups) {
-      await backend.announce(
-        { resource: group.name, holder: options.holder.name, ...options.priority },
-        options.announcementTtlMs,
-      );
-    }
+    const { priority } = options;
+    // Plain writes with a TTL, independent of each other: all at once.
+    await Promise.all(
+      groups.map((group) =>
+        backend.announce({ resource: group.name, holder: options.holder.name, ...priority }, options.announcementTtlMs),
+      ),
+    );
   };
   try {
     for (;;) {
@@ -164,9 +166,9 @@ export async function acquireLeases(
     }
   } finally {
     if (options.priority) {
-      for (const group of groups) {
-        await backend.withdraw(group.name, options.holder.name).catch(() => undefined);
-      }
+      await Promise.all(
+        groups.map((group) => backend.withdraw(group.name, options.holder.name).catch(() => undefined)),
+      );
     }
   }
 }
