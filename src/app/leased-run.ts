@@ -78,14 +78,19 @@ export async function runLeasedTask(
 }
 
 export interface LeasedTasksOptions<T extends RepairRequest> extends Omit<LeasedTaskOptions, 'record'> {
+  /** Stores an outcome. Runs while the next task's repair runs; every record ends before the leases are released. */
   readonly record: (outcome: RepairOutcome, request: T) => Promise<void>;
-  /**
-   * Asked after each task that ended without losing a lease or being interrupted: the next task to run under the
-   * same leases, or undefined to release them. The caller decides (same lease groups, nobody outranking it,
-   * time left); the heartbeat keeps renewing while it does.
-   */
-  readonly next?: () => Promise<T | undefined>;
-  /** Called before each task starts, and when it has ended and been recorded. */
+  /** Which task may follow under the same leases; without it, the first task is the only one. */
+  readonly next?: {
+    /**
+     * Asked as each task starts, while its repair runs: the task to run next under the same leases (same lease
+     * groups, nobody announced a higher priority), or undefined to release them after this one.
+     */
+    readonly propose: (current: T) => Promise<T | undefined>;
+    /** Asked when the task has ended: may the proposed task still start now (time left)? */
+    readonly mayStart: (proposed: T) => boolean;
+  };
+  /** Called before each task starts, and as it ends (its record may still be running). */
   readonly onTaskStart?: (request: T) => void;
   readonly onTaskEnd?: (request: T, outcome: RepairOutcome) => void;
   /** Each task's own timeout (per-table settings); taskTimeoutMs when absent. */
@@ -100,10 +105,11 @@ export interface LeasedTasksResult<T extends RepairRequest> {
 }
 
 /**
- * Runs `first`, then each task `next` hands over, under one heartbeat: the leases are taken once for a run of
+ * Runs `first`, then each task `next` proposes, under one heartbeat: the leases are taken once for a run of
  * tasks that need the same ones and released in `finally`, after the last, a lost lease or an interrupt. A
  * task that fails does not end the run (the next may succeed); a lost lease, an interrupt or an unreachable
- * node does.
+ * node does. Between two repairs there is no round trip: the next task is chosen while the repair before it
+ * runs, and each outcome is recorded while the next repair runs.
  */
 export async function runLeasedTasks<T extends RepairRequest>(
   backend: LeaseBackend,
@@ -126,24 +132,43 @@ export async function runLeasedTasks<T extends RepairRequest>(
           out.warn(`lease renewal failed: ${(error as Error).message}`, { resource: lease.resource }),
       },
       async (signal) => {
-        for (let request: T | undefined = first; request;) {
-          options.onTaskStart?.(request);
-          const current: T = request;
-          const batch = await runTasks([current], {
-            executor: options.executor,
-            taskTimeoutMs: options.taskTimeoutFor?.(current) ?? options.taskTimeoutMs,
-            signal,
-            record: (outcome) => options.record(outcome, current),
-            ...(options.now ? { now: options.now } : {}),
-            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-          });
-          results.push({ request: current, batch });
-          for (const outcome of batch.outcomes) options.onTaskEnd?.(current, outcome);
-          for (const failure of batch.recordErrors) {
-            out.error(`could not record task ${failure.taskId} in tend's history: ${(failure.error as Error).message}`);
+        // Records are chained in order and run alongside the next repair; each failure is logged (the repair
+        // itself is done). All of them end before the leases are released, so whoever takes the leases next
+        // reads a history that has our ranges.
+        let recording: Promise<void> = Promise.resolve();
+        const recordInOrder = (outcome: RepairOutcome, request: T) => {
+          recording = recording
+            .then(() => options.record(outcome, request))
+            .catch((error: unknown) => {
+              out.error(`could not record task ${outcome.taskId} in tend's history: ${(error as Error).message}`);
+            });
+        };
+        try {
+          for (let request: T | undefined = first; request;) {
+            options.onTaskStart?.(request);
+            const current: T = request;
+            // Decided while the repair runs, so that consecutive repairs follow each other without a gap. A
+            // failing look (the announcements unreadable) only means the leases are released after this task.
+            const proposed =
+              options.next && !signal.aborted
+                ? options.next.propose(current).catch(() => undefined)
+                : Promise.resolve(undefined);
+            const batch = await runTasks([current], {
+              executor: options.executor,
+              taskTimeoutMs: options.taskTimeoutFor?.(current) ?? options.taskTimeoutMs,
+              signal,
+              record: (outcome) => recordInOrder(outcome, current),
+              ...(options.now ? { now: options.now } : {}),
+              ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+            });
+            results.push({ request: current, batch });
+            for (const outcome of batch.outcomes) options.onTaskEnd?.(current, outcome);
+            const following = await proposed;
+            if (signal.aborted || batch.unavailable || !following || !options.next?.mayStart(following)) break;
+            request = following;
           }
-          if (signal.aborted || batch.unavailable || !options.next) break;
-          request = await options.next();
+        } finally {
+          await recording;
         }
       },
     );

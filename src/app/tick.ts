@@ -347,23 +347,30 @@ export async function runTick(
         out,
         now: ports.now,
         record: (outcome, request) => ports.record(client, outcome, request),
-        onTaskStart: (request) =>
+        onTaskStart: (request) => {
+          if (request !== task) {
+            // A task run on the leases of the one before it.
+            index += 1;
+            leaseCounts.kept = (leaseCounts.kept ?? 0) + 1;
+          }
           out.info(`repairing ${request.keyspace}.${request.tables.join(',')}`, {
             task: request.id,
             ranges: request.ranges.length,
             replicas: request.replicaAddresses.join(','),
-          }),
+          });
+        },
         onTaskEnd: (_request, outcome) => logOutcome(outcome, out),
-        // Keep the leases for the next task when it needs the same ones and no other node announced a job
+        // Keep the leases for the next task when it needs the same ones and no other node has announced a job
         // that outranks it: a release and a new acquisition would cost Paxos rounds (or Consul writes) for
         // leases we would take straight back. Anything else ends the run and releases them.
-        next: async () => {
-          const candidate = planned[index];
-          if (!candidate || cannotStart() || groupKey(groupsOf(candidate)) !== heldKey) return undefined;
-          if (await higherAnnouncement(backend, groups, holder.name, priorityOf(candidate))) return undefined;
-          index += 1;
-          leaseCounts.kept = (leaseCounts.kept ?? 0) + 1;
-          return candidate;
+        next: {
+          propose: async () => {
+            const candidate = planned[index];
+            if (!candidate || groupKey(groupsOf(candidate)) !== heldKey) return undefined;
+            const higher = await higherAnnouncement(backend, groups, holder.name, priorityOf(candidate));
+            return higher ? undefined : candidate;
+          },
+          mayStart: () => !cannotStart(),
         },
       });
       for (const { request, batch } of results) {

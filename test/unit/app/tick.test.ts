@@ -234,7 +234,7 @@ describe('tick (against fakes of its ports)', function () {
     expect(await backend.list()).to.deep.equal([]);
   });
 
-  it('another node announces a higher priority during a task: the leases are released and the next task steps back', async function () {
+  it('a higher priority announced by another node ends the run: seen as a task starts, the leases go after it', async function () {
     const backend = new MemoryLeaseBackend();
     const executor = new FakeExecutor(async (request) => {
       if (request.id === 'shop.a#1') {
@@ -242,14 +242,80 @@ describe('tick (against fakes of its ports)', function () {
       }
       return 'success';
     });
-    const h = harness(plan({ tasks: [task('shop.a#1'), task('shop.b#1')] }), executor, backend);
+    const h = harness(plan({ tasks: [task('shop.a#1'), task('shop.b#1'), task('shop.c#1')] }), executor, backend);
     const { report } = await h.run();
-    expect(executor.runs).to.deep.equal(['shop.a#1']);
-    expect(report.leases).to.deep.equal({ acquired: 1, held_elsewhere: 1 });
-    expect(report.tasks.map((t) => t.status)).to.deep.equal(['success', 'outranked']);
-    expect(report.tasks[1]!.message).to.match(/node\/127\.0\.0\.2: node2 announced a higher priority/);
+    // The next task is chosen as the one before starts (so that repairs follow without a gap): announced during
+    // a, seen as b starts; b runs on the kept leases, which are released after it; c steps back for node2.
+    expect(executor.runs).to.deep.equal(['shop.a#1', 'shop.b#1']);
+    expect(report.leases).to.deep.equal({ acquired: 1, kept: 1, held_elsewhere: 1 });
+    expect(report.tasks.map((t) => t.status)).to.deep.equal(['success', 'success', 'outranked']);
+    expect(report.tasks[2]!.message).to.match(/node\/127\.0\.0\.2: node2 announced a higher priority/);
     expect(report.result).to.equal('ran');
     expect(await backend.list(), 'released for node2').to.deep.equal([]);
+  });
+
+  it('records run while the next repair runs, in order, and all end before the leases are released', async function () {
+    const backend = new MemoryLeaseBackend();
+    const events: string[] = [];
+    const executor = new FakeExecutor(async (request) => {
+      events.push(`repair ${request.id}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return 'success';
+    });
+    const h = harness(plan({ tasks: [task('shop.a#1'), task('shop.b#1')] }), executor, backend);
+    const released: string[] = [];
+    const release = backend.release.bind(backend);
+    backend.release = async (lease) => {
+      released.push(lease.resource);
+      events.push(`release (recorded so far: ${h.recorded.length})`);
+      return release(lease);
+    };
+    const slowRecord = async (outcome: RepairOutcome) => {
+      events.push(`record ${outcome.taskId} begins`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      h.recorded.push(outcome);
+      events.push(`record ${outcome.taskId} ends`);
+    };
+    const { report } = await runTick(
+      {
+        config,
+        env: {},
+        out: new Output({
+          stdout: new MemoryStream(false),
+          stderr: new MemoryStream(false),
+          json: false,
+          colorAllowed: false,
+          verbosity: 'normal',
+          secrets: [],
+        }),
+        signal: new AbortController().signal,
+      },
+      {} as cassandra.Client,
+      {},
+      {
+        plan: async () => ({
+          plan: plan({ tasks: [task('shop.a#1'), task('shop.b#1')] }),
+          context: { topology: { nodes: [{ hostId: 'h1', address: '127.0.0.1' }] } as never, warnings: [] },
+        }),
+        leaseBackend: async () => backend,
+        executor: async () => executor,
+        record: async (_client, outcome) => slowRecord(outcome),
+        writeMetrics: async () => undefined,
+      },
+    );
+    expect(report.result).to.equal('ran');
+    expect(events.slice(0, 5)).to.deep.equal([
+      'repair shop.a#1',
+      'record shop.a#1 begins',
+      'repair shop.b#1',
+      'record shop.a#1 ends',
+      'record shop.b#1 begins',
+    ]);
+    expect(
+      events.filter((e) => e.startsWith('release')).every((e) => e.endsWith('2)')),
+      'released after both records',
+    ).to.equal(true);
+    expect(released).to.have.length(3);
   });
 
   it('a lease lost during a task run on kept leases: that task is aborted and recorded, exit 1', async function () {
