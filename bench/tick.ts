@@ -18,7 +18,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type cassandra from 'cassandra-driver';
+import cassandra from 'cassandra-driver';
 import { cqlClient, nodetool } from '../test/support/sandbox-clients.js';
 import {
   BIN,
@@ -65,8 +65,12 @@ async function timedTick(config: string, args: string[] = []) {
 }
 
 async function sessionDurations(client: cassandra.Client, keyspace: string, since: number) {
+  // At ALL: Cassandra writes these rows at ONE, so any replica may be the one that has a row.
+  const all = { consistency: cassandra.types.consistencies.all };
   const parents = await client.execute(
     'SELECT keyspace_name, started_at, finished_at FROM system_distributed.parent_repair_history',
+    [],
+    all,
   );
   let parentMs = 0;
   let parentCount = 0;
@@ -80,6 +84,8 @@ async function sessionDurations(client: cassandra.Client, keyspace: string, sinc
   }
   const sessions = await client.execute(
     'SELECT keyspace_name, started_at, finished_at FROM system_distributed.repair_history',
+    [],
+    all,
   );
   let sessionMs = 0;
   let sessionCount = 0;
@@ -153,9 +159,16 @@ try {
     });
     const since = Date.now();
     const run = await timedTick(config, ['--max-tasks', String(TASKS)]);
-    // Cassandra writes the history asynchronously after the command returns: give it a moment.
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    const d = await sessionDurations(client, keyspace, since);
+    // Cassandra writes the history asynchronously after the command returns: wait (up to 20 s) until there is a
+    // finished repair command for every task that ran; a missing one would understate Cassandra's time.
+    const started = run.report.tasks.filter((t) => t.startedAt !== null).length;
+    let d = await sessionDurations(client, keyspace, since);
+    for (const until = Date.now() + 20_000; d.parentCount < started && Date.now() < until;) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      d = await sessionDurations(client, keyspace, since);
+    }
+    if (d.parentCount < started)
+      console.log(`    (only ${d.parentCount} finished repair commands for ${started} tasks)`);
     const taskMs = run.report.tasks.reduce(
       (sum, t) => sum + (t.startedAt !== null && t.finishedAt !== null ? t.finishedAt - t.startedAt : 0),
       0,

@@ -12,9 +12,11 @@
  *
  * Leases are kept from one task to the next only while the next task needs the same ones (the same replicas in
  * scope `node`, the same DC in scope `datacenter`) and no other node has announced a job that outranks it;
- * otherwise they are released after the task. So a node whose job outranks ours still gets its turn between
- * our tasks (which is what the priority announcements are for), a batch never holds a replica it is not
- * repairing, and a run of tasks on the same replicas costs one acquisition and one release, not one per task.
+ * otherwise they are released after the task. The announcements are read as each task starts, alongside its
+ * repair, so consecutive repairs follow without a gap: a node that announces a higher priority gets the leases
+ * after the task running when it was seen, at most one task later than a check between tasks would give them.
+ * A batch never holds a replica it is not repairing, and a run of tasks on the same replicas costs one
+ * acquisition and one release, not one per task.
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -375,6 +377,8 @@ export async function runTick(
       });
       for (const { request, batch } of results) {
         for (const outcome of batch.outcomes) tasks.push(taskReport(describe(request), outcome));
+        // A one-task batch has no deadline of its own and cannot meet an unreachable node before its task: only
+        // an interrupt that came first leaves its task unstarted.
         for (const { task: notRun } of batch.notStarted) {
           tasks.push({
             ...describe(notRun as RepairTask),
