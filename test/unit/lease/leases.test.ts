@@ -239,11 +239,13 @@ describe('heartbeat and withLeases (fake clock)', function () {
       await new Promise((resolve) => signal.addEventListener('abort', resolve));
       return 'stopped';
     });
-    await clock.tickAsync(2100);
-    await run.then(
+    // The handler is attached before the clock moves: `run` rejects during tickAsync.
+    const settled = run.then(
       () => expect.fail('a lost lease must surface'),
       (error: unknown) => expect(error).to.be.instanceOf(LeaseLost),
     );
+    await clock.tickAsync(2100);
+    await settled;
   });
 
   it('withLeases passes an outside interrupt to the work and still releases', async function () {
