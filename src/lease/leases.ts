@@ -78,7 +78,8 @@ async function releaseQuietly(backend: LeaseBackend, leases: readonly HeldLease[
 
 /**
  * The highest live announcement by another holder that outranks `priority` on one of `groups` (the first such
- * group in order), or undefined. What a node asks before taking leases, and between tasks while it keeps them.
+ * group in order), or undefined. What a node asks before taking leases, and as each task starts while it keeps
+ * them.
  */
 export async function higherAnnouncement(
   backend: LeaseBackend,
