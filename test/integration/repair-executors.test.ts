@@ -5,7 +5,7 @@
  * session finished, terminated by tend's call).
  */
 import { expect } from 'chai';
-import type cassandra from 'cassandra-driver';
+import cassandra from 'cassandra-driver';
 import { createExecutor, type Executor, type RepairRequest } from '../../src/repair/index.js';
 import { cqlClient, nodeClient } from '../support/sandbox-clients.js';
 import { sandboxTendConfig } from '../support/sandbox-config.js';
@@ -120,14 +120,22 @@ describe('repair executors against the sandbox (real Cassandra 5.0)', function (
         expect(progress.at(-1)).to.equal(2);
         expect(outcome.commands.some((c) => /^#\d+$/.test(c))).to.equal(true);
 
-        const parents = await parentSessions(client, KS, since);
+        // Cassandra records a session's ranges in parent_repair_history itself, after the command has returned:
+        // give it up to 20 s to show both.
+        const wanted = ranges.map((range) => `(${range.start},${range.end}]`);
+        let parents = await parentSessions(client, KS, since);
+        for (const until = Date.now() + 20_000; Date.now() < until;) {
+          const repaired = parents.flatMap((p) => p.successfulRanges);
+          if (wanted.every((range) => repaired.includes(range))) break;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          parents = await parentSessions(client, KS, since);
+        }
         const repaired = parents.flatMap((p) => p.successfulRanges);
-        for (const range of ranges)
-          expect(repaired, JSON.stringify(parents)).to.include(`(${range.start},${range.end}]`);
+        for (const range of wanted) expect(repaired, JSON.stringify(parents)).to.include(range);
         const sessions = await client.execute(
           'SELECT status, started_at FROM system_distributed.repair_history WHERE keyspace_name = ? AND columnfamily_name = ?',
           [KS, 'small'],
-          { prepare: true },
+          { prepare: true, consistency: cassandra.types.consistencies.all },
         );
         const fresh = sessions.rows.filter((r) => (r.get('started_at') as Date).getTime() >= since - 1000);
         expect(fresh.length).to.be.greaterThan(0);
