@@ -78,8 +78,8 @@ export interface ParentRow {
 
 /** Cassandra's own parent repair sessions of `keyspace` started since `since`. */
 export async function parentSessions(client: cassandra.Client, keyspace: string, since: number): Promise<ParentRow[]> {
-  // At ALL: Cassandra writes these rows at ONE, so a read at a lower level can miss a session that exists (seen in
-  // CI: a timed-out repair's session not found, a finished range missing). Every caller runs with all nodes up.
+  // At ALL, so that no replica's copy is missed (every caller runs with all nodes up). Even so, CI has seen a
+  // session Cassandra ran be absent from this table altogether: the rows are Cassandra's bookkeeping, not a record.
   const rows = await client.execute(
     'SELECT parent_id, keyspace_name, started_at, finished_at, exception_message, successful_ranges FROM system_distributed.parent_repair_history',
     [],
