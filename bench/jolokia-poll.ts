@@ -17,7 +17,7 @@ import { JolokiaClient } from '../src/repair/jolokia-client.js';
 import { JolokiaExecutor, type JolokiaExecutorOptions } from '../src/repair/jolokia-executor.js';
 import type { RepairOutcome, RepairRequest } from '../src/repair/executor.js';
 import { cqlClient, env } from '../test/support/sandbox-clients.js';
-import { createSmallKeyspace, RUN } from '../test/support/tick-e2e.js';
+import { createSmallKeyspace, parentRepairs, RUN } from '../test/support/tick-e2e.js';
 
 const index = process.argv.indexOf('--repairs');
 const REPAIRS = index > 0 ? Number(process.argv[index + 1]) : 20;
@@ -39,12 +39,9 @@ const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.le
 
 /** parent_repair_history rows of the keyspace: [started, finished] in ms. */
 async function parents(client: cassandra.Client): Promise<{ start: number; end: number }[]> {
-  const rows = await client.execute(
-    'SELECT keyspace_name, started_at, finished_at FROM system_distributed.parent_repair_history',
+  return (await parentRepairs(client, KS)).flatMap((p) =>
+    p.finishedAt === null ? [] : [{ start: p.startedAt, end: p.finishedAt }],
   );
-  return rows.rows
-    .filter((r) => r.get('keyspace_name') === KS && r.get('finished_at'))
-    .map((r) => ({ start: (r.get('started_at') as Date).getTime(), end: (r.get('finished_at') as Date).getTime() }));
 }
 
 const client = cqlClient();

@@ -18,13 +18,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import cassandra from 'cassandra-driver';
+import type cassandra from 'cassandra-driver';
 import { cqlClient, nodetool } from '../test/support/sandbox-clients.js';
 import {
   BIN,
   createSmallKeyspace,
   createTendKeyspace,
   nodeByName,
+  parentRepairs,
+  repairSessions,
   RUN,
   writeScopedConfig,
 } from '../test/support/tick-e2e.js';
@@ -64,40 +66,20 @@ async function timedTick(config: string, args: string[] = []) {
   return { wallMs, rssMiB: rss ? Number(rss[1]) / 1024 : NaN, report, exitCode: result.exitCode };
 }
 
-async function sessionDurations(client: cassandra.Client, keyspace: string, since: number) {
-  // At ALL: Cassandra writes these rows at ONE, so any replica may be the one that has a row.
-  const all = { consistency: cassandra.types.consistencies.all };
-  const parents = await client.execute(
-    'SELECT keyspace_name, started_at, finished_at FROM system_distributed.parent_repair_history',
-    [],
-    all,
-  );
-  let parentMs = 0;
-  let parentCount = 0;
-  for (const row of parents.rows) {
-    if (row.get('keyspace_name') !== keyspace) continue;
-    const start = (row.get('started_at') as Date).getTime();
-    const end = (row.get('finished_at') as Date | null)?.getTime();
-    if (start < since - 2000 || end === undefined) continue;
-    parentMs += end - start;
-    parentCount++;
-  }
-  const sessions = await client.execute(
-    'SELECT keyspace_name, started_at, finished_at FROM system_distributed.repair_history',
-    [],
-    all,
-  );
-  let sessionMs = 0;
-  let sessionCount = 0;
-  for (const row of sessions.rows) {
-    if (row.get('keyspace_name') !== keyspace) continue;
-    const start = (row.get('started_at') as Date).getTime();
-    const end = (row.get('finished_at') as Date | null)?.getTime();
-    if (start < since - 2000 || end === undefined) continue;
-    sessionMs += end - start;
-    sessionCount++;
-  }
-  return { parentMs, parentCount, sessionMs, sessionCount };
+/** Cassandra's own durations of the keyspace's repairs since `since`: commands (parents) and sessions. */
+async function sessionDurations(client: cassandra.Client, keyspace: string, tables: string[], since: number) {
+  const finished = <T extends { startedAt: number; finishedAt: number | null }>(rows: T[]) =>
+    rows.flatMap((r) => (r.finishedAt === null ? [] : [r.finishedAt - r.startedAt]));
+  const parents = finished(await parentRepairs(client, keyspace, since - 2000));
+  const sessions: number[] = [];
+  for (const table of tables) sessions.push(...finished(await repairSessions(client, keyspace, table, since - 2000)));
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+  return {
+    parentMs: sum(parents),
+    parentCount: parents.length,
+    sessionMs: sum(sessions),
+    sessionCount: sessions.length,
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tend-bench-tick-'));
@@ -144,13 +126,8 @@ try {
   for (const executor of EXECUTORS) {
     const keyspace = `bench_tick_${executor}_${RUN}`;
     created.push(keyspace);
-    await createSmallKeyspace(
-      client,
-      keyspace,
-      { dc1: 2, dc2: 1 },
-      Array.from({ length: TASKS }, (_, i) => `s${i}`),
-      5,
-    );
+    const tables = Array.from({ length: TASKS }, (_, i) => `s${i}`);
+    await createSmallKeyspace(client, keyspace, { dc1: 2, dc2: 1 }, tables, 5);
     const config = writeScopedConfig(dir, nodeByName('node1'), {
       tendKeyspace: TEND_KS,
       keyspaces: [keyspace],
@@ -159,14 +136,9 @@ try {
     });
     const since = Date.now();
     const run = await timedTick(config, ['--max-tasks', String(TASKS)]);
-    // Cassandra writes the history asynchronously after the command returns: wait (up to 20 s) until there is a
-    // finished repair command for every task that ran; a missing one would understate Cassandra's time.
+    // Cassandra records a command in parent_repair_history before it reports the command complete.
     const started = run.report.tasks.filter((t) => t.startedAt !== null).length;
-    let d = await sessionDurations(client, keyspace, since);
-    for (const until = Date.now() + 20_000; d.parentCount < started && Date.now() < until;) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      d = await sessionDurations(client, keyspace, since);
-    }
+    const d = await sessionDurations(client, keyspace, tables, since);
     if (d.parentCount < started)
       console.log(`    (only ${d.parentCount} finished repair commands for ${started} tasks)`);
     const taskMs = run.report.tasks.reduce(

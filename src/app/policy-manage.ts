@@ -4,7 +4,7 @@
  */
 import type cassandra from 'cassandra-driver';
 import { UsageError } from '../errors.js';
-import { asClusterError, clusterNow } from '../cluster/session.js';
+import { allRows, asClusterError, clusterNow } from '../cluster/session.js';
 import { closest } from '../config/suggest.js';
 import { windowContains, type TimeWindow } from '../core/index.js';
 import { resolveUntil, toTimeWindow, type PolicyTarget, type UntilSpec, type WindowSpec } from './policy-input.js';
@@ -27,7 +27,7 @@ type Client = Pick<cassandra.Client, 'execute'>;
 
 async function names(client: Client, query: string, params: unknown[], column: string): Promise<string[]> {
   try {
-    return (await client.execute(query, params, { prepare: true })).rows.map((row) => String(row.get(column)));
+    return (await allRows(client, query, params, { prepare: true })).map((row) => String(row.get(column)));
   } catch (error) {
     asClusterError(error, 'reading the schema');
   }

@@ -10,7 +10,7 @@
 import { hostname, userInfo } from 'node:os';
 import cassandra from 'cassandra-driver';
 import { TendError } from '../errors.js';
-import { asClusterError } from '../cluster/session.js';
+import { allRows, asClusterError } from '../cluster/session.js';
 import { quoteIdentifier } from '../cluster/schema.js';
 import type { Pause, RunPolicies, TimeWindow } from '../core/index.js';
 import { toTimeWindow, windowFromRow, windowId, WEEK, type WindowRow, type WindowSpec } from './policy-input.js';
@@ -80,13 +80,12 @@ export interface StoredWindows {
 export async function readWindows(client: CqlClient, keyspace: string): Promise<StoredWindows> {
   let rows: cassandra.types.Row[];
   try {
-    rows = (
-      await client.execute(
-        `SELECT id, keyspace_name, table_name, datacenter, days, start_time, end_time, timezone, action, created_at, created_by FROM ${quoteIdentifier(keyspace)}.run_windows`,
-        [],
-        { prepare: true },
-      )
-    ).rows;
+    rows = await allRows(
+      client,
+      `SELECT id, keyspace_name, table_name, datacenter, days, start_time, end_time, timezone, action, created_at, created_by FROM ${quoteIdentifier(keyspace)}.run_windows`,
+      [],
+      { prepare: true },
+    );
   } catch (error) {
     asStoreError(error, keyspace, 'reading run windows');
   }
@@ -184,13 +183,12 @@ export interface StoredPause {
 
 export async function readPauses(client: CqlClient, keyspace: string): Promise<StoredPause[]> {
   try {
-    const rows = (
-      await client.execute(
-        `SELECT scope, reason, paused_at, paused_by, until FROM ${quoteIdentifier(keyspace)}.pauses`,
-        [],
-        { prepare: true },
-      )
-    ).rows;
+    const rows = await allRows(
+      client,
+      `SELECT scope, reason, paused_at, paused_by, until FROM ${quoteIdentifier(keyspace)}.pauses`,
+      [],
+      { prepare: true },
+    );
     return rows.map((row) => ({
       scope: row.get('scope') as string,
       reason: (row.get('reason') as string | null) ?? null,

@@ -160,3 +160,20 @@ export async function clusterNow(client: cassandra.Client): Promise<number> {
     asClusterError(error, 'reading the cluster clock');
   }
 }
+
+/**
+ * Every row a query returns, all pages. `ResultSet.rows` holds only the first page (fetchSize rows, 5000 unless
+ * set), and nothing in it says more pages exist: reading `.rows` of a query that can return more than a page
+ * silently drops the rest. Use this for every multi-row read (the schema, leases, announcements, policies).
+ */
+export async function allRows(
+  client: Pick<cassandra.Client, 'execute'>,
+  query: string,
+  params: unknown[] = [],
+  options: cassandra.QueryOptions = {},
+): Promise<cassandra.types.Row[]> {
+  const result = await client.execute(query, params, options);
+  const rows: cassandra.types.Row[] = [];
+  for await (const row of result) rows.push(row);
+  return rows;
+}

@@ -17,7 +17,7 @@ import { connect } from 'node:net';
 import type cassandra from 'cassandra-driver';
 import { ConfigError } from '../errors.js';
 import type { KeyspaceReplication, NodeInfo, Topology } from '../core/index.js';
-import { asClusterError } from './session.js';
+import { allRows, asClusterError } from './session.js';
 
 export interface KeyspaceInfo {
   readonly name: string;
@@ -104,16 +104,20 @@ async function readNodeRows(client: cassandra.Client): Promise<{ rows: NodeRow[]
   const coordinator = local.info.queriedHost ? driverHost(client, hostOf(String(local.info.queriedHost))) : undefined;
   const pinned = coordinator ? { host: coordinator } : {};
   // peers_v2 exists from Cassandra 4.0; older nodes only have system.peers (rpc_address instead of native_address).
-  const peers = await client
-    .execute('SELECT peer, host_id, native_address, data_center, rack, tokens FROM system.peers_v2', [], pinned)
-    .catch((error: unknown) => {
-      if (!/unconfigured table|does not exist/i.test((error as Error).message ?? '')) throw error;
-      return client.execute(
-        'SELECT peer, host_id, rpc_address AS native_address, data_center, rack, tokens FROM system.peers',
-        [],
-        pinned,
-      );
-    });
+  const peers = await allRows(
+    client,
+    'SELECT peer, host_id, native_address, data_center, rack, tokens FROM system.peers_v2',
+    [],
+    pinned,
+  ).catch((error: unknown) => {
+    if (!/unconfigured table|does not exist/i.test((error as Error).message ?? '')) throw error;
+    return allRows(
+      client,
+      'SELECT peer, host_id, rpc_address AS native_address, data_center, rack, tokens FROM system.peers',
+      [],
+      pinned,
+    );
+  });
   const rows: NodeRow[] = [];
   const seen = new Set<string>();
   const add = (row: NodeRow) => {
@@ -130,7 +134,7 @@ async function readNodeRows(client: cassandra.Client): Promise<{ rows: NodeRow[]
       tokens: (row.get('tokens') as string[] | null) ?? [],
     });
   }
-  for (const row of peers.rows) {
+  for (const row of peers) {
     add({
       hostId: text(row.get('host_id')),
       addresses: [row.get('native_address'), row.get('peer')].map(text),
@@ -139,7 +143,7 @@ async function readNodeRows(client: cassandra.Client): Promise<{ rows: NodeRow[]
       tokens: (row.get('tokens') as string[] | null) ?? [],
     });
   }
-  return { rows, read: local.rows.length + peers.rows.length };
+  return { rows, read: local.rows.length + peers.length };
 }
 
 /**
@@ -228,13 +232,15 @@ export async function readTopology(
       // Unknown to the driver (e.g. filtered out) counts as up: the executor fails loudly if it is not.
       up: states.get(row.hostId) ?? row.addresses.map((a) => states.get(a)).find((s) => s !== undefined) ?? true,
     }));
-    const keyspaceRows = await client.execute('SELECT keyspace_name, replication FROM system_schema.keyspaces');
-    const tableRows = await client.execute(
+    // All pages: a cluster can have more tables than one page holds, and a table left off would never be repaired.
+    const keyspaceRows = await allRows(client, 'SELECT keyspace_name, replication FROM system_schema.keyspaces');
+    const tableRows = await allRows(
+      client,
       'SELECT keyspace_name, table_name, gc_grace_seconds FROM system_schema.tables',
     );
     const tablesByKeyspace = new Map<string, string[]>();
     const gcGraceByKeyspace = new Map<string, Record<string, number>>();
-    for (const row of tableRows.rows) {
+    for (const row of tableRows) {
       const ks = text(row.get('keyspace_name'));
       let list = tablesByKeyspace.get(ks);
       if (!list) tablesByKeyspace.set(ks, (list = []));
@@ -247,7 +253,7 @@ export async function readTopology(
     const keyspaces: Record<string, KeyspaceReplication> = {};
     const keyspaceInfo: Record<string, KeyspaceInfo> = {};
     const excludedKeyspaces: { name: string; reason: string }[] = [];
-    for (const row of keyspaceRows.rows) {
+    for (const row of keyspaceRows) {
       const name = text(row.get('keyspace_name'));
       const exclusion = keyspaceExclusion(name, options.tendKeyspace);
       if (exclusion) {
@@ -272,7 +278,7 @@ export async function readTopology(
       localHostId: local.hostId,
       localDatacenter: local.datacenter,
       localAddress: nodes.find((n) => n.hostId === local.hostId)?.address ?? '?',
-      rowsRead: read + keyspaceRows.rows.length + tableRows.rows.length,
+      rowsRead: read + keyspaceRows.length + tableRows.length,
     };
   } catch (error) {
     asClusterError(error, 'reading the topology');

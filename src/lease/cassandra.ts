@@ -21,7 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import cassandra from 'cassandra-driver';
 import { ClusterUnavailable } from '../errors.js';
-import { describeUnavailable } from '../cluster/session.js';
+import { allRows, describeUnavailable } from '../cluster/session.js';
 import { quoteIdentifier } from '../cluster/schema.js';
 import {
   checkHolder,
@@ -340,14 +340,14 @@ export class CassandraLeaseBackend implements LeaseBackend {
     );
   }
 
-  private async allRows(): Promise<cassandra.types.Row[]> {
+  private async leaseRows(): Promise<cassandra.types.Row[]> {
     try {
-      const rs = await this.client.execute(
+      return await allRows(
+        this.client,
         `SELECT resource, holder, holder_host, acquired_at, renewed_at, ttl_seconds, metadata, TTL(holder) AS ttl_left FROM ${this.ks}.leases`,
         [],
         { prepare: true, consistency: this.quorum, fetchSize: 1000 },
       );
-      return rs.rows;
     } catch (error) {
       if (classifyCasError(error) !== 'other') throw unavailable(error, 'listing leases');
       throw error;
@@ -356,14 +356,14 @@ export class CassandraLeaseBackend implements LeaseBackend {
 
   async list(): Promise<LeaseRecord[]> {
     const now = Date.now();
-    return (await this.allRows())
+    return (await this.leaseRows())
       .filter((row) => !(row.get('resource') as string).startsWith(BROKEN_PREFIX) && row.get('holder'))
       .map((row) => this.record(row, now))
       .sort((a, b) => a.resource.localeCompare(b.resource));
   }
 
   async brokenLeases(): Promise<BrokenLease[]> {
-    return (await this.allRows())
+    return (await this.leaseRows())
       .filter((row) => (row.get('resource') as string).startsWith(BROKEN_PREFIX))
       .map((row) => {
         const meta = metadataOf(row.get('metadata'));
@@ -402,16 +402,17 @@ export class CassandraLeaseBackend implements LeaseBackend {
   async announcements(resource?: string): Promise<Announcement[]> {
     const columns = 'resource, holder, priority, tie_breaker, announced_at, TTL(priority) AS ttl_left';
     const now = Date.now();
-    let rs: cassandra.types.ResultSet;
+    let rows: cassandra.types.Row[];
     try {
-      rs =
+      rows =
         resource === undefined
-          ? await this.client.execute(`SELECT ${columns} FROM ${this.ks}.lease_priorities`, [], {
+          ? await allRows(this.client, `SELECT ${columns} FROM ${this.ks}.lease_priorities`, [], {
               prepare: true,
               consistency: this.quorum,
               fetchSize: 1000,
             })
-          : await this.client.execute(
+          : await allRows(
+              this.client,
               `SELECT ${columns} FROM ${this.ks}.lease_priorities WHERE resource = ?`,
               [resource],
               {
@@ -423,7 +424,7 @@ export class CassandraLeaseBackend implements LeaseBackend {
       if (classifyCasError(error) !== 'other') throw unavailable(error, 'reading announcements');
       throw error;
     }
-    return rs.rows
+    return rows
       .filter((row) => row.get('priority') !== null)
       .map((row) => {
         const ttlLeft = row.get('ttl_left') as number | null;

@@ -31,6 +31,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type cassandra from 'cassandra-driver';
+import { parentRepairs, type ParentRepair } from '../support/cassandra-repairs.js';
 import { cqlClient, jolokia, nodetool } from '../support/sandbox-clients.js';
 import {
   createSmallKeyspace,
@@ -99,40 +100,18 @@ async function flush(): Promise<void> {
   }
 }
 
-interface Parent {
-  parentId: string;
-  tables: string[];
-  finishedAt: number | null;
-  exception: string | null;
-  options: Record<string, string>;
-}
-
-/** Every parent repair session of KS in system_distributed.parent_repair_history (all pages read). */
-async function parents(client: cassandra.Client): Promise<Parent[]> {
-  const result = await client.execute(
-    'SELECT parent_id, keyspace_name, columnfamily_names, finished_at, exception_message, options FROM system_distributed.parent_repair_history',
-    [],
-    { fetchSize: 1000 },
-  );
-  const found: Parent[] = [];
-  for await (const row of result) {
-    if (row.get('keyspace_name') !== KS) continue;
-    found.push({
-      parentId: String(row.get('parent_id')),
-      tables: [...((row.get('columnfamily_names') as string[] | null) ?? [])].sort(),
-      finishedAt: (row.get('finished_at') as Date | null)?.getTime() ?? null,
-      exception: (row.get('exception_message') as string | null) ?? null,
-      options: (row.get('options') as Record<string, string> | null) ?? {},
-    });
-  }
-  return found;
-}
+/** Every parent repair session of KS (all pages, at ALL). */
+const parents = (client: cassandra.Client): Promise<ParentRepair[]> => parentRepairs(client, KS);
 
 /**
  * What every tick that repairs only `todo` shows: it ran, both tables were planned, `todo` alone was repaired (one
  * incremental parent session, without an exception), and `done` was left out as fully repaired.
  */
-async function expectOnlyTodoRepaired(tick: { report: TickJson; stderr: string; started: Parent[] }): Promise<void> {
+async function expectOnlyTodoRepaired(tick: {
+  report: TickJson;
+  stderr: string;
+  started: ParentRepair[];
+}): Promise<void> {
   const { report, stderr, started } = tick;
   expect(report.result, report.summary).to.equal('ran');
   // Both tables were due and planned; the filter left `done` out before any lease.

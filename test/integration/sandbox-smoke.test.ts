@@ -4,6 +4,7 @@
  */
 import { expect } from 'chai';
 import type cassandra from 'cassandra-driver';
+import { repairSessions } from '../support/cassandra-repairs.js';
 import { consul, cqlClient, env, jolokia, nodeClient, nodetool } from '../support/sandbox-clients.js';
 import { sleep } from '../sandbox/src/wait.js';
 
@@ -65,14 +66,9 @@ describe('sandbox (real servers)', function () {
     const before = Date.now();
     const result = await nodetool(1, ['repair', '--full', KEYSPACE, 'by_nodetool']);
     expect(result.exitCode, `${result.stdout}\n${result.stderr}`).to.equal(0);
-    const rows = await client.execute(
-      'SELECT status, started_at, range_begin, range_end FROM system_distributed.repair_history WHERE keyspace_name = ? AND columnfamily_name = ?',
-      [KEYSPACE, 'by_nodetool'],
-      { prepare: true },
-    );
-    const fresh = rows.rows.filter((r) => (r.get('started_at') as Date).getTime() >= before - 1000);
+    const fresh = await repairSessions(client, KEYSPACE, 'by_nodetool', before - 1000);
     expect(fresh.length, 'repair sessions recorded by this run').to.be.greaterThan(0);
-    expect(fresh.map((r) => r.get('status'))).to.satisfy((s: string[]) => s.every((x) => x === 'SUCCESS'));
+    expect(fresh.map((r) => r.status)).to.satisfy((s: string[]) => s.every((x) => x === 'SUCCESS'));
   });
 
   it('Jolokia reads StorageService OperationMode = NORMAL on each node', async function () {

@@ -4,8 +4,10 @@
  * tick's failure e2e tests.
  */
 import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
 import cassandra from 'cassandra-driver';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parentRepairs, type ParentRepair } from './cassandra-repairs.js';
 import { jolokia } from './sandbox-clients.js';
 
 /**
@@ -68,32 +70,13 @@ export async function throttledStreaming<T>(work: () => Promise<T>, mebibytesPer
   }
 }
 
-export interface ParentRow {
-  parentId: string;
-  startedAt: number;
-  finishedAt: number | null;
-  exception: string | null;
-  successfulRanges: string[];
-}
-
-/** Cassandra's own parent repair sessions of `keyspace` started since `since`. */
-export async function parentSessions(client: cassandra.Client, keyspace: string, since: number): Promise<ParentRow[]> {
-  // At ALL, so that no replica's copy is missed (every caller runs with all nodes up). Even so, CI has seen a
-  // session Cassandra ran be absent from this table altogether: the rows are Cassandra's bookkeeping, not a record.
-  const rows = await client.execute(
-    'SELECT parent_id, keyspace_name, started_at, finished_at, exception_message, successful_ranges FROM system_distributed.parent_repair_history',
-    [],
-    { consistency: cassandra.types.consistencies.all },
-  );
-  return rows.rows
-    .filter((r) => r.get('keyspace_name') === keyspace && (r.get('started_at') as Date).getTime() >= since - 2000)
-    .map((r) => ({
-      parentId: String(r.get('parent_id')),
-      startedAt: (r.get('started_at') as Date).getTime(),
-      finishedAt: (r.get('finished_at') as Date | null)?.getTime() ?? null,
-      exception: (r.get('exception_message') as string | null) ?? null,
-      successfulRanges: [...((r.get('successful_ranges') as string[] | null) ?? [])],
-    }));
+/** Cassandra's own parent repair sessions of `keyspace` started since `since` (2 s of slack for clock rounding). */
+export async function parentSessions(
+  client: cassandra.Client,
+  keyspace: string,
+  since: number,
+): Promise<ParentRepair[]> {
+  return parentRepairs(client, keyspace, since - 2000);
 }
 
 /** Waits until a parent repair session of the keyspace is open: the repair really runs on the node. */
@@ -131,7 +114,7 @@ export async function validationsRunning(keyspace: string): Promise<Compaction[]
  * failed, and no validation compaction of the keyspace runs. Polls: termination is asynchronous in Cassandra.
  * Returns the sessions, or throws with what is still running.
  */
-export async function noRepairLeft(client: cassandra.Client, keyspace: string, since: number): Promise<ParentRow[]> {
+export async function noRepairLeft(client: cassandra.Client, keyspace: string, since: number): Promise<ParentRepair[]> {
   const deadline = Date.now() + 30_000;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -144,4 +127,24 @@ export async function noRepairLeft(client: cassandra.Client, keyspace: string, s
     await sleep(250);
   }
   throw new Error(`a repair of ${keyspace} is still running on the nodes: ${JSON.stringify(last)}`);
+}
+
+/**
+ * The repair was stopped on the node, not left to finish: it had started (at least one parent session), and every
+ * parent session ended with an exception no earlier than `stoppedAt` (ms, the moment the test or tend asked for
+ * the stop). Left alone, these repairs complete without an exception after seconds of throttled streaming.
+ *
+ * Cassandra's message depends on the phase the termination lands in: "Terminate session is called" while the
+ * session syncs; while it validates, the failure the removed parent session causes on the coordinator ("Got
+ * VALIDATION_REQ failure from …", logged as "Parent repair session … has been removed, failing repair").
+ * So the check is on the outcome and its time, not on the wording.
+ */
+export function expectStoppedOnNode(parents: ParentRepair[], stoppedAt: number): void {
+  expect(parents.length, 'the repair had started on the node').to.be.greaterThan(0);
+  for (const parent of parents) {
+    const what = JSON.stringify(parent);
+    expect(parent.exception, `failed, not completed: ${what}`).to.be.a('string');
+    // 500 ms for the node's clock against this process's (same machine; to_timestamp(now()) in ms).
+    expect(parent.finishedAt, `ended after the stop at ${stoppedAt}: ${what}`).to.be.at.least(stoppedAt - 500);
+  }
 }

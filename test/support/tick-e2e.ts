@@ -98,14 +98,15 @@ export async function createSmallKeyspace(
 }
 
 export {
+  expectStoppedOnNode,
   inconsistentKeyspace,
   noRepairLeft,
   parentSessions,
   throttledStreaming,
   untilRepairRuns,
   validationsRunning,
-  type ParentRow,
 } from './slow-repair.js';
+export { parentRepairs, repairSessions, type ParentRepair, type RepairSession } from './cassandra-repairs.js';
 
 export interface TickJson {
   result: string;
