@@ -10,8 +10,8 @@
  * are read, by key. So the cost of reading external history is the number of sessions since the last fold, not the
  * length of history.
  *
- * Reads use consistency ONE, like Cassandra's own writes to system_distributed: history is advisory (a missed row
- * makes a range look older, so it is repaired again — never the other way round).
+ * Reads use consistency ONE; Cassandra writes system_distributed at ANY, so no read level guarantees a row is seen.
+ * History is advisory: a missed row makes a range look older, so it is repaired again, never the other way round.
  */
 import cassandra from 'cassandra-driver';
 import { parseRangeNotation, type RepairEntry } from '../core/index.js';

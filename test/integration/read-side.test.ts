@@ -300,7 +300,7 @@ describe('read side: schedule status / plan, history show (real sandbox)', funct
       raw.cassandra.keyspace = TEND_KS;
     });
     // H synthetic sessions, two days old, spread over the table's vnodes: what months of `nodetool repair -st -et`
-    // leave behind. (system_distributed is writable; Cassandra's own coordinators write it at ONE.)
+    // leave behind. (system_distributed is writable; Cassandra's own coordinators write it at ANY.)
     const first = await gatherPlanInput(client, config, { scope: `${KS}.hist`, readSizes: false });
     const ring = first.input.ring!;
     await client.execute(
