@@ -1,8 +1,8 @@
 /**
  * 20 OS processes race for one resource for 50 rounds on each backend. Each winner records when it started and
- * stopped holding, from the host clock all processes share; no two intervals may overlap and every round must
- * have a winner. Contenders connect through different Cassandra nodes (both DCs), so the node scope's SERIAL
- * Paxos is what keeps them apart.
+ * stopped holding, from the host clock all processes share; no two intervals may overlap, and every round in
+ * which some contender got to try must have a winner. Contenders connect through different Cassandra nodes
+ * (both DCs), so the node scope's SERIAL Paxos is what keeps them apart.
  *
  * By default a contender that lost keeps retrying until 60% of the round is over, so each round sees many
  * hand-overs (the strongest check of exclusion). LEASE_RACE_ATTEMPTS=once makes it one bounded attempt per
@@ -26,6 +26,37 @@ const ROUND_MS: Record<string, number> = { cassandra: 2000, consul: 600 };
 // a warm cluster none do. Exclusion is checked over every round, warm-up included; "a winner every round" over
 // the counted ROUNDS after it.
 const WARMUP_ROUNDS: Record<string, number> = { cassandra: 20, consul: 0 };
+
+/**
+ * What happened around a round without a winner, relative to its start (ms): the holds from the round before
+ * to the round after (acquired, done, released), and how many contenders tried and when they first did.
+ */
+function describeRound(contenders: Contender[], t0: number, roundMs: number, round: number): string {
+  const roundStart = t0 + round * roundMs;
+  const at = (t: unknown) => (typeof t === 'number' ? `${t - roundStart}` : '?');
+  const holds = contenders.flatMap((contender, index) => {
+    const of = (r: number) => contender.lines.filter((line) => line.round === r);
+    return [round - 1, round, round + 1].flatMap((r) => {
+      const hold = of(r).find((line) => typeof line.start === 'number');
+      if (!hold) return [];
+      const released = of(r).find((line) => typeof line.released === 'number')?.released;
+      return [`#${index} won round ${r}: acquired ${at(hold.start)}, done ${at(hold.end)}, released ${at(released)}`];
+    });
+  });
+  const tried = contenders.flatMap(
+    (contender) =>
+      contender.lines.filter((line) => line.round === round && typeof line.tries === 'number') as {
+        tries: number;
+        firstTry: number | null;
+      }[],
+  );
+  const first = tried.flatMap((t) => (t.firstTry === null ? [] : [t.firstTry]));
+  return (
+    `  round ${round} (ms from its start; attempts until ${Math.round(roundMs * 0.6)}): ${holds.join('; ') || 'no holds nearby'}; ` +
+    `${first.length} of ${tried.length} contenders tried (${tried.reduce((n, t) => n + t.tries, 0)} attempts), ` +
+    `first at ${first.length > 0 ? at(Math.min(...first)) : '-'}`
+  );
+}
 
 for (const backend of ['cassandra', 'consul']) {
   describe(`lease race on ${backend}: ${PROCESSES} processes x ${ROUNDS} rounds, ${ATTEMPTS} (real sandbox)`, function () {
@@ -79,8 +110,22 @@ for (const backend of ['cassandra', 'consul']) {
       );
       const errors = contenders.flatMap((contender) => contender.lines.filter((line) => line.error));
       const rounds = new Set(intervals.map((interval) => interval.round));
-      const missing = Array.from({ length: ROUNDS }, (_, round) => warmup + round).filter(
-        (round) => !rounds.has(round),
+      // A round in which no contender got to try (every one woke after the round's give-up time: the machine
+      // stalled, measured at 0.7 s on a loaded 2-core machine) cannot have a winner and says nothing about the
+      // lease. It is reported, not failed, as long as such rounds stay few.
+      const untried = new Set(
+        Array.from({ length: warmup + ROUNDS }, (_, round) => round).filter((round) =>
+          contenders.every((contender) =>
+            contender.lines.some((line) => line.round === round && 'firstTry' in line && line.firstTry === null),
+          ),
+        ),
+      );
+      const counted = Array.from({ length: ROUNDS }, (_, round) => warmup + round);
+      const missing = counted.filter((round) => !rounds.has(round) && !untried.has(round));
+      const stalled = counted.filter((round) => untried.has(round));
+      if (stalled.length > 0) console.log(`      rounds in which no contender got to try: ${stalled.join(', ')}`);
+      expect(stalled.length, `rounds in which no contender got to try: ${stalled.join(', ')}`).to.be.at.most(
+        ROUNDS / 5,
       );
       const warmupMissing = Array.from({ length: warmup }, (_, round) => round).filter((round) => !rounds.has(round));
       if (warmupMissing.length > 0) console.log(`      warm-up rounds without a winner: ${warmupMissing.join(', ')}`);
@@ -96,7 +141,11 @@ for (const backend of ['cassandra', 'consul']) {
       }
       for (const [kind, count] of kinds) console.log(`        ${count} x ${kind}`);
       expect(overlaps(intervals), 'overlapping holds').to.deep.equal([]);
-      expect(missing, `rounds without a winner (errors: ${JSON.stringify(errors.slice(0, 3))})`).to.deep.equal([]);
+      expect(
+        missing,
+        `rounds without a winner (errors: ${JSON.stringify(errors.slice(0, 3))})\n` +
+          missing.map((round) => describeRound(contenders, t0, roundMs, round)).join('\n'),
+      ).to.deep.equal([]);
     });
   });
 }

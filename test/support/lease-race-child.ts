@@ -6,7 +6,8 @@
  *     prints {"ready":true}, reads the common start time T0 from stdin, then in round r (from T0 + r*ROUND_MS)
  *     keeps trying until 60% of the round is over (once: a single attempt at the round's start); on success
  *     holds HOLD_MS under withLeases and prints {"round":r,"start":…,"end":…} (start after acquiring, end
- *     before releasing).
+ *     before releasing) and {"round":r,"released":…} once the release returned; every round ends with
+ *     {"round":r,"tries":n,"firstTry":t|null} (null: woke after the round's give-up time).
  *   hold BACKEND RESOURCE TTL_MS RENEW_MS NODE ID PREFIX
  *     takes the lease (retrying), prints {"acquired":t}, then {"renewed":sentAt} per renewal until killed;
  *     on SIGTERM releases in finally and prints {"released":t}.
@@ -57,7 +58,9 @@ async function race(): Promise<void> {
     const roundStart = t0 + round * Number(roundMs);
     const giveUpAt = roundStart + Number(roundMs) * 0.6;
     if (Date.now() < roundStart) await sleep(roundStart - Date.now());
-    for (let tries = 0; Date.now() < giveUpAt && (retry || tries === 0); tries += 1) {
+    let tries = 0;
+    const firstTry = Date.now() < giveUpAt ? Date.now() : null;
+    for (; Date.now() < giveUpAt && (retry || tries === 0); tries += 1) {
       let lease: HeldLease | undefined;
       try {
         const result = await backend.tryAcquire(resource!, holder, Number(ttlMs));
@@ -82,11 +85,15 @@ async function race(): Promise<void> {
           errors += 1;
           emit({ round, error: String(error) });
         });
+        // When the release returned: the lease was not free for the others before this.
+        emit({ round, released: Date.now() });
+        tries += 1;
         break;
       }
       // Jittered back-off, as any LWT client should: equal short pauses keep 20 proposers colliding.
       await sleep(10 + Math.random() * 50);
     }
+    emit({ round, tries, firstTry });
   }
   emit({ done: true, errors });
   await close();
