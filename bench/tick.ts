@@ -1,6 +1,7 @@
 // bench/tick: what `tend schedule tick` (the built bin, as the systemd timer runs it) costs, on the real sandbox.
 //
 //   npm run build && npm run bench:tick [-- --tables 100 --runs 5 --tasks 5 --executors jolokia,nodetool]
+//   (`--tables 0` runs (b) only)
 //
 // (a) Idle tick: keyspace bench_tick_idle_<run> with 100 small tables, repaired once by a plain full
 //     `nodetool repair` on node3 (dc2's only replica, so every range), one warm-up tick (folds that history into
@@ -11,7 +12,10 @@
 //     (system_distributed.parent_repair_history, one row per repair command; repair_history sessions are
 //     printed too). Target: Jolokia <= 1.10; nodetool measured (it starts a JVM per repair call). Also printed:
 //     the same ratio from the first repair's start to the last one's end (the batch without the process's fixed
-//     start and exit), and the executor's time alone.
+//     start and exit), and the executor's time alone. Where a task's time beyond Cassandra's goes, per task
+//     (medians): from the task's start to its repair command's start in parent_repair_history, from the command's
+//     end to the task's end, and between one task's end and the next one's start (record, lease); for an executor
+//     that runs several commands per task (nodetool: one per range), the commands per task and their mean time.
 //
 // Prints figures; asserts nothing. Drops its keyspaces at the end.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -61,7 +65,7 @@ async function timedTick(config: string, args: string[] = []) {
   const report = JSON.parse(String(result.stdout)) as {
     result: string;
     summary: string;
-    tasks: { startedAt: number | null; finishedAt: number | null }[];
+    tasks: { tables: string[]; startedAt: number | null; finishedAt: number | null }[];
   };
   return { wallMs, rssMiB: rss ? Number(rss[1]) / 1024 : NaN, report, exitCode: result.exitCode };
 }
@@ -70,7 +74,8 @@ async function timedTick(config: string, args: string[] = []) {
 async function sessionDurations(client: cassandra.Client, keyspace: string, tables: string[], since: number) {
   const finished = <T extends { startedAt: number; finishedAt: number | null }>(rows: T[]) =>
     rows.flatMap((r) => (r.finishedAt === null ? [] : [r.finishedAt - r.startedAt]));
-  const parents = finished(await parentRepairs(client, keyspace, since - 2000));
+  const rows = await parentRepairs(client, keyspace, since - 2000);
+  const parents = finished(rows);
   const sessions: number[] = [];
   for (const table of tables) sessions.push(...finished(await repairSessions(client, keyspace, table, since - 2000)));
   const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
@@ -79,7 +84,39 @@ async function sessionDurations(client: cassandra.Client, keyspace: string, tabl
     parentCount: parents.length,
     sessionMs: sum(sessions),
     sessionCount: sessions.length,
+    rows,
   };
+}
+
+/**
+ * Per task of a one-table-per-task tick, matched to its repair command by table (medians, ms): before Cassandra's
+ * command starts, after it ends, and the gap from a task's end to the next task's start.
+ */
+function breakdown(
+  tasks: { tables: string[]; startedAt: number | null; finishedAt: number | null }[],
+  parents: { tables: string[]; startedAt: number; finishedAt: number | null }[],
+) {
+  const before: number[] = [];
+  const after: number[] = [];
+  const gaps: number[] = [];
+  const ran = tasks.filter((t) => t.startedAt !== null && t.finishedAt !== null);
+  for (const [i, task] of ran.entries()) {
+    const parent = parents.find(
+      (p) =>
+        p.finishedAt !== null &&
+        p.tables.join(',') === [...task.tables].sort().join(',') &&
+        p.startedAt >= task.startedAt! - 1000 &&
+        p.startedAt <= task.finishedAt!,
+    );
+    if (parent) {
+      before.push(parent.startedAt - task.startedAt!);
+      after.push(task.finishedAt! - parent.finishedAt!);
+    }
+    const next = ran[i + 1];
+    if (next) gaps.push(next.startedAt! - task.finishedAt!);
+  }
+  const med = (values: number[]) => (values.length ? Math.round(median(values)) : NaN);
+  return { matched: before.length, before: med(before), after: med(after), gap: med(gaps) };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tend-bench-tick-'));
@@ -89,38 +126,40 @@ const created: string[] = [TEND_KS, IDLE_KS];
 try {
   await createTendKeyspace(client, TEND_KS);
 
-  // (a) Idle tick over TABLES tables.
-  console.log(`(a) creating ${TABLES} tables in ${IDLE_KS} …`);
-  await createSmallKeyspace(
-    client,
-    IDLE_KS,
-    { dc1: 2, dc2: 1 },
-    Array.from({ length: TABLES }, (_, i) => `t${String(i).padStart(3, '0')}`),
-    1,
-  );
-  const repaired = await nodetool(3, ['repair', '-full', IDLE_KS], 30 * 60_000);
-  if (repaired.exitCode !== 0) throw new Error(`nodetool repair failed: ${repaired.stdout}${repaired.stderr}`);
-  const idleConfig = writeScopedConfig(dir, nodeByName('node1'), {
-    tendKeyspace: TEND_KS,
-    keyspaces: [IDLE_KS],
-    executor: 'jolokia',
-  });
-  const warm = await timedTick(idleConfig);
-  console.log(`    warm-up tick: ${warm.report.result} (${Math.round(warm.wallMs)} ms): ${warm.report.summary}`);
-  const runs = [];
-  for (let i = 0; i < RUNS; i++) {
-    const run = await timedTick(idleConfig);
-    if (run.report.result !== 'nothing_due')
-      console.log(`    run ${i + 1}: ${run.report.result}: ${run.report.summary}`);
-    runs.push(run);
+  // (a) Idle tick over TABLES tables (`--tables 0` skips it).
+  if (TABLES > 0) {
+    console.log(`(a) creating ${TABLES} tables in ${IDLE_KS} …`);
+    await createSmallKeyspace(
+      client,
+      IDLE_KS,
+      { dc1: 2, dc2: 1 },
+      Array.from({ length: TABLES }, (_, i) => `t${String(i).padStart(3, '0')}`),
+      1,
+    );
+    const repaired = await nodetool(3, ['repair', '-full', IDLE_KS], 30 * 60_000);
+    if (repaired.exitCode !== 0) throw new Error(`nodetool repair failed: ${repaired.stdout}${repaired.stderr}`);
+    const idleConfig = writeScopedConfig(dir, nodeByName('node1'), {
+      tendKeyspace: TEND_KS,
+      keyspaces: [IDLE_KS],
+      executor: 'jolokia',
+    });
+    const warm = await timedTick(idleConfig);
+    console.log(`    warm-up tick: ${warm.report.result} (${Math.round(warm.wallMs)} ms): ${warm.report.summary}`);
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) {
+      const run = await timedTick(idleConfig);
+      if (run.report.result !== 'nothing_due')
+        console.log(`    run ${i + 1}: ${run.report.result}: ${run.report.summary}`);
+      runs.push(run);
+    }
+    const walls = runs.map((r) => r.wallMs);
+    const rss = runs.map((r) => r.rssMiB);
+    console.log(
+      `(a) idle tick over ${TABLES} tables, ${RUNS} runs: wall median ${Math.round(median(walls))} ms ` +
+        `(min ${Math.round(Math.min(...walls))}, max ${Math.round(Math.max(...walls))}); ` +
+        `peak RSS median ${median(rss).toFixed(1)} MiB (max ${Math.max(...rss).toFixed(1)}). Targets < 1500 ms, < 150 MB`,
+    );
   }
-  const walls = runs.map((r) => r.wallMs);
-  const rss = runs.map((r) => r.rssMiB);
-  console.log(
-    `(a) idle tick over ${TABLES} tables, ${RUNS} runs: wall median ${Math.round(median(walls))} ms ` +
-      `(min ${Math.round(Math.min(...walls))}, max ${Math.round(Math.max(...walls))}); ` +
-      `peak RSS median ${median(rss).toFixed(1)} MiB (max ${Math.max(...rss).toFixed(1)}). Targets < 1500 ms, < 150 MB`,
-  );
 
   // (b) Tick wall time vs Cassandra's own repair durations, per executor.
   for (const executor of EXECUTORS) {
@@ -160,6 +199,21 @@ try {
         `task time / Cassandra commands = ${(taskMs / Math.max(d.parentMs, 1)).toFixed(2)}; ` +
         `outside the tasks (wall - task time) = ${Math.round(run.wallMs - taskMs)} ms, of which before the first ` +
         `repair or after the last ${Math.round(run.wallMs - batchMs)} ms`,
+    );
+    if (d.parentCount > ran.length) {
+      // nodetool takes one -st/-et pair: a task of R ranges is R commands, each a JVM of its own.
+      console.log(
+        `    ${d.parentCount} repair commands for ${ran.length} task(s): ${(d.parentCount / Math.max(ran.length, 1)).toFixed(1)} per task, ` +
+          `mean ${Math.round(taskMs / Math.max(d.parentCount, 1))} ms of task time per command against Cassandra's ` +
+          `${Math.round(d.parentMs / Math.max(d.parentCount, 1))} ms`,
+      );
+      continue;
+    }
+    const split = breakdown(run.report.tasks, d.rows);
+    console.log(
+      `    per task (medians over ${split.matched} matched): task start → Cassandra's command start ${split.before} ms; ` +
+        `command end → task end ${split.after} ms; task end → next task start ${split.gap} ms ` +
+        `(clocks: tend's and Cassandra's, same machine)`,
     );
   }
 } finally {

@@ -108,6 +108,27 @@ export async function* readSessionRows(
   for await (const row of result) yield sessionRow(row);
 }
 
+/**
+ * Session rows of several tables of one keyspace whose id is newer than `afterMs`, in one request
+ * (`columnfamily_name IN ?` with the same clustering slice), page by page: partition after partition, each oldest
+ * first. One round trip instead of one per table; callers keep the list short (tens of tables).
+ */
+export async function* readSessionRowsOf(
+  client: cassandra.Client,
+  keyspace: string,
+  tables: readonly string[],
+  afterMs: number,
+  fetchSize = 1000,
+): AsyncGenerator<SessionRow> {
+  if (tables.length === 0) return;
+  const result = await client.execute(
+    `SELECT ${SESSION_COLUMNS} FROM system_distributed.repair_history WHERE keyspace_name = ? AND columnfamily_name IN ? AND id > minTimeuuid(?)`,
+    [keyspace, [...new Set(tables)], new Date(afterMs)],
+    { prepare: true, consistency: ONE, fetchSize },
+  );
+  for await (const row of result) yield sessionRow(row);
+}
+
 /** Parent rows by id (point reads, in parallel). Ids not found are absent from the map. */
 export async function readParentSessions(
   client: cassandra.Client,

@@ -2,7 +2,8 @@
  * The read side on the real sandbox: `schema apply`, `schedule status`, `schedule plan`, `history show` from argv to
  * Cassandra and back, after real `nodetool repair` runs; keyspaces not replicated to a DC and with one replica;
  * quoted mixed-case names; tend's own history (recordTaskOutcome) and the repair_state watermark that keeps a
- * plan's reads proportional to tables × ranges. Every keyspace here is this file's own (it_read_*), and tend's
+ * plan's reads proportional to tables × ranges; tables whose history is read together (one request per source)
+ * get the same history as when read one by one. Every keyspace here is this file's own (it_read_*), and tend's
  * tables live in their own keyspace (tend_it_read), so other suites running at the same time cannot interfere.
  */
 import { expect } from 'chai';
@@ -16,6 +17,7 @@ import { main } from '../../src/cli/main.js';
 import { openSession } from '../../src/cluster/session.js';
 import { applySchema, schemaStatements } from '../../src/cluster/schema.js';
 import { gatherPlanInput } from '../../src/app/plan-input.js';
+import { readTableHistories, readTableHistory, type TableHistoryRead } from '../../src/history/table-history.js';
 import { plan as computePlan } from '../../src/core/index.js';
 import { recordTaskOutcome } from '../../src/history/tend-history.js';
 import { MemoryStream } from '../../src/output/memory-stream.js';
@@ -63,6 +65,36 @@ async function json<T>(dir: string, args: string[]): Promise<T> {
   const result = await tend(dir, [...args, '--json']);
   expect(result.code, result.stderr).to.equal(0);
   return JSON.parse(result.stdout) as T;
+}
+
+/**
+ * `count` synthetic successful sessions of KS.`table` in system_distributed.repair_history, one a second from
+ * `base`, session i on vnode (i × stride) mod vnodes: what months of `nodetool repair -st -et` leave behind.
+ * (system_distributed is writable; Cassandra's own coordinators write it at ANY.)
+ */
+async function insertSessions(
+  client: cassandra.Client,
+  table: string,
+  ring: { ranges: readonly unknown[]; startTexts: readonly string[]; endTexts: readonly string[] },
+  count: number,
+  base: number,
+  stride: number,
+) {
+  const insert = `INSERT INTO system_distributed.repair_history (keyspace_name, columnfamily_name, id, range_begin, range_end, status, started_at, finished_at, coordinator) VALUES (?, ?, ?, ?, ?, 'SUCCESS', ?, ?, '127.0.0.1')`;
+  for (let from = 0; from < count; from += 100) {
+    await Promise.all(
+      Array.from({ length: Math.min(100, count - from) }, (_, k) => {
+        const i = from + k;
+        const at = new Date(base + i * 1000);
+        const index = (i * stride) % ring.ranges.length;
+        return client.execute(
+          insert,
+          [KS, table, cassandra.types.TimeUuid.fromDate(at), ring.startTexts[index], ring.endTexts[index], at, at],
+          { prepare: true },
+        );
+      }),
+    );
+  }
 }
 
 describe('read side: schedule status / plan, history show (real sandbox)', function () {
@@ -299,8 +331,7 @@ describe('read side: schedule status / plan, history show (real sandbox)', funct
     const config = sandboxTendConfig(1, {}, (raw) => {
       raw.cassandra.keyspace = TEND_KS;
     });
-    // H synthetic sessions, two days old, spread over the table's vnodes: what months of `nodetool repair -st -et`
-    // leave behind. (system_distributed is writable; Cassandra's own coordinators write it at ANY.)
+    // H synthetic sessions, two days old, spread over the table's vnodes.
     const first = await gatherPlanInput(client, config, { scope: `${KS}.hist`, readSizes: false });
     const ring = first.input.ring!;
     await client.execute(
@@ -308,22 +339,7 @@ describe('read side: schedule status / plan, history show (real sandbox)', funct
       [KS, 'hist'],
     );
     const H = 1500;
-    const insert = `INSERT INTO system_distributed.repair_history (keyspace_name, columnfamily_name, id, range_begin, range_end, status, started_at, finished_at, coordinator) VALUES (?, ?, ?, ?, ?, 'SUCCESS', ?, ?, '127.0.0.1')`;
-    const base = Date.now() - 2 * DAY;
-    for (let from = 0; from < H; from += 100) {
-      await Promise.all(
-        Array.from({ length: Math.min(100, H - from) }, (_, k) => {
-          const i = from + k;
-          const at = new Date(base + i * 1000);
-          const index = i % ring.ranges.length;
-          return client.execute(
-            insert,
-            [KS, 'hist', cassandra.types.TimeUuid.fromDate(at), ring.startTexts[index], ring.endTexts[index], at, at],
-            { prepare: true },
-          );
-        }),
-      );
-    }
+    await insertSessions(client, 'hist', ring, H, Date.now() - 2 * DAY, 1);
     const cold = await gatherPlanInput(client, config, { scope: `${KS}.hist`, readSizes: false });
     expect(cold.rowsRead.sessions).to.equal(H);
     expect(cold.rowsRead.state).to.equal(0);
@@ -349,5 +365,74 @@ describe('read side: schedule status / plan, history show (real sandbox)', funct
       `DELETE FROM system_distributed.repair_history WHERE keyspace_name = ? AND columnfamily_name = ?`,
       [KS, 'hist'],
     );
+  });
+  it('tables read together (IN, all pages) get the same history as read one by one, before and after folding', async function () {
+    const config = sandboxTendConfig(1, {}, (raw) => {
+      raw.cassandra.keyspace = TEND_KS;
+    });
+    // tend's repair_state was truncated in before(); a DELETE here would shadow what tend writes next (tend writes
+    // the watermark with the watermark's own time as its write timestamp, an hour behind now).
+    const tables = ['batch_a', 'batch_b', 'batch_c'];
+    for (const table of tables) {
+      await client.execute(`CREATE TABLE IF NOT EXISTS ${KS}.${table} (id int PRIMARY KEY, v text)`);
+      await client.execute(
+        'DELETE FROM system_distributed.repair_history WHERE keyspace_name = ? AND columnfamily_name = ?',
+        [KS, table],
+        { prepare: true },
+      );
+    }
+    const ring = (await gatherPlanInput(client, config, { scope: `${KS}.batch_a`, readSizes: false })).input.ring!;
+    // batch_a: more synthetic sessions than one page of the IN read (1000), so the read crosses pages inside a
+    // partition and then into the next; batch_b: a real nodetool repair (sessions and a multi-range parent);
+    // batch_c: nothing.
+    const H = 1200;
+    const base = Date.now() - 2 * DAY;
+    await insertSessions(client, 'batch_a', ring, H, base, 7);
+    const repair = await nodetool(1, ['repair', '-full', KS, 'batch_b']);
+    expect(repair.exitCode, repair.stderr || repair.stdout).to.equal(0);
+
+    const common = { ring, tendKeyspace: TEND_KS, keyspace: KS, lookbackMs: 30 * DAY };
+    const compare = async (label: string) => {
+      const now = Date.now();
+      const together = await readTableHistories(client, { ...common, now, tables });
+      const alone = new Map<string, TableHistoryRead>();
+      for (const table of tables) alone.set(table, await readTableHistory(client, { ...common, now, table }));
+      const shape = (read: TableHistoryRead) => ({
+        repairedAt: [...read.history.repairedAt],
+        pieces: [...read.history.pieces],
+        state: read.rowsRead.state,
+        sessions: read.rowsRead.sessions,
+        externalReadFrom: read.externalReadFrom,
+        externalFoldedBefore: read.externalFoldedBefore,
+      });
+      for (const table of tables) {
+        expect(shape(together.get(table)!), `${label}: ${table}`).to.deep.equal(shape(alone.get(table)!));
+      }
+      return together;
+    };
+
+    const cold = await compare('cold');
+    expect(cold.get('batch_a')!.rowsRead.sessions).to.equal(H);
+    expect(cold.get('batch_b')!.rowsRead.sessions).to.be.greaterThan(0);
+    // The parent of batch_b's repair names every range it repaired: all of them.
+    expect(cold.get('batch_b')!.history.repairedAt.every((at) => at > base)).to.equal(true);
+    expect(cold.get('batch_c')!.history.repairedAt.every((at) => at === -Infinity)).to.equal(true);
+
+    // Fold everything into repair_state through the batched read, then compare again: the three now read from
+    // their watermarks, repair_state holds what the sessions said.
+    await readTableHistories(client, { ...common, now: Date.now(), tables, persist: true, persistAs: 'node1' });
+    const warm = await compare('after folding');
+    expect(warm.get('batch_a')!.rowsRead.sessions).to.equal(0);
+    expect(warm.get('batch_a')!.rowsRead.state).to.be.greaterThan(0);
+    expect([...warm.get('batch_a')!.history.repairedAt]).to.deep.equal([...cold.get('batch_a')!.history.repairedAt]);
+    expect([...warm.get('batch_b')!.history.repairedAt]).to.deep.equal([...cold.get('batch_b')!.history.repairedAt]);
+
+    for (const table of tables) {
+      await client.execute(
+        'DELETE FROM system_distributed.repair_history WHERE keyspace_name = ? AND columnfamily_name = ?',
+        [KS, table],
+        { prepare: true },
+      );
+    }
   });
 });
