@@ -9,7 +9,7 @@ import type cassandra from 'cassandra-driver';
 import { execa } from 'execa';
 import { openLeaseBackend } from '../../src/lease/index.js';
 import { cqlClient } from '../support/sandbox-clients.js';
-import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { ensureTendSchema, sandboxTendConfig } from '../support/sandbox-config.js';
 import { tendConfigPath } from '../sandbox/src/tend-config.js';
 import { NODES } from '../sandbox/src/layout.js';
 import {
@@ -29,6 +29,8 @@ describe('tend repair table: SIGTERM mid-repair (real CLI process, real sandbox)
   before(async function () {
     client = cqlClient();
     await client.connect();
+    // The CLI below runs with the sandbox's own configuration (keyspace tend).
+    await ensureTendSchema(client, sandboxTendConfig(2));
     // Replicas that disagree (written with one, widened to three), so the repair streams and runs for seconds
     // while streaming is throttled below.
     await inconsistentKeyspace(client, KS);

@@ -12,7 +12,7 @@ import { parseTokenRange } from '../../src/core/index.js';
 import { Output } from '../../src/output/output.js';
 import { MemoryStream } from '../../src/output/memory-stream.js';
 import { cqlClient } from '../support/sandbox-clients.js';
-import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { ensureTendSchema, sandboxTendConfig } from '../support/sandbox-config.js';
 
 const KS = 'it_repair_table';
 const RANGE = '-8839064868652493483:-8070450532247928832'; // two sandbox vnodes
@@ -26,6 +26,7 @@ describe('tend repair table against the sandbox (real Cassandra 5.0)', function 
   before(async function () {
     client = cqlClient();
     await client.connect();
+    await ensureTendSchema(client, config);
     await client.execute(
       `CREATE KEYSPACE IF NOT EXISTS ${KS} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2, 'dc2': 1}`,
     );

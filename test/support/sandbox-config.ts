@@ -1,6 +1,9 @@
 /** Validated tend configurations for the sandbox's nodes, as the real loader would produce them. */
 import { validateConfig } from '../../src/config/validate.js';
 import type { TendConfig } from '../../src/config/schema.js';
+import type cassandra from 'cassandra-driver';
+import { applySchema } from '../../src/cluster/schema.js';
+import { keyspaceReplication } from '../../src/cli/commands/schema.js';
 import { NODES } from '../sandbox/src/layout.js';
 import { tendConfig } from '../sandbox/src/tend-config.js';
 
@@ -14,4 +17,13 @@ export function sandboxTendConfig(
   const result = validateConfig(raw, { env: {} });
   if (!result.config) throw new Error(`sandbox config does not validate: ${result.errors.join('; ')}`);
   return result.config;
+}
+
+/**
+ * `tend schema apply` for a configuration's keyspace (idempotent). Tests that use the sandbox's own configuration
+ * (keyspace `tend`) call it first: on a brand-new sandbox nothing else has created it (`npm run demo` does, which is
+ * why a reused sandbox hid the missing step).
+ */
+export async function ensureTendSchema(client: cassandra.Client, config: TendConfig): Promise<void> {
+  await applySchema(client, config.cassandra.keyspace, keyspaceReplication(config.cassandra));
 }
