@@ -9,7 +9,7 @@ import { plan as computePlan, type TableJob } from '../core/index.js';
 import type { TendConfig } from '../config/schema.js';
 import { readTopology } from '../cluster/topology.js';
 import { clusterNow } from '../cluster/session.js';
-import { readParentSessions, readSessionRows, type SessionRow } from '../history/cassandra-history.js';
+import { readParentSessions, readSessionRowsOf, type SessionRow } from '../history/cassandra-history.js';
 import { readTendHistory, type TendHistoryRow } from '../history/tend-history.js';
 import { gatherPlanInput } from './plan-input.js';
 import { mapLimit } from './concurrency.js';
@@ -100,7 +100,7 @@ async function cassandraSessions(
   since: number,
 ): Promise<HistorySession[]> {
   const rows: SessionRow[] = [];
-  for await (const row of readSessionRows(client, keyspace, table, since)) rows.push(row);
+  for await (const row of readSessionRowsOf(client, keyspace, [table], since)) rows.push(row);
   const byParent = group(rows, (row) => row.parentId ?? row.id);
   const parents = await readParentSessions(
     client,

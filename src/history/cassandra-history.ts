@@ -90,28 +90,10 @@ function sessionRow(row: cassandra.types.Row): SessionRow {
 }
 
 /**
- * Session rows of one table whose id is newer than `afterMs` (a clustering slice of the table's partition, so
- * only newer rows are read), oldest first, page by page.
- */
-export async function* readSessionRows(
-  client: cassandra.Client,
-  keyspace: string,
-  table: string,
-  afterMs: number,
-  fetchSize = 1000,
-): AsyncGenerator<SessionRow> {
-  const result = await client.execute(
-    `SELECT ${SESSION_COLUMNS} FROM system_distributed.repair_history WHERE keyspace_name = ? AND columnfamily_name = ? AND id > minTimeuuid(?)`,
-    [keyspace, table, new Date(afterMs)],
-    { prepare: true, consistency: ONE, fetchSize },
-  );
-  for await (const row of result) yield sessionRow(row);
-}
-
-/**
- * Session rows of several tables of one keyspace whose id is newer than `afterMs`, in one request
- * (`columnfamily_name IN ?` with the same clustering slice), page by page: partition after partition, each oldest
- * first. One round trip instead of one per table; callers keep the list short (tens of tables).
+ * Session rows of tables of one keyspace whose id is newer than `afterMs` (a clustering slice of each table's
+ * partition, so only newer rows are read), in one request (`columnfamily_name IN ?`), page by page: partition after
+ * partition, each oldest first. One round trip instead of one per table; callers keep the list short (tens of
+ * tables). One table is a list of one.
  */
 export async function* readSessionRowsOf(
   client: cassandra.Client,

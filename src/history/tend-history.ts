@@ -164,16 +164,6 @@ export interface RepairStateRead {
   readonly rowsRead: number;
 }
 
-/** Reads one table's repair_state partition: rows = ranges recorded for the table (vnodes or sub-ranges). */
-export async function readRepairState(
-  client: cassandra.Client,
-  tendKeyspace: string,
-  keyspace: string,
-  table: string,
-): Promise<RepairStateRead> {
-  return (await readRepairStates(client, tendKeyspace, keyspace, [table])).get(table)!;
-}
-
 /**
  * Reads the repair_state partitions of several tables of one keyspace in one request (`table_name IN ?`, all
  * pages): one round trip instead of one per table, which is most of an idle tick's cost. Every table asked for is

@@ -21,8 +21,12 @@ function tend(args: string[]) {
 describe('bin/tend (built)', () => {
   before(function () {
     // These run the built bin: skipped only when `npm run build` has not run (a bare `npm run test:unit` on a fresh
-    // clone). `npm test` and .ci/run build first, so CI never skips them.
-    if (!existsSync(join(root, 'dist/src/cli/main.js'))) this.skip();
+    // clone). `npm test` and .ci/run build first; under TEND_REQUIRE_TOOLS=1 (CI) a missing build fails instead of
+    // skipping, as a missing tool does (requireTool).
+    if (existsSync(join(root, 'dist/src/cli/main.js'))) return;
+    if (process.env.TEND_REQUIRE_TOOLS === '1')
+      throw new Error('dist/ is not built (TEND_REQUIRE_TOOLS=1): run npm run build');
+    this.skip();
   });
 
   it('prints the package version', () => {
