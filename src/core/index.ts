@@ -8,3 +8,4 @@ export * from './policy.js';
 export * from './job-state.js';
 export * from './hash.js';
 export * from './planner.js';
+export * from './summary.js';

@@ -76,8 +76,16 @@ export interface PlanLimits {
   readonly maxTasks: number;
   /** At most this many ranges in one task (default: no limit — one task per replica set). */
   readonly maxRangesPerTask?: number;
-  /** Tables whose local size is at most this are repaired in one task for the whole table (default: never). */
+  /**
+   * Tables whose local size is at most this are repaired whole, in one command without range arguments (default:
+   * never). A table without a size estimate counts as small (see `wholeTableReason`).
+   */
   readonly smallTableBytes?: number;
+  /**
+   * Due whole-table jobs of one keyspace with the same repair options share one command, up to this many tables
+   * (default 1: a command per table).
+   */
+  readonly tablesPerCommand?: number;
 }
 
 export interface PlanInput {
@@ -94,6 +102,13 @@ export interface PlanInput {
    * tend's per-range "latest repair" rows: all have the RepairEntry shape.
    */
   readonly history: Readonly<Record<string, readonly RepairEntry[] | TableHistory>>;
+  /**
+   * For tables whose range-level history was not read: a lower bound of when their oldest local range was last
+   * repaired (src/core/summary.ts). Such a job is assessed from the bound alone (`basis: 'summary'`): a stale bound
+   * makes it look more overdue, never less. It gets no task; when it is due it is listed as `not_read`, and the
+   * caller reads its history and plans again (`tablesToRead`). A table in `history` ignores its summary.
+   */
+  readonly summaries?: Readonly<Record<string, SummaryBound>>;
   /** The ring of topology.nodes, when the caller built it already (buildRing) to fold history onto it. */
   readonly ring?: Ring;
   /** Size estimates per table, keyed by tableKey(keyspace, table). */
@@ -109,6 +124,12 @@ export interface PlanInput {
   readonly mergeToleranceMs?: number;
 }
 
+/** What a plan may know of a table without reading its ranges: a lower bound of its oldest repair. */
+export interface SummaryBound {
+  /** No local range was last repaired before this (epoch ms); null when some range may never have been. */
+  readonly oldestRepairedAt: number | null;
+}
+
 /** The key of a table in PlanInput maps: `keyspace.table` (Cassandra names cannot contain dots). */
 export function tableKey(keyspace: string, table: string): string {
   return `${keyspace}.${table}`;
@@ -118,6 +139,12 @@ export function tableKey(keyspace: string, table: string): string {
 export interface TableJob {
   readonly keyspace: string;
   readonly table: string;
+  /**
+   * What the assessment rests on: 'ranges' (the table's range-level history was read and folded) or 'summary' (a
+   * lower bound only: `lastRepairedAt` may be older than the truth, and a job that is not due has every range
+   * within its interval, exactly as with 'ranges').
+   */
+  readonly basis: 'ranges' | 'summary';
   readonly repairType: RepairType;
   readonly state: JobState;
   readonly alarm: Alarm;
@@ -194,7 +221,12 @@ export interface SkippedTable {
   readonly reason: string;
 }
 
-export type DeferCode = 'blocked' | 'batch_full' | 'replica_down';
+/**
+ * - blocked: a run policy forbids it now; batch_full: maxTasks reached by jobs ranked higher;
+ * - replica_down: a replica its task needs is down;
+ * - not_read: due by its summary, but its range-level history was not read in this plan (see `tablesToRead`).
+ */
+export type DeferCode = 'blocked' | 'batch_full' | 'replica_down' | 'not_read';
 
 /** A due job (or part of one) that gets no task in this plan, and why. */
 export interface DeferredJob {
@@ -239,165 +271,66 @@ interface KeyspacePlacement {
   readonly localReplicationFactor: number;
 }
 
+/** A scheduled table: its job, and what planning its tasks needs. */
 interface Candidate {
   readonly settings: TableSettings;
   readonly job: TableJob;
   readonly placement: KeyspacePlacement;
-  readonly repairedAt: Float64Array;
-  readonly pieces: ReadonlyMap<number, readonly { range: TokenRange; repairedAt: number | null }[]>;
+  /** Per ring range, when it was last repaired (-Infinity: never); absent for summary-basis jobs. */
+  readonly repairedAt?: Float64Array;
+  readonly pieces?: ReadonlyMap<number, readonly { range: TokenRange; repairedAt: number | null }[]>;
   readonly size: TableSize | undefined;
   readonly neverAt: number;
 }
 
-/** Computes the Plan. Pure and deterministic: the same input gives the same Plan, whatever the input order. */
+/** What every step of one plan shares. */
+interface PlanContext {
+  readonly input: PlanInput;
+  readonly ring: Ring;
+  readonly local: NodeInfo;
+  readonly now: number;
+  readonly lookbackMs: number;
+  readonly toleranceMs: number;
+  readonly placements: Map<string, KeyspacePlacement>;
+}
+
+/**
+ * Computes the Plan. Pure and deterministic: the same input gives the same Plan, whatever the input order.
+ * Three steps: assess every table (skip what tend must not schedule; state, alarm and priority of the rest), order
+ * the jobs, then turn the due ones into at most maxTasks tasks.
+ */
 export function plan(input: PlanInput): Plan {
-  const { now, localHostId, limits } = input;
-  const lookback = input.historyLookbackMs ?? DEFAULT_HISTORY_LOOKBACK_MS;
-  const tolerance = input.mergeToleranceMs ?? DEFAULT_MERGE_TOLERANCE_MS;
   const ring = input.ring ?? buildRing(input.topology.nodes);
-  const local = ring.nodes.get(localHostId);
-  if (!local) throw new TopologyError(`local node ${localHostId} is not in the topology`);
-  const placements = new Map<string, KeyspacePlacement>();
+  const local = ring.nodes.get(input.localHostId);
+  if (!local) throw new TopologyError(`local node ${input.localHostId} is not in the topology`);
+  const context: PlanContext = {
+    input,
+    ring,
+    local,
+    now: input.now,
+    lookbackMs: input.historyLookbackMs ?? DEFAULT_HISTORY_LOOKBACK_MS,
+    toleranceMs: input.mergeToleranceMs ?? DEFAULT_MERGE_TOLERANCE_MS,
+    placements: new Map(),
+  };
   const skipped: SkippedTable[] = [];
   const candidates: Candidate[] = [];
   let historyEntries = 0;
-
   for (const settings of input.tables) {
-    const { keyspace, table } = settings;
-    const skip = (code: SkipCode, reason: string): void => {
-      skipped.push({ keyspace, table, code, reason });
-    };
-    if (!settings.enabled) {
-      skip('disabled', 'disabled in configuration');
-      continue;
+    const assessed = assessTable(context, settings);
+    if ('code' in assessed) skipped.push(assessed);
+    else {
+      candidates.push(assessed);
+      historyEntries += assessed.job.history.entries;
     }
-    const replication = input.topology.keyspaces[keyspace];
-    if (!replication) {
-      skip('unknown_keyspace', `keyspace ${keyspace} is not in the schema`);
-      continue;
-    }
-    let strategy: ReturnType<typeof strategyName>;
-    try {
-      strategy = strategyName(replication.class);
-    } catch (error) {
-      skip('unsupported_strategy', `keyspace ${keyspace}: ${(error as Error).message}; tend cannot place its replicas`);
-      continue;
-    }
-    if (strategy === 'LocalStrategy') {
-      skip('local_strategy', 'LocalStrategy keyspaces are node-local and never repaired');
-      continue;
-    }
-    const ks = keyspacePlacement(ring, replication, localHostId, placements);
-    if (ks.localRanges.length === 0) {
-      skip(
-        'not_replicated_here',
-        `keyspace ${keyspace} has no replica on this node (${replicationSignature(replication)})`,
-      );
-      continue;
-    }
-    if (ks.localReplicationFactor < 2) {
-      skip('single_replica', `keyspace ${keyspace} keeps one replica of this node's ranges: nothing to repair against`);
-      continue;
-    }
-    const key = tableKey(keyspace, table);
-    const given = input.history[key] ?? [];
-    const folded = isTableHistory(given) ? given : foldTableHistory(ring, given, tolerance);
-    if (folded.ring !== ring) throw new TopologyError(`history of ${key} was folded onto a different ring`);
-    historyEntries += folded.stats.entries;
-    const neverAt = now - lookback;
-    let oldest = Infinity;
-    let oldestIndex = -1;
-    let behind = 0;
-    let never = 0;
-    for (const index of ks.localRanges) {
-      const at = folded.repairedAt[index] ?? -Infinity;
-      if (at === -Infinity) never++;
-      if (at === -Infinity || at + settings.intervalMs <= now) behind++;
-      if (at < oldest) {
-        oldest = at;
-        oldestIndex = index;
-      }
-    }
-    const effective = oldest === -Infinity ? neverAt : oldest;
-    const decision = evaluatePolicies(input.policies, { now, keyspace, table, datacenter: local.datacenter });
-    const assessment = assessJob(now, effective, settings, !decision.allowed);
-    const oldestRange = ring.ranges[oldestIndex];
-    const size = input.sizes?.[key];
-    candidates.push({
-      settings,
-      placement: ks,
-      repairedAt: folded.repairedAt,
-      pieces: folded.pieces,
-      size,
-      neverAt,
-      job: {
-        keyspace,
-        table,
-        repairType: settings.repairType,
-        state: assessment.state,
-        alarm: assessment.alarm,
-        due: assessment.due,
-        priority: assessment.priority,
-        overdueHours: assessment.overdueHours,
-        tieBreaker: tieBreaker(keyspace, table),
-        lastRepairedAt: oldest === -Infinity ? null : oldest,
-        nextDueAt: assessment.nextDueAt,
-        rangesTotal: ks.localRanges.length,
-        rangesBehind: behind,
-        rangesNeverRepaired: never,
-        oldestRange: oldestRange ? toRangeText(oldestRange) : null,
-        replicationFactor: ks.localReplicationFactor,
-        estimatedBytes: size ? size.totalBytes : null,
-        blockedBy: decision.reasons,
-        history: folded.stats,
-      },
-    });
   }
-
   candidates.sort((a, b) => compareJobs(a.job, b.job));
-  const tasks: RepairTask[] = [];
-  const deferred: DeferredJob[] = [];
-  for (const candidate of candidates) {
-    const { job } = candidate;
-    if (!job.due) continue;
-    if (job.state === 'BLOCKED') {
-      deferred.push({ keyspace: job.keyspace, table: job.table, code: 'blocked', reason: job.blockedBy.join('; ') });
-      continue;
-    }
-    if (tasks.length >= limits.maxTasks) {
-      deferred.push({
-        keyspace: job.keyspace,
-        table: job.table,
-        code: 'batch_full',
-        reason: `batch full: ${limits.maxTasks} task(s) planned for higher-priority jobs`,
-      });
-      continue;
-    }
-    const { planned, withheld } = tasksForJob(ring, candidate, now, limits);
-    let taken = 0;
-    for (const task of planned) {
-      if (tasks.length >= limits.maxTasks) break;
-      tasks.push({ id: `${tableKey(job.keyspace, job.table)}#${taken + 1}`, ...task });
-      taken++;
-    }
-    if (taken < planned.length) {
-      deferred.push({
-        keyspace: job.keyspace,
-        table: job.table,
-        code: 'batch_full',
-        reason: `${planned.length - taken} of ${planned.length} task(s) left for a later tick (maxTasks ${limits.maxTasks})`,
-      });
-    }
-    for (const reason of withheld)
-      deferred.push({ keyspace: job.keyspace, table: job.table, code: 'replica_down', reason });
-  }
-
+  const { tasks, deferred } = buildTasks(context, candidates);
   const jobs = candidates.map((c) => c.job);
   skipped.sort((a, b) => compareNames(tableKey(a.keyspace, a.table), tableKey(b.keyspace, b.table)));
   return {
     formatVersion: PLAN_FORMAT_VERSION,
-    now,
-    localHostId,
+    now: input.now,
+    localHostId: input.localHostId,
     localDatacenter: local.datacenter,
     jobs,
     tasks,
@@ -414,6 +347,158 @@ export function plan(input: PlanInput): Plan {
       tasks: tasks.length,
       historyEntries,
     },
+  };
+}
+
+/**
+ * The tables whose range-level history a caller should read before planning again: due jobs known only by their
+ * summary that could get a task in this batch (ranked before the batch filled up, or able to join a whole-table
+ * command of their keyspace). Empty when the plan needs nothing more.
+ */
+export function tablesToRead(result: Plan): { keyspace: string; table: string }[] {
+  return result.deferred.filter((d) => d.code === 'not_read').map(({ keyspace, table }) => ({ keyspace, table }));
+}
+
+/** A table's candidate job, or why tend does not schedule it. */
+function assessTable(context: PlanContext, settings: TableSettings): Candidate | SkippedTable {
+  const { input, ring, now } = context;
+  const { keyspace, table } = settings;
+  const skip = (code: SkipCode, reason: string): SkippedTable => ({ keyspace, table, code, reason });
+  if (!settings.enabled) return skip('disabled', 'disabled in configuration');
+  const replication = input.topology.keyspaces[keyspace];
+  if (!replication) return skip('unknown_keyspace', `keyspace ${keyspace} is not in the schema`);
+  let strategy: ReturnType<typeof strategyName>;
+  try {
+    strategy = strategyName(replication.class);
+  } catch (error) {
+    return skip(
+      'unsupported_strategy',
+      `keyspace ${keyspace}: ${(error as Error).message}; tend cannot place its replicas`,
+    );
+  }
+  if (strategy === 'LocalStrategy') {
+    return skip('local_strategy', 'LocalStrategy keyspaces are node-local and never repaired');
+  }
+  const ks = keyspacePlacement(ring, replication, input.localHostId, context.placements);
+  if (ks.localRanges.length === 0) {
+    return skip(
+      'not_replicated_here',
+      `keyspace ${keyspace} has no replica on this node (${replicationSignature(replication)})`,
+    );
+  }
+  if (ks.localReplicationFactor < 2) {
+    return skip(
+      'single_replica',
+      `keyspace ${keyspace} keeps one replica of this node's ranges: nothing to repair against`,
+    );
+  }
+  const key = tableKey(keyspace, table);
+  const neverAt = now - context.lookbackMs;
+  const size = input.sizes?.[key];
+  const given = input.history[key];
+  const summary = given === undefined ? input.summaries?.[key] : undefined;
+  if (summary) {
+    const oldest = summary.oldestRepairedAt ?? -Infinity;
+    return {
+      settings,
+      placement: ks,
+      size,
+      neverAt,
+      job: jobOf(context, settings, ks, size, {
+        basis: 'summary',
+        oldest,
+        oldestIndex: -1,
+        // Not due by the bound: every range was repaired within the interval (the bound is below each of them).
+        behind: oldest + settings.intervalMs <= now ? ks.localRanges.length : 0,
+        never: 0,
+        history: EMPTY_STATS,
+      }),
+    };
+  }
+  const folded = given === undefined ? foldTableHistory(ring, [], context.toleranceMs) : foldGiven(context, key, given);
+  let oldest = Infinity;
+  let oldestIndex = -1;
+  let behind = 0;
+  let never = 0;
+  for (const index of ks.localRanges) {
+    const at = folded.repairedAt[index] ?? -Infinity;
+    if (at === -Infinity) never++;
+    if (at === -Infinity || at + settings.intervalMs <= now) behind++;
+    if (at < oldest) {
+      oldest = at;
+      oldestIndex = index;
+    }
+  }
+  return {
+    settings,
+    placement: ks,
+    repairedAt: folded.repairedAt,
+    pieces: folded.pieces,
+    size,
+    neverAt,
+    job: jobOf(context, settings, ks, size, {
+      basis: 'ranges',
+      oldest,
+      oldestIndex,
+      behind,
+      never,
+      history: folded.stats,
+    }),
+  };
+}
+
+const EMPTY_STATS: HistoryStats = { entries: 0, used: 0, unsuccessful: 0, notContained: 0, malformed: 0 };
+
+function foldGiven(context: PlanContext, key: string, given: readonly RepairEntry[] | TableHistory): TableHistory {
+  const folded = isTableHistory(given) ? given : foldTableHistory(context.ring, given, context.toleranceMs);
+  if (folded.ring !== context.ring) throw new TopologyError(`history of ${key} was folded onto a different ring`);
+  return folded;
+}
+
+interface RangeFigures {
+  readonly basis: TableJob['basis'];
+  /** Oldest local range's last repair; -Infinity when one was never repaired. */
+  readonly oldest: number;
+  readonly oldestIndex: number;
+  readonly behind: number;
+  readonly never: number;
+  readonly history: HistoryStats;
+}
+
+function jobOf(
+  context: PlanContext,
+  settings: TableSettings,
+  ks: KeyspacePlacement,
+  size: TableSize | undefined,
+  figures: RangeFigures,
+): TableJob {
+  const { now, ring, local } = context;
+  const { keyspace, table } = settings;
+  const effective = figures.oldest === -Infinity ? now - context.lookbackMs : figures.oldest;
+  const decision = evaluatePolicies(context.input.policies, { now, keyspace, table, datacenter: local.datacenter });
+  const assessment = assessJob(now, effective, settings, !decision.allowed);
+  const oldestRange = ring.ranges[figures.oldestIndex];
+  return {
+    keyspace,
+    table,
+    basis: figures.basis,
+    repairType: settings.repairType,
+    state: assessment.state,
+    alarm: assessment.alarm,
+    due: assessment.due,
+    priority: assessment.priority,
+    overdueHours: assessment.overdueHours,
+    tieBreaker: tieBreaker(keyspace, table),
+    lastRepairedAt: figures.oldest === -Infinity ? null : figures.oldest,
+    nextDueAt: assessment.nextDueAt,
+    rangesTotal: ks.localRanges.length,
+    rangesBehind: figures.behind,
+    rangesNeverRepaired: figures.never,
+    oldestRange: oldestRange ? toRangeText(oldestRange) : null,
+    replicationFactor: ks.localReplicationFactor,
+    estimatedBytes: size ? size.totalBytes : null,
+    blockedBy: decision.reasons,
+    history: figures.history,
   };
 }
 
@@ -448,6 +533,183 @@ function keyspacePlacement(
   return result;
 }
 
+type TaskDraft = Omit<RepairTask, 'id'>;
+
+/**
+ * Due jobs, in priority order, into at most maxTasks tasks. A whole-table job takes the due whole-table jobs of its
+ * keyspace that follow it (same options) into its command, up to tablesPerCommand; those ride along and get no task
+ * of their own. Jobs known only by their summary get no task: they are `not_read` when they could still get one.
+ */
+function buildTasks(
+  context: PlanContext,
+  candidates: readonly Candidate[],
+): { tasks: RepairTask[]; deferred: DeferredJob[] } {
+  const { limits } = context.input;
+  const tasks: RepairTask[] = [];
+  const deferred: DeferredJob[] = [];
+  const defer = (job: TableJob, code: DeferCode, reason: string) =>
+    deferred.push({ keyspace: job.keyspace, table: job.table, code, reason });
+  const taken = new Set<Candidate>();
+  /** Keyspaces with a whole-table command that has room for more tables. */
+  const openCommands = new Set<string>();
+  const unreadAfterFull: Candidate[] = [];
+  for (const [position, candidate] of candidates.entries()) {
+    const { job } = candidate;
+    if (!job.due || taken.has(candidate)) continue;
+    if (job.state === 'BLOCKED') {
+      defer(job, 'blocked', job.blockedBy.join('; '));
+      continue;
+    }
+    if (job.basis === 'summary') {
+      if (tasks.length < limits.maxTasks) defer(job, 'not_read', NOT_READ_REASON);
+      else unreadAfterFull.push(candidate);
+      continue;
+    }
+    if (tasks.length >= limits.maxTasks) {
+      defer(job, 'batch_full', `batch full: ${limits.maxTasks} task(s) planned for higher-priority jobs`);
+      continue;
+    }
+    if (wholeTableReason(candidate.settings, candidate.size, limits) !== undefined) {
+      const companions = commandCompanions(context, candidates, position, taken);
+      for (const companion of companions) taken.add(companion);
+      const group = [candidate, ...companions];
+      const task = wholeTableTask(context, group);
+      if ('withheld' in task) {
+        for (const member of group) defer(member.job, 'replica_down', task.withheld);
+        continue;
+      }
+      tasks.push({ id: taskId(job, group.length, 1), ...task });
+      if (group.length < (limits.tablesPerCommand ?? 1)) openCommands.add(job.keyspace);
+      continue;
+    }
+    const { planned, withheld } = rangeTasks(context, candidate);
+    const room = limits.maxTasks - tasks.length;
+    planned.slice(0, room).forEach((task, index) => tasks.push({ id: taskId(job, 1, index + 1), ...task }));
+    if (planned.length > room) {
+      defer(
+        job,
+        'batch_full',
+        `${planned.length - room} of ${planned.length} task(s) left for a later tick (maxTasks ${limits.maxTasks})`,
+      );
+    }
+    for (const reason of withheld) defer(job, 'replica_down', reason);
+  }
+  // Past the batch, a due job read only by its summary may still join its keyspace's whole-table command.
+  for (const candidate of unreadAfterFull) {
+    const { job } = candidate;
+    if (openCommands.has(job.keyspace))
+      defer(job, 'not_read', `${NOT_READ_REASON}; it may join a command of its keyspace`);
+    else defer(job, 'batch_full', `batch full: ${limits.maxTasks} task(s) planned for higher-priority jobs`);
+  }
+  return { tasks, deferred };
+}
+
+const NOT_READ_REASON = 'due by its summary; its range-level history was not read for this plan';
+
+/** `ks.table#1`; a command of several tables: `ks.table+3#1`. */
+function taskId(job: TableJob, tables: number, index: number): string {
+  return `${tableKey(job.keyspace, job.table)}${tables > 1 ? `+${tables - 1}` : ''}#${index}`;
+}
+
+/**
+ * Why a table is repaired whole in one command, or undefined when it is repaired range by range. Incremental
+ * repairs are always whole-table. A full repair is whole-table when the table's local size is at most
+ * smallTableBytes, or when there is no size estimate yet: Cassandra records estimates from flushed SSTables a few
+ * minutes after a table appears or a node starts (size_recorder_interval, 5 min), so a table without one is new or
+ * empty, and repairing it whole costs least. smallTableBytes 0 or unset turns whole-table full repairs off.
+ */
+export function wholeTableReason(
+  settings: Pick<TableSettings, 'repairType'>,
+  size: TableSize | undefined,
+  limits: Pick<PlanLimits, 'smallTableBytes'>,
+): string | undefined {
+  if (settings.repairType === 'incremental') return 'incremental repair of the whole table';
+  const limit = limits.smallTableBytes;
+  if (limit === undefined || limit <= 0) return undefined;
+  if (size === undefined) return 'no size estimate yet (a new or empty table): whole table in one command';
+  if (size.totalBytes <= limit) {
+    return `small table (${formatBytes(size.totalBytes)} ≤ ${formatBytes(limit)}): whole table in one command`;
+  }
+  return undefined;
+}
+
+/** Later due whole-table jobs of the same keyspace and repair options, up to tablesPerCommand − 1 of them. */
+function commandCompanions(
+  context: PlanContext,
+  candidates: readonly Candidate[],
+  position: number,
+  taken: ReadonlySet<Candidate>,
+): Candidate[] {
+  const { limits } = context.input;
+  const lead = candidates[position]!;
+  const room = (limits.tablesPerCommand ?? 1) - 1;
+  const companions: Candidate[] = [];
+  for (let i = position + 1; i < candidates.length && companions.length < room; i++) {
+    const other = candidates[i]!;
+    const { job, settings } = other;
+    if (!job.due || job.state === 'BLOCKED' || job.basis !== 'ranges' || taken.has(other)) continue;
+    if (job.keyspace !== lead.job.keyspace) continue;
+    if ((settings.repairType === 'incremental') !== (lead.settings.repairType === 'incremental')) continue;
+    if (settings.parallelism !== lead.settings.parallelism) continue;
+    if (wholeTableReason(settings, other.size, limits) === undefined) continue;
+    companions.push(other);
+  }
+  return companions;
+}
+
+/** Replicas of the given hosts that are not up, as `address (hostId)`. */
+function downIn(ring: Ring, hostIds: readonly string[]): string[] {
+  return hostIds
+    .filter((h) => ring.nodes.get(h)?.up !== true)
+    .map((h) => `${ring.nodes.get(h)?.address ?? '?'} (${h})`);
+}
+
+/**
+ * One command for the whole of each table in `group` (all of one keyspace, so all with the same local ranges): no
+ * range arguments; `ranges` lists every local range for history, `replicas` is the union of their replicas.
+ */
+function wholeTableTask(context: PlanContext, group: readonly Candidate[]): TaskDraft | { withheld: string } {
+  const { ring, now, input } = context;
+  const lead = group[0]!;
+  const { placement } = lead;
+  const { replicaSets, replicaSetOfRange } = placement.placement;
+  const hostIds = new Set<string>();
+  let oldest = Infinity;
+  for (const index of placement.localRanges) {
+    for (const h of replicaSets[replicaSetOfRange[index] ?? 0]?.hostIds ?? []) hostIds.add(h);
+    for (const member of group) oldest = Math.min(oldest, member.repairedAt?.[index] ?? -Infinity);
+  }
+  const replicas = [...hostIds].sort();
+  const down = downIn(ring, replicas);
+  if (down.length > 0) return { withheld: `whole-table task withheld: replica ${down.join(', ')} down` };
+  const why = wholeTableReason(lead.settings, lead.size, input.limits)!;
+  const tables = group.map((member) => member.job.table);
+  const bytes = group.reduce<number | null>(
+    (sum, member) => (sum === null || member.size === undefined ? null : sum + member.size.totalBytes),
+    0,
+  );
+  const together =
+    group.length > 1
+      ? `${group.length} tables of ${lead.job.keyspace} in one command (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}); `
+      : '';
+  return {
+    keyspace: lead.job.keyspace,
+    tables,
+    scope: 'table',
+    ranges: placement.localRanges.map((i) => toRangeText(ring.ranges[i] ?? FULL)),
+    replicas,
+    replicaAddresses: replicas.map((h) => ring.nodes.get(h)?.address ?? '?'),
+    datacenters: [...new Set(replicas.map((h) => ring.nodes.get(h)?.datacenter ?? '?'))].sort(),
+    repairType: lead.settings.repairType,
+    incremental: lead.settings.repairType === 'incremental',
+    parallelism: lead.settings.parallelism,
+    priority: lead.job.priority,
+    estimatedBytes: bytes,
+    oldestRepairedAt: oldest === -Infinity ? null : oldest,
+    reason: `${together}${why}; ${jobReason(lead.job, lead.settings, now, lead.neverAt)}`,
+  };
+}
+
 /** A range to repair and what it stands for. */
 interface WorkItem {
   readonly range: TokenRange;
@@ -458,114 +720,11 @@ interface WorkItem {
   readonly bytes: number | null;
 }
 
-type TaskDraft = Omit<RepairTask, 'id'>;
-
-function tasksForJob(
-  ring: Ring,
-  candidate: Candidate,
-  now: number,
-  limits: PlanLimits,
-): { planned: TaskDraft[]; withheld: string[] } {
-  const { settings, job, placement, repairedAt, size } = candidate;
-  const { replicaSets, replicaSetOfRange } = placement.placement;
-  const dueBefore = now - settings.intervalMs;
-  const localWidth = placement.localRanges.reduce((sum, i) => sum + Number(rangeWidth(ring.ranges[i] ?? FULL)), 0);
-  const bytesOf = (index: number): number | null => {
-    if (!size) return null;
-    const range = ring.ranges[index];
-    if (!range) return null;
-    const listed = size.rangeBytes?.[`${range.start}:${range.end}`];
-    return listed ?? (size.totalBytes * Number(rangeWidth(range))) / localWidth;
-  };
-  const withheld: string[] = [];
-  const downIn = (hostIds: readonly string[]): string[] =>
-    hostIds.filter((h) => ring.nodes.get(h)?.up !== true).map((h) => `${ring.nodes.get(h)?.address ?? '?'} (${h})`);
-
-  const wholeTable =
-    settings.repairType === 'incremental' ||
-    (size !== undefined && limits.smallTableBytes !== undefined && size.totalBytes <= limits.smallTableBytes);
-  if (wholeTable) {
-    const hostIds = new Set<string>();
-    let oldest = Infinity;
-    for (const index of placement.localRanges) {
-      for (const h of replicaSets[replicaSetOfRange[index] ?? 0]?.hostIds ?? []) hostIds.add(h);
-      oldest = Math.min(oldest, repairedAt[index] ?? -Infinity);
-    }
-    const replicas = [...hostIds].sort();
-    const down = downIn(replicas);
-    if (down.length > 0)
-      return { planned: [], withheld: [`whole-table task withheld: replica ${down.join(', ')} down`] };
-    const why =
-      settings.repairType === 'incremental'
-        ? 'incremental repair of the whole table'
-        : `small table (${formatBytes(size?.totalBytes ?? 0)} ≤ ${formatBytes(limits.smallTableBytes ?? 0)}): whole table in one task`;
-    return {
-      planned: [
-        {
-          keyspace: job.keyspace,
-          tables: [job.table],
-          scope: 'table',
-          ranges: placement.localRanges.map((i) => toRangeText(ring.ranges[i] ?? FULL)),
-          replicas,
-          replicaAddresses: replicas.map((h) => ring.nodes.get(h)?.address ?? '?'),
-          datacenters: [...new Set(replicas.map((h) => ring.nodes.get(h)?.datacenter ?? '?'))].sort(),
-          repairType: settings.repairType,
-          incremental: settings.repairType === 'incremental',
-          parallelism: settings.parallelism,
-          priority: job.priority,
-          estimatedBytes: size ? size.totalBytes : null,
-          oldestRepairedAt: oldest === -Infinity ? null : oldest,
-          reason: `${why}; ${jobReason(job, settings, now, candidate.neverAt)}`,
-        },
-      ],
-      withheld,
-    };
-  }
-
-  // Collect the due work, vnode by vnode in ring order.
-  const items: WorkItem[] = [];
-  const target = settings.repairType === 'subrange' ? settings.sizeTargetBytes : undefined;
-  for (const index of placement.localRanges) {
-    const at = repairedAt[index] ?? -Infinity;
-    if (at > dueBefore) continue;
-    const vnode = ring.ranges[index];
-    if (!vnode) continue;
-    const replicaSet = replicaSetOfRange[index] ?? 0;
-    const vnodeBytes = bytesOf(index);
-    const timeline = target !== undefined ? candidate.pieces.get(index) : undefined;
-    // With sub-range history only the due parts of the vnode are repaired; neighbouring due pieces join up first.
-    const dueParts: { range: TokenRange; repairedAt: number }[] = [];
-    if (timeline) {
-      for (const piece of timeline) {
-        const pieceAt = piece.repairedAt ?? -Infinity;
-        if (pieceAt > dueBefore) continue;
-        const last = dueParts[dueParts.length - 1];
-        if (last && last.range.end === piece.range.start) {
-          dueParts[dueParts.length - 1] = {
-            range: { start: last.range.start, end: piece.range.end },
-            repairedAt: Math.min(last.repairedAt, pieceAt),
-          };
-        } else dueParts.push({ range: piece.range, repairedAt: pieceAt });
-      }
-    } else dueParts.push({ range: vnode, repairedAt: at });
-    const vnodeWidth = Number(rangeWidth(vnode));
-    for (const part of dueParts) {
-      const partBytes = vnodeBytes === null ? null : (vnodeBytes * Number(rangeWidth(part.range))) / vnodeWidth;
-      const pieces =
-        target !== undefined && partBytes !== null && target > 0 ? Math.max(1, Math.ceil(partBytes / target)) : 1;
-      for (const range of splitRange(part.range, pieces)) {
-        items.push({
-          range,
-          vnode: index,
-          replicaSet,
-          repairedAt: part.repairedAt,
-          bytes: partBytes === null ? null : partBytes / pieces,
-        });
-      }
-    }
-  }
-
-  // Group by replica set: a task never mixes replica sets. Groups holding the oldest ranges go first.
+/** Tasks for the due ranges of one table: grouped by replica set, oldest group first, chunked by maxRangesPerTask. */
+function rangeTasks(context: PlanContext, candidate: Candidate): { planned: TaskDraft[]; withheld: string[] } {
+  const { ring, input } = context;
+  const { replicaSets } = candidate.placement.placement;
+  const items = dueWork(context, candidate);
   const groups = new Map<number, WorkItem[]>();
   for (const item of items) {
     let group = groups.get(item.replicaSet);
@@ -577,58 +736,127 @@ function tasksForJob(
     const oldestB = Math.min(...b.map((i) => i.repairedAt));
     return oldestA !== oldestB ? oldestA - oldestB : setA - setB;
   });
-  const chunkSize = limits.maxRangesPerTask && limits.maxRangesPerTask > 0 ? limits.maxRangesPerTask : Infinity;
+  const limit = input.limits.maxRangesPerTask;
+  const chunkSize = limit && limit > 0 ? limit : Infinity;
   const planned: TaskDraft[] = [];
+  const withheld: string[] = [];
   for (const [setIndex, group] of ordered) {
     const set = replicaSets[setIndex];
     if (!set) continue;
-    const down = downIn(set.hostIds);
+    const down = downIn(ring, set.hostIds);
     if (down.length > 0) {
       withheld.push(`${group.length} range(s) on replicas ${set.key} withheld: replica ${down.join(', ')} down`);
       continue;
     }
     for (let from = 0; from < group.length; from += chunkSize) {
-      const chunk = group.slice(from, from + chunkSize);
-      let oldest = Infinity;
-      let oldestItem = chunk[0];
-      let bytes: number | null = 0;
-      for (const item of chunk) {
-        if (item.repairedAt < oldest) {
-          oldest = item.repairedAt;
-          oldestItem = item;
-        }
-        bytes = bytes === null || item.bytes === null ? null : bytes + item.bytes;
-      }
-      const vnodes = new Set(chunk.map((i) => i.vnode)).size;
-      const what =
-        chunk.length === vnodes
-          ? `${vnodes} of ${job.rangesTotal} vnode range(s)`
-          : `${chunk.length} sub-range(s) in ${vnodes} of ${job.rangesTotal} vnode range(s)`;
-      const age =
-        oldest === -Infinity
-          ? 'never repaired in the history read'
-          : `last repaired ${formatDuration(now - oldest)} ago`;
-      planned.push({
-        keyspace: job.keyspace,
-        tables: [job.table],
-        scope: 'ranges',
-        ranges: chunk.map((i) => toRangeText(i.range)),
-        replicas: set.hostIds,
-        replicaAddresses: set.hostIds.map((h) => ring.nodes.get(h)?.address ?? '?'),
-        datacenters: set.datacenters,
-        repairType: settings.repairType,
-        incremental: false,
-        parallelism: settings.parallelism,
-        priority: job.priority,
-        estimatedBytes: bytes === null ? null : Math.round(bytes),
-        oldestRepairedAt: oldest === -Infinity ? null : oldest,
-        reason:
-          `${what} on replicas ${set.hostIds.length}×[${set.datacenters.join(',')}], ` +
-          `oldest ${oldestItem ? describeRange(oldestItem.range) : '?'} ${age}; ${jobReason(job, settings, now, candidate.neverAt)}`,
-      });
+      planned.push(rangeTask(context, candidate, set, group.slice(from, from + chunkSize)));
     }
   }
   return { planned, withheld };
+}
+
+/** The due work of a table, vnode by vnode in ring order: whole vnodes, or with sub-range history their due parts. */
+function dueWork(context: PlanContext, candidate: Candidate): WorkItem[] {
+  const { ring, now } = context;
+  const { settings, placement, size } = candidate;
+  const repairedAt = candidate.repairedAt!;
+  const { replicaSetOfRange } = placement.placement;
+  const dueBefore = now - settings.intervalMs;
+  const localWidth = placement.localRanges.reduce((sum, i) => sum + Number(rangeWidth(ring.ranges[i] ?? FULL)), 0);
+  const target = settings.repairType === 'subrange' ? settings.sizeTargetBytes : undefined;
+  const items: WorkItem[] = [];
+  for (const index of placement.localRanges) {
+    const at = repairedAt[index] ?? -Infinity;
+    if (at > dueBefore) continue;
+    const vnode = ring.ranges[index];
+    if (!vnode) continue;
+    const vnodeBytes = size
+      ? (size.rangeBytes?.[`${vnode.start}:${vnode.end}`] ?? (size.totalBytes * Number(rangeWidth(vnode))) / localWidth)
+      : null;
+    const timeline = target !== undefined ? candidate.pieces?.get(index) : undefined;
+    const parts = timeline ? dueParts(timeline, dueBefore) : [{ range: vnode, repairedAt: at }];
+    const vnodeWidth = Number(rangeWidth(vnode));
+    for (const part of parts) {
+      const partBytes = vnodeBytes === null ? null : (vnodeBytes * Number(rangeWidth(part.range))) / vnodeWidth;
+      const pieces =
+        target !== undefined && partBytes !== null && target > 0 ? Math.max(1, Math.ceil(partBytes / target)) : 1;
+      for (const range of splitRange(part.range, pieces)) {
+        items.push({
+          range,
+          vnode: index,
+          replicaSet: replicaSetOfRange[index] ?? 0,
+          repairedAt: part.repairedAt,
+          bytes: partBytes === null ? null : partBytes / pieces,
+        });
+      }
+    }
+  }
+  return items;
+}
+
+/** With sub-range history only the due parts of a vnode are repaired; neighbouring due pieces join up first. */
+function dueParts(
+  timeline: readonly { range: TokenRange; repairedAt: number | null }[],
+  dueBefore: number,
+): { range: TokenRange; repairedAt: number }[] {
+  const parts: { range: TokenRange; repairedAt: number }[] = [];
+  for (const piece of timeline) {
+    const pieceAt = piece.repairedAt ?? -Infinity;
+    if (pieceAt > dueBefore) continue;
+    const last = parts[parts.length - 1];
+    if (last && last.range.end === piece.range.start) {
+      parts[parts.length - 1] = {
+        range: { start: last.range.start, end: piece.range.end },
+        repairedAt: Math.min(last.repairedAt, pieceAt),
+      };
+    } else parts.push({ range: piece.range, repairedAt: pieceAt });
+  }
+  return parts;
+}
+
+function rangeTask(
+  context: PlanContext,
+  candidate: Candidate,
+  set: { hostIds: readonly string[]; datacenters: readonly string[] },
+  chunk: readonly WorkItem[],
+): TaskDraft {
+  const { ring, now } = context;
+  const { job, settings } = candidate;
+  let oldest = Infinity;
+  let oldestItem = chunk[0];
+  let bytes: number | null = 0;
+  for (const item of chunk) {
+    if (item.repairedAt < oldest) {
+      oldest = item.repairedAt;
+      oldestItem = item;
+    }
+    bytes = bytes === null || item.bytes === null ? null : bytes + item.bytes;
+  }
+  const vnodes = new Set(chunk.map((i) => i.vnode)).size;
+  const what =
+    chunk.length === vnodes
+      ? `${vnodes} of ${job.rangesTotal} vnode range(s)`
+      : `${chunk.length} sub-range(s) in ${vnodes} of ${job.rangesTotal} vnode range(s)`;
+  const age =
+    oldest === -Infinity ? 'never repaired in the history read' : `last repaired ${formatDuration(now - oldest)} ago`;
+  return {
+    keyspace: job.keyspace,
+    tables: [job.table],
+    scope: 'ranges',
+    ranges: chunk.map((i) => toRangeText(i.range)),
+    replicas: set.hostIds,
+    replicaAddresses: set.hostIds.map((h) => ring.nodes.get(h)?.address ?? '?'),
+    datacenters: set.datacenters,
+    repairType: settings.repairType,
+    incremental: false,
+    parallelism: settings.parallelism,
+    priority: job.priority,
+    estimatedBytes: bytes === null ? null : Math.round(bytes),
+    oldestRepairedAt: oldest === -Infinity ? null : oldest,
+    reason:
+      `${what} on replicas ${set.hostIds.length}×[${set.datacenters.join(',')}], ` +
+      `oldest ${oldestItem ? describeRange(oldestItem.range) : '?'} ${age}; ${jobReason(job, settings, now, candidate.neverAt)}`,
+  };
 }
 
 function compareNames(a: string, b: string): number {
