@@ -3,14 +3,20 @@
  * topology, history, size estimates and run policies. `schedule status`, `schedule plan`, `history show
  * --coverage` and the tick all start here, so they agree on what is due.
  *
- * Reads, for N tables tend schedules with R local ranges each (see src/history/table-history.ts):
- * - topology: system.local + system.peers_v2 (one row per node) + system_schema keyspaces and tables;
- * - per table: its tend.repair_state partition (≈ R rows) plus system_distributed sessions since the watermark,
- *   plus their parent rows by key; read for HISTORY_GROUP_SIZE tables of a keyspace at a time, one request per
- *   source (`IN`), so the round trips grow with N / HISTORY_GROUP_SIZE;
- * - per keyspace: the local node's size estimates (tables × primary ranges rows);
- * - tend.run_windows + tend.pauses (a handful of rows).
- * `rowsRead` counts them; `schedule plan --explain` prints the figures.
+ * Two ways to read history (GatherOptions.basis):
+ * - 'summaries' (the tick, `schedule plan`): every table is planned from its one-row summary in tend.table_summary
+ *   (src/core/summary.ts); the range-level history of a table is read only when the planner says it could get a
+ *   task in this batch (`tablesToRead`), and the plan is made again, until it needs nothing more. An idle tick
+ *   reads, per table, its system_schema row and its summary: two rows, whatever the number of vnodes or nodes.
+ * - 'ranges' (`schedule status`, `history show --coverage`): every table's range-level history is read, so every
+ *   figure shown is exact.
+ *
+ * Range-level reads, for a table with R local ranges (see src/history/table-history.ts): its tend.repair_state
+ * partition (≈ R rows) plus system_distributed sessions since the watermark, plus their parent rows by key; read for
+ * HISTORY_GROUP_SIZE tables of a keyspace at a time, one request per source (`IN`). Size estimates (tables ×
+ * primary ranges rows) are read for the same tables only. Plus the topology (system.local, system.peers_v2,
+ * system_schema keyspaces and tables) and tend.run_windows + tend.pauses (a handful of rows). `rowsRead` counts
+ * them; `schedule plan --explain` prints the figures.
  *
  * History is read only for tables the planner would schedule: a first, history-free pass of the pure planner tells
  * which tables it skips (disabled, not replicated here, a single replica, …), so their history is never read.
@@ -20,20 +26,28 @@ import {
   buildRing,
   computePlacement,
   DEFAULT_HISTORY_LOOKBACK_MS,
+  keyspaceFingerprints,
   plan as planTables,
   rangesReplicatedBy,
   rangeWidth,
+  summaryBounds,
   tableKey,
+  tablesToRead,
   type PlanInput,
   type PlanLimits,
+  type Ring,
+  type RunPolicies,
+  type SummaryBound,
   type TableHistory,
   type TableSettings,
   type TableSize,
+  type TableSummary,
 } from '../core/index.js';
 import { tableSettings, type TableSettings as ConfigTableSettings } from '../config/tables.js';
 import type { TendConfig } from '../config/schema.js';
 import { readTopology, driverHost, type ClusterTopology } from '../cluster/topology.js';
-import { readSizeEstimates } from '../cluster/size-estimates.js';
+import { readSizeEstimates, type EstimatesRequest } from '../cluster/size-estimates.js';
+import { readTableSummaries } from '../history/table-summary.js';
 import { loadPolicies } from './policy-store.js';
 import { readTableHistories, type HistoryRowsRead, type ParentCache } from '../history/table-history.js';
 import { clusterNow } from '../cluster/session.js';
@@ -42,6 +56,8 @@ import { inScope, parseScopeArgument, resolveScope, type TableScope } from './sc
 
 export interface RowsRead extends HistoryRowsRead {
   topology: number;
+  /** tend.table_summary rows (basis 'summaries'). */
+  summaries: number;
   estimates: number;
   policies: number;
   total: number;
@@ -58,6 +74,11 @@ export interface GatherOptions {
   readonly readSizes?: boolean;
   /** Groups of tables (HISTORY_GROUP_SIZE each) whose history is read at once. */
   readonly concurrency?: number;
+  /**
+   * 'ranges' (default): read every table's range-level history. 'summaries': plan from tend.table_summary and read
+   * the ranges of the tables that could get a task only (the tick and `schedule plan`).
+   */
+  readonly basis?: 'ranges' | 'summaries';
 }
 
 /**
@@ -97,6 +118,11 @@ export interface PlanContext {
   readonly sizesSource: string;
   /** Things an operator should know (estimates unavailable, …), for stderr. */
   readonly warnings: readonly string[];
+  /** With basis 'summaries': what was stored, and the fingerprints of the local ranges now (to store new ones). */
+  readonly summaries?: {
+    readonly stored: ReadonlyMap<string, TableSummary>;
+    readonly fingerprints: ReadonlyMap<string, string>;
+  };
 }
 
 /** The config's per-table settings in the core's shape. */
@@ -149,22 +175,117 @@ export async function gatherPlanInput(
   const tendKeyspace = config.cassandra.keyspace;
   const warnings: string[] = [];
   const now = await clusterNow(client);
-  const topology = await readTopology(client, {
-    tendKeyspace,
+  const topology = await readLocalTopology(client, config);
+  const scope = options.scope ? resolveScopeIn(topology, options.scope) : undefined;
+  const { settings, tables } = resolveTables(config, topology, scope);
+  const graceWarning = gcGraceWarning(topology, settings);
+  if (graceWarning) warnings.push(graceWarning);
+  const ring = buildRing(topology.nodes);
+  const limits: PlanLimits = {
+    maxTasks: config.schedule.maxTasks,
+    smallTableBytes: config.repair.smallTableSize,
+    tablesPerCommand: config.repair.tablesPerCommand,
+    ...options.limits,
+  };
+  const loaded = await loadPolicies(client, tendKeyspace, config.schedule.windows);
+  warnings.push(...loaded.problems);
+  const policies: RunPolicies = { windows: loaded.windows, pauses: loaded.pauses };
+  const base = {
+    now,
+    localHostId: topology.localHostId,
+    tables,
+    topology,
+    ring,
+    limits,
+    policies,
+    historyLookbackMs: config.repair.historyLookback ?? DEFAULT_HISTORY_LOOKBACK_MS,
+  };
+  // Which tables would be scheduled at all (the pure planner decides; its skips need no history).
+  const scheduled = planTables({ ...base, history: {} }).jobs;
+  const reader = new HistoryReader(client, config, options, {
+    ring,
+    now,
+    lookbackMs: base.historyLookbackMs,
+    topology,
+  });
+
+  let summaries: PlanContext['summaries'];
+  let bounds: Record<string, SummaryBound> | undefined;
+  let summaryRows = 0;
+  if (options.basis === 'summaries') {
+    const read = await readTableSummaries(client, tendKeyspace, topology.localHostId);
+    summaryRows = read.rowsRead;
+    const fingerprints = keyspaceFingerprints(ring, topology, topology.localHostId);
+    summaries = { stored: read.summaries, fingerprints };
+    bounds = summaryBounds(scheduled, read.summaries, fingerprints);
+    // Plan from the summaries; read the tables the plan asks for; plan again, until it asks for nothing more.
+    for (;;) {
+      const wanted = tablesToRead(
+        planTables({ ...base, history: reader.history, summaries: bounds, sizes: reader.sizes }),
+      );
+      if (wanted.length === 0) break;
+      await reader.read(wanted, options.readSizes ?? true);
+    }
+  } else {
+    await reader.read(scheduled, options.readSizes ?? true);
+  }
+  warnings.push(...reader.warnings);
+
+  const policyRows = loaded.windows.length - config.schedule.windows.length + loaded.pauses.length;
+  const rows = reader.rows;
+  const rowsRead: RowsRead = {
+    topology: topology.rowsRead,
+    summaries: summaryRows,
+    ...rows.history,
+    estimates: rows.estimates,
+    policies: policyRows,
+    total:
+      topology.rowsRead +
+      summaryRows +
+      rows.history.state +
+      rows.history.sessions +
+      rows.history.parents +
+      rows.estimates +
+      policyRows,
+  };
+  return {
+    input: { ...base, history: reader.history, sizes: reader.sizes, ...(bounds ? { summaries: bounds } : {}) },
+    topology,
+    scope,
+    settings,
+    rowsRead,
+    sizesSource: reader.sizesSource,
+    warnings,
+    ...(summaries ? { summaries } : {}),
+  };
+}
+
+/** The topology as seen for the node tend acts for (config.node, else the first contact point's node). */
+export function readLocalTopology(client: cassandra.Client, config: TendConfig): Promise<ClusterTopology> {
+  return readTopology(client, {
+    tendKeyspace: config.cassandra.keyspace,
     localNode: {
       hostId: config.node.hostId,
       address: config.node.address,
       contactPoint: config.cassandra.contactPoints[0],
     },
   });
-  const scope = options.scope
-    ? resolveScope(
-        parseScopeArgument(options.scope),
-        Object.fromEntries(Object.values(topology.keyspaceInfo).map((ks) => [ks.name, ks.tables])),
-        topology.excludedKeyspaces,
-      )
-    : undefined;
+}
 
+function resolveScopeIn(topology: ClusterTopology, argument: string): TableScope {
+  return resolveScope(
+    parseScopeArgument(argument),
+    Object.fromEntries(Object.values(topology.keyspaceInfo).map((ks) => [ks.name, ks.tables])),
+    topology.excludedKeyspaces,
+  );
+}
+
+/** Every table in scope with the configuration that applies to it (overrides resolved). */
+function resolveTables(
+  config: TendConfig,
+  topology: ClusterTopology,
+  scope: TableScope | undefined,
+): { settings: Map<string, ConfigTableSettings>; tables: TableSettings[] } {
   const settings = new Map<string, ConfigTableSettings>();
   const tables: TableSettings[] = [];
   for (const ks of Object.values(topology.keyspaceInfo)) {
@@ -175,62 +296,72 @@ export async function gatherPlanInput(
       tables.push(coreTableSettings(ks.name, table, resolved));
     }
   }
-  const graceWarning = gcGraceWarning(topology, settings);
-  if (graceWarning) warnings.push(graceWarning);
-  const ring = buildRing(topology.nodes);
-  const lookbackMs = config.repair.historyLookback ?? DEFAULT_HISTORY_LOOKBACK_MS;
-  const limits: PlanLimits = { maxTasks: config.schedule.maxTasks, ...options.limits };
-  const base = {
-    now,
-    localHostId: topology.localHostId,
-    tables,
-    topology,
-    ring,
-    limits,
-    historyLookbackMs: lookbackMs,
-  };
+  return { settings, tables };
+}
 
-  // Which tables would be scheduled at all (the pure planner decides; its skips need no history).
-  const scheduled = planTables({ ...base, history: {} }).jobs;
+/**
+ * Reads range-level history and size estimates for the tables asked for, once each, and keeps them for the plan.
+ * Tables are read in groups of one keyspace: one request per group for repair_state and one for Cassandra's
+ * sessions, instead of one each per table (an idle tick over 100 tables spent most of its time on those round trips).
+ */
+class HistoryReader {
+  readonly history: Record<string, TableHistory> = {};
+  readonly sizes: Record<string, TableSize> = {};
+  readonly warnings: string[] = [];
+  readonly rows = { history: { state: 0, sessions: 0, parents: 0 } as HistoryRowsRead, estimates: 0 };
+  sizesSource = 'not read';
+  private readonly parents: ParentCache = new Map();
 
-  const parents: ParentCache = new Map();
-  const history: Record<string, TableHistory> = {};
-  const historyRows: HistoryRowsRead = { state: 0, sessions: 0, parents: 0 };
-  // Tables are read in groups of one keyspace: one request per group for repair_state and one for Cassandra's
-  // sessions, instead of one each per table (an idle tick over 100 tables spent most of its time on those round
-  // trips).
-  await mapLimit(historyGroups(scheduled, HISTORY_GROUP_SIZE), options.concurrency ?? 4, async (group) => {
-    const reads = await readTableHistories(client, {
+  constructor(
+    private readonly client: cassandra.Client,
+    private readonly config: TendConfig,
+    private readonly options: GatherOptions,
+    private readonly at: { ring: Ring; now: number; lookbackMs: number; topology: ClusterTopology },
+  ) {}
+
+  async read(tables: readonly { keyspace: string; table: string }[], withSizes: boolean): Promise<void> {
+    const fresh = tables.filter((t) => this.history[tableKey(t.keyspace, t.table)] === undefined);
+    if (fresh.length === 0) return;
+    await mapLimit(historyGroups(fresh, HISTORY_GROUP_SIZE), this.options.concurrency ?? 4, (group) =>
+      this.readGroup(group),
+    );
+    if (withSizes) await this.readSizes(fresh);
+  }
+
+  private async readGroup(group: { keyspace: string; tables: string[] }): Promise<void> {
+    const { ring, now, lookbackMs, topology } = this.at;
+    const reads = await readTableHistories(this.client, {
       ring,
-      tendKeyspace,
+      tendKeyspace: this.config.cassandra.keyspace,
       keyspace: group.keyspace,
       tables: group.tables,
       now,
       lookbackMs,
-      parents,
-      persist: options.persistHistory ?? false,
-      persistAs: config.node.name ?? topology.localAddress,
+      parents: this.parents,
+      persist: this.options.persistHistory ?? false,
+      persistAs: this.config.node.name ?? topology.localAddress,
     });
     for (const [table, read] of reads) {
-      history[tableKey(group.keyspace, table)] = read.history;
-      historyRows.state += read.rowsRead.state;
-      historyRows.sessions += read.rowsRead.sessions;
-      historyRows.parents += read.rowsRead.parents;
+      this.history[tableKey(group.keyspace, table)] = read.history;
+      this.rows.history.state += read.rowsRead.state;
+      this.rows.history.sessions += read.rowsRead.sessions;
+      this.rows.history.parents += read.rowsRead.parents;
     }
-  });
+  }
 
-  let estimatesRows = 0;
-  let sizesSource = 'not read';
-  const sizes: Record<string, TableSize> = {};
-  if ((options.readSizes ?? true) && scheduled.length > 0) {
-    const keyspaces = [...new Set(scheduled.map((job) => job.keyspace))].sort();
-    const estimates = await readSizeEstimates(client, keyspaces, driverHost(client, topology.localAddress));
-    estimatesRows = estimates.rowsRead;
-    sizesSource = estimates.source;
-    if (estimates.problem) warnings.push(`size estimates unavailable: ${estimates.problem}`);
-    for (const ks of keyspaces) {
-      const replication = topology.keyspaces[ks];
-      const perTable = estimates.tables.get(ks);
+  /** The local node's estimates of these tables, scaled from its primary ranges to every range it replicates. */
+  private async readSizes(tables: readonly { keyspace: string; table: string }[]): Promise<void> {
+    const { ring, topology } = this.at;
+    const byKeyspace = new Map<string, string[]>();
+    for (const { keyspace, table } of tables) byKeyspace.set(keyspace, [...(byKeyspace.get(keyspace) ?? []), table]);
+    const requests: EstimatesRequest[] = [...byKeyspace].map(([keyspace, names]) => ({ keyspace, tables: names }));
+    const estimates = await readSizeEstimates(this.client, requests, driverHost(this.client, topology.localAddress));
+    this.rows.estimates += estimates.rowsRead;
+    this.sizesSource = estimates.source;
+    if (estimates.problem) this.warnings.push(`size estimates unavailable: ${estimates.problem}`);
+    for (const keyspace of byKeyspace.keys()) {
+      const replication = topology.keyspaces[keyspace];
+      const perTable = estimates.tables.get(keyspace);
       if (!replication || !perTable) continue;
       // Local width: every range this node replicates for the keyspace, not only its primary ones.
       const placement = computePlacement(ring, replication, topology.localHostId);
@@ -240,32 +371,11 @@ export async function gatherPlanInput(
         if (range) localWidth += Number(rangeWidth(range));
       }
       for (const [table, estimate] of perTable) {
-        sizes[tableKey(ks, table)] = {
+        this.sizes[tableKey(keyspace, table)] = {
           totalBytes: Math.round(estimate.bytesPerToken * localWidth),
           rangeBytes: estimate.rangeBytes,
         };
       }
     }
   }
-
-  const policies = await loadPolicies(client, tendKeyspace, config.schedule.windows);
-  for (const problem of policies.problems) warnings.push(problem);
-  const policyRows = policies.windows.length - config.schedule.windows.length + policies.pauses.length;
-  const rowsRead: RowsRead = {
-    topology: topology.rowsRead,
-    ...historyRows,
-    estimates: estimatesRows,
-    policies: policyRows,
-    total:
-      topology.rowsRead + historyRows.state + historyRows.sessions + historyRows.parents + estimatesRows + policyRows,
-  };
-  return {
-    input: { ...base, history, sizes, policies: { windows: policies.windows, pauses: policies.pauses } },
-    topology,
-    scope,
-    settings,
-    rowsRead,
-    sizesSource,
-    warnings,
-  };
 }

@@ -3,7 +3,15 @@
  * same inputs (plan-input.ts) and call the same pure planner, so what they show is what the tick will do.
  */
 import type cassandra from 'cassandra-driver';
-import { plan as computePlan, tableKey, type Plan, type SkippedTable, type TableJob } from '../core/index.js';
+import {
+  plan as computePlan,
+  summariesToStore,
+  tableKey,
+  type Plan,
+  type SkippedTable,
+  type TableJob,
+} from '../core/index.js';
+import { writeTableSummaries } from '../history/table-summary.js';
 import type { TendConfig } from '../config/schema.js';
 import { gatherPlanInput, type GatherOptions, type PlanContext, type RowsRead } from './plan-input.js';
 
@@ -73,14 +81,23 @@ function skippedRow(skip: SkippedTable, context: PlanContext): StatusRow {
   };
 }
 
-/** Plans and returns both the Plan and what it was computed from. */
+/**
+ * Plans and returns both the Plan and what it was computed from. With `persistHistory` (the tick), the summaries
+ * the plan's range-level jobs give are stored when they changed, so the next tick needs no range of those tables
+ * until they come due.
+ */
 export async function currentPlan(
   client: cassandra.Client,
   config: TendConfig,
   options: GatherOptions = {},
 ): Promise<{ plan: Plan; context: PlanContext }> {
   const context = await gatherPlanInput(client, config, options);
-  return { plan: computePlan(context.input), context };
+  const plan = computePlan(context.input);
+  if (options.persistHistory && context.summaries) {
+    const changed = summariesToStore(plan, context.summaries.fingerprints, context.summaries.stored);
+    await writeTableSummaries(client, config.cassandra.keyspace, plan.localHostId, changed, plan.now);
+  }
+  return { plan, context };
 }
 
 export async function scheduleStatus(
@@ -110,7 +127,12 @@ export interface PlanReport {
   readonly warnings: readonly string[];
 }
 
-export async function schedulePlan(client: cassandra.Client, config: TendConfig): Promise<PlanReport> {
-  const { plan, context } = await currentPlan(client, config);
+/** What the next tick would do: planned exactly as the tick plans (from the summaries), without writing anything. */
+export async function schedulePlan(
+  client: cassandra.Client,
+  config: TendConfig,
+  options: Pick<GatherOptions, 'limits'> = {},
+): Promise<PlanReport> {
+  const { plan, context } = await currentPlan(client, config, { ...options, basis: 'summaries' });
   return { plan, rowsRead: context.rowsRead, sizes: context.sizesSource, warnings: context.warnings };
 }

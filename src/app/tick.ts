@@ -133,7 +133,7 @@ export function defaultPorts(deps: TickDeps, coordinator: () => string, tickId: 
   return {
     // Up to 32 tables' history read at once: an idle tick over 100 tables is mostly these round trips.
     plan: (client, cfg, maxTasks) =>
-      currentPlan(client, cfg, { persistHistory: true, limits: { maxTasks }, concurrency: 32 }),
+      currentPlan(client, cfg, { persistHistory: true, basis: 'summaries', limits: { maxTasks }, concurrency: 32 }),
     leaseBackend: (client) => openLeaseBackend(config, env, async () => client),
     executor: () => createExecutor(config, env),
     repairedState: () => createRepairedStateReader(config, env),

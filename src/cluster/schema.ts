@@ -14,6 +14,10 @@
  *   `USING TIMESTAMP repaired_at`, so concurrent writers keep the newest repair whatever order they land in.
  *   The static `external_folded_before` is the watermark of Cassandra's own history already folded in: sessions of
  *   system_distributed.repair_history that started before it need not be read again (src/history).
+ * - table_summary keeps, per node and table, a lower bound of when the node's oldest range was last repaired
+ *   (src/core/summary.ts): an idle tick plans from these N rows, one partition per node, and reads a table's
+ *   repair_state only when its bound comes due. 30-day TTL: summaries of dropped tables go by themselves, and one
+ *   that expires only makes its table be read again.
  * - run_windows and pauses are tiny operator-edited tables read whole on every tick.
  */
 
@@ -21,7 +25,7 @@ import type { Client } from 'cassandra-driver';
 import { SchemaVersionMismatch } from '../errors.js';
 
 /** Bump when a statement below changes; a tick compares it with the stored row and refuses on mismatch. */
-export const TEND_SCHEMA_VERSION = 1;
+export const TEND_SCHEMA_VERSION = 2;
 
 /** Replication map as CQL expects it, e.g. {class: 'NetworkTopologyStrategy', dc1: 3, dc2: 3}. */
 export type Replication = Record<string, string | number>;
@@ -96,6 +100,7 @@ export function schemaStatements(keyspace: string, replication: Replication): st
   external_folded_before timestamp static,
   PRIMARY KEY ((keyspace_name, table_name), range_start, range_end)
 )`,
+    tableSummaryStatement(ks),
     `CREATE TABLE IF NOT EXISTS ${ks}.run_windows (
   id text PRIMARY KEY,
   keyspace_name text,
@@ -120,8 +125,23 @@ export function schemaStatements(keyspace: string, replication: Replication): st
   ];
 }
 
+function tableSummaryStatement(ks: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${ks}.table_summary (
+  host_id text,
+  keyspace_name text,
+  table_name text,
+  oldest_repaired_at timestamp,
+  fingerprint text,
+  computed_at timestamp,
+  PRIMARY KEY ((host_id), keyspace_name, table_name)
+) WITH default_time_to_live = ${THIRTY_DAYS_SECONDS}`;
+}
+
 /** Migrations from a stored version to the next (index 0: 1 → 2, …). Each statement must be idempotent. */
-const MIGRATIONS: readonly ((keyspace: string) => string[])[] = [];
+const MIGRATIONS: readonly ((keyspace: string) => string[])[] = [
+  // 1 → 2: per-node table summaries (idle ticks read one row per table).
+  (keyspace) => [tableSummaryStatement(quoteIdentifier(keyspace))],
+];
 
 export interface SchemaApplyResult {
   readonly keyspace: string;

@@ -40,36 +40,47 @@ function isMissingTable(error: unknown): boolean {
   return /unconfigured table|table .* does not exist/i.test((error as Error).message ?? '');
 }
 
+/** The tables of one keyspace whose estimates are wanted; all of its tables when `tables` is absent. */
+export interface EstimatesRequest {
+  readonly keyspace: string;
+  readonly tables?: readonly string[];
+}
+
 /**
- * Reads the estimates of `keyspaces` from the node `host` (the local node). One partition per keyspace, paged:
- * rows = tables × primary ranges of the node.
+ * Reads the estimates of the requested tables from the node `host` (the local node): one request per keyspace,
+ * paged; rows = tables × primary ranges of the node.
  */
 export async function readSizeEstimates(
   client: cassandra.Client,
-  keyspaces: readonly string[],
+  requests: readonly EstimatesRequest[],
   host: cassandra.Host | undefined,
 ): Promise<SizeEstimates> {
   const tables = new Map<string, Map<string, PrimaryRangeEstimate>>();
-  if (keyspaces.length === 0) return { tables, source: 'unavailable', rowsRead: 0 };
+  if (requests.length === 0) return { tables, source: 'unavailable', rowsRead: 0 };
   if (!host || !host.isUp()) {
     return { tables, source: 'unavailable', rowsRead: 0, problem: 'the local node is not reachable from this session' };
   }
+  const columns = 'table_name, range_start, range_end, mean_partition_size, partitions_count';
   const queries = [
     {
       source: 'table_estimates' as const,
-      cql: "SELECT table_name, range_start, range_end, mean_partition_size, partitions_count FROM system.table_estimates WHERE keyspace_name = ? AND range_type = 'primary' ALLOW FILTERING",
+      all: `SELECT ${columns} FROM system.table_estimates WHERE keyspace_name = ? AND range_type = 'primary' ALLOW FILTERING`,
+      some: `SELECT ${columns} FROM system.table_estimates WHERE keyspace_name = ? AND table_name IN ? AND range_type = 'primary'`,
     },
     {
       source: 'size_estimates' as const,
-      cql: 'SELECT table_name, range_start, range_end, mean_partition_size, partitions_count FROM system.size_estimates WHERE keyspace_name = ?',
+      all: `SELECT ${columns} FROM system.size_estimates WHERE keyspace_name = ?`,
+      some: `SELECT ${columns} FROM system.size_estimates WHERE keyspace_name = ? AND table_name IN ?`,
     },
   ];
   for (const query of queries) {
     let rowsRead = 0;
     try {
-      for (const keyspace of keyspaces) {
+      for (const { keyspace, tables: wanted } of requests) {
         const acc = new Map<string, Accumulating>();
-        const result = await client.execute(query.cql, [keyspace], { prepare: true, host, fetchSize: 5000 });
+        const result = wanted
+          ? await client.execute(query.some, [keyspace, [...wanted]], { prepare: true, host, fetchSize: 5000 })
+          : await client.execute(query.all, [keyspace], { prepare: true, host, fetchSize: 5000 });
         for await (const row of result) {
           rowsRead++;
           const table = String(row.get('table_name'));

@@ -400,6 +400,20 @@ export const repairSchema = section(
       'parallel',
     ),
     sizeTarget: size('For type subrange: split ranges so each task covers about this much data.', '200MiB'),
+    smallTableSize: size(
+      "Tables holding at most this much on the node (Cassandra's size estimates) are repaired whole, in one command without token ranges; a table without an estimate yet (new or empty) counts as small. 0B: every full repair goes range by range.",
+      '1GiB',
+    ),
+    tablesPerCommand: z
+      .number({ error: expected('a whole number between 1 and 256') })
+      .int({ error: expected('a whole number between 1 and 256') })
+      .min(1, { error: expected('a whole number between 1 and 256') })
+      .max(256, { error: expected('a whole number between 1 and 256') })
+      .default(64)
+      .meta({
+        description:
+          'Due small tables of one keyspace with the same repair options share one repair command, up to this many tables (each still gets its own history record).',
+      }),
     historyLookback: duration('How far back repair history is read.', '30d'),
     taskTimeout: duration('A task running longer is cancelled and recorded as failed.', '3h'),
     retry: section(

@@ -58,7 +58,7 @@ describe('topology and size estimates (real sandbox)', function () {
 
   it('size estimates come from the local node (table_estimates, primary ranges)', async function () {
     const client = clients[0]!;
-    const estimates = await readSizeEstimates(client, ['system_auth'], driverHost(client, '127.0.0.1'));
+    const estimates = await readSizeEstimates(client, [{ keyspace: 'system_auth' }], driverHost(client, '127.0.0.1'));
     expect(estimates.source).to.equal('table_estimates');
     expect(estimates.rowsRead).to.be.greaterThan(0);
     const roles = estimates.tables.get('system_auth')?.get('roles');
@@ -68,7 +68,7 @@ describe('topology and size estimates (real sandbox)', function () {
   });
 
   it('size estimates are "unavailable", not an error, when the local node is not reachable from the session', async function () {
-    const estimates = await readSizeEstimates(clients[0]!, ['system_auth'], undefined);
+    const estimates = await readSizeEstimates(clients[0]!, [{ keyspace: 'system_auth' }], undefined);
     expect(estimates.source).to.equal('unavailable');
     expect(estimates.problem).to.match(/not reachable/);
   });

@@ -57,14 +57,11 @@ const tick = defineCommand<ScheduleTickOptions>({
   async run(options, deps) {
     const { withCluster } = await import('../../app/cluster-session.js');
     if (options.dryRun) {
-      const { currentPlan } = await import('../../app/schedule.js');
+      const { schedulePlan } = await import('../../app/schedule.js');
       const { presentPlan } = await import('./schedule.js');
-      const report = await withCluster(deps, async (client, config) => {
-        const { plan, context } = await currentPlan(client, config, {
-          limits: { maxTasks: options.maxTasks ?? config.schedule.maxTasks },
-        });
-        return { plan, rowsRead: context.rowsRead, sizes: context.sizesSource, warnings: context.warnings };
-      });
+      const report = await withCluster(deps, (client, config) =>
+        schedulePlan(client, config, { limits: { maxTasks: options.maxTasks ?? config.schedule.maxTasks } }),
+      );
       presentPlan(report, { explain: true }, deps);
       deps.out.info('dry run: nothing was leased, repaired or recorded');
       return;

@@ -10,7 +10,16 @@ import type { Plan } from '../../../src/core/index.js';
 const NOW = Date.UTC(2026, 10, 21, 12);
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const ROWS_READ = { topology: 10, state: 96, sessions: 3, parents: 1, estimates: 32, policies: 0, total: 142 };
+const ROWS_READ = {
+  topology: 10,
+  summaries: 0,
+  state: 96,
+  sessions: 3,
+  parents: 1,
+  estimates: 32,
+  policies: 0,
+  total: 142,
+};
 
 function row(table: string, overrides: Partial<StatusRow>): StatusRow {
   return {
@@ -171,7 +180,7 @@ describe('schedule plan output', () => {
     expect(text).to.include('range (0, 100]');
     expect(text).to.include('shop.customers  batch_full: batch full');
     expect(text).to.include('logs.raw  single_replica: one replica');
-    expect(text).to.include('read 142 row(s): topology 10, repair_state 96');
+    expect(text).to.include('read 142 row(s): topology 10, summaries 0, repair_state 96');
   });
 
   it('--json: the Plan itself plus the rows read', () => {
