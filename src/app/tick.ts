@@ -128,7 +128,12 @@ export interface TickDeps {
 }
 
 /** The default ports: the real adapters. */
-export function defaultPorts(deps: TickDeps, coordinator: () => string, tickId: string): TickPorts {
+export function defaultPorts(
+  deps: TickDeps,
+  coordinator: () => string,
+  tickId: string,
+  address: () => string | undefined = () => undefined,
+): TickPorts {
   const { config, env } = deps;
   return {
     // Up to 32 tables' history read at once: an idle tick over 100 tables is mostly these round trips.
@@ -137,7 +142,7 @@ export function defaultPorts(deps: TickDeps, coordinator: () => string, tickId: 
     leaseBackend: (client) => openLeaseBackend(config, env, async () => client),
     executor: () => createExecutor(config, env),
     repairedState: () => createRepairedStateReader(config, env),
-    record: historyWriter(config.cassandra.keyspace, { coordinator, tickId }),
+    record: historyWriter(config.cassandra.keyspace, { coordinator, address, tickId }),
     writeMetrics: async (report, plan) => {
       const directory = config.metrics.textfileDirectory;
       if (!directory) return;
@@ -212,7 +217,16 @@ export async function runTick(
   const { config, out } = deps;
   const tickId = randomUUID();
   let coordinator = config.node.name ?? hostname();
-  const ports: TickPorts = { ...defaultPorts(deps, () => coordinator, tickId), ...portsOverride };
+  let localAddress: string | undefined = undefined;
+  const ports: TickPorts = {
+    ...defaultPorts(
+      deps,
+      () => coordinator,
+      tickId,
+      () => localAddress,
+    ),
+    ...portsOverride,
+  };
   const startedAt = ports.now();
   const maxTasks = options.maxTasks ?? config.schedule.maxTasks;
   const maxDurationMs = options.maxDurationMs ?? config.schedule.maxDuration;
@@ -221,6 +235,7 @@ export async function runTick(
   for (const warning of context.warnings) out.warn(warning);
   const local = context.topology.nodes.find((n) => n.hostId === plan.localHostId);
   const address = local?.address ?? '?';
+  localAddress = local?.address;
   // The lease holder and history coordinator: node.name, else the node's address (unique in the cluster).
   coordinator = config.node.name ?? address;
   const node = { name: coordinator, address, datacenter: plan.localDatacenter };
