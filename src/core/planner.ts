@@ -35,6 +35,11 @@ import {
 /** The version of the Plan's JSON shape; bump on incompatible changes (it is printed by `schedule plan --json`). */
 export const PLAN_FORMAT_VERSION = 1;
 export const DEFAULT_HISTORY_LOOKBACK_MS = 30 * 24 * HOUR_MS;
+/**
+ * The most sub-ranges one table is split into per plan, whatever its size and sizeTarget: at the default 200MiB
+ * target a table needs over 12TiB on one node to reach it. Bounds the plan's memory by the ring, not by the data.
+ */
+export const MAX_SUBRANGES_PER_TABLE = 65_536;
 
 /**
  * - vnode: repair whole vnode ranges (grouped by replica set into tasks).
@@ -524,7 +529,14 @@ function tasksForJob(
 
   // Collect the due work, vnode by vnode in ring order.
   const items: WorkItem[] = [];
-  const target = settings.repairType === 'subrange' ? settings.sizeTargetBytes : undefined;
+  let target = settings.repairType === 'subrange' ? settings.sizeTargetBytes : undefined;
+  if (target !== undefined && target > 0) {
+    // The plan holds one item per piece, so its memory grows with table size / target (2.6 million pieces and
+    // ~1 GB for a 10GiB table at 4KiB, out of memory at 1B). Past MAX_SUBRANGES_PER_TABLE pieces, pieces grow.
+    let localBytes = 0;
+    for (const index of placement.localRanges) localBytes += bytesOf(index) ?? 0;
+    target = Math.max(target, localBytes / MAX_SUBRANGES_PER_TABLE);
+  }
   for (const index of placement.localRanges) {
     const at = repairedAt[index] ?? -Infinity;
     if (at > dueBefore) continue;
