@@ -62,6 +62,21 @@ export async function readBoundedFile(path: string, limit: number): Promise<Buff
   }
 }
 
+/** A password or token file named by the configuration (its first line is the secret), as text. */
+export async function readSecretFile(path: string): Promise<string> {
+  return (await readBoundedFile(path, SECRET_FILE_LIMIT)).toString('utf8');
+}
+
+/** A PEM file named by the configuration (CA bundle, certificate, key). */
+export function readPemFile(path: string): Promise<Buffer> {
+  return readBoundedFile(path, PEM_FILE_LIMIT);
+}
+
+/** Any file the configuration names, as text, up to the PEM limit (the Jolokia client reads all its files so). */
+export async function readConfiguredText(path: string): Promise<string> {
+  return (await readBoundedFile(path, PEM_FILE_LIMIT)).toString('utf8');
+}
+
 /** A short reason for any error of readBoundedFile, for `path: cannot read FILE (reason)` messages. */
 export function describeReadError(error: unknown): string {
   if (error instanceof FileRefused) return error.message;
