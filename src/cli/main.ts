@@ -2,10 +2,10 @@
  * The one exit path: parse argv, run the command, map any error to its documented exit code, print it on
  * stderr, flush both streams. Commands never call process.exit and never write to process.stdout directly.
  */
-import { readFile } from 'node:fs/promises';
 import { ConfigError, Interrupted, TendError, exitCodeOf } from '../errors.js';
 import { colorAllowedByEnv, Output, type OutputStream, type Verbosity } from '../output/output.js';
 import { secretValuesFromEnv, type Env } from '../config/secrets.js';
+import { readSecretFile } from '../config/files.js';
 import { packageInfo } from './package-info.js';
 import { parseInvocation, registry as defaultRegistry, type Registry } from './registry.js';
 import type { CommandDeps, GlobalOptions, LoadedValidConfig } from './types.js';
@@ -39,7 +39,7 @@ function processIO(): MainIO {
     stderr: process.stderr,
     env: process.env,
     cwd: process.cwd(),
-    readFile: (path) => readFile(path, 'utf8'),
+    readFile: readSecretFile,
     handleSignals: true,
   };
 }

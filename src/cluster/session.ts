@@ -2,11 +2,11 @@
  * The one place tend opens a Cassandra session: contact points, local datacenter, auth, TLS and timeouts that
  * fail fast. Every other adapter (topology, history, leases) takes the Client this returns.
  */
-import { readFile } from 'node:fs/promises';
 import cassandra from 'cassandra-driver';
 import { ClusterUnavailable, ConfigError } from '../errors.js';
 import type { TendConfig } from '../config/schema.js';
 import { readSecret, secretOrigins, type Env } from '../config/secrets.js';
+import { readPemFile, readSecretFile } from '../config/files.js';
 
 export type CassandraSettings = TendConfig['cassandra'];
 
@@ -26,7 +26,7 @@ async function sslOptions(tls: CassandraSettings['tls']): Promise<object | undef
   const read = async (path: string | undefined, what: string) => {
     if (!path) return undefined;
     try {
-      return await readFile(path);
+      return await readPemFile(path);
     } catch (error) {
       throw new ConfigError(`cassandra.tls.${what}: cannot read ${path}: ${(error as Error).message}`);
     }
@@ -69,7 +69,7 @@ async function clientOptions(
   config: TendConfig,
 ): Promise<cassandra.ClientOptions> {
   const password = await readSecret(secretOrigins(config, env).cassandraPassword, env, (path) =>
-    readFile(path, 'utf8').catch((error: Error) => {
+    readSecretFile(path).catch((error: Error) => {
       throw new ConfigError(`cassandra.auth.passwordFile: cannot read ${path}: ${error.message}`);
     }),
   );

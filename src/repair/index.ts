@@ -6,7 +6,7 @@
  * - `historyRecords(task, outcome, {coordinator, tickId})`: outcome → rows for src/history's recordTaskOutcome.
  * - `createRepairedStateReader(config, env)` + `incrementalDecision(state)`: skip fully repaired incremental tables.
  */
-import { readFile } from 'node:fs/promises';
+import { readConfiguredText } from '../config/files.js';
 import type { Env } from '../config/secrets.js';
 import type { TendConfig } from '../config/schema.js';
 import type { Executor } from './executor.js';
@@ -45,7 +45,7 @@ export function nodetoolConnection(config: TendConfig): NodetoolConnection {
 export async function createExecutor(
   config: TendConfig,
   env: Env,
-  read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
+  read: (path: string) => Promise<string> = readConfiguredText,
 ): Promise<Executor> {
   if (config.executor.type === 'jolokia') {
     return new JolokiaExecutor({ client: await jolokiaClientFromConfig(config, env, read) });
@@ -57,7 +57,7 @@ export async function createExecutor(
 export async function createRepairedStateReader(
   config: TendConfig,
   env: Env,
-  read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
+  read: (path: string) => Promise<string> = readConfiguredText,
 ): Promise<RepairedStateReader> {
   if (config.executor.type === 'jolokia') {
     return new JolokiaRepairedState(await jolokiaClientFromConfig(config, env, read));

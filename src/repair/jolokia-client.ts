@@ -10,7 +10,7 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { readFile } from 'node:fs/promises';
+import { readConfiguredText } from '../config/files.js';
 import { ClusterUnavailable } from '../errors.js';
 import { readSecret, secretOrigins, type Env } from '../config/secrets.js';
 import type { TendConfig } from '../config/schema.js';
@@ -190,7 +190,7 @@ function valueOf(reply: JolokiaReply): unknown {
 export async function jolokiaClientFromConfig(
   config: TendConfig,
   env: Env,
-  read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
+  read: (path: string) => Promise<string> = readConfiguredText,
 ): Promise<JolokiaClient> {
   const jolokia = config.executor.jolokia;
   const password = await readSecret(secretOrigins(config, env).jolokiaPassword, env, read);

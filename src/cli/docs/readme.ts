@@ -88,7 +88,9 @@ ${sectionRows.join('\n')}
   \`lease.renewEvery\` < \`lease.ttl\`; \`repair.alarm.warn\` < \`repair.alarm.error\`; \`repair.interval\` <
   \`repair.alarm.error\` (per table override too); with Consul, \`lease.ttl\` between 20s and 24h and \`renewEvery\`
   below half of it (tend asks Consul for a session TTL of ttl/2, because Consul may expire a session up to twice
-  its TTL late; Consul's own minimum is 10s); TLS cert and key together.
+  its TTL late; Consul's own minimum is 10s); TLS cert and key together. Every duration and size key has a range,
+  listed in tend.yml(5) and stated in the error (\`repair.taskTimeout: expected a duration between 10s and 7d, found
+  "30d"\`); zero is never accepted.
   \`tend config check\` runs all of it, plus readability of the files the configuration names, without connecting
   anywhere; \`tend config show\` prints the effective configuration.
 - **Secrets** never go in the file (a \`password:\` or \`token:\` key is an error) nor on the command line. Each is
@@ -100,7 +102,8 @@ ${sectionRows.join('\n')}
 - **Per-table overrides** (\`repair.tables\`): each entry has a \`match\` — an exact \`keyspace.table\` or a
   \`/regex/\` tested against \`keyspace.table\` — and any of \`enabled\`, \`interval\`, \`alarm\`, \`type\`, \`parallelism\`,
   \`sizeTarget\`, \`taskTimeout\`, \`weight\`. An exact match beats every regex; among regexes the first match in file
-  order wins; only that one entry applies, and keys it leaves out come from the \`repair\` section.
+  order wins; only that one entry applies, and keys it leaves out come from the \`repair\` section. Both kinds of
+  match are case-sensitive: write names as Cassandra stores them (lower case unless created with quotes).
   \`enabled: false\` excludes the tables from repair and from alarms.
 
 ## Exit codes
