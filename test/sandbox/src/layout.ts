@@ -5,7 +5,8 @@
  * - TEND_SANDBOX_INSTANCE=N (default 0): which sandbox. Instance 0 is the original layout (nodes on 127.0.0.1–3,
  *   JMX 7100/7200/7300, state in <cache>/cluster). Instance N ≥ 1 puts its nodes on 127.0.N.1–3, Consul on
  *   127.0.N.1 (same ports: it binds that address), JMX on 7000 + N×1000 + i×100 (JMX always binds 127.0.0.1, so
- *   every instance needs its own ports) and its state in <cache>/cluster-N. Several instances run side by side.
+ *   every instance needs its own ports) and its state in <cache>/cluster-N (cluster-N-VERSION for a release other
+ *   than the default). Several instances run side by side.
  * - TEND_SANDBOX_CASSANDRA (default 5.0.8, or 4.1.x): which Cassandra release from Maven Central. 4.1 runs on a
  *   Java 11 runtime the sandbox fetches from Debian's archive (see provision.ts).
  * - TEND_SANDBOX_NODES (3 or 4), TEND_SANDBOX_VNODES (default 16), TEND_SANDBOX_HEAP (default 1G).
@@ -152,8 +153,16 @@ export const paths = {
   consulBuild: () => join(cacheDir(), `consul-${CONSUL_VERSION}`),
   consulBinary: () => join(paths.consulBuild(), 'consul'),
   java11Home: () => join(cacheDir(), JAVA11_DIR, 'usr', 'lib', 'jvm', 'java-11-openjdk-amd64'),
-  /** Per-run state: node data, logs, pid files. Wiped by `down --purge`. */
-  state: () => join(cacheDir(), INSTANCE === 0 ? 'cluster' : `cluster-${INSTANCE}`),
+  /**
+   * Per-run state: node data, logs, pid files. Wiped by `down --purge`. Another release than the default gets
+   * its own directory (cluster-N-4.1.10), so npm test's 4.1 phase never meets the 5.0 data of a developer's
+   * sandbox on the same instance number.
+   */
+  state: () =>
+    join(
+      cacheDir(),
+      `${INSTANCE === 0 ? 'cluster' : `cluster-${INSTANCE}`}${CASSANDRA_VERSION === DEFAULT_CASSANDRA ? '' : `-${CASSANDRA_VERSION}`}`,
+    ),
   /** What the state was created with: tokens and data are fixed at bootstrap (see sandbox.ts). */
   manifest: () => join(paths.state(), 'sandbox.json'),
   node: (node: SandboxNode) => join(paths.state(), node.name),

@@ -60,6 +60,10 @@ describe('sandbox layout (TEND_SANDBOX_* knobs)', function () {
     expect(l!.consul.address).to.equal('127.0.7.1');
     expect(l!.state).to.equal('/cache/cluster-7');
     expect(l!.cluster).to.equal('tend-sandbox-7');
+    expect(layout({ TEND_SANDBOX_INSTANCE: '7', TEND_SANDBOX_CASSANDRA: '4.1.10' }).layout!.state).to.equal(
+      '/cache/cluster-7-4.1.10',
+    );
+    expect(layout({ TEND_SANDBOX_CASSANDRA: '4.1.10' }).layout!.state).to.equal('/cache/cluster-4.1.10');
   });
 
   it('JMX ports (all on 127.0.0.1) never collide between instances, nor with Cassandra or Jolokia ports', function () {
