@@ -29,7 +29,12 @@ import {
   type TickJson,
 } from '../support/tick-e2e.js';
 
-const TABLES = ['t1', 't2', 't3', 't4', 't5'];
+/**
+ * Five tables; TEND_TEST_TICK_TABLES=N takes the first N. npm test's Cassandra 4.1 phase runs with 1: the
+ * nodetool variant starts one JVM per vnode range (48 per table), minutes per table on CI's 2 cores, and the 5.0
+ * phase already runs all five.
+ */
+const TABLES = ['t1', 't2', 't3', 't4', 't5'].slice(0, Number(process.env.TEND_TEST_TICK_TABLES ?? 5));
 const MAX_ROUNDS = 12;
 
 interface Variant {
