@@ -33,6 +33,7 @@ import {
   summaryBounds,
   tableKey,
   tablesToRead,
+  type Plan,
   type PlanInput,
   type PlanLimits,
   type Ring,
@@ -118,6 +119,8 @@ export interface PlanContext {
   readonly sizesSource: string;
   /** Things an operator should know (estimates unavailable, …), for stderr. */
   readonly warnings: readonly string[];
+  /** The plan of `input`, when gathering computed it already (basis 'summaries'). */
+  readonly plan?: Plan;
   /** With basis 'summaries': what was stored, and the fingerprints of the local ranges now (to store new ones). */
   readonly summaries?: {
     readonly stored: ReadonlyMap<string, TableSummary>;
@@ -200,8 +203,9 @@ export async function gatherPlanInput(
     policies,
     historyLookbackMs: config.repair.historyLookback ?? DEFAULT_HISTORY_LOOKBACK_MS,
   };
-  // Which tables would be scheduled at all (the pure planner decides; its skips need no history).
-  const scheduled = planTables({ ...base, history: {} }).jobs;
+  // Which tables would be scheduled at all (the pure planner decides; its skips need no history, and it plans no
+  // task with a batch of 0).
+  const scheduled = planTables({ ...base, history: {}, limits: { ...limits, maxTasks: 0 } }).jobs;
   const reader = new HistoryReader(client, config, options, {
     ring,
     now,
@@ -212,17 +216,18 @@ export async function gatherPlanInput(
   let summaries: PlanContext['summaries'];
   let bounds: Record<string, SummaryBound> | undefined;
   let summaryRows = 0;
+  let plan: Plan | undefined;
   if (options.basis === 'summaries') {
     const read = await readTableSummaries(client, tendKeyspace, topology.localHostId);
     summaryRows = read.rowsRead;
     const fingerprints = keyspaceFingerprints(ring, topology, topology.localHostId);
     summaries = { stored: read.summaries, fingerprints };
     bounds = summaryBounds(scheduled, read.summaries, fingerprints);
-    // Plan from the summaries; read the tables the plan asks for; plan again, until it asks for nothing more.
+    // Plan from the summaries; read the tables the plan asks for; plan again, until it asks for nothing more. The
+    // last plan is the plan of the input returned (kept, so the caller need not compute it again).
     for (;;) {
-      const wanted = tablesToRead(
-        planTables({ ...base, history: reader.history, summaries: bounds, sizes: reader.sizes }),
-      );
+      plan = planTables({ ...base, history: reader.history, summaries: bounds, sizes: reader.sizes });
+      const wanted = tablesToRead(plan);
       if (wanted.length === 0) break;
       await reader.read(wanted, options.readSizes ?? true);
     }
@@ -257,6 +262,7 @@ export async function gatherPlanInput(
     sizesSource: reader.sizesSource,
     warnings,
     ...(summaries ? { summaries } : {}),
+    ...(plan ? { plan } : {}),
   };
 }
 
