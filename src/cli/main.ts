@@ -7,6 +7,7 @@ import { ConfigError, Interrupted, TendError, exitCodeOf } from '../errors.js';
 import { colorAllowedByEnv, Output, type OutputStream, type Verbosity } from '../output/output.js';
 import { secretValuesFromEnv, type Env } from '../config/secrets.js';
 import { packageInfo } from './package-info.js';
+import { setLongTimeout, type LongTimer } from '../timers.js';
 import { parseInvocation, registry as defaultRegistry, type Registry } from './registry.js';
 import type { CommandDeps, GlobalOptions, LoadedValidConfig } from './types.js';
 
@@ -166,10 +167,10 @@ export const INTERRUPT_GRACE_MS = 30_000;
  */
 async function untilInterrupted<T>(running: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
   const interruption = () => (signal.reason instanceof Error ? signal.reason : new Interrupted());
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimer | undefined;
   const graceOver = new Promise<never>((_, reject) => {
     const startGrace = () => {
-      timer = setTimeout(() => reject(interruption()), graceMs);
+      timer = setLongTimeout(() => reject(interruption()), graceMs);
     };
     if (signal.aborted) startGrace();
     else signal.addEventListener('abort', startGrace, { once: true });
@@ -180,7 +181,7 @@ async function untilInterrupted<T>(running: Promise<T>, signal: AbortSignal, gra
     if (signal.aborted) throw interruption();
     return result;
   } finally {
-    if (timer) clearTimeout(timer);
+    timer?.clear();
   }
 }
 

@@ -7,6 +7,7 @@ import cassandra from 'cassandra-driver';
 import { ClusterUnavailable, ConfigError } from '../errors.js';
 import type { TendConfig } from '../config/schema.js';
 import { readSecret, secretOrigins, type Env } from '../config/secrets.js';
+import { timerDelay } from '../timers.js';
 
 export type CassandraSettings = TendConfig['cassandra'];
 
@@ -84,9 +85,10 @@ async function clientOptions(
     protocolOptions: { port: settings.port },
     authProvider: auth ? new cassandra.auth.PlainTextAuthProvider(auth.username, password!) : undefined,
     sslOptions: (await sslOptions(settings.tls)) as cassandra.ClientOptions['sslOptions'],
+    // Clamped: the driver's timers are plain Node timers, which fire at once above 24.8 days.
     socketOptions: {
-      connectTimeout: settings.connectTimeout,
-      readTimeout: settings.requestTimeout,
+      connectTimeout: timerDelay(settings.connectTimeout),
+      readTimeout: timerDelay(settings.requestTimeout),
     },
     // One connection per host is plenty for a short-lived CLI, and keeps start-up cheap.
     pooling: { coreConnectionsPerHost: { 0: 1, 1: 1, 2: 0 } },

@@ -21,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import cassandra from 'cassandra-driver';
 import { ClusterUnavailable } from '../errors.js';
+import { sleep } from '../timers.js';
 import { allRows, describeUnavailable } from '../cluster/session.js';
 import { quoteIdentifier } from '../cluster/schema.js';
 import {
@@ -78,10 +79,6 @@ function unavailable(error: unknown, doing: string): ClusterUnavailable {
     cause: error,
     hints: ['a lease needs a quorum of the replicas of tend’s keyspace (SERIAL, or LOCAL_SERIAL in the local DC)'],
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function toDate(value: unknown): Date {

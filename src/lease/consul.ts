@@ -20,6 +20,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { ClusterUnavailable, TendError } from '../errors.js';
+import { timerDelay } from '../timers.js';
 import {
   checkHolder,
   type AcquireResult,
@@ -124,7 +125,8 @@ export class ConsulLeaseBackend implements LeaseBackend {
             ...(this.options.token ? { 'X-Consul-Token': this.options.token } : {}),
             ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
           },
-          timeout: this.options.requestTimeoutMs,
+          // Clamped: a socket timeout above 24.8 days would overflow Node's timer and fire at once.
+          timeout: timerDelay(this.options.requestTimeoutMs),
           ...(url.protocol === 'https:' && tls
             ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized ?? true }
             : {}),

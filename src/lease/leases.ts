@@ -3,9 +3,9 @@
  * deadline), several resources all-or-nothing in sorted order, and the work run under a heartbeat with release
  * in `finally`.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Interrupted, LeaseLost } from '../errors.js';
 import { Heartbeat } from './heartbeat.js';
+import { sleep } from '../timers.js';
 import {
   outranks,
   type Announcement,
@@ -161,9 +161,8 @@ export async function acquireLeases(
       const remaining = (options.waitUntil ?? 0) - Date.now();
       if (result.acquired || remaining <= 0) return result;
       const pause = Math.min(remaining, (options.retryEveryMs ?? 1000) * (0.5 + Math.random()));
-      await sleep(pause, undefined, options.signal ? { signal: options.signal } : {}).catch(() => {
-        throw options.signal?.reason ?? new Interrupted();
-      });
+      await sleep(pause, options.signal);
+      if (options.signal?.aborted) throw options.signal.reason ?? new Interrupted();
     }
   } finally {
     if (options.priority) {

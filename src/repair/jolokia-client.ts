@@ -12,6 +12,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { ClusterUnavailable } from '../errors.js';
+import { timerDelay } from '../timers.js';
 import { readSecret, secretOrigins, type Env } from '../config/secrets.js';
 import type { TendConfig } from '../config/schema.js';
 
@@ -27,7 +28,7 @@ export interface JolokiaClientOptions {
   readonly user?: string | undefined;
   readonly password?: string | undefined;
   readonly tls?: JolokiaTls | undefined;
-  /** Per-request limit (default 30 s). */
+  /** Per-request limit (default 30 s; from the configuration: cassandra.requestTimeout). */
   readonly requestTimeoutMs?: number;
 }
 
@@ -131,6 +132,9 @@ export class JolokiaClient {
           // A fresh connection per request: on a reused one the agent's separate header/body writes meet
           // delayed ACKs and every request costs ~40 ms (measured), which a fast repair poll loop multiplies.
           agent: false,
+          // Set before the socket connects, so an agent that never accepts is bounded too (req.setTimeout starts
+          // only once connected). Clamped: a socket timeout above 24.8 days would overflow and fire at once.
+          timeout: timerDelay(this.timeoutMs),
           ...(https && this.tls
             ? {
                 ca: this.tls.ca,
@@ -159,7 +163,7 @@ export class JolokiaClient {
           res.on('error', reject);
         },
       );
-      req.setTimeout(this.timeoutMs, () => {
+      req.on('timeout', () => {
         req.destroy(new ClusterUnavailable('jolokia', `${this.endpoint} did not answer within ${this.timeoutMs} ms`));
       });
       req.on('error', (error: Error) => {
@@ -197,6 +201,8 @@ export async function jolokiaClientFromConfig(
   const tls = jolokia.tls;
   return new JolokiaClient({
     url: jolokia.url,
+    // One request limit for every outside system an operator configures: Cassandra's (Consul uses it too).
+    requestTimeoutMs: config.cassandra.requestTimeout,
     user: jolokia.user,
     password,
     tls: tls

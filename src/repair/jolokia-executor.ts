@@ -21,6 +21,7 @@ import {
 } from './executor.js';
 import { JolokiaRequestError, type JolokiaClient } from './jolokia-client.js';
 import { abortReason } from './nodetool-executor.js';
+import { sleep as sleepUnlessAborted, timeoutSignal } from '../timers.js';
 
 export const STORAGE_SERVICE = 'org.apache.cassandra.db:type=StorageService';
 const REPAIR_ASYNC = 'repairAsync(java.lang.String,java.util.Map)';
@@ -155,7 +156,7 @@ export class JolokiaExecutor implements Executor {
     };
     options.onProgress?.({ taskId: request.id, rangesDone: 0, rangesTotal: request.ranges.length });
 
-    const timeout = AbortSignal.timeout(Math.max(0, deadline - this.now()));
+    const timeout = timeoutSignal(Math.max(0, deadline - this.now()));
     const stop = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let wait = this.pollMinMs;
     let unknownSince: number | undefined;
@@ -249,17 +250,4 @@ export function nextPollWait(
 ): number {
   if (elapsedMs < schedule.pollFastForMs) return schedule.pollMinMs;
   return Math.min(schedule.pollMaxMs, Math.max(previous + 1, Math.round(previous * schedule.pollFactor)));
-}
-
-function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -8,6 +8,7 @@
  * (`nodetool sjk mx … forceTerminateAllRepairSessions`), which needs no extra port or agent.
  */
 import { ClusterUnavailable } from '../errors.js';
+import { timeoutSignal } from '../timers.js';
 import type { TokenRangeText } from '../core/index.js';
 import {
   participantsOf,
@@ -52,10 +53,12 @@ export type RunProcess = (
 export const runProcess: RunProcess = async (file, args, options) => {
   // Loaded on first use: execa and its dependencies cost ~0.1 s of start-up that a Jolokia tick never needs.
   const { execa } = await import('execa');
+  // Our own timeout rather than execa's: execa's is a plain Node timer, and a repair.taskTimeout above 24.8 days
+  // would overflow it and kill nodetool at once (then terminate every repair session on the node).
+  const timeout = timeoutSignal(options.timeoutMs);
   const subprocess = execa(file, args, {
     reject: false,
-    timeout: options.timeoutMs,
-    ...(options.cancelSignal ? { cancelSignal: options.cancelSignal } : {}),
+    cancelSignal: options.cancelSignal ? AbortSignal.any([options.cancelSignal, timeout]) : timeout,
     // A JVM usually exits on SIGTERM within a second; the grace period covers a JVM stuck in GC or shutdown hooks.
     forceKillAfterDelay: options.killGraceMs,
     stdin: 'ignore',
@@ -74,8 +77,9 @@ export const runProcess: RunProcess = async (file, args, options) => {
     exitCode: result.exitCode,
     stdout: typeof result.stdout === 'string' ? result.stdout : '',
     stderr: typeof result.stderr === 'string' ? result.stderr : '',
-    isCanceled: result.isCanceled,
-    timedOut: result.timedOut,
+    // Cancelled by the caller wins over the timeout when both fired: the caller's reason is what happened.
+    isCanceled: result.isCanceled && options.cancelSignal?.aborted === true,
+    timedOut: result.isCanceled && options.cancelSignal?.aborted !== true && timeout.aborted,
   };
 };
 
