@@ -145,6 +145,21 @@ export class ClusterUnavailable extends TendError {
   }
 }
 
+/**
+ * Cassandra, Consul or Jolokia answered, but refused the request as wrong (an invalid query, a missing table, a
+ * permission): retrying would not help and it is not an outage, so exit 1 rather than 5. The message names the
+ * system and what tend was doing.
+ */
+export class RequestRefused extends TendError {
+  override readonly exitCode = ExitCode.Failure;
+  readonly system: ExternalSystem;
+
+  constructor(system: ExternalSystem, message: string, options: { cause?: unknown; hints?: readonly string[] } = {}) {
+    super(`${system} refused ${message}`, options);
+    this.system = system;
+  }
+}
+
 /** A replica of the range about to be repaired is down; tend refuses to start the task (cstar's HostIsDown). */
 export class HostIsDown extends TendError {
   override readonly exitCode = ExitCode.ClusterUnavailable;

@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError, Interrupted, TendError, exitCodeOf } from '../errors.js';
 import { colorAllowedByEnv, Output, type OutputStream, type Verbosity } from '../output/output.js';
-import { secretValuesFromEnv, type Env } from '../config/secrets.js';
+import { maskSecrets, resetSecrets, type Env } from '../config/secrets.js';
+import { externalMessage } from '../output/sanitize.js';
 import { packageInfo } from './package-info.js';
 import { setLongTimeout, type LongTimer } from '../timers.js';
 import { parseInvocation, registry as defaultRegistry, type Registry } from './registry.js';
@@ -64,7 +65,6 @@ function makeOutput(io: MainIO, globals: GlobalOptions): Output {
     json: globals.json,
     colorAllowed: colorAllowedByEnv(io.env, globals.color),
     verbosity,
-    secrets: secretValuesFromEnv(io.env),
     ...(io.now ? { now: io.now } : {}),
   });
 }
@@ -76,23 +76,29 @@ export function reportError(error: unknown, out: Output, verbose: boolean): void
   const exitField = out.humanDiagnostics ? {} : { exit: code };
   if (error instanceof ConfigError) {
     const fields = error.filepath ? { file: error.filepath } : {};
-    out.error(error.message, out.humanDiagnostics ? {} : { ...fields, ...exitField });
-    for (const problem of error.problems) out.detail('error', problem, fields);
+    // Problems quote values from the file, which is outside text: a secret pasted under the wrong key is masked.
+    out.error(maskSecrets(error.message), out.humanDiagnostics ? {} : { ...fields, ...exitField });
+    for (const problem of error.problems) out.detail('error', maskSecrets(problem), fields);
+  } else if (error instanceof TendError) {
+    out.error(error.message, exitField);
   } else {
-    out.error(error instanceof Error ? error.message : String(error), exitField);
+    // Not one of tend's errors: its text comes from a library or a server (one line, secrets masked, no stack).
+    out.error(externalMessage(error), exitField);
   }
   if (error instanceof TendError) {
     for (const hint of error.hints) out.detail('error', hint);
   }
   if (verbose && error instanceof Error) {
-    if (error.cause instanceof Error) out.debug(`caused by: ${error.cause.message}`);
-    if (!(error instanceof TendError) && error.stack) out.debug(error.stack);
+    if (error.cause !== undefined) out.debug(`caused by: ${externalMessage(error.cause)}`);
+    if (!(error instanceof TendError) && error.stack) out.debug(maskSecrets(error.stack));
   }
 }
 
 export async function main(argv: string[], io: MainIO = processIO()): Promise<number> {
   const args = argv.slice(2);
   const reg = io.registry ?? defaultRegistry;
+  // The secret variables of this environment are known from the start; files add theirs as they are read.
+  resetSecrets(io.env);
   let globals = earlyGlobals(args);
   let out = makeOutput(io, globals);
   const controller = new AbortController();
@@ -134,9 +140,7 @@ export async function main(argv: string[], io: MainIO = processIO()): Promise<nu
       secret: async (name) => {
         const { config } = await deps.loadConfig();
         const { readSecret, secretOrigins } = await import('../config/secrets.js');
-        const value = await readSecret(secretOrigins(config, io.env)[name], io.env, io.readFile);
-        if (value) out.addSecret(value);
-        return value;
+        return readSecret(secretOrigins(config, io.env)[name], io.env, io.readFile);
       },
     };
     const code = await untilInterrupted(

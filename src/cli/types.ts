@@ -66,8 +66,9 @@ export interface CommandDeps {
   /** Load and validate the configuration (search order of DESIGN.md); throws ConfigError. */
   loadConfig(): Promise<LoadedValidConfig>;
   /**
-   * A secret (password file or environment, see config/secrets.ts). The value is registered with the output
-   * layer first, so it is masked in anything written afterwards.
+   * A secret (password file or environment, see config/secrets.ts). The value is registered as a known secret, so
+   * outside text that echoes it (a server's error message) is masked where it enters tend's errors and logs. Never
+   * put the value itself into output.
    */
   secret(name: SecretName): Promise<string | undefined>;
   /** Overrides /etc/tend (tests). */

@@ -19,8 +19,9 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { ClusterUnavailable, TendError } from '../errors.js';
+import { ClusterUnavailable, RequestRefused } from '../errors.js';
 import { timerDelay } from '../timers.js';
+import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
 import {
   checkHolder,
   type AcquireResult,
@@ -145,7 +146,7 @@ export class ConsulLeaseBackend implements LeaseBackend {
   }
 
   private unreachable(error: Error, method: string, url: URL): ClusterUnavailable {
-    return new ClusterUnavailable('consul', `${method} ${url.origin}${url.pathname}: ${error.message}`, {
+    return new ClusterUnavailable('consul', `${method} ${url.origin}${url.pathname}: ${externalMessage(error)}`, {
       cause: error,
       hints: ['check lease.consul.address and that the Consul agent is running'],
     });
@@ -156,11 +157,11 @@ export class ConsulLeaseBackend implements LeaseBackend {
     const res = await this.call(method, path, query, body);
     if (res.status === 200) return res.body;
     if (res.status === 403) {
-      throw new TendError(`consul refused ${method} ${path}: ${res.body.trim()}`, {
+      throw new RequestRefused('consul', `${method} ${path}: ${sanitizeExternal(res.body)}`, {
         hints: ['the ACL token (lease.consul.tokenFile or TEND_CONSUL_TOKEN) needs session:write and key:write'],
       });
     }
-    throw new ClusterUnavailable('consul', `${method} ${path} answered ${res.status}: ${res.body.trim()}`);
+    throw new ClusterUnavailable('consul', `${method} ${path} answered ${res.status}: ${sanitizeExternal(res.body)}`);
   }
 
   private async createSession(name: string, ttlMs: number, behavior: 'release' | 'delete'): Promise<string> {
@@ -182,8 +183,8 @@ export class ConsulLeaseBackend implements LeaseBackend {
     if (res.status === 200) return res.body.trim() === 'true';
     // 500 "invalid session": the session is gone (expired or destroyed).
     if (res.status === 500 && /session/i.test(res.body)) return false;
-    if (res.status === 403) throw new TendError(`consul refused writing ${key}: ${res.body.trim()}`);
-    throw new ClusterUnavailable('consul', `acquiring ${key} answered ${res.status}: ${res.body.trim()}`);
+    if (res.status === 403) throw new RequestRefused('consul', `writing ${key}: ${sanitizeExternal(res.body)}`);
+    throw new ClusterUnavailable('consul', `acquiring ${key} answered ${res.status}: ${sanitizeExternal(res.body)}`);
   }
 
   private async kvGet(key: string): Promise<KvEntry | undefined> {

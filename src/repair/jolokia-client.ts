@@ -13,6 +13,7 @@ import { request as httpsRequest } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { ClusterUnavailable } from '../errors.js';
 import { timerDelay } from '../timers.js';
+import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
 import { readSecret, secretOrigins, type Env } from '../config/secrets.js';
 import type { TendConfig } from '../config/schema.js';
 
@@ -168,7 +169,7 @@ export class JolokiaClient {
       });
       req.on('error', (error: Error) => {
         if (error instanceof ClusterUnavailable || error.name === 'AbortError') reject(error);
-        else reject(new ClusterUnavailable('jolokia', `${this.endpoint}: ${error.message}`, { cause: error }));
+        else reject(new ClusterUnavailable('jolokia', `${this.endpoint}: ${externalMessage(error)}`, { cause: error }));
       });
       req.end(payload);
     });
@@ -185,7 +186,12 @@ export class JolokiaClient {
 
 function valueOf(reply: JolokiaReply): unknown {
   if (reply.status !== 200) {
-    throw new JolokiaRequestError(reply.error ?? `Jolokia status ${reply.status}`, reply.status, reply.error_type);
+    // The agent's text (often a Java exception with its stack) enters tend here: one line, secrets masked.
+    throw new JolokiaRequestError(
+      reply.error === undefined ? `Jolokia status ${reply.status}` : sanitizeExternal(reply.error),
+      reply.status,
+      reply.error_type,
+    );
   }
   return reply.value ?? null;
 }

@@ -22,6 +22,7 @@ import {
 import { JolokiaRequestError, type JolokiaClient } from './jolokia-client.js';
 import { abortReason } from './nodetool-executor.js';
 import { sleep as sleepUnlessAborted, timeoutSignal } from '../timers.js';
+import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
 
 export const STORAGE_SERVICE = 'org.apache.cassandra.db:type=StorageService';
 const REPAIR_ASYNC = 'repairAsync(java.lang.String,java.util.Map)';
@@ -139,7 +140,9 @@ export class JolokiaExecutor implements Executor {
     const commands = [`#${command}`];
     /** The outcome for a final status (COMPLETED, FAILED); undefined while the repair runs. */
     const settled = (state: ParentStatus): RepairOutcome | undefined => {
-      const [kind, ...messages] = state ?? [];
+      const [kind, ...raw] = state ?? [];
+      // Cassandra's words enter tend here: each message on one line, secrets masked.
+      const messages = raw.map((message) => sanitizeExternal(String(message)));
       if (kind === 'COMPLETED') {
         options.onProgress?.({
           taskId: request.id,
@@ -192,7 +195,7 @@ export class JolokiaExecutor implements Executor {
       } catch (error) {
         // A poll that fails (agent restarting, network blip) is retried until the task's deadline.
         if (stop.aborted) continue;
-        lastError = error instanceof Error ? error.message : String(error);
+        lastError = externalMessage(error);
         continue;
       }
       if (state === null || state.length === 0) {
@@ -221,7 +224,7 @@ export class JolokiaExecutor implements Executor {
     try {
       await this.stopAllOnServer();
     } catch (error) {
-      return { requested: true, error: error instanceof Error ? error.message : String(error) };
+      return { requested: true, error: externalMessage(error) };
     }
     const until = this.now() + 10_000;
     while (this.now() < until) {

@@ -9,6 +9,7 @@
  */
 import { ClusterUnavailable } from '../errors.js';
 import { timeoutSignal } from '../timers.js';
+import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
 import type { TokenRangeText } from '../core/index.js';
 import {
   participantsOf,
@@ -149,7 +150,9 @@ export class NodetoolExecutor implements Executor {
         killedMidCall = true;
         break;
       }
-      const parsed = parseRepairOutput(result.stdout, result.stderr, result.exitCode);
+      const output = parseRepairOutput(result.stdout, result.stderr, result.exitCode);
+      // nodetool's words enter tend here: one line, secrets masked, no stack trace.
+      const parsed = { ...output, message: sanitizeExternal(output.message) };
       commands.push(...parsed.commands);
       if (parsed.verdict === 'unreachable') {
         if (done === 0 && rangesRepaired.length === 0 && failures.length === 0) {
@@ -203,7 +206,9 @@ export class NodetoolExecutor implements Executor {
       },
     );
     if (result.exitCode !== 0 || result.timedOut) {
-      const reason = result.timedOut ? 'timed out' : lastLine(result.stderr) || `exit code ${result.exitCode}`;
+      const reason = result.timedOut
+        ? 'timed out'
+        : sanitizeExternal(lastLine(result.stderr)) || `exit code ${result.exitCode}`;
       throw new ClusterUnavailable('nodetool', `could not terminate repair sessions: ${reason}`);
     }
   }
@@ -213,7 +218,7 @@ export class NodetoolExecutor implements Executor {
       await this.stopAllOnServer();
       return { requested: true };
     } catch (error) {
-      return { requested: true, error: error instanceof Error ? error.message : String(error) };
+      return { requested: true, error: externalMessage(error) };
     }
   }
 }

@@ -35,7 +35,7 @@ function renderStatus(report: StatusReport, deps: Pick<CommandDeps, 'out'>): voi
   out.table(
     [
       { header: 'TABLE', value: (r) => `${r.keyspace}.${r.table}` },
-      { header: 'STATE', value: (r) => paint(r.state) },
+      { header: 'STATE', value: (r) => r.state, style: (text) => paint(text) },
       {
         header: 'LAST REPAIRED',
         value: (r) => (r.state === 'SKIPPED' ? '-' : when(deps, r.lastRepairedAt, report.now)),
