@@ -43,7 +43,7 @@ complete -c tend -n '__fish_seen_subcommand_from repair; and __fish_seen_subcomm
 complete -c tend -n '__fish_seen_subcommand_from repair; and __fish_seen_subcommand_from table' -l full -d 'full repair (the default unless repair.type is incremental)'
 complete -c tend -n '__fish_seen_subcommand_from repair; and __fish_seen_subcommand_from table' -l incremental -d 'incremental repair: only data not yet marked repaired'
 complete -c tend -n '__fish_seen_subcommand_from repair; and __fish_seen_subcommand_from table' -l parallelism -r -f -a 'sequential parallel dc_parallel' -d 'validation parallelism (default: repair.parallelism)'
-complete -c tend -n '__fish_seen_subcommand_from repair; and __fish_seen_subcommand_from table' -l wait -d 'wait for the lease instead of exiting 4 when another node holds it'
+complete -c tend -n '__fish_seen_subcommand_from repair; and __fish_seen_subcommand_from table' -l wait -d 'wait for the lease instead of exiting 4 when another node holds it (at most schedule.maxDuration + repair.taskTimeout + lease.ttl)'
 complete -c tend -n '__fish_seen_subcommand_from schedule; and not __fish_seen_subcommand_from pause plan resume status tick' -a pause -d 'stop new repairs from starting, cluster-wide'
 complete -c tend -n '__fish_seen_subcommand_from schedule; and not __fish_seen_subcommand_from pause plan resume status tick' -a plan -d 'what the next tick would run, in order, and why'
 complete -c tend -n '__fish_seen_subcommand_from schedule; and not __fish_seen_subcommand_from pause plan resume status tick' -a resume -d 'lift the cluster-wide pause'

@@ -3,7 +3,10 @@
  * stderr, flush both streams. Commands never call process.exit and never write to process.stdout directly.
  */
 import { readFile } from 'node:fs/promises';
-import { ConfigError, Interrupted, TendError, exitCodeOf } from '../errors.js';
+import { ConfigError, ExitCode, Interrupted, TendError, exitCodeOf } from '../errors.js';
+import { resetActivities } from '../activity.js';
+import { CONFIG_LOAD_BOUND, commandBound } from '../app/time-bound.js';
+import { guardExit, Watchdog } from './watchdog.js';
 import { colorAllowedByEnv, Output, type OutputStream, type Verbosity } from '../output/output.js';
 import { maskSecrets, resetSecrets, type Env } from '../config/secrets.js';
 import { externalMessage } from '../output/sanitize.js';
@@ -26,6 +29,11 @@ export interface MainIO {
   /** How long an interrupted command may take to clean up (default INTERRUPT_GRACE_MS). */
   interruptGraceMs?: number;
   registry?: Registry;
+  /**
+   * Ends the process (process.exit). Only the real process has it: the watchdog's last resort and the exit guard
+   * use it; in-process callers (tests) get the watchdog's abort but never an exit.
+   */
+  exit?: (code: number) => void;
 }
 
 function processIO(): MainIO {
@@ -43,6 +51,7 @@ function processIO(): MainIO {
     cwd: process.cwd(),
     readFile: (path) => readFile(path, 'utf8'),
     handleSignals: true,
+    exit: (code) => process.exit(code),
   };
 }
 
@@ -95,22 +104,37 @@ export function reportError(error: unknown, out: Output, verbose: boolean): void
 }
 
 export async function main(argv: string[], io: MainIO = processIO()): Promise<number> {
+  const startedAt = Date.now();
   const args = argv.slice(2);
   const reg = io.registry ?? defaultRegistry;
   // The secret variables of this environment are known from the start; files add theirs as they are read.
   resetSecrets(io.env);
+  resetActivities();
   let globals = earlyGlobals(args);
   let out = makeOutput(io, globals);
   const controller = new AbortController();
   const removeSignalHandlers = io.handleSignals ? installSignalHandlers(controller, () => out) : () => undefined;
+  let watchdog: Watchdog | undefined;
+  let code: number = ExitCode.Failure;
   try {
     const invocation = parseInvocation(args, packageInfo().version, reg);
     globals = invocation.globals;
     out = makeOutput(io, globals);
     if (invocation.kind === 'text') {
       out.text(invocation.text);
-      return 0;
+      return (code = 0);
     }
+    // Until the configuration is read there is no bound to derive; then the command's own (time-bound.ts).
+    watchdog = new Watchdog({
+      command: `tend ${invocation.command.path.join(' ')}`,
+      startedAt,
+      controller,
+      out: () => out,
+      cleanupGraceMs: (io.interruptGraceMs ?? INTERRUPT_GRACE_MS) + 10_000,
+      ...(io.exit ? { exit: io.exit } : {}),
+    });
+    watchdog.arm(CONFIG_LOAD_BOUND);
+    const command = invocation.command;
     await out.prepareTerminal();
     let loaded: Promise<LoadedValidConfig> | undefined;
     const deps: CommandDeps = {
@@ -131,7 +155,8 @@ export async function main(argv: string[], io: MainIO = processIO()): Promise<nu
             ...(io.systemConfigDir ? { systemDir: io.systemConfigDir } : {}),
           });
           out.configureLogging(result.config.log.level, result.config.log.format);
-          // Every command that reads the configuration tells the operator about its warnings, once.
+          watchdog?.arm(command.timeBound?.(result.config, invocation.options) ?? commandBound(result.config));
+          // Every command that reads the configuration tells the operator about its warnings, once (here).
           for (const warning of result.warnings) out.warn(warning, result.filepath ? { file: result.filepath } : {});
           return result;
         });
@@ -143,18 +168,21 @@ export async function main(argv: string[], io: MainIO = processIO()): Promise<nu
         return readSecret(secretOrigins(config, io.env)[name], io.env, io.readFile);
       },
     };
-    const code = await untilInterrupted(
+    const result = await untilInterrupted(
       invocation.command.run(invocation.options, deps),
       controller.signal,
       io.interruptGraceMs ?? INTERRUPT_GRACE_MS,
     );
-    return typeof code === 'number' ? code : 0;
+    return (code = typeof result === 'number' ? result : 0);
   } catch (error) {
     reportError(error, out, globals.verbose);
-    return exitCodeOf(error);
+    return (code = exitCodeOf(error));
   } finally {
+    watchdog?.disarm();
     removeSignalHandlers();
     await out.flush();
+    // Nothing may keep a finished tend alive (a tick that never exits blocks every later tick on its node).
+    if (io.exit) guardExit(code, out, io.exit);
   }
 }
 

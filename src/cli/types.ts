@@ -6,6 +6,7 @@ import type { Output } from '../output/output.js';
 import type { Env, SecretName } from '../config/secrets.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { TendConfig } from '../config/schema.js';
+import type { TimeBound } from '../app/time-bound.js';
 
 /** How a shell should complete an option's value or an argument. */
 export type CompletionHint = 'file' | 'directory' | 'none';
@@ -96,6 +97,11 @@ export interface CommandSpec<Options = unknown> {
    */
   parse(args: readonly unknown[], opts: Readonly<Record<string, unknown>>): Options;
   run(options: Options, deps: CommandDeps): Promise<number | void>;
+  /**
+   * How long this command may run, from its configuration and options (src/app/time-bound.ts); the watchdog stops
+   * it there (exit 8). Default: `commandBound`, a connect and a request timeout plus a grace.
+   */
+  timeBound?(config: TendConfig, options: Options): TimeBound;
 }
 
 /** A noun with verbs (`tend config show|check`). Single-word commands use `path: [name]` and no group. */

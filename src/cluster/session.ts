@@ -9,6 +9,7 @@ import { externalMessage } from '../output/sanitize.js';
 import type { TendConfig } from '../config/schema.js';
 import { readSecret, secretOrigins, type Env } from '../config/secrets.js';
 import { timerDelay } from '../timers.js';
+import { beginActivity } from '../activity.js';
 
 export type CassandraSettings = TendConfig['cassandra'];
 
@@ -169,17 +170,26 @@ export function guardClient(client: cassandra.Client): cassandra.Client {
   const guarded: Record<string, (...args: unknown[]) => unknown> = {
     execute: (...args) => {
       const doing = describeStatement(args[0]);
-      return (client.execute as (...a: unknown[]) => Promise<unknown>).apply(client, args).then(
-        (result) => mapPages(result, doing),
-        (error: unknown) => {
-          throw cassandraError(error, doing);
-        },
-      );
+      const end = beginActivity(`Cassandra: ${doing}`);
+      return (client.execute as (...a: unknown[]) => Promise<unknown>)
+        .apply(client, args)
+        .then(
+          (result) => mapPages(result, doing),
+          (error: unknown) => {
+            throw cassandraError(error, doing);
+          },
+        )
+        .finally(end);
     },
-    batch: (...args) =>
-      (client.batch as (...a: unknown[]) => Promise<unknown>).apply(client, args).catch((error: unknown) => {
-        throw cassandraError(error, 'writing a batch');
-      }),
+    batch: (...args) => {
+      const end = beginActivity('Cassandra: writing a batch');
+      return (client.batch as (...a: unknown[]) => Promise<unknown>)
+        .apply(client, args)
+        .catch((error: unknown) => {
+          throw cassandraError(error, 'writing a batch');
+        })
+        .finally(end);
+    },
   };
   return new Proxy(client, {
     get(target, property, receiver) {

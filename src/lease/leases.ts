@@ -6,6 +6,7 @@
 import { Interrupted, LeaseLost } from '../errors.js';
 import { Heartbeat } from './heartbeat.js';
 import { sleep } from '../timers.js';
+import { beginActivity } from '../activity.js';
 import {
   outranks,
   type Announcement,
@@ -153,6 +154,9 @@ export async function acquireLeases(
       ),
     );
   };
+  const end = options.waitUntil
+    ? beginActivity(`waiting for lease ${groups.map((group) => group.name).join(', ')}`)
+    : () => undefined;
   try {
     for (;;) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Interrupted();
@@ -165,6 +169,7 @@ export async function acquireLeases(
       if (options.signal?.aborted) throw options.signal.reason ?? new Interrupted();
     }
   } finally {
+    end();
     if (options.priority) {
       await Promise.all(
         groups.map((group) => backend.withdraw(group.name, options.holder.name).catch(() => undefined)),

@@ -12,7 +12,8 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { ClusterUnavailable } from '../errors.js';
-import { timerDelay } from '../timers.js';
+import { setLongTimeout, timerDelay } from '../timers.js';
+import { beginActivity } from '../activity.js';
 import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
 import { readSecret, secretOrigins, type Env } from '../config/secrets.js';
 import type { TendConfig } from '../config/schema.js';
@@ -124,6 +125,10 @@ export class JolokiaClient {
     const payload = JSON.stringify(bodies);
     const https = this.url.protocol === 'https:';
     const send = https ? httpsRequest : httpRequest;
+    const first = bodies[0]!;
+    const end = beginActivity(
+      `Jolokia ${first.type === 'exec' ? first.operation.replace(/\(.*$/, '') : `read ${first.attribute ?? first.mbean}`} at ${this.endpoint}`,
+    );
     const text = await new Promise<string>((resolve, reject) => {
       const req = send(
         this.url,
@@ -164,15 +169,18 @@ export class JolokiaClient {
           res.on('error', reject);
         },
       );
-      req.on('timeout', () => {
+      // The whole exchange is bounded too: an agent that trickles bytes never trips the socket's idle timeout.
+      const silent = () =>
         req.destroy(new ClusterUnavailable('jolokia', `${this.endpoint} did not answer within ${this.timeoutMs} ms`));
-      });
+      const deadline = setLongTimeout(silent, this.timeoutMs);
+      req.on('close', () => deadline.clear());
+      req.on('timeout', silent);
       req.on('error', (error: Error) => {
         if (error instanceof ClusterUnavailable || error.name === 'AbortError') reject(error);
         else reject(new ClusterUnavailable('jolokia', `${this.endpoint}: ${externalMessage(error)}`, { cause: error }));
       });
       req.end(payload);
-    });
+    }).finally(end);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -9,6 +9,7 @@
  */
 import { ClusterUnavailable } from '../errors.js';
 import { timeoutSignal } from '../timers.js';
+import { beginActivity } from '../activity.js';
 import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
 import type { TokenRangeText } from '../core/index.js';
 import {
@@ -73,7 +74,8 @@ export const runProcess: RunProcess = async (file, args, options) => {
       for (const line of lines) options.onStdoutLine?.(line);
     });
   }
-  const result = await subprocess;
+  const end = beginActivity(`nodetool ${subcommandOf(args)}${subprocess.pid ? ` (pid ${subprocess.pid})` : ''}`);
+  const result = await subprocess.finally(end);
   return {
     exitCode: result.exitCode,
     stdout: typeof result.stdout === 'string' ? result.stdout : '',
@@ -83,6 +85,15 @@ export const runProcess: RunProcess = async (file, args, options) => {
     timedOut: result.isCanceled && options.cancelSignal?.aborted !== true && timeout.aborted,
   };
 };
+
+/** The nodetool command in an argument list that starts with connection options (`-h H -p P …`). */
+function subcommandOf(args: readonly string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i]!.startsWith('-')) i++;
+    else return args[i]!;
+  }
+  return '';
+}
 
 export interface NodetoolExecutorOptions {
   readonly connection: NodetoolConnection;

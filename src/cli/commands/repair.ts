@@ -2,6 +2,7 @@
 import { parseTokenRange, TokenFormatError, type RepairParallelism, type TokenRange } from '../../core/index.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { defineCommand, type CommandDeps, type CommandModule } from '../types.js';
+import { repairTableBound } from '../../app/time-bound.js';
 import type { RepairTableReport } from '../../app/repair-table.js';
 
 export interface RepairTableCommandOptions {
@@ -64,7 +65,11 @@ const table = defineCommand<RepairTableCommandOptions>({
       description: 'validation parallelism (default: repair.parallelism)',
       choices: PARALLELISM,
     },
-    { flags: '--wait', description: 'wait for the lease instead of exiting 4 when another node holds it' },
+    {
+      flags: '--wait',
+      description:
+        'wait for the lease instead of exiting 4 when another node holds it (at most schedule.maxDuration + repair.taskTimeout + lease.ttl)',
+    },
   ],
   examples: [
     { command: 'tend repair table shop.orders', description: 'Full repair of every range this node replicates.' },
@@ -109,6 +114,7 @@ const table = defineCommand<RepairTableCommandOptions>({
       wait: opts.wait === true,
     };
   },
+  timeBound: (config, options) => repairTableBound(config, options.wait),
   async run(options, deps) {
     const { withCluster } = await import('../../app/cluster-session.js');
     const { repairTable } = await import('../../app/repair-table.js');

@@ -5,6 +5,7 @@
 import { parseDuration } from '../../config/units.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { defineCommand, type CommandModule } from '../types.js';
+import { commandBound, tickBound } from '../../app/time-bound.js';
 
 export interface ScheduleTickOptions {
   dryRun: boolean;
@@ -54,6 +55,7 @@ const tick = defineCommand<ScheduleTickOptions>({
     }
     return { dryRun: opts.dryRun === true, maxTasks, maxDurationMs };
   },
+  timeBound: (config, options) => (options.dryRun ? commandBound(config) : tickBound(config, options.maxDurationMs)),
   async run(options, deps) {
     const { withCluster } = await import('../../app/cluster-session.js');
     if (options.dryRun) {
