@@ -19,7 +19,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { ClusterUnavailable, RequestRefused } from '../errors.js';
+import { ClusterUnavailable, RequestRefused, TendError } from '../errors.js';
 import { setLongTimeout, timerDelay } from '../timers.js';
 import { beginActivity } from '../activity.js';
 import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
@@ -75,8 +75,17 @@ export function sessionTtlMs(ttlMs: number): number {
   return Math.max(1000, Math.floor(ttlMs / 2));
 }
 
+/**
+ * A KV key as a URL path. Each segment is percent-encoded (so `%2e` stays literal); `.`, `..` and empty segments
+ * are refused, since URL resolution would turn them into a key outside tend's prefix. (Resources are checked
+ * against tend's own grammar before any backend is opened; this is the backend's own guard.)
+ */
 function encodeKey(key: string): string {
-  return key.split('/').map(encodeURIComponent).join('/');
+  const segments = key.split('/');
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+    throw new TendError(`refusing Consul key "${key}": it would leave tend's prefix`);
+  }
+  return segments.map(encodeURIComponent).join('/');
 }
 
 function decodeValue<T>(entry: KvEntry | undefined): T | undefined {
@@ -94,15 +103,17 @@ export class ConsulLeaseBackend implements LeaseBackend {
   private readonly announcementSessions = new Map<string, string>();
 
   constructor(private readonly options: ConsulLeaseOptions) {
-    this.prefix = options.prefix.replace(/\/+$/, '');
+    // `tend/`, `/tend` and `tend` are the same prefix; an empty one puts tend's keys at the top of the KV store.
+    const prefix = options.prefix.replace(/^\/+|\/+$/g, '');
+    this.prefix = prefix === '' ? '' : `${prefix}/`;
   }
 
   private leaseKey(resource: string): string {
-    return `${this.prefix}/leases/${resource}`;
+    return `${this.prefix}leases/${resource}`;
   }
 
   private announcementKey(resource: string, holder: string): string {
-    return `${this.prefix}/announcements/${resource}/${holder}`;
+    return `${this.prefix}announcements/${resource}/${holder}`;
   }
 
   /**
@@ -365,7 +376,7 @@ export class ConsulLeaseBackend implements LeaseBackend {
     if (!options.record) return broken;
     await this.ok(
       'PUT',
-      `/v1/kv/${encodeKey(`${this.prefix}/broken/${resource}`)}`,
+      `/v1/kv/${encodeKey(`${this.prefix}broken/${resource}`)}`,
       {},
       JSON.stringify({ ...broken, brokenAt: broken.brokenAt.toISOString() }),
     );
@@ -373,8 +384,8 @@ export class ConsulLeaseBackend implements LeaseBackend {
   }
 
   async list(): Promise<LeaseRecord[]> {
-    const base = `${this.prefix}/leases/`;
-    return (await this.kvList(`${this.prefix}/leases`))
+    const base = `${this.prefix}leases/`;
+    return (await this.kvList(`${this.prefix}leases`))
       .map((entry) => this.record(entry.Key.slice(base.length), entry))
       .filter((record): record is LeaseRecord => record !== undefined)
       .sort((a, b) => a.resource.localeCompare(b.resource));
@@ -382,7 +393,7 @@ export class ConsulLeaseBackend implements LeaseBackend {
 
   async brokenLeases(): Promise<BrokenLease[]> {
     const cutoff = Date.now() - BROKEN_KEEP_MS;
-    return (await this.kvList(`${this.prefix}/broken`))
+    return (await this.kvList(`${this.prefix}broken`))
       .map((entry) => decodeValue<BrokenLease & { brokenAt: string }>(entry))
       .filter((value): value is BrokenLease & { brokenAt: string } => value !== undefined)
       .map((value) => ({ ...value, brokenAt: new Date(value.brokenAt) }))
@@ -411,8 +422,8 @@ export class ConsulLeaseBackend implements LeaseBackend {
   }
 
   async announcements(resource?: string): Promise<Announcement[]> {
-    const base = `${this.prefix}/announcements/`;
-    const entries = await this.kvList(resource === undefined ? `${this.prefix}/announcements` : `${base}${resource}`);
+    const base = `${this.prefix}announcements/`;
+    const entries = await this.kvList(resource === undefined ? `${this.prefix}announcements` : `${base}${resource}`);
     const now = Date.now();
     const out: Announcement[] = [];
     for (const entry of entries) {

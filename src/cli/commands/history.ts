@@ -2,6 +2,7 @@
 import { ExitCode, UsageError } from '../../errors.js';
 import { parseDuration } from '../../config/units.js';
 import { defineCommand, type CommandDeps, type CommandModule } from '../types.js';
+import { scopeArgument } from '../arguments.js';
 import type { HistoryReport } from '../../app/history-show.js';
 
 export interface HistoryShowOptions {
@@ -89,7 +90,7 @@ const show = defineCommand<HistoryShowOptions>({
       }
     }
     return {
-      scope: typeof args[0] === 'string' && args[0] !== '' ? args[0] : undefined,
+      scope: scopeArgument(args[0]),
       sinceMs,
       coverage: opts.coverage === true,
     };
