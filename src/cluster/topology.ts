@@ -281,6 +281,25 @@ export async function readTopology(
   };
 }
 
+/**
+ * Which of `addresses` are down now, looked at again: the driver's view, and a TCP connect to each one's native
+ * port (2 s). Used after a repair failed naming a dead endpoint, when the driver may not have noticed yet: a
+ * stopped or partitioned node does not accept the connection.
+ */
+export async function downAmong(client: cassandra.Client, addresses: readonly string[]): Promise<string[]> {
+  const options = (client as unknown as { options?: { protocolOptions?: { port?: number } } }).options;
+  const port = options?.protocolOptions?.port ?? 9042;
+  const checks = await Promise.all(
+    [...new Set(addresses)].map(async (address) => {
+      const host = driverHost(client, address);
+      if (host && !host.isUp()) return address;
+      const endpoint = host?.address ?? (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
+      return (await portAnswers(endpoint)) ? undefined : address;
+    }),
+  );
+  return checks.filter((address): address is string => address !== undefined).sort();
+}
+
 /** The driver's Host object for an address, to pin node-local reads (size estimates) to that node. */
 export function driverHost(client: cassandra.Client, address: string): cassandra.Host | undefined {
   for (const host of client.hosts.values()) if (hostOf(host.address) === address) return host;

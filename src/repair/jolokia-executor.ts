@@ -141,8 +141,9 @@ export class JolokiaExecutor implements Executor {
     /** The outcome for a final status (COMPLETED, FAILED); undefined while the repair runs. */
     const settled = (state: ParentStatus): RepairOutcome | undefined => {
       const [kind, ...raw] = state ?? [];
-      // Cassandra's words enter tend here: each message on one line, secrets masked.
-      const messages = raw.map((message) => sanitizeExternal(String(message)));
+      // Cassandra's words enter tend here: each message on one line, secrets masked, range lists counted (a
+      // session's message lists every range it covered, which would push the reason out of the message).
+      const messages = raw.map((message) => sanitizeExternal(countRanges(String(message))));
       if (kind === 'COMPLETED') {
         options.onProgress?.({
           taskId: request.id,
@@ -238,6 +239,14 @@ export class JolokiaExecutor implements Executor {
     }
     return { requested: true, error: `repair command #${command} still reported IN_PROGRESS 10 s after termination` };
   }
+}
+
+/** "Repair session … for range [(a,b], (c,d], …] failed with error X" → "… for 48 range(s) failed with error X". */
+export function countRanges(message: string): string {
+  return message.replace(/for range \[((?:\(-?\d+,\s*-?\d+\](?:,\s*)?)*)\]/g, (_match, list: string) => {
+    const count = (list.match(/\(/g) ?? []).length;
+    return `for ${count} range${count === 1 ? '' : 's'}`;
+  });
 }
 
 /** Cassandra's own words from a Jolokia error ("java.lang.IllegalArgumentException : Unknown …" → "Unknown …"). */

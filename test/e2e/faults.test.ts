@@ -6,7 +6,7 @@
  * that proves "does not hang": the configured timeouts + 10 s).
  */
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -210,6 +210,20 @@ describe('faults: every command exits 5 naming the component, within its timeout
         raw.lease.consul.address = address;
       });
       expectUnavailable(await run(config, ['lease', 'status']), /consul unavailable: .*no answer within 2000 ms/);
+    });
+  });
+
+  describe('a healthy tick reports the state after its batch (item 25)', function () {
+    it('a table it has just repaired is not logged past its alarm, and its metrics say alarm 0', async function () {
+      const config = writeConfig('healthy', () => undefined);
+      const result = await run(config, ['schedule', 'tick']);
+      const what = `exit ${result.exitCode}\n${result.stderr}`;
+      expect(result.exitCode, what).to.equal(0);
+      expect(result.stderr, what).to.match(new RegExp(`repaired ${DATA_KS}\\.t`));
+      expect(result.stderr, what).to.not.match(new RegExp(`${DATA_KS}\\.t is past its (warn|error) alarm`));
+      const metrics = readFileSync(join(dir, 'tend.prom'), 'utf8');
+      expect(metrics).to.include(`tend_table_alarm_level{keyspace="${DATA_KS}",table="t"} 0`);
+      expect(metrics).to.include(`tend_table_state{keyspace="${DATA_KS}",table="t",state="ON_TIME"} 1`);
     });
   });
 
