@@ -213,6 +213,38 @@ describe('faults: every command exits 5 naming the component, within its timeout
     });
   });
 
+  describe('Cassandra answers, but cannot serve the request (item 10)', function () {
+    // tend's keyspace replicated only in dc2, read from dc1 at LOCAL_QUORUM: every request after the connect is
+    // refused as unavailable. The schema-version check and the history reads left as exit 1 with the driver's text.
+    const UNSERVED_KS = `tend_e2e_faults_dc2_${RUN}`;
+    before(async function () {
+      await client.execute(
+        `CREATE KEYSPACE IF NOT EXISTS ${UNSERVED_KS} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc2': 1}`,
+      );
+      await client.execute(
+        `CREATE TABLE IF NOT EXISTS ${UNSERVED_KS}.schema_version (component text PRIMARY KEY, version int, applied_at timestamp, applied_by text)`,
+      );
+    });
+    after(async function () {
+      await client.execute(`DROP KEYSPACE IF EXISTS ${UNSERVED_KS}`).catch(() => undefined);
+    });
+
+    for (const args of [
+      ['schedule', 'status'],
+      ['history', 'show'],
+      ['policy', 'list'],
+      ['schedule', 'tick'],
+    ]) {
+      it(`tend ${args.join(' ')}: exit 5 naming cassandra and what it was reading`, async function () {
+        const config = writeConfig(`unserved-${args.join('-')}`, (raw) => {
+          raw.cassandra.keyspace = UNSERVED_KS;
+        });
+        const result = await run(config, args);
+        expectUnavailable(result, /cassandra unavailable: reading .*schema_version: Not enough replicas available/);
+      });
+    }
+  });
+
   describe('a healthy tick reports the state after its batch (item 25)', function () {
     it('a table it has just repaired is not logged past its alarm, and its metrics say alarm 0', async function () {
       const config = writeConfig('healthy', () => undefined);
