@@ -144,14 +144,21 @@ export async function acquireLeases(
   groups: readonly LeaseGroup[],
   options: AcquireOptions,
 ): Promise<ClaimResult> {
+  // Groups whose announcement was written: only those are withdrawn at the end. One that failed (the backend
+  // unreachable) would only fail again, adding a timeout to the exit; if it was written after all, its TTL ends it.
+  const announced = new Set<string>();
   const announce = async () => {
     if (!options.priority) return;
     const { priority } = options;
     // Plain writes with a TTL, independent of each other: all at once.
     await Promise.all(
-      groups.map((group) =>
-        backend.announce({ resource: group.name, holder: options.holder.name, ...priority }, options.announcementTtlMs),
-      ),
+      groups.map(async (group) => {
+        await backend.announce(
+          { resource: group.name, holder: options.holder.name, ...priority },
+          options.announcementTtlMs,
+        );
+        announced.add(group.name);
+      }),
     );
   };
   const end = options.waitUntil
@@ -170,11 +177,7 @@ export async function acquireLeases(
     }
   } finally {
     end();
-    if (options.priority) {
-      await Promise.all(
-        groups.map((group) => backend.withdraw(group.name, options.holder.name).catch(() => undefined)),
-      );
-    }
+    await Promise.all([...announced].map((name) => backend.withdraw(name, options.holder.name).catch(() => undefined)));
   }
 }
 
