@@ -44,7 +44,8 @@ import {
   type TableSize,
   type TableSummary,
 } from '../core/index.js';
-import { tableSettings, type TableSettings as ConfigTableSettings } from '../config/tables.js';
+import { tableSettings, unmatchedOverrides, type TableSettings as ConfigTableSettings } from '../config/tables.js';
+import type { TableOverride } from '../config/schema.js';
 import type { TendConfig } from '../config/schema.js';
 import { readTopology, driverHost, type ClusterTopology } from '../cluster/topology.js';
 import { readSizeEstimates, type EstimatesRequest } from '../cluster/size-estimates.js';
@@ -169,6 +170,26 @@ export function gcGraceWarning(
   );
 }
 
+/**
+ * One warning per repair.tables entry that matches no table tend sees (whatever the command's scope): it has no
+ * effect, and an operator who wrote it expected one. Once per command, since every command plans once.
+ */
+export function overrideWarnings(
+  entries: ReadonlyArray<Pick<TableOverride, 'match'>>,
+  topology: Pick<ClusterTopology, 'keyspaceInfo'>,
+): string[] {
+  const tables = Object.values(topology.keyspaceInfo).flatMap((ks) =>
+    ks.tables.map((table) => ({ keyspace: ks.name, table })),
+  );
+  return unmatchedOverrides(entries, tables).map(
+    (entry) =>
+      `repair.tables[${entry.index}]: match ${entry.match} matches no table, so it has no effect` +
+      (entry.didYouMean
+        ? `; exact matches are case-sensitive: did you mean ${entry.didYouMean}?`
+        : ' (a typo, or a table that was dropped?)'),
+  );
+}
+
 /** Gathers the PlanInput for the node tend acts for (config.node), optionally narrowed to a scope. */
 export async function gatherPlanInput(
   client: cassandra.Client,
@@ -183,6 +204,7 @@ export async function gatherPlanInput(
   const { settings, tables } = resolveTables(config, topology, scope);
   const graceWarning = gcGraceWarning(topology, settings);
   if (graceWarning) warnings.push(graceWarning);
+  warnings.push(...overrideWarnings(config.repair.tables, topology));
   const ring = buildRing(topology.nodes);
   const limits: PlanLimits = {
     maxTasks: config.schedule.maxTasks,

@@ -27,6 +27,7 @@ import {
 import {
   DEFAULT_MERGE_TOLERANCE_MS,
   foldTableHistory,
+  withRepairs,
   type HistoryStats,
   type RepairEntry,
   type TableHistory,
@@ -905,4 +906,38 @@ function formatBytes(bytes: number): string {
     unit++;
   }
   return `${unit === 0 ? value : value.toFixed(1)}${units[unit]}`;
+}
+
+/** Ranges of one table that a repair of this batch confirmed, and when it ended. */
+export interface RepairedTable {
+  readonly keyspace: string;
+  readonly table: string;
+  readonly ranges: readonly TokenRangeText[];
+  readonly finishedAt: number;
+}
+
+/**
+ * The plan input as it stands after a batch: `repaired` added to the history of their tables, the clock moved to
+ * `now`. `plan(inputAfterRepairs(…)).jobs` is the state of every table after the batch — what a tick reports
+ * in its log and metrics, rather than the state it planned from (a tick that has just repaired a table must not
+ * log it as "never repaired").
+ */
+export function inputAfterRepairs(input: PlanInput, repaired: readonly RepairedTable[], now: number): PlanInput {
+  const ring = input.ring ?? buildRing(input.topology.nodes);
+  const tolerance = input.mergeToleranceMs ?? DEFAULT_MERGE_TOLERANCE_MS;
+  const added = new Map<string, RepairEntry[]>();
+  for (const repair of repaired) {
+    const key = tableKey(repair.keyspace, repair.table);
+    const entries = added.get(key) ?? [];
+    for (const range of repair.ranges) {
+      entries.push({ start: range.start, end: range.end, finishedAt: repair.finishedAt, status: 'SUCCESS' });
+    }
+    added.set(key, entries);
+  }
+  const history: Record<string, readonly RepairEntry[] | TableHistory> = { ...input.history };
+  for (const [key, entries] of added) {
+    const given = input.history[key] ?? [];
+    history[key] = isTableHistory(given) ? withRepairs(given, entries, tolerance) : [...given, ...entries];
+  }
+  return { ...input, ring, now, history };
 }

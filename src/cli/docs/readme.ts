@@ -97,8 +97,8 @@ ${sectionRows.join('\n')}
   read from the first line of a file (\`cassandra.auth.passwordFile\`, \`lease.consul.tokenFile\`,
   \`executor.jolokia.passwordFile\`, \`executor.nodetool.passwordFile\` — passed to nodetool as \`-pwf\`) or, when that
   key is unset, from \`${SECRET_ENV.cassandraPassword}\`, \`${SECRET_ENV.consulToken}\` or \`${SECRET_ENV.jolokiaPassword}\`.
-  \`config show\` prints only where each secret comes from, and the values of those variables are masked in every
-  line tend writes.
+  \`config show\` prints only where each secret comes from. tend never writes a secret; text from Cassandra,
+  Consul, Jolokia or nodetool that echoes one (from a file or a variable) is masked where it enters tend's messages.
 - **Per-table overrides** (\`repair.tables\`): each entry has a \`match\` — an exact \`keyspace.table\` or a
   \`/regex/\` tested against \`keyspace.table\` — and any of \`enabled\`, \`interval\`, \`alarm\`, \`type\`, \`parallelism\`,
   \`sizeTarget\`, \`taskTimeout\`, \`weight\`. An exact match beats every regex; among regexes the first match in file
