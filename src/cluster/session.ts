@@ -9,6 +9,7 @@ import type { TendConfig } from '../config/schema.js';
 import { readSecret, secretOrigins, type Env } from '../config/secrets.js';
 import { readPemFile, readSecretFile } from '../config/files.js';
 import { timerDelay } from '../timers.js';
+import { requireSupportedCassandra } from './cassandra-version.js';
 import { beginActivity } from '../activity.js';
 
 export type CassandraSettings = TendConfig['cassandra'];
@@ -353,7 +354,13 @@ export async function openSession(
       cassandraError(error, `connecting to ${base.contactPoints!.join(', ')}`)
     );
   }
-  return guardClient(client);
+  const guarded = guardClient(client);
+  // Before anything is read or repaired: every node must run a release tend knows (4.1.x or 5.0.x).
+  await requireSupportedCassandra(guarded).catch(async (error: unknown) => {
+    await guarded.shutdown().catch(() => undefined);
+    throw error;
+  });
+  return guarded;
 }
 
 /**
