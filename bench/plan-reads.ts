@@ -11,7 +11,7 @@
 import cassandra from 'cassandra-driver';
 import { gatherPlanInput } from '../src/app/plan-input.js';
 import { openSession } from '../src/cluster/session.js';
-import { applySchema } from '../src/cluster/schema.js';
+import { applySchema } from '../src/cluster/tend-schema.js';
 import { sandboxTendConfig } from '../test/support/sandbox-config.js';
 import { NODES } from '../test/sandbox/src/layout.js';
 

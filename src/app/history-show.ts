@@ -7,13 +7,12 @@
 import type cassandra from 'cassandra-driver';
 import { plan as computePlan, type TableJob } from '../core/index.js';
 import type { TendConfig } from '../config/schema.js';
-import { readTopology } from '../cluster/topology.js';
 import { clusterNow } from '../cluster/session.js';
 import { readParentSessions, readSessionRowsOf, type SessionRow } from '../history/cassandra-history.js';
 import { readTendHistory, type TendHistoryRow } from '../history/tend-history.js';
-import { gatherPlanInput } from './plan-input.js';
+import { gatherPlanInput, readLocalTopology, resolveScopeIn } from './plan-input.js';
 import { mapLimit } from './concurrency.js';
-import { inScope, parseScopeArgument, resolveScope } from './scope.js';
+import { inScope } from './scope.js';
 
 export interface HistorySession {
   /** 'cassandra': system_distributed (any repair); 'tend': tend's own record of a task. */
@@ -179,18 +178,8 @@ export async function historyShow(
 ): Promise<HistoryReport> {
   const now = await clusterNow(client);
   const tendKeyspace = config.cassandra.keyspace;
-  const topology = await readTopology(client, {
-    tendKeyspace,
-    localNode: {
-      hostId: config.node.hostId,
-      address: config.node.address,
-      contactPoint: config.cassandra.contactPoints[0],
-    },
-  });
-  const keyspaces = Object.fromEntries(Object.values(topology.keyspaceInfo).map((ks) => [ks.name, ks.tables]));
-  const scope = options.scope
-    ? resolveScope(parseScopeArgument(options.scope), keyspaces, topology.excludedKeyspaces)
-    : undefined;
+  const topology = await readLocalTopology(client, config);
+  const scope = options.scope ? resolveScopeIn(topology, options.scope) : undefined;
   const since = now - options.sinceMs;
   const tables = Object.values(topology.keyspaceInfo).flatMap((ks) =>
     ks.tables.filter((t) => inScope(scope, ks.name, t)).map((t) => ({ keyspace: ks.name, table: t })),

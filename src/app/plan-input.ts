@@ -300,7 +300,11 @@ export function readLocalTopology(client: cassandra.Client, config: TendConfig):
   });
 }
 
-function resolveScopeIn(topology: ClusterTopology, argument: string): TableScope {
+/** `KEYSPACE[.TABLE]` as typed, resolved against the tables of `topology` (UsageError when unknown). */
+export function resolveScopeIn(
+  topology: Pick<ClusterTopology, 'keyspaceInfo' | 'excludedKeyspaces'>,
+  argument: string,
+): TableScope {
   return resolveScope(
     parseScopeArgument(argument),
     Object.fromEntries(Object.values(topology.keyspaceInfo).map((ks) => [ks.name, ks.tables])),

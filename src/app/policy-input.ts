@@ -67,10 +67,6 @@ export function parseTarget(text: string | undefined): PolicyTarget {
   return table === undefined || table === '*' ? { keyspace: keyspace! } : { keyspace: keyspace!, table };
 }
 
-export function formatTarget(target: PolicyTarget): string {
-  return `${target.keyspace ?? '*'}.${target.table ?? '*'}`;
-}
-
 export type WindowAction = 'block' | 'allow';
 
 /** A time window as `policy add` takes it and `run_windows` stores it. */

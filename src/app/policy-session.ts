@@ -8,7 +8,7 @@
 import type cassandra from 'cassandra-driver';
 import type { CommandDeps } from '../cli/types.js';
 import type { TendConfig } from '../config/schema.js';
-import { checkSchemaVersion } from '../cluster/schema.js';
+import { checkSchemaVersion } from '../cluster/tend-schema.js';
 import { openSession } from '../cluster/session.js';
 
 export async function withPolicySession<T>(

@@ -11,7 +11,7 @@ import { hostname, userInfo } from 'node:os';
 import cassandra from 'cassandra-driver';
 import { TendError } from '../errors.js';
 import { allRows, asClusterError, driverErrorOf } from '../cluster/session.js';
-import { quoteIdentifier } from '../cluster/schema.js';
+import { quoteIdentifier } from '../cluster/tend-schema.js';
 import type { Pause, RunPolicies, TimeWindow } from '../core/index.js';
 import { toTimeWindow, windowFromRow, windowId, WEEK, type WindowRow, type WindowSpec } from './policy-input.js';
 

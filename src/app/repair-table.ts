@@ -27,7 +27,6 @@ import type { TendConfig } from '../config/schema.js';
 import type { Env } from '../config/secrets.js';
 import { tableSettings } from '../config/tables.js';
 import { LeaseUnavailable, UsageError, type TendError } from '../errors.js';
-import { readTopology } from '../cluster/topology.js';
 import { acquireLeases, leaseGroups, openLeaseBackend, type LeaseBackend } from '../lease/index.js';
 import {
   batchError,
@@ -38,7 +37,7 @@ import {
   type RepairRequest,
 } from '../repair/index.js';
 import type { Output } from '../output/output.js';
-import { parseScopeArgument, resolveScope } from './scope.js';
+import { readLocalTopology, resolveScopeIn } from './plan-input.js';
 import { historyWriter, runLeasedTask } from './leased-run.js';
 import { leaseWaitBound } from './time-bound.js';
 import { formatDuration } from '../config/units.js';
@@ -151,16 +150,8 @@ export async function repairTable(
   portsOverride: Partial<RepairTablePorts> = {},
 ): Promise<RepairTableReport> {
   const { config, env, out } = deps;
-  const topology = await readTopology(client, {
-    tendKeyspace: config.cassandra.keyspace,
-    localNode: {
-      hostId: config.node.hostId,
-      address: config.node.address,
-      contactPoint: config.cassandra.contactPoints[0],
-    },
-  });
-  const tables = Object.fromEntries(Object.values(topology.keyspaceInfo).map((ks) => [ks.name, ks.tables]));
-  const scope = resolveScope(parseScopeArgument(options.table), tables, topology.excludedKeyspaces);
+  const topology = await readLocalTopology(client, config);
+  const scope = resolveScopeIn(topology, options.table);
   if (scope.table === undefined) throw new UsageError(`expected KEYSPACE.TABLE, found '${options.table}'`);
   const keyspace = scope.keyspace;
   const table = scope.table;

@@ -14,18 +14,6 @@ export interface TokenRangeText {
   readonly end: string;
 }
 
-export function tokenRange(start: bigint, end: bigint): TokenRange {
-  return { start, end };
-}
-
-export function isFullRing(range: TokenRange): boolean {
-  return range.start === range.end;
-}
-
-export function isWrapping(range: TokenRange): boolean {
-  return range.start >= range.end;
-}
-
 /** Number of tokens in the range, in [1, 2^64]. */
 export function rangeWidth(range: TokenRange): bigint {
   return range.start === range.end ? RING_SIZE : tokenDistance(range.start, range.end);
@@ -43,10 +31,6 @@ export function rangeContainsRange(outer: TokenRange, inner: TokenRange): boolea
   if (inner.start === inner.end) return false;
   const offset = tokenDistance(outer.start, inner.start);
   return offset + tokenDistance(inner.start, inner.end) <= tokenDistance(outer.start, outer.end);
-}
-
-export function rangesEqual(a: TokenRange, b: TokenRange): boolean {
-  return a.start === b.start && a.end === b.end;
 }
 
 /**

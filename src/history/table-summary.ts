@@ -5,7 +5,7 @@
  */
 import cassandra from 'cassandra-driver';
 import { tableKey, type TableSummary } from '../core/index.js';
-import { quoteIdentifier } from '../cluster/schema.js';
+import { quoteIdentifier } from '../cluster/tend-schema.js';
 
 export interface SummariesRead {
   /** By tableKey. */

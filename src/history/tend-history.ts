@@ -1,5 +1,5 @@
 /**
- * tend's own history tables (schema: src/cluster/schema.ts):
+ * tend's own history tables (schema: src/cluster/tend-schema.ts):
  * - `repair_history`: one row per table and range of every task tend ran, whatever the outcome (what
  *   `history show` lists; TTL 30 days);
  * - `repair_state`: per table and range the latest successful repair, plus the static watermark
@@ -11,7 +11,7 @@
  */
 import cassandra from 'cassandra-driver';
 import type { RepairEntry, RepairParallelism, RepairType, TokenRangeText } from '../core/index.js';
-import { quoteIdentifier } from '../cluster/schema.js';
+import { quoteIdentifier } from '../cluster/tend-schema.js';
 
 /** What the task runner reports after a task ends; recordTaskOutcome stores it. */
 export interface TaskOutcome {

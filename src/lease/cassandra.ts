@@ -23,7 +23,7 @@ import cassandra from 'cassandra-driver';
 import { ClusterUnavailable } from '../errors.js';
 import { sleep } from '../timers.js';
 import { allRows, describeUnavailable, driverErrorOf } from '../cluster/session.js';
-import { quoteIdentifier } from '../cluster/schema.js';
+import { quoteIdentifier } from '../cluster/tend-schema.js';
 import {
   checkHolder,
   type AcquireResult,

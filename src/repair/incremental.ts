@@ -15,7 +15,12 @@
 import { sanitizeExternal } from '../output/sanitize.js';
 import { ClusterUnavailable } from '../errors.js';
 import type { JolokiaClient, JolokiaRequest } from './jolokia-client.js';
-import { connectionArgs, parseSummarizeRepaired, parseTablestatsPercentRepaired } from './nodetool-output.js';
+import {
+  connectionArgs,
+  errorLine,
+  parseSummarizeRepaired,
+  parseTablestatsPercentRepaired,
+} from './nodetool-output.js';
 import type { NodetoolConnection } from './nodetool-output.js';
 import { runProcess, type RunProcess } from './nodetool-executor.js';
 
@@ -136,7 +141,9 @@ export class NodetoolRepairedState implements RepairedStateReader {
         killGraceMs: 5000,
       });
       if (result.exitCode !== 0) {
-        const reason = result.timedOut ? 'timed out' : sanitizeExternal(lastLine(result.stdout + '\n' + result.stderr));
+        const reason = result.timedOut
+          ? 'timed out'
+          : sanitizeExternal(errorLine(result.stdout + '\n' + result.stderr) ?? 'non-zero exit');
         throw new ClusterUnavailable('nodetool', `nodetool ${args[0]} failed: ${reason}`);
       }
       return result.stdout;
@@ -152,14 +159,4 @@ export class NodetoolRepairedState implements RepairedStateReader {
       maxRepairedAt: max.get(`${keyspace}.${table}`) ?? null,
     }));
   }
-}
-
-function lastLine(text: string): string {
-  return (
-    text
-      .split(/\r?\n/)
-      .map((line) => line.trim())
-      .filter((line) => line && !line.startsWith('at '))
-      .find((line) => /^(error|nodetool):/.test(line)) ?? 'non-zero exit'
-  );
 }

@@ -22,6 +22,7 @@ import {
 } from './executor.js';
 import {
   connectionArgs,
+  lastMessageLine,
   parseRangeList,
   parseRepairOutput,
   repairArgs,
@@ -219,7 +220,7 @@ export class NodetoolExecutor implements Executor {
     if (result.exitCode !== 0 || result.timedOut) {
       const reason = result.timedOut
         ? 'timed out'
-        : sanitizeExternal(lastLine(result.stderr)) || `exit code ${result.exitCode}`;
+        : sanitizeExternal(lastMessageLine(result.stderr) ?? '') || `exit code ${result.exitCode}`;
       throw new ClusterUnavailable('nodetool', `could not terminate repair sessions: ${reason}`);
     }
   }
@@ -249,16 +250,6 @@ function liveProgress(request: RepairRequest, options: RunOptions): ((line: stri
       message: line.replace(/^\[[^\]]*\]\s*/, ''),
     });
   };
-}
-
-function lastLine(text: string): string {
-  return (
-    text
-      .split(/\r?\n/)
-      .map((line) => line.trim())
-      .filter((line) => line && !line.startsWith('at '))
-      .at(-1) ?? ''
-  );
 }
 
 export function summarize(

@@ -144,7 +144,7 @@ export function parseRepairOutput(stdout: string, stderr: string, exitCode: numb
     failure ??
     (jobError ? stripJobErrorWrapping(jobError) : undefined) ??
     clientError ??
-    lastMeaningfulLine(stderr) ??
+    lastMessageLine(stderr) ??
     `nodetool exited with code ${exitCode ?? 'unknown'}`;
   return { ...base, verdict: 'failed', message };
 }
@@ -158,12 +158,22 @@ function stripJobErrorWrapping(text: string): string {
   return inner?.[1] ?? text;
 }
 
-function lastMeaningfulLine(text: string): string | undefined {
+/** The lines of nodetool's output that say something: trimmed, not empty, not a Java stack frame. */
+export function messageLines(text: string): string[] {
   return text
     .split(/\r?\n/)
     .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith('at ') && !line.startsWith('...'))
-    .at(-1);
+    .filter((line) => line && !line.startsWith('at ') && !line.startsWith('...'));
+}
+
+/** The last line of nodetool's output that says something (its final word on a failure). */
+export function lastMessageLine(text: string): string | undefined {
+  return messageLines(text).at(-1);
+}
+
+/** nodetool's own error line (`error: …`, `nodetool: …`) in its output, if it printed one. */
+export function errorLine(text: string): string | undefined {
+  return messageLines(text).find((line) => /^(error|nodetool):/.test(line));
 }
 
 /** `nodetool tablestats KS.T…` → percent repaired per table. */

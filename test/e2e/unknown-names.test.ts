@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
 import { openSession } from '../../src/cluster/session.js';
-import { applySchema } from '../../src/cluster/schema.js';
+import { applySchema } from '../../src/cluster/tend-schema.js';
 import { NODES } from '../sandbox/src/layout.js';
 import { tendConfig } from '../sandbox/src/tend-config.js';
 import { sandboxTendConfig } from '../support/sandbox-config.js';

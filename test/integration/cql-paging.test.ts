@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import cassandra from 'cassandra-driver';
 import { allRows } from '../../src/cluster/session.js';
-import { schemaStatements } from '../../src/cluster/schema.js';
+import { schemaStatements } from '../../src/cluster/tend-schema.js';
 import { CassandraLeaseBackend } from '../../src/lease/cassandra.js';
 import { cqlClient } from '../support/sandbox-clients.js';
 

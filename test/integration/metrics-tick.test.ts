@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type cassandra from 'cassandra-driver';
 import { currentPlan } from '../../src/app/schedule.js';
 import { openSession } from '../../src/cluster/session.js';
-import { schemaStatements } from '../../src/cluster/schema.js';
+import { schemaStatements } from '../../src/cluster/tend-schema.js';
 import { writeTickMetrics } from '../../src/metrics/tick-metrics.js';
 import { parseExposition } from '../../src/metrics/textfile.js';
 import { sandboxTendConfig } from '../support/sandbox-config.js';

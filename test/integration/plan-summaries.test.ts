@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import cassandra from 'cassandra-driver';
 import { openSession } from '../../src/cluster/session.js';
-import { schemaStatements } from '../../src/cluster/schema.js';
+import { schemaStatements } from '../../src/cluster/tend-schema.js';
 import { currentPlan } from '../../src/app/schedule.js';
 import { tableKey, tablesRepairedByCommand } from '../../src/core/index.js';
 import { readTableSummaries, writeTableSummaries } from '../../src/history/table-summary.js';

@@ -11,7 +11,7 @@ import { buildRegistry } from '../../src/cli/registry.js';
 import { policyModule } from '../../src/cli/commands/policy.js';
 import { schedulePauseModule } from '../../src/cli/commands/schedule-pause.js';
 import { openSession } from '../../src/cluster/session.js';
-import { schemaStatements } from '../../src/cluster/schema.js';
+import { schemaStatements } from '../../src/cluster/tend-schema.js';
 import { MemoryStream } from '../../src/output/memory-stream.js';
 import { NODES } from '../sandbox/src/layout.js';
 import { tendConfig } from '../sandbox/src/tend-config.js';

@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import type cassandra from 'cassandra-driver';
 import { main } from '../../src/cli/main.js';
 import { openSession, clusterNow } from '../../src/cluster/session.js';
-import { schemaStatements } from '../../src/cluster/schema.js';
+import { schemaStatements } from '../../src/cluster/tend-schema.js';
 import { MemoryStream } from '../../src/output/memory-stream.js';
 import { NODES } from '../sandbox/src/layout.js';
 import { tendConfig } from '../sandbox/src/tend-config.js';

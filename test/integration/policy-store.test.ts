@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import type cassandra from 'cassandra-driver';
 import { openSession, clusterNow } from '../../src/cluster/session.js';
-import { schemaStatements } from '../../src/cluster/schema.js';
+import { schemaStatements } from '../../src/cluster/tend-schema.js';
 import { evaluatePolicies } from '../../src/core/index.js';
 import { UsageError } from '../../src/errors.js';
 import { parseUntil, parseWindowSpec } from '../../src/app/policy-input.js';

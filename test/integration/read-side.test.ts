@@ -15,7 +15,7 @@ import { stringify } from 'yaml';
 import cassandra from 'cassandra-driver';
 import { main } from '../../src/cli/main.js';
 import { openSession } from '../../src/cluster/session.js';
-import { applySchema, schemaStatements } from '../../src/cluster/schema.js';
+import { applySchema, schemaStatements } from '../../src/cluster/tend-schema.js';
 import { gatherPlanInput } from '../../src/app/plan-input.js';
 import { readTableHistories, readTableHistory, type TableHistoryRead } from '../../src/history/table-history.js';
 import { plan as computePlan } from '../../src/core/index.js';

@@ -1,6 +1,6 @@
 /** Lease backends on the real sandbox, each test in its own keyspace / Consul prefix. */
 import cassandra from 'cassandra-driver';
-import { schemaStatements } from '../../src/cluster/schema.js';
+import { schemaStatements } from '../../src/cluster/tend-schema.js';
 import { CassandraLeaseBackend, type LeaseScope } from '../../src/lease/cassandra.js';
 import { ConsulLeaseBackend } from '../../src/lease/consul.js';
 import { env } from './sandbox-clients.js';

@@ -2,7 +2,7 @@
 import { validateConfig } from '../../src/config/validate.js';
 import type { TendConfig } from '../../src/config/schema.js';
 import type cassandra from 'cassandra-driver';
-import { applySchema } from '../../src/cluster/schema.js';
+import { applySchema } from '../../src/cluster/tend-schema.js';
 import { keyspaceReplication } from '../../src/cli/commands/schema.js';
 import { NODES } from '../sandbox/src/layout.js';
 import { tendConfig } from '../sandbox/src/tend-config.js';

@@ -10,7 +10,7 @@ import { execa, type Options, type ResultPromise } from 'execa';
 import { stringify } from 'yaml';
 import type cassandra from 'cassandra-driver';
 import { nodeClient } from './sandbox-clients.js';
-import { schemaStatements } from '../../src/cluster/schema.js';
+import { schemaStatements } from '../../src/cluster/tend-schema.js';
 import { NODES, type SandboxNode } from '../sandbox/src/layout.js';
 import { tendConfig } from '../sandbox/src/tend-config.js';
 

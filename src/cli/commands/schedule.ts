@@ -94,16 +94,7 @@ const status = defineCommand<ScheduleStatusOptions>({
     const report = await withCluster(deps, (client, config) =>
       scheduleStatus(client, config, { scope: options.scope }),
     );
-    for (const warning of report.warnings) deps.out.warn(warning);
-    deps.out.data(report, () => renderStatus(report, deps));
-    deps.out.debug('rows read', { ...report.rowsRead });
-    if (options.check && report.pastErrorAlarm.length > 0) {
-      const names = report.pastErrorAlarm;
-      throw new AlarmCrossed(
-        `${names.length} table job(s) past the error alarm: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`,
-        { hints: ["run 'tend schedule plan --explain' to see what the next tick will repair"] },
-      );
-    }
+    presentStatus(report, options, deps);
   },
 });
 

@@ -34,7 +34,7 @@ const print = defineCommand<SchemaPrintOptions>({
   exitCodes: [ExitCode.Config],
   parse: () => ({}),
   async run(_options, deps) {
-    const { schemaStatements, TEND_SCHEMA_VERSION } = await import('../../cluster/schema.js');
+    const { schemaStatements, TEND_SCHEMA_VERSION } = await import('../../cluster/tend-schema.js');
     const { config } = await deps.loadConfig();
     const replication = keyspaceReplication(config.cassandra);
     const statements = schemaStatements(config.cassandra.keyspace, replication);
@@ -68,7 +68,7 @@ const apply = defineCommand<SchemaApplyOptions>({
   parse: () => ({}),
   async run(_options, deps) {
     const { withCluster } = await import('../../app/cluster-session.js');
-    const { applySchema } = await import('../../cluster/schema.js');
+    const { applySchema } = await import('../../cluster/tend-schema.js');
     const result = await withCluster(
       deps,
       (client, config) => applySchema(client, config.cassandra.keyspace, keyspaceReplication(config.cassandra)),

@@ -18,7 +18,6 @@ const ALLOWED: Readonly<Record<string, string>> = {
   'src/metrics/tick-metrics.ts renderTickMetrics': 'split in issue 13, item 7',
   'src/cli/docs/readme.ts readmeSections': 'split in issue 13, item 7',
   'src/repair/jolokia-executor.ts JolokiaExecutor.run': 'split in issue 13, item 7',
-  'src/app/repair-table.ts repairTable': 'split in issue 13, item 7',
 };
 
 describe('function length (src/)', function () {

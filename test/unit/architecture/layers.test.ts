@@ -27,7 +27,7 @@ const PENDING = new Set<string>([
   'src/app/config-check.ts -> ../cli/types.js',
   'src/app/lease-status.ts -> ../cli/types.js',
   'src/app/policy-session.ts -> ../cli/types.js',
-  'src/cli/commands/schema.ts -> ../../cluster/schema.js',
+  'src/cli/commands/schema.ts -> ../../cluster/tend-schema.js',
   'src/repair/history-records.ts -> ../history/tend-history.js',
 ]);
 
