@@ -10,9 +10,8 @@
 // Prints rows read per source. Needs the sandbox (`npm run sandbox -- up`); cleans its synthetic history up.
 import cassandra from 'cassandra-driver';
 import { gatherPlanInput } from '../src/app/plan-input.js';
-import { openSession } from '../src/cluster/session.js';
 import { applySchema } from '../src/cluster/tend-schema.js';
-import { sandboxTendConfig } from '../test/support/sandbox-config.js';
+import { sandboxTendConfig, openTestSession } from '../test/support/sandbox-config.js';
 import { NODES } from '../test/sandbox/src/layout.js';
 
 function arg(name: string, fallback: number): number {
@@ -28,7 +27,7 @@ const TEND_KS = 'tend_bench_reads';
 const config = sandboxTendConfig(1, {}, (raw) => {
   raw.cassandra.keyspace = TEND_KS;
 });
-const client = await openSession(config, {});
+const client = await openTestSession(config);
 try {
   await applySchema(client, TEND_KS, { class: 'NetworkTopologyStrategy', dc1: 2, dc2: 1 });
   await client.execute(`TRUNCATE ${TEND_KS}.repair_state`);

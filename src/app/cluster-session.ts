@@ -3,10 +3,10 @@
  * exit 5), check tend's schema version where the command uses tend's tables, always shut the session down.
  */
 import type cassandra from 'cassandra-driver';
-import type { CommandDeps } from '../cli/types.js';
 import type { TendConfig } from '../config/schema.js';
 import { checkSchemaVersion } from '../cluster/tend-schema.js';
-import { openSession } from '../cluster/session.js';
+import { openCassandra } from './adapters.js';
+import type { AppContext } from './context.js';
 
 export interface SessionUse {
   /** Check tend's schema version before running (default true). */
@@ -14,13 +14,13 @@ export interface SessionUse {
 }
 
 export async function withCluster<T>(
-  deps: Pick<CommandDeps, 'loadConfig' | 'env'>,
+  deps: Pick<AppContext, 'loadConfig' | 'secret'>,
   work: (client: cassandra.Client, config: TendConfig) => Promise<T>,
   use: SessionUse = {},
 ): Promise<T> {
   // The configuration's warnings are logged once, by main() when it loads the configuration; not again here.
   const { config } = await deps.loadConfig();
-  const client = await openSession(config, deps.env);
+  const client = await openCassandra(config, deps.secret);
   try {
     if (use.checkSchema ?? true) await checkSchemaVersion(client, config.cassandra.keyspace);
     return await work(client, config);

@@ -9,11 +9,10 @@ import { access, stat } from 'node:fs/promises';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type LoadOptions } from '../config/load.js';
 import { validateConfig } from '../config/validate.js';
 import type { TendConfig } from '../config/schema.js';
 import { FileRefused, PEM_FILE_LIMIT, readBoundedFile, SECRET_FILE_LIMIT } from '../config/files.js';
-import type { CommandDeps } from '../cli/types.js';
 
 export interface ConfigCheckReport {
   valid: boolean;
@@ -166,17 +165,17 @@ function withoutErrorField(report: ConfigCheckReport): ConfigCheckReport {
   return report;
 }
 
-export async function checkConfig(
-  deps: Pick<CommandDeps, 'env' | 'cwd' | 'globals' | 'systemConfigDir'> & { now?: () => Date },
-): Promise<ConfigCheckReport> {
+/** Where to look for the configuration (as `loadConfig` does), and the clock certificates are checked against. */
+export interface ConfigCheckOptions extends LoadOptions {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  readonly now?: () => Date;
+}
+
+export async function checkConfig(deps: ConfigCheckOptions): Promise<ConfigCheckReport> {
   let loaded;
   try {
-    loaded = await loadConfig({
-      explicitPath: deps.globals.config,
-      env: deps.env,
-      cwd: deps.cwd,
-      ...(deps.systemConfigDir ? { systemDir: deps.systemConfigDir } : {}),
-    });
+    loaded = await loadConfig(deps);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const errors = error.problems.length ? [...error.problems] : [error.message];

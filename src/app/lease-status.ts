@@ -4,7 +4,7 @@
  */
 import { hostname } from 'node:os';
 import type cassandra from 'cassandra-driver';
-import type { CommandDeps } from '../cli/types.js';
+import type { AppContext } from './context.js';
 import type { TendConfig } from '../config/schema.js';
 import type { Announcement, BrokenLease, LeaseBackend, LeaseHolder, LeaseRecord } from '../lease/types.js';
 
@@ -55,18 +55,17 @@ export function localHolder(config: TendConfig): LeaseHolder {
   return { name: config.node.name ?? config.node.address ?? hostname(), host: hostname() };
 }
 
-/** Opens the configured backend for one command and closes what it opened. */
+/** Opens the configured backend for one command (and a Cassandra session only if it needs one); closes both. */
 export async function withLeaseBackend<T>(
-  deps: Pick<CommandDeps, 'loadConfig' | 'env' | 'out'>,
+  deps: Pick<AppContext, 'loadConfig' | 'secret'>,
   work: (backend: LeaseBackend, config: TendConfig) => Promise<T>,
 ): Promise<T> {
   const { config } = await deps.loadConfig();
-  const { openLeaseBackend } = await import('../lease/factory.js');
+  const { openCassandra, openLeaseBackend } = await import('./adapters.js');
   let client: cassandra.Client | undefined;
   try {
-    const backend = await openLeaseBackend(config, deps.env, async () => {
-      const { openSession } = await import('../cluster/session.js');
-      client = await openSession(config, deps.env);
+    const backend = await openLeaseBackend(config, deps.secret, async () => {
+      client = await openCassandra(config, deps.secret);
       return client;
     });
     try {

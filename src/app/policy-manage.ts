@@ -1,6 +1,6 @@
 /**
  * The use cases behind `tend policy list|add|remove` and `tend schedule pause|resume`. They take a connected
- * client and tend's keyspace; the commands open and close the session (policy-session.ts).
+ * client and tend's keyspace; the commands open and close the session (withCluster, cluster-session.ts).
  */
 import type cassandra from 'cassandra-driver';
 import { UsageError } from '../errors.js';

@@ -24,13 +24,13 @@ import {
   type TokenRange,
 } from '../core/index.js';
 import type { TendConfig } from '../config/schema.js';
-import type { Env } from '../config/secrets.js';
+import type { SecretSource } from '../config/secrets.js';
+import { openExecutor, openLeaseBackend } from './adapters.js';
 import { tableSettings } from '../config/tables.js';
 import { LeaseUnavailable, UsageError, type TendError } from '../errors.js';
-import { acquireLeases, leaseGroups, openLeaseBackend, type LeaseBackend } from '../lease/index.js';
+import { acquireLeases, leaseGroups, type LeaseBackend } from '../lease/index.js';
 import {
   batchError,
-  createExecutor,
   type Executor,
   type RepairOutcome,
   type RepairProgress,
@@ -136,7 +136,8 @@ export interface RepairTablePorts {
 
 export interface RepairTableDeps {
   readonly config: TendConfig;
-  readonly env: Env;
+  /** The secrets the adapters need (AppContext.secret). */
+  readonly secret: SecretSource;
   readonly out: Output;
   readonly signal: AbortSignal;
   /** Progress (ranges done of total, elapsed, estimate) for the command's spinner. */
@@ -149,7 +150,7 @@ export async function repairTable(
   options: RepairTableOptions,
   portsOverride: Partial<RepairTablePorts> = {},
 ): Promise<RepairTableReport> {
-  const { config, env, out } = deps;
+  const { config, secret, out } = deps;
   const topology = await readLocalTopology(client, config);
   const scope = resolveScopeIn(topology, options.table);
   if (scope.table === undefined) throw new UsageError(`expected KEYSPACE.TABLE, found '${options.table}'`);
@@ -172,8 +173,8 @@ export async function repairTable(
   const local = topology.nodes.find((node) => node.hostId === topology.localHostId);
   const coordinator = config.node.name ?? local?.address ?? hostname();
   const ports: RepairTablePorts = {
-    leaseBackend: (c) => openLeaseBackend(config, env, async () => c),
-    executor: () => createExecutor(config, env),
+    leaseBackend: (c) => openLeaseBackend(config, secret, async () => c),
+    executor: () => openExecutor(config, secret),
     record: historyWriter(config.cassandra.keyspace, { coordinator: () => coordinator }),
     ...portsOverride,
   };

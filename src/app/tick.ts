@@ -32,25 +32,19 @@ import {
 } from '../core/index.js';
 import { downAmong } from '../cluster/topology.js';
 import type { TendConfig } from '../config/schema.js';
-import type { Env } from '../config/secrets.js';
+import type { SecretSource } from '../config/secrets.js';
+import { openExecutor, openLeaseBackend, openRepairedStateReader } from './adapters.js';
 import { Interrupted, RepairFailed, TendError } from '../errors.js';
 import { tableSettings } from '../config/tables.js';
 import {
   acquireLeases,
   higherAnnouncement,
   leaseGroups,
-  openLeaseBackend,
   type LeaseBackend,
   type LeaseGroup,
   type LeaseRecord,
 } from '../lease/index.js';
-import {
-  createExecutor,
-  createRepairedStateReader,
-  type Executor,
-  type RepairedStateReader,
-  type RepairOutcome,
-} from '../repair/index.js';
+import { type Executor, type RepairedStateReader, type RepairOutcome } from '../repair/index.js';
 import { filterIncrementalTasks } from './repair-incremental.js';
 import { writeTickMetrics } from '../metrics/tick-metrics.js';
 import type { Output } from '../output/output.js';
@@ -141,7 +135,8 @@ export interface PlanContextAndPlan {
 
 export interface TickDeps {
   readonly config: TendConfig;
-  readonly env: Env;
+  /** The secrets the adapters need (AppContext.secret). */
+  readonly secret: SecretSource;
   readonly out: Output;
   /** SIGINT/SIGTERM from main(). */
   readonly signal: AbortSignal;
@@ -154,14 +149,14 @@ export function defaultPorts(
   tickId: string,
   address: () => string | undefined = () => undefined,
 ): TickPorts {
-  const { config, env } = deps;
+  const { config, secret } = deps;
   return {
     // Up to 32 tables' history read at once: an idle tick over 100 tables is mostly these round trips.
     plan: (client, cfg, maxTasks) =>
       currentPlan(client, cfg, { persistHistory: true, basis: 'summaries', limits: { maxTasks }, concurrency: 32 }),
-    leaseBackend: (client) => openLeaseBackend(config, env, async () => client),
-    executor: () => createExecutor(config, env),
-    repairedState: () => createRepairedStateReader(config, env),
+    leaseBackend: (client) => openLeaseBackend(config, secret, async () => client),
+    executor: () => openExecutor(config, secret),
+    repairedState: () => openRepairedStateReader(config, secret),
     record: historyWriter(config.cassandra.keyspace, { coordinator, address, tickId }),
     writeMetrics: async (report, plan) => {
       const directory = config.metrics.textfileDirectory;

@@ -7,13 +7,15 @@ import { resetActivities } from '../activity.js';
 import { CONFIG_LOAD_BOUND, commandBound } from '../app/time-bound.js';
 import { guardExit, Watchdog } from './watchdog.js';
 import { colorAllowedByEnv, Output, type OutputStream, type Verbosity } from '../output/output.js';
-import { maskSecrets, resetSecrets, type Env } from '../config/secrets.js';
+import { maskSecrets, resetSecrets, secretSource, type Env } from '../config/secrets.js';
 import { externalMessage } from '../output/sanitize.js';
 import { readSecretFile } from '../config/files.js';
 import { packageInfo } from './package-info.js';
 import { setLongTimeout, type LongTimer } from '../timers.js';
 import { parseInvocation, registry as defaultRegistry, type Registry } from './registry.js';
-import type { CommandDeps, GlobalOptions, LoadedValidConfig } from './types.js';
+import type { CommandDeps, GlobalOptions } from './types.js';
+import type { LoadedValidConfig } from '../config/load.js';
+import type { SecretSource } from '../config/secrets.js';
 
 export interface MainIO {
   stdout: OutputStream;
@@ -137,6 +139,7 @@ export async function main(argv: string[], io: MainIO = processIO()): Promise<nu
     const command = invocation.command;
     await out.prepareTerminal();
     let loaded: Promise<LoadedValidConfig> | undefined;
+    let secrets: SecretSource | undefined;
     const deps: CommandDeps = {
       out,
       env: io.env,
@@ -162,10 +165,11 @@ export async function main(argv: string[], io: MainIO = processIO()): Promise<nu
         });
         return loaded;
       },
+      // Every secret of this invocation comes from this one source: read once, when first needed, and masked.
       secret: async (name) => {
         const { config } = await deps.loadConfig();
-        const { readSecret, secretOrigins } = await import('../config/secrets.js');
-        return readSecret(secretOrigins(config, io.env)[name], io.env, io.readFile);
+        secrets ??= secretSource(config, io.env, io.readFile);
+        return secrets(name);
       },
     };
     const result = await untilInterrupted(

@@ -2,11 +2,10 @@
  * The shape of a command: metadata declared once (help, tend(8), completions and the README tables are all
  * generated from it) plus a `run` that receives a typed options struct and its dependencies.
  */
-import type { Output } from '../output/output.js';
-import type { Env, SecretName } from '../config/secrets.js';
-import type { LoadedConfig } from '../config/load.js';
+import type { Env } from '../config/secrets.js';
 import type { TendConfig } from '../config/schema.js';
 import type { TimeBound } from '../app/time-bound.js';
+import type { AppContext } from '../app/context.js';
 
 /** How a shell should complete an option's value or an argument. */
 export type CompletionHint = 'file' | 'directory' | 'none';
@@ -47,31 +46,16 @@ export interface GlobalOptions {
   color: boolean;
 }
 
-export interface LoadedValidConfig extends LoadedConfig {
-  config: TendConfig;
-  warnings: string[];
-}
-
 /**
- * What a command may use. Everything with side effects is reached through here so tests can pass fakes; heavy
- * adapters (driver, Consul, executors) are imported lazily inside `run`, keeping `tend --help` fast.
+ * What a command may use: the use cases' own context (src/app/context.ts) plus what only the command layer knows.
+ * Everything with side effects is reached through here so tests can pass fakes; heavy adapters (driver, Consul,
+ * executors) are imported lazily inside `run`, keeping `tend --help` fast.
  */
-export interface CommandDeps {
-  out: Output;
+export interface CommandDeps extends AppContext {
   env: Env;
   cwd: string;
   globals: GlobalOptions;
   version: string;
-  /** Cancelled on SIGINT/SIGTERM; long-running work must stop and clean up (release leases) when it fires. */
-  signal: AbortSignal;
-  /** Load and validate the configuration (search order of DESIGN.md); throws ConfigError. */
-  loadConfig(): Promise<LoadedValidConfig>;
-  /**
-   * A secret (password file or environment, see config/secrets.ts). The value is registered as a known secret, so
-   * outside text that echoes it (a server's error message) is masked where it enters tend's errors and logs. Never
-   * put the value itself into output.
-   */
-  secret(name: SecretName): Promise<string | undefined>;
   /** Overrides /etc/tend (tests). */
   systemConfigDir?: string;
   /** Reads a local file (used for checks of referenced files; replaceable in tests). */

@@ -5,14 +5,31 @@
 import cassandra from 'cassandra-driver';
 import { ClusterUnavailable, ConfigError, RequestRefused, TendError } from '../errors.js';
 import { externalMessage } from '../output/sanitize.js';
-import type { TendConfig } from '../config/schema.js';
-import { readSecret, secretOrigins, type Env } from '../config/secrets.js';
-import { readPemFile, readSecretFile } from '../config/files.js';
 import { timerDelay } from '../timers.js';
 import { requireSupportedCassandra } from './cassandra-version.js';
 import { beginActivity } from '../activity.js';
 
-export type CassandraSettings = TendConfig['cassandra'];
+/**
+ * What a session needs, with its secret and files already read (src/app/adapters.ts builds it from the
+ * configuration): this adapter reads no file and knows nothing of the rest of tend.yml.
+ */
+export interface SessionSettings {
+  readonly contactPoints: readonly string[];
+  readonly port: number;
+  /** undefined: ask the first contact point for its datacenter. */
+  readonly localDatacenter?: string | undefined;
+  readonly auth?: { readonly username: string; readonly password: string } | undefined;
+  readonly tls?:
+    | {
+        readonly ca?: Buffer | undefined;
+        readonly cert?: Buffer | undefined;
+        readonly key?: Buffer | undefined;
+        readonly rejectUnauthorized: boolean;
+      }
+    | undefined;
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
 
 export interface SessionOptions {
   /** Consistency for ordinary reads and writes; LWTs choose their serial level per call. */
@@ -23,24 +40,6 @@ export interface SessionOptions {
 
 function endpoint(contactPoint: string, port: number): string {
   return /:\d+$/.test(contactPoint) ? contactPoint : `${contactPoint}:${port}`;
-}
-
-async function sslOptions(tls: CassandraSettings['tls']): Promise<object | undefined> {
-  if (!tls) return undefined;
-  const read = async (path: string | undefined, what: string) => {
-    if (!path) return undefined;
-    try {
-      return await readPemFile(path);
-    } catch (error) {
-      throw new ConfigError(`cassandra.tls.${what}: cannot read ${path}: ${(error as Error).message}`);
-    }
-  };
-  return {
-    ca: await read(tls.caFile, 'caFile'),
-    cert: await read(tls.certFile, 'certFile'),
-    key: await read(tls.keyFile, 'keyFile'),
-    rejectUnauthorized: tls.rejectUnauthorized,
-  };
 }
 
 /** The fields of a driver error tend looks at. */
@@ -201,31 +200,24 @@ export function guardClient(client: cassandra.Client): cassandra.Client {
   });
 }
 
-async function clientOptions(
-  settings: CassandraSettings,
-  env: Env,
-  config: TendConfig,
-): Promise<cassandra.ClientOptions> {
-  const password = await readSecret(secretOrigins(config, env).cassandraPassword, env, (path) =>
-    readSecretFile(path).catch((error: Error) => {
-      throw new ConfigError(`cassandra.auth.passwordFile: cannot read ${path}: ${error.message}`);
-    }),
-  );
-  const auth = settings.auth;
-  if (auth && password === undefined) {
-    throw new ConfigError(
-      'cassandra.auth: a username is set but no password: set passwordFile or TEND_CASSANDRA_PASSWORD',
-    );
-  }
+function clientOptions(settings: SessionSettings): cassandra.ClientOptions {
+  const { auth, tls } = settings;
   return {
     contactPoints: settings.contactPoints.map((cp) => endpoint(cp, settings.port)),
     protocolOptions: { port: settings.port },
-    authProvider: auth ? new cassandra.auth.PlainTextAuthProvider(auth.username, password!) : undefined,
-    sslOptions: (await sslOptions(settings.tls)) as cassandra.ClientOptions['sslOptions'],
+    authProvider: auth ? new cassandra.auth.PlainTextAuthProvider(auth.username, auth.password) : undefined,
+    sslOptions: tls
+      ? ({
+          ca: tls.ca,
+          cert: tls.cert,
+          key: tls.key,
+          rejectUnauthorized: tls.rejectUnauthorized,
+        } as cassandra.ClientOptions['sslOptions'])
+      : undefined,
     // Clamped: the driver's timers are plain Node timers, which fire at once above 24.8 days.
     socketOptions: {
-      connectTimeout: timerDelay(settings.connectTimeout),
-      readTimeout: timerDelay(settings.requestTimeout),
+      connectTimeout: timerDelay(settings.connectTimeoutMs),
+      readTimeout: timerDelay(settings.requestTimeoutMs),
     },
     // One connection per host is plenty for a short-lived CLI, and keeps start-up cheap.
     pooling: { coreConnectionsPerHost: { 0: 1, 1: 1, 2: 0 } },
@@ -329,13 +321,8 @@ async function discoverLocalDatacenter(options: cassandra.ClientOptions): Promis
  * ConfigError (exit 3) for a localDatacenter the cluster does not have. Every request of the returned client maps
  * driver errors the one way (`guardClient`). Shut it down when done.
  */
-export async function openSession(
-  config: TendConfig,
-  env: Env,
-  options: SessionOptions = {},
-): Promise<cassandra.Client> {
-  const settings = config.cassandra;
-  const base = await clientOptions(settings, env, config);
+export async function openSession(settings: SessionSettings, options: SessionOptions = {}): Promise<cassandra.Client> {
+  const base = clientOptions(settings);
   const localDataCenter = settings.localDatacenter ?? (await discoverLocalDatacenter(base));
   const client = new cassandra.Client({
     ...base,

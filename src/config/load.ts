@@ -117,10 +117,12 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
   return { raw: undefined, filepath: undefined, source: 'defaults' };
 }
 
+/** A configuration that loaded and passed validation, with its warnings. */
+export type LoadedValidConfig = LoadedConfig &
+  Omit<ValidationResult, 'config'> & { config: NonNullable<ValidationResult['config']> };
+
 /** Load and validate; throws ConfigError (exit 3) listing every problem. */
-export async function loadValidConfig(
-  options: LoadOptions = {},
-): Promise<LoadedConfig & Omit<ValidationResult, 'config'> & { config: NonNullable<ValidationResult['config']> }> {
+export async function loadValidConfig(options: LoadOptions = {}): Promise<LoadedValidConfig> {
   const loaded = await loadConfig(options);
   const result = validateConfig(loaded.raw, { env: options.env ?? {} });
   if (!result.config) {

@@ -6,6 +6,7 @@ import type { TendConfig } from './schema.js';
 import { formatDuration } from './units.js';
 import { SECRET_ENV, type Env } from './secrets.js';
 import { isLoopback, parseContactPoint } from './network.js';
+import { CONSUL_MIN_SESSION_TTL_MS, consulSessionTtlMs } from '../core/consul-ttl.js';
 
 export interface Finding {
   path: string;
@@ -17,11 +18,6 @@ export interface RuleFindings {
   warnings: Finding[];
 }
 
-/**
- * Consul refuses session TTLs below 10s, and tend asks Consul for sessions of half the lease ttl or
- * announcementTtl (src/lease/consul.ts).
- */
-const CONSUL_MIN_HALVED_TTL_MS = 20_000;
 /** Cassandra's default gc_grace_seconds: an error alarm later than this means data may already resurrect. */
 const DEFAULT_GC_GRACE_MS = 10 * 86_400_000;
 
@@ -212,24 +208,24 @@ export function crossFieldFindings(config: Partial, env: Env): RuleFindings {
       });
     }
     if (lease.backend === 'consul') {
-      // Consul's own session TTL limits are 10s..24h; the schema bounds lease.ttl to 10s..1d already.
-      if (lease.ttl < CONSUL_MIN_HALVED_TTL_MS) {
-        // src/lease/consul.ts: Consul expires a session up to 2x its TTL late, so tend asks for ttl/2.
+      // Consul's own session TTL limits are 10s..24h; the schema bounds lease.ttl to 10s..1d already. Why the
+      // session TTL is half the lease ttl: src/core/consul-ttl.ts.
+      if (consulSessionTtlMs(lease.ttl) < CONSUL_MIN_SESSION_TTL_MS) {
         errors.push({
           path: 'lease.ttl',
           message: `must be at least 20s with the consul backend: tend asks Consul for a session TTL of half the lease ttl, and Consul's minimum is 10s (found ${d(lease.ttl)})`,
         });
       }
-      if (lease.announcementTtl < CONSUL_MIN_HALVED_TTL_MS) {
+      if (consulSessionTtlMs(lease.announcementTtl) < CONSUL_MIN_SESSION_TTL_MS) {
         errors.push({
           path: 'lease.announcementTtl',
           message: `must be at least 20s with the consul backend: an announcement is a Consul session of half this ttl, and Consul's minimum is 10s (found ${d(lease.announcementTtl)})`,
         });
       }
-      if (lease.renewEvery * 2 >= lease.ttl && lease.renewEvery < lease.ttl) {
+      if (lease.renewEvery >= consulSessionTtlMs(lease.ttl) && lease.renewEvery < lease.ttl) {
         errors.push({
           path: 'lease.renewEvery',
-          message: `must be shorter than half of lease.ttl with the consul backend (${d(lease.renewEvery)} >= ${d(lease.ttl / 2)}): the holder counts only on Consul's session TTL, ttl/2`,
+          message: `must be shorter than half of lease.ttl with the consul backend (${d(lease.renewEvery)} >= ${d(consulSessionTtlMs(lease.ttl))}): the holder counts only on Consul's session TTL, ttl/2`,
         });
       }
     }

@@ -3,6 +3,8 @@
  * line is the secret, or an environment variable holds it. When both are set the file wins, so a stray variable
  * in a shell cannot silently change which credentials a systemd-run tick uses.
  */
+import { ConfigError } from '../errors.js';
+import { readSecretFile } from './files.js';
 import type { TendConfig } from './schema.js';
 
 export const SECRET_ENV = {
@@ -12,6 +14,14 @@ export const SECRET_ENV = {
 } as const;
 
 export type SecretName = keyof typeof SECRET_ENV | 'nodetoolPassword';
+
+/** The key each secret is configured under, for messages. */
+export const SECRET_KEYS: Readonly<Record<SecretName, string>> = {
+  cassandraPassword: 'cassandra.auth.passwordFile',
+  consulToken: 'lease.consul.tokenFile',
+  jolokiaPassword: 'executor.jolokia.passwordFile',
+  nodetoolPassword: 'executor.nodetool.passwordFile',
+};
 
 export type SecretOrigin = { kind: 'file'; path: string } | { kind: 'env'; variable: string } | { kind: 'unset' };
 
@@ -145,4 +155,33 @@ export function jmxPasswords(content: string, user: string | undefined): string[
     if (role && password && !role.startsWith('#') && (user === undefined || role === user)) passwords.push(password);
   }
   return passwords;
+}
+
+/** A secret by name, read when first asked for (see `secretSource`). */
+export type SecretSource = (name: SecretName) => Promise<string | undefined>;
+
+/**
+ * The one place tend reads its secrets: each at most once per process, when an adapter first needs it (a command
+ * that never talks to Consul never reads the Consul token), registered for masking as it is read. A configured
+ * file that cannot be read is a ConfigError naming its key (exit 3), whichever adapter asked.
+ */
+export function secretSource(
+  config: TendConfig,
+  env: Env,
+  readFile: (path: string) => Promise<string> = readSecretFile,
+): SecretSource {
+  const origins = secretOrigins(config, env);
+  const read = new Map<SecretName, Promise<string | undefined>>();
+  return (name) => {
+    let value = read.get(name);
+    if (!value) {
+      value = readSecret(origins[name], env, (path) =>
+        readFile(path).catch((error: Error) => {
+          throw new ConfigError(`${SECRET_KEYS[name]}: cannot read ${path}: ${error.message}`, { cause: error });
+        }),
+      );
+      read.set(name, value);
+    }
+    return value;
+  };
 }

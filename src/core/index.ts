@@ -10,3 +10,4 @@ export * from './hash.js';
 export * from './planner.js';
 export * from './summary.js';
 export * from './command-sessions.js';
+export * from './consul-ttl.js';

@@ -3,11 +3,7 @@
  * `<prefix>/leases/<resource>` taken with `?acquire=<session>`; renew = session renew plus a re-acquire that
  * refreshes the value (so `lease status` can say when it was last renewed); release = `?release=` then destroy.
  *
- * Why the session TTL is half the lease ttl: Consul treats a session TTL as a lower bound and, in fact, expires a
- * session that is not renewed 2×TTL after the last renewal. Asking for ttl/2 makes a dead holder's lease free
- * after about `lease.ttl`, like the Cassandra backend, while the holder itself counts only on the guaranteed
- * ttl/2 when deciding that its lease may be lost. (This is why config rejects a Consul lease ttl below 20s:
- * Consul's own minimum session TTL is 10s.)
+ * The session TTL is half the lease ttl: src/core/consul-ttl.ts says why.
  *
  * Why lock delay 0: Consul's default 15s lock delay protects holders that do not notice losing a lock. tend's
  * heartbeat stops the work before the session can expire, so the delay would only make a crashed node's lease
@@ -20,6 +16,7 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { ClusterUnavailable, RequestRefused, TendError } from '../errors.js';
+import { consulSessionTtlMs } from '../core/index.js';
 import { setLongTimeout, timerDelay } from '../timers.js';
 import { beginActivity } from '../activity.js';
 import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
@@ -69,11 +66,6 @@ interface AnnouncementValue {
 }
 
 const BROKEN_KEEP_MS = 7 * 86_400_000;
-
-/** Consul's session TTL for a lease of `ttlMs` (see the header). */
-export function sessionTtlMs(ttlMs: number): number {
-  return Math.max(1000, Math.floor(ttlMs / 2));
-}
 
 /**
  * A KV key as a URL path. Each segment is percent-encoded (so `%2e` stays literal); `.`, `..` and empty segments
@@ -211,7 +203,7 @@ export class ConsulLeaseBackend implements LeaseBackend {
       'PUT',
       '/v1/session/create',
       {},
-      JSON.stringify({ Name: name, TTL: `${sessionTtlMs(ttlMs)}ms`, Behavior: behavior, LockDelay: '0s' }),
+      JSON.stringify({ Name: name, TTL: `${consulSessionTtlMs(ttlMs)}ms`, Behavior: behavior, LockDelay: '0s' }),
     );
     let id: unknown;
     try {
@@ -303,7 +295,7 @@ export class ConsulLeaseBackend implements LeaseBackend {
       leaseId: session,
       ttlMs,
       acquiredAt: new Date(sentAt),
-      expiresAt: new Date(sentAt + sessionTtlMs(ttlMs)),
+      expiresAt: new Date(sentAt + consulSessionTtlMs(ttlMs)),
       metadata: { ...metadata, pid: String(process.pid) },
     };
     const key = this.leaseKey(resource);
@@ -339,7 +331,7 @@ export class ConsulLeaseBackend implements LeaseBackend {
     if (res.status !== 200) throw new ClusterUnavailable('consul', `renewing session answered ${res.status}`);
     const key = this.leaseKey(lease.resource);
     if (await this.kvAcquire(key, lease.leaseId, this.leaseValue(lease, new Date(sentAt)))) {
-      return { renewed: true, expiresAt: new Date(sentAt + sessionTtlMs(lease.ttlMs)) };
+      return { renewed: true, expiresAt: new Date(sentAt + consulSessionTtlMs(lease.ttlMs)) };
     }
     const heldBy = this.record(lease.resource, await this.kvGet(key));
     await this.destroySession(lease.leaseId).catch(() => undefined);

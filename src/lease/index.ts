@@ -4,7 +4,7 @@
  *
  * How a tick uses it:
  *
- *   const backend = await openLeaseBackend(config, env, () => session);        // Cassandra LWT or Consul
+ *   const backend = await openLeaseBackend(config, secret, () => session);     // src/app/adapters.ts
  *   const groups = leaseGroups(config.lease, { datacenter, replicas });         // scope datacenter | node
  *   const claim = await acquireLeases(backend, groups, {
  *     holder: { name: config.node.name ?? hostname(), host: hostname() },
@@ -33,7 +33,6 @@ export { acquireLeases, higherAnnouncement, leaseGroups, withLeases } from './le
 export type { AcquireOptions, ClaimResult, LeaseGroup, LeaseScopeSettings, WithLeasesOptions } from './leases.js';
 export { Heartbeat } from './heartbeat.js';
 export type { HeartbeatOptions } from './heartbeat.js';
-export { CassandraLeaseBackend, classifyCasError } from './cassandra.js';
-export { ConsulLeaseBackend, sessionTtlMs } from './consul.js';
+export { CassandraLeaseBackend, classifyCasError, type CassandraLeaseOptions } from './cassandra.js';
+export { ConsulLeaseBackend, type ConsulLeaseOptions } from './consul.js';
 export { MemoryLeaseBackend } from './memory.js';
-export { openLeaseBackend, consulBackend } from './factory.js';

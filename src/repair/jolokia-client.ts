@@ -10,18 +10,15 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { readConfiguredText } from '../config/files.js';
 import { ClusterUnavailable } from '../errors.js';
 import { setLongTimeout, timerDelay } from '../timers.js';
 import { beginActivity } from '../activity.js';
 import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
-import { readSecret, secretOrigins, type Env } from '../config/secrets.js';
-import type { TendConfig } from '../config/schema.js';
 
 export interface JolokiaTls {
-  readonly ca?: string | undefined;
-  readonly cert?: string | undefined;
-  readonly key?: string | undefined;
+  readonly ca?: string | Buffer | undefined;
+  readonly cert?: string | Buffer | undefined;
+  readonly key?: string | Buffer | undefined;
   readonly rejectUnauthorized: boolean;
 }
 
@@ -202,30 +199,4 @@ function valueOf(reply: JolokiaReply): unknown {
     );
   }
   return reply.value ?? null;
-}
-
-/** A client from tend's configuration: password from the file or TEND_JOLOKIA_PASSWORD, PEM files read now. */
-export async function jolokiaClientFromConfig(
-  config: TendConfig,
-  env: Env,
-  read: (path: string) => Promise<string> = readConfiguredText,
-): Promise<JolokiaClient> {
-  const jolokia = config.executor.jolokia;
-  const password = await readSecret(secretOrigins(config, env).jolokiaPassword, env, read);
-  const tls = jolokia.tls;
-  return new JolokiaClient({
-    url: jolokia.url,
-    // One request limit for every outside system an operator configures: Cassandra's (Consul uses it too).
-    requestTimeoutMs: config.cassandra.requestTimeout,
-    user: jolokia.user,
-    password,
-    tls: tls
-      ? {
-          ca: tls.caFile ? await read(tls.caFile) : undefined,
-          cert: tls.certFile ? await read(tls.certFile) : undefined,
-          key: tls.keyFile ? await read(tls.keyFile) : undefined,
-          rejectUnauthorized: tls.rejectUnauthorized,
-        }
-      : undefined,
-  });
 }

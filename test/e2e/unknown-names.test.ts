@@ -8,11 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
-import { openSession } from '../../src/cluster/session.js';
 import { applySchema } from '../../src/cluster/tend-schema.js';
 import { NODES } from '../sandbox/src/layout.js';
 import { tendConfig } from '../sandbox/src/tend-config.js';
-import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { sandboxTendConfig, openTestSession } from '../support/sandbox-config.js';
 
 const TEND_KS = 'tend_e2e_names';
 const KS = 'e2e_names_shop';
@@ -23,7 +22,7 @@ describe('unknown keyspace or table with the built bin (e2e)', function () {
 
   before(async function () {
     if (!existsSync('dist/src/cli/main.js')) await execa('npm', ['run', '-s', 'build']);
-    const client = await openSession(sandboxTendConfig(1), {});
+    const client = await openTestSession(sandboxTendConfig(1));
     try {
       await applySchema(client, TEND_KS, { class: 'NetworkTopologyStrategy', dc1: 2, dc2: 1 });
       await client.execute(

@@ -1,14 +1,14 @@
 import { expect } from 'chai';
-import { openSession, clusterNow } from '../../src/cluster/session.js';
+import { clusterNow } from '../../src/cluster/session.js';
 import { ClusterUnavailable } from '../../src/errors.js';
-import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { sandboxTendConfig, openTestSession } from '../support/sandbox-config.js';
 
 describe('cluster session (real sandbox)', function () {
   it('discovers the local datacenter from the first contact point when the config names none', async function () {
     const config = sandboxTendConfig(3, {}, (raw) => {
       delete (raw.cassandra as { localDatacenter?: string }).localDatacenter;
     });
-    const client = await openSession(config, {});
+    const client = await openTestSession(config);
     try {
       const row = (await client.execute('SELECT data_center FROM system.local')).first();
       expect(row.get('data_center')).to.equal('dc2');
@@ -26,7 +26,7 @@ describe('cluster session (real sandbox)', function () {
       raw.cassandra.contactPoints = ['127.0.0.9'];
       raw.cassandra.connectTimeout = '2s';
     });
-    const error = await openSession(config, {}).then(
+    const error = await openTestSession(config).then(
       () => undefined,
       (e: unknown) => e,
     );

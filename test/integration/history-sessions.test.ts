@@ -7,8 +7,7 @@ import { expect } from 'chai';
 import type cassandra from 'cassandra-driver';
 import { recordTaskOutcome, type TaskOutcome } from '../../src/history/tend-history.js';
 import { historyShow } from '../../src/app/history-show.js';
-import { openSession } from '../../src/cluster/session.js';
-import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { sandboxTendConfig, openTestSession } from '../support/sandbox-config.js';
 import { createSmallKeyspace, createTendKeyspace, RUN } from '../support/tick-e2e.js';
 
 const TEND_KS = `tend_it_history_sessions_${RUN}`;
@@ -20,7 +19,7 @@ describe('history show: one session per run of a task (real sandbox)', function 
   const config = { ...valid, cassandra: { ...valid.cassandra, keyspace: TEND_KS } };
 
   before(async function () {
-    client = await openSession(config, {});
+    client = await openTestSession(config);
     await createTendKeyspace(client, TEND_KS);
     await createSmallKeyspace(client, KS, { dc1: 2, dc2: 1 }, ['t']);
   });

@@ -4,10 +4,9 @@
  * configuration afterwards: `config check` refuses them, but the adapters must be safe on their own.
  */
 import { expect } from 'chai';
-import { openSession } from '../../src/cluster/session.js';
 import { ConsulLeaseBackend } from '../../src/lease/consul.js';
 import { JolokiaClient } from '../../src/repair/jolokia-client.js';
-import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { sandboxTendConfig, openTestSession } from '../support/sandbox-config.js';
 import { env } from '../support/sandbox-clients.js';
 import { delayingProxy, type Listener } from '../support/tcp-fault.js';
 
@@ -43,7 +42,7 @@ describe('timeouts above 24.8 days (real sandbox)', function () {
       ...valid,
       cassandra: { ...valid.cassandra, requestTimeout: THIRTY_DAYS, connectTimeout: THIRTY_DAYS },
     };
-    const client = await openSession(config, {});
+    const client = await openTestSession(config);
     try {
       const row = (await client.execute('SELECT release_version FROM system.local')).first();
       expect(String(row.get('release_version'))).to.match(/^\d+\./);

@@ -9,11 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type cassandra from 'cassandra-driver';
 import { currentPlan } from '../../src/app/schedule.js';
-import { openSession } from '../../src/cluster/session.js';
 import { schemaStatements } from '../../src/cluster/tend-schema.js';
 import { writeTickMetrics } from '../../src/metrics/tick-metrics.js';
 import { parseExposition } from '../../src/metrics/textfile.js';
-import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { sandboxTendConfig, openTestSession } from '../support/sandbox-config.js';
 
 const KS = 'tend_it_metrics';
 const DATA = 'tend_it_metrics_data';
@@ -25,7 +24,7 @@ describe('metrics textfile from a real plan (real sandbox)', function () {
   });
 
   before(async function () {
-    client = await openSession(config, {});
+    client = await openTestSession(config);
     for (const statement of schemaStatements(KS, { class: 'NetworkTopologyStrategy', dc1: 2, dc2: 1 })) {
       await client.execute(statement);
     }

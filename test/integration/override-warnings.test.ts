@@ -7,13 +7,12 @@ import { stringify } from 'yaml';
 import { runTend } from '../unit/cli/helpers.js';
 import { tendConfig } from '../sandbox/src/tend-config.js';
 import { NODES } from '../sandbox/src/layout.js';
-import { openSession } from '../../src/cluster/session.js';
-import { ensureTendSchema, sandboxTendConfig } from '../support/sandbox-config.js';
+import { ensureTendSchema, sandboxTendConfig, openTestSession } from '../support/sandbox-config.js';
 
 describe('repair.tables entries that match no table (real sandbox)', function () {
   before(async function () {
     const config = sandboxTendConfig(1);
-    const client = await openSession(config, {});
+    const client = await openTestSession(config);
     try {
       await ensureTendSchema(client, config);
     } finally {

@@ -6,7 +6,6 @@
  */
 import { expect } from 'chai';
 import cassandra from 'cassandra-driver';
-import { openSession } from '../../src/cluster/session.js';
 import { schemaStatements } from '../../src/cluster/tend-schema.js';
 import { currentPlan } from '../../src/app/schedule.js';
 import { tableKey, tablesRepairedByCommand } from '../../src/core/index.js';
@@ -14,7 +13,7 @@ import { readTableSummaries, writeTableSummaries } from '../../src/history/table
 import { readCommandSessions } from '../../src/history/cassandra-history.js';
 import { NODES } from '../sandbox/src/layout.js';
 import { nodetool } from '../support/sandbox-clients.js';
-import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { sandboxTendConfig, openTestSession } from '../support/sandbox-config.js';
 import { createSmallKeyspace } from '../support/tick-e2e.js';
 import type { TendConfig } from '../../src/config/schema.js';
 
@@ -32,7 +31,7 @@ describe('plans from table summaries (integration)', function () {
       raw.cassandra.keyspace = TEND_KS;
       (raw.repair as Record<string, unknown>).tables = [{ match: `/^${KS}\\./` }, { match: '/.*/', enabled: false }];
     });
-    client = await openSession(config, {});
+    client = await openTestSession(config);
     await client.execute(`DROP KEYSPACE IF EXISTS ${TEND_KS}`);
     for (const statement of schemaStatements(TEND_KS, { class: 'NetworkTopologyStrategy', dc1: 2, dc2: 1 })) {
       await client.execute(statement);

@@ -10,12 +10,11 @@ import { main } from '../../src/cli/main.js';
 import { buildRegistry } from '../../src/cli/registry.js';
 import { policyModule } from '../../src/cli/commands/policy.js';
 import { schedulePauseModule } from '../../src/cli/commands/schedule-pause.js';
-import { openSession } from '../../src/cluster/session.js';
 import { schemaStatements } from '../../src/cluster/tend-schema.js';
 import { MemoryStream } from '../../src/output/memory-stream.js';
 import { NODES } from '../sandbox/src/layout.js';
 import { tendConfig } from '../sandbox/src/tend-config.js';
-import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { sandboxTendConfig, openTestSession } from '../support/sandbox-config.js';
 
 const KS = 'tend_it_policy_cli';
 const registry = buildRegistry([policyModule, schedulePauseModule]);
@@ -49,7 +48,7 @@ describe('tend policy / schedule pause|resume (real sandbox)', function () {
   let node3: string;
 
   before(async function () {
-    client = await openSession(sandboxTendConfig(1), {});
+    client = await openTestSession(sandboxTendConfig(1));
     for (const statement of schemaStatements(KS, { class: 'NetworkTopologyStrategy', dc1: 2, dc2: 1 })) {
       await client.execute(statement);
     }

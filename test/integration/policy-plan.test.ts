@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type cassandra from 'cassandra-driver';
 import { main } from '../../src/cli/main.js';
-import { openSession, clusterNow } from '../../src/cluster/session.js';
+import { clusterNow } from '../../src/cluster/session.js';
 import { schemaStatements } from '../../src/cluster/tend-schema.js';
 import { MemoryStream } from '../../src/output/memory-stream.js';
 import { NODES } from '../sandbox/src/layout.js';
 import { tendConfig } from '../sandbox/src/tend-config.js';
-import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { sandboxTendConfig, openTestSession } from '../support/sandbox-config.js';
 
 const KS = 'tend_it_policy_plan';
 const DATA = 'tend_it_policy_data';
@@ -65,7 +65,7 @@ describe('run policies decide the plan (real sandbox)', function () {
   const ours = (doc: PlanDoc) => doc.jobs.filter((job) => job.keyspace === DATA);
 
   before(async function () {
-    client = await openSession(sandboxTendConfig(1), {});
+    client = await openTestSession(sandboxTendConfig(1));
     for (const statement of schemaStatements(KS, { class: 'NetworkTopologyStrategy', dc1: 2, dc2: 1 })) {
       await client.execute(statement);
     }

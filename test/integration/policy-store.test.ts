@@ -4,14 +4,14 @@
  */
 import { expect } from 'chai';
 import type cassandra from 'cassandra-driver';
-import { openSession, clusterNow } from '../../src/cluster/session.js';
+import { clusterNow } from '../../src/cluster/session.js';
 import { schemaStatements } from '../../src/cluster/tend-schema.js';
 import { evaluatePolicies } from '../../src/core/index.js';
 import { UsageError } from '../../src/errors.js';
 import { parseUntil, parseWindowSpec } from '../../src/app/policy-input.js';
 import { loadPolicies } from '../../src/app/policy-store.js';
 import { addPolicy, listPolicies, pauseSchedule, removePolicies, resumeSchedule } from '../../src/app/policy-manage.js';
-import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { sandboxTendConfig, openTestSession } from '../support/sandbox-config.js';
 
 const KS = 'tend_it_policy';
 const HOUR = 3_600_000;
@@ -42,8 +42,8 @@ describe('run policies in Cassandra (real sandbox)', function () {
   let dc2: cassandra.Client;
 
   before(async function () {
-    client = await openSession(sandboxTendConfig(1), {});
-    dc2 = await openSession(sandboxTendConfig(3), {});
+    client = await openTestSession(sandboxTendConfig(1));
+    dc2 = await openTestSession(sandboxTendConfig(3));
     for (const statement of schemaStatements(KS, { class: 'NetworkTopologyStrategy', dc1: 2, dc2: 1 })) {
       await client.execute(statement);
     }

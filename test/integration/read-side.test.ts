@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import cassandra from 'cassandra-driver';
 import { main } from '../../src/cli/main.js';
-import { openSession } from '../../src/cluster/session.js';
 import { applySchema, schemaStatements } from '../../src/cluster/tend-schema.js';
 import { gatherPlanInput } from '../../src/app/plan-input.js';
 import { readTableHistories, readTableHistory, type TableHistoryRead } from '../../src/history/table-history.js';
@@ -24,7 +23,7 @@ import { MemoryStream } from '../../src/output/memory-stream.js';
 import { NODES } from '../sandbox/src/layout.js';
 import { tendConfig } from '../sandbox/src/tend-config.js';
 import { nodetool } from '../support/sandbox-clients.js';
-import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { sandboxTendConfig, openTestSession } from '../support/sandbox-config.js';
 import type { StatusReport } from '../../src/app/schedule.js';
 import type { HistoryReport } from '../../src/app/history-show.js';
 
@@ -104,7 +103,7 @@ describe('read side: schedule status / plan, history show (real sandbox)', funct
   let node3: string;
 
   before(async function () {
-    client = await openSession(sandboxTendConfig(1), {});
+    client = await openTestSession(sandboxTendConfig(1));
     await applySchema(client, TEND_KS, { class: 'NetworkTopologyStrategy', dc1: 2, dc2: 1 });
     for (const table of ['repair_state', 'repair_history']) await client.execute(`TRUNCATE ${TEND_KS}.${table}`);
     const ddl = [

@@ -6,7 +6,8 @@
  */
 import { expect } from 'chai';
 import cassandra from 'cassandra-driver';
-import { createExecutor, type Executor, type RepairRequest } from '../../src/repair/index.js';
+import type { Executor, RepairRequest } from '../../src/repair/index.js';
+import { executorFor } from '../support/adapters.js';
 import { cqlClient, nodeClient } from '../support/sandbox-clients.js';
 import { sandboxTendConfig } from '../support/sandbox-config.js';
 import {
@@ -99,7 +100,7 @@ describe('repair executors against the sandbox (real Cassandra 5.0)', function (
       let executor: Executor;
 
       before(async function () {
-        executor = await createExecutor(sandboxTendConfig(2, { executor: kind }), {});
+        executor = await executorFor(sandboxTendConfig(2, { executor: kind }));
         expect(executor.kind).to.equal(kind);
       });
 

@@ -5,13 +5,9 @@
  */
 import { expect } from 'chai';
 import type cassandra from 'cassandra-driver';
-import {
-  createExecutor,
-  createRepairedStateReader,
-  incrementalDecision,
-  type RepairedStateReader,
-} from '../../src/repair/index.js';
+import { incrementalDecision, type RepairedStateReader } from '../../src/repair/index.js';
 import { cqlClient, nodetool } from '../support/sandbox-clients.js';
+import { executorFor, repairedStateFor } from '../support/adapters.js';
 import { sandboxTendConfig } from '../support/sandbox-config.js';
 import { NODES } from '../sandbox/src/layout.js';
 
@@ -48,14 +44,14 @@ describe('incremental eligibility against the sandbox (real Cassandra 5.0)', fun
       expect(flushed.exitCode, flushed.stderr).to.equal(0);
 
       const config = sandboxTendConfig(2, { executor: kind });
-      const reader: RepairedStateReader = await createRepairedStateReader(config, {});
+      const reader: RepairedStateReader = await repairedStateFor(config);
       const [before] = await reader.read(keyspace, ['events']);
       expect(before).to.deep.include({ keyspace, table: 'events', percentRepaired: 0 });
       const first = incrementalDecision(before!);
       expect(first.eligible, first.reason).to.equal(true);
 
       const since = Date.now();
-      const executor = await createExecutor(config, {});
+      const executor = await executorFor(config);
       const outcome = await executor.run(
         {
           id: `${keyspace}.events#1`,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type cassandra from 'cassandra-driver';
 import { execa } from 'execa';
-import { openLeaseBackend } from '../../src/lease/index.js';
+import { leaseBackendFor } from '../support/adapters.js';
 import { cqlClient } from '../support/sandbox-clients.js';
 import { ensureTendSchema, sandboxTendConfig } from '../support/sandbox-config.js';
 import { tendConfigPath } from '../sandbox/src/tend-config.js';
@@ -83,7 +83,7 @@ describe('tend repair table: SIGTERM mid-repair (real CLI process, real sandbox)
     expect(history.rows.length).to.equal(48);
     expect(new Set(history.rows.map((r) => r.get('status')))).to.deep.equal(new Set(['ABORTED']));
 
-    const backend = await openLeaseBackend(config, {}, async () => client);
+    const backend = await leaseBackendFor(config, client);
     try {
       const held = (await backend.list()).filter((lease) => lease.metadata.task === `${KS}.big#adhoc`);
       expect(held).to.deep.equal([]);

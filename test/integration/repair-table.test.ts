@@ -6,7 +6,9 @@
 import { expect } from 'chai';
 import type cassandra from 'cassandra-driver';
 import { repairTable } from '../../src/app/repair-table.js';
-import { openLeaseBackend, acquireLeases, leaseGroups } from '../../src/lease/index.js';
+import { acquireLeases, leaseGroups } from '../../src/lease/index.js';
+import { leaseBackendFor } from '../support/adapters.js';
+import { secretSource } from '../../src/config/secrets.js';
 import { ExitCode, LeaseUnavailable } from '../../src/errors.js';
 import { parseTokenRange } from '../../src/core/index.js';
 import { Output } from '../../src/output/output.js';
@@ -43,13 +45,17 @@ describe('tend repair table against the sandbox (real Cassandra 5.0)', function 
 
   it('repairs the range cut at the vnode boundary and records both pieces in tend history', async function () {
     const since = Date.now();
-    const report = await repairTable({ config, env: {}, out, signal: new AbortController().signal }, client, {
-      table: `${KS}.t`,
-      ranges: [parseTokenRange(RANGE)],
-      incremental: false,
-      parallelism: undefined,
-      wait: false,
-    });
+    const report = await repairTable(
+      { config, secret: secretSource(config, {}), out, signal: new AbortController().signal },
+      client,
+      {
+        table: `${KS}.t`,
+        ranges: [parseTokenRange(RANGE)],
+        incremental: false,
+        parallelism: undefined,
+        wait: false,
+      },
+    );
     expect(report.status, report.message).to.equal('success');
     expect(report.ranges).to.equal(2);
     expect(report.rangesRepaired).to.equal(2);
@@ -68,7 +74,7 @@ describe('tend repair table against the sandbox (real Cassandra 5.0)', function 
   });
 
   it('a lease held by another node: exit 4; with --wait it runs once the lease is released', async function () {
-    const backend = await openLeaseBackend(config, {}, async () => client);
+    const backend = await leaseBackendFor(config, client);
     const groups = leaseGroups(config.lease, { datacenter: 'dc1', replicas: [NODES[1]!.address] });
     const claim = await acquireLeases(backend, groups, {
       holder: { name: 'someone-else', host: 'elsewhere' },
@@ -84,7 +90,7 @@ describe('tend repair table against the sandbox (real Cassandra 5.0)', function 
         parallelism: undefined,
         wait: false,
       };
-      const deps = { config, env: {}, out, signal: new AbortController().signal };
+      const deps = { config, secret: secretSource(config, {}), out, signal: new AbortController().signal };
       const refused = await repairTable(deps, client, options).catch((e: unknown) => e);
       expect(refused).to.be.instanceOf(LeaseUnavailable);
       expect((refused as LeaseUnavailable).exitCode).to.equal(ExitCode.LeaseUnavailable);

@@ -5,9 +5,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { openSession } from '../../src/cluster/session.js';
 import { ConfigError } from '../../src/errors.js';
-import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { sandboxTendConfig, openTestSession } from '../support/sandbox-config.js';
 
 function openSockets(): number {
   return process.getActiveResourcesInfo().filter((resource) => resource === 'TCPSocketWrap').length;
@@ -27,7 +26,7 @@ describe('a failed connect leaves nothing open (real sandbox)', function () {
       cassandra: { ...valid.cassandra, localDatacenter: 'dc3', contactPoints: ['127.0.0.1', '127.0.0.2', '127.0.0.3'] },
     };
     const before = openSockets();
-    const error = await openSession(config, {}).then(
+    const error = await openTestSession(config).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -40,7 +39,7 @@ describe('a failed connect leaves nothing open (real sandbox)', function () {
   it('a successful connect keeps only the connections it uses (none left behind by the contact points it tried)', async function () {
     const config = sandboxTendConfig(1);
     const before = openSockets();
-    const client = await openSession(config, {});
+    const client = await openTestSession(config);
     await client.shutdown();
     expect(await settledSockets(before)).to.equal(before);
   });

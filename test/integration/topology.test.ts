@@ -1,11 +1,10 @@
 /** Topology and size estimates read from the real sandbox, from each node's point of view. */
 import { expect } from 'chai';
 import type cassandra from 'cassandra-driver';
-import { openSession } from '../../src/cluster/session.js';
 import { driverHost, readTopology } from '../../src/cluster/topology.js';
 import { readSizeEstimates } from '../../src/cluster/size-estimates.js';
 import { buildRing, computePlacement } from '../../src/core/index.js';
-import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { sandboxTendConfig, openTestSession } from '../support/sandbox-config.js';
 import { NODES, VNODES_PER_NODE } from '../sandbox/src/layout.js';
 
 describe('topology and size estimates (real sandbox)', function () {
@@ -20,7 +19,7 @@ describe('topology and size estimates (real sandbox)', function () {
   ] as const) {
     it(`node${index}: three nodes with 16 tokens each, the local node by its address, all up`, async function () {
       const config = sandboxTendConfig(index);
-      const client = await openSession(config, {});
+      const client = await openTestSession(config);
       clients.push(client);
       // Several reads: system.local and peers_v2 must come from one coordinator every time.
       for (let attempt = 0; attempt < 3; attempt++) {

@@ -3,7 +3,9 @@ import { validateConfig } from '../../src/config/validate.js';
 import type { TendConfig } from '../../src/config/schema.js';
 import type cassandra from 'cassandra-driver';
 import { applySchema } from '../../src/cluster/tend-schema.js';
-import { keyspaceReplication } from '../../src/cli/commands/schema.js';
+import { keyspaceReplication } from '../../src/app/schema.js';
+import { openCassandra } from '../../src/app/adapters.js';
+import { secretSource, type Env } from '../../src/config/secrets.js';
 import { NODES } from '../sandbox/src/layout.js';
 import { tendConfig } from '../sandbox/src/tend-config.js';
 
@@ -26,4 +28,9 @@ export function sandboxTendConfig(
  */
 export async function ensureTendSchema(client: cassandra.Client, config: TendConfig): Promise<void> {
   await applySchema(client, config.cassandra.keyspace, keyspaceReplication(config.cassandra));
+}
+
+/** A Cassandra session for `config`, opened as a command opens it (its secrets from `env`). */
+export function openTestSession(config: TendConfig, env: Env = {}): Promise<cassandra.Client> {
+  return openCassandra(config, secretSource(config, env));
 }

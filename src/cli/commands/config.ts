@@ -57,7 +57,12 @@ const check = defineCommand<ConfigCheckOptions>({
   async run(_options, deps) {
     const { checkConfig } = await import('../../app/config-check.js');
     const { maskSecrets } = await import('../../config/secrets.js');
-    const report = await checkConfig(deps);
+    const report = await checkConfig({
+      explicitPath: deps.globals.config,
+      env: deps.env,
+      cwd: deps.cwd,
+      ...(deps.systemConfigDir ? { systemDir: deps.systemConfigDir } : {}),
+    });
     // Problems quote values from the file (outside text): a secret pasted under the wrong key is masked there.
     const document = {
       ...report,

@@ -83,9 +83,9 @@ const list = defineCommand<PolicyListOptions>({
   async run(options, deps) {
     const { parseTarget, formatDays } = await import('../../app/policy-input.js');
     const filter = parseTarget(options.target);
-    const { withPolicySession } = await import('../../app/policy-session.js');
+    const { withCluster } = await import('../../app/cluster-session.js');
     const { listPolicies } = await import('../../app/policy-manage.js');
-    const listing = await withPolicySession(deps, (client, config) =>
+    const listing = await withCluster(deps, (client, config) =>
       listPolicies(client, config.cassandra.keyspace, config.schedule.windows, filter),
     );
     deps.out.data(listing, () => renderListing(listing, deps, (days) => formatDays(days as WindowSpec['days'])));
@@ -143,11 +143,9 @@ const add = defineCommand<PolicyAddOptions>({
   async run(options, deps) {
     const { parseWindowSpec, formatDays } = await import('../../app/policy-input.js');
     const spec = parseWindowSpec(options);
-    const { withPolicySession } = await import('../../app/policy-session.js');
+    const { withCluster } = await import('../../app/cluster-session.js');
     const { addPolicy } = await import('../../app/policy-manage.js');
-    const result = await withPolicySession(deps, (client, config) =>
-      addPolicy(client, config.cassandra.keyspace, spec),
-    );
+    const result = await withCluster(deps, (client, config) => addPolicy(client, config.cassandra.keyspace, spec));
     const text = describe(spec, formatDays);
     deps.out.data(result, () => {
       deps.out.text(
@@ -184,9 +182,9 @@ const remove = defineCommand<PolicyRemoveOptions>({
     return { ids };
   },
   async run(options, deps) {
-    const { withPolicySession } = await import('../../app/policy-session.js');
+    const { withCluster } = await import('../../app/cluster-session.js');
     const { removePolicies } = await import('../../app/policy-manage.js');
-    const result = await withPolicySession(deps, (client, config) =>
+    const result = await withCluster(deps, (client, config) =>
       removePolicies(client, config.cassandra.keyspace, options.ids),
     );
     deps.out.data(result, () => {

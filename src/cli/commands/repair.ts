@@ -150,7 +150,7 @@ const table = defineCommand<RepairTableCommandOptions>({
         repairTable(
           {
             config,
-            env: deps.env,
+            secret: deps.secret,
             out: deps.out,
             signal: deps.signal,
             onProgress: (progress, elapsedMs) =>

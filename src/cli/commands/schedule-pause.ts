@@ -39,9 +39,9 @@ const pause = defineCommand<SchedulePauseOptions>({
   async run(options, deps) {
     const { parseUntil } = await import('../../app/policy-input.js');
     const until = options.until === undefined ? undefined : parseUntil(options.until);
-    const { withPolicySession } = await import('../../app/policy-session.js');
+    const { withCluster } = await import('../../app/cluster-session.js');
     const { pauseSchedule } = await import('../../app/policy-manage.js');
-    const result = await withPolicySession(deps, (client, config) =>
+    const result = await withCluster(deps, (client, config) =>
       pauseSchedule(client, config.cassandra.keyspace, {
         ...(until ? { until } : {}),
         ...(options.reason ? { reason: options.reason } : {}),
@@ -82,9 +82,9 @@ const resume = defineCommand<ScheduleResumeOptions>({
   exitCodes: [ExitCode.Config, ExitCode.ClusterUnavailable],
   parse: () => ({}),
   async run(_options, deps) {
-    const { withPolicySession } = await import('../../app/policy-session.js');
+    const { withCluster } = await import('../../app/cluster-session.js');
     const { resumeSchedule } = await import('../../app/policy-manage.js');
-    const result = await withPolicySession(deps, (client, config) => resumeSchedule(client, config.cassandra.keyspace));
+    const result = await withCluster(deps, (client, config) => resumeSchedule(client, config.cassandra.keyspace));
     const { out } = deps;
     out.data(result, () => {
       if (!result.previous) {

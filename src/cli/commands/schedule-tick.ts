@@ -66,7 +66,7 @@ const tick = defineCommand<ScheduleTickOptions>({
     }
     const { runTick } = await import('../../app/tick.js');
     const { report } = await withCluster(deps, (client, config) =>
-      runTick({ config, env: deps.env, out: deps.out, signal: deps.signal }, client, options),
+      runTick({ config, secret: deps.secret, out: deps.out, signal: deps.signal }, client, options),
     );
     const { out } = deps;
     // Logged on every tick while crossed, so the journal shows it until someone acts; capped so a cluster that

@@ -1,24 +1,8 @@
 /** `tend schema print`: the CQL of tend's own keyspace, for DBAs who review or apply it themselves. */
-import { ConfigError, ExitCode } from '../../errors.js';
+import { ExitCode } from '../../errors.js';
 import { defineCommand, type CommandModule } from '../types.js';
-import type { TendConfig } from '../../config/schema.js';
 
 export type SchemaPrintOptions = Record<string, never>;
-
-/** cassandra.replication, else 3 replicas in the local datacenter; SimpleStrategy is never guessed. */
-export function keyspaceReplication(cassandra: TendConfig['cassandra']): Record<string, string | number> {
-  if (cassandra.replication && Object.keys(cassandra.replication).length > 0) {
-    return { class: 'NetworkTopologyStrategy', ...cassandra.replication };
-  }
-  if (cassandra.localDatacenter) {
-    return { class: 'NetworkTopologyStrategy', [cassandra.localDatacenter]: 3 };
-  }
-  throw new ConfigError('cannot tell how to replicate the tend keyspace', {
-    problems: [
-      'cassandra.replication: needed to print the keyspace definition; set it (for example {dc1: 3, dc2: 3}) or set cassandra.localDatacenter',
-    ],
-  });
-}
 
 const print = defineCommand<SchemaPrintOptions>({
   path: ['schema', 'print'],
@@ -34,20 +18,16 @@ const print = defineCommand<SchemaPrintOptions>({
   exitCodes: [ExitCode.Config],
   parse: () => ({}),
   async run(_options, deps) {
-    const { schemaStatements, TEND_SCHEMA_VERSION } = await import('../../cluster/tend-schema.js');
+    const { schemaListing } = await import('../../app/schema.js');
     const { config } = await deps.loadConfig();
-    const replication = keyspaceReplication(config.cassandra);
-    const statements = schemaStatements(config.cassandra.keyspace, replication);
-    deps.out.data(
-      { version: TEND_SCHEMA_VERSION, keyspace: config.cassandra.keyspace, replication, statements },
-      () => {
-        deps.out.text(
-          [`-- tend schema version ${TEND_SCHEMA_VERSION}`, ...statements.map((statement) => `${statement};\n`)].join(
-            '\n',
-          ),
-        );
-      },
-    );
+    const listing = schemaListing(config);
+    deps.out.data(listing, () => {
+      deps.out.text(
+        [`-- tend schema version ${listing.version}`, ...listing.statements.map((statement) => `${statement};\n`)].join(
+          '\n',
+        ),
+      );
+    });
   },
 });
 
@@ -67,13 +47,8 @@ const apply = defineCommand<SchemaApplyOptions>({
   exitCodes: [ExitCode.Config, ExitCode.ClusterUnavailable],
   parse: () => ({}),
   async run(_options, deps) {
-    const { withCluster } = await import('../../app/cluster-session.js');
-    const { applySchema } = await import('../../cluster/tend-schema.js');
-    const result = await withCluster(
-      deps,
-      (client, config) => applySchema(client, config.cassandra.keyspace, keyspaceReplication(config.cassandra)),
-      { checkSchema: false },
-    );
+    const { applyTendSchema } = await import('../../app/schema.js');
+    const result = await applyTendSchema(deps);
     if (result.replicationDiffers) {
       const wanted = Object.entries(result.replicationDiffers.configured)
         .map(([k, v]) => `'${k}': '${v}'`)

@@ -82,7 +82,12 @@ function harness(thePlan: Plan, executor: Executor, extra: Partial<TickPorts> & 
     ...overrides,
   };
   const run = () =>
-    runTick({ config, env: {}, out, signal: new AbortController().signal }, {} as cassandra.Client, {}, ports);
+    runTick(
+      { config, secret: async () => undefined, out, signal: new AbortController().signal },
+      {} as cassandra.Client,
+      {},
+      ports,
+    );
   return { run, stderr, metrics };
 }
 

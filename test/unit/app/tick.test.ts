@@ -149,7 +149,12 @@ function harness(
   };
   const controller = new AbortController();
   const run = () =>
-    runTick({ config: tickConfig, env: {}, out, signal: controller.signal }, {} as cassandra.Client, {}, ports);
+    runTick(
+      { config: tickConfig, secret: async () => undefined, out, signal: controller.signal },
+      {} as cassandra.Client,
+      {},
+      ports,
+    );
   return { run, recorded, metrics, stderr, backend, controller, opened };
 }
 
@@ -281,7 +286,7 @@ describe('tick (against fakes of its ports)', function () {
     const { report } = await runTick(
       {
         config,
-        env: {},
+        secret: async () => undefined,
         out: new Output({
           stdout: new MemoryStream(false),
           stderr: new MemoryStream(false),

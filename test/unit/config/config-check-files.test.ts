@@ -139,11 +139,7 @@ describe('config check: PEM files are parsed (item 9)', () => {
       'client.key': pem('client.key'),
     });
     chmodSync(join(dir, 'client.key'), 0o600);
-    const deps = {
-      env: {},
-      cwd: dir,
-      globals: { config: 'tend.yml', json: false, verbose: false, quiet: false, color: false },
-    };
+    const deps = { env: {}, cwd: dir, explicitPath: 'tend.yml' };
     const today = await checkConfig(deps);
     expect(today.warnings.filter((w) => w.includes('expired'))).to.deep.equal([]);
     // The fixture is valid for 100 years from 2026.

@@ -6,11 +6,10 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { openSession } from '../../../src/cluster/session.js';
+import { openTestSession } from '../../support/sandbox-config.js';
 import { validateConfig } from '../../../src/config/validate.js';
 import { ConfigError } from '../../../src/errors.js';
-import { consulBackend } from '../../../src/lease/factory.js';
-import { jolokiaClientFromConfig } from '../../../src/repair/jolokia-client.js';
+import { consulBackendFor, jolokiaClientFor } from '../../support/adapters.js';
 import { tempDir } from '../cli/helpers.js';
 
 function configOf(raw: Record<string, unknown>) {
@@ -42,21 +41,21 @@ describe('secret and PEM files read at run time are bounded (item 22)', function
     const config = configOf({
       cassandra: { contactPoints: ['127.0.0.9'], auth: { username: 'u', passwordFile: fifo } },
     });
-    const error = await failure(openSession(config, {}));
+    const error = await failure(openTestSession(config));
     expect(error).to.be.instanceOf(ConfigError);
     expect(error.message).to.equal(`cassandra.auth.passwordFile: cannot read ${fifo}: is a FIFO, not a regular file`);
   });
 
   it('cassandra.tls.caFile that is /dev/zero: ConfigError, memory untouched', async () => {
     const config = configOf({ cassandra: { contactPoints: ['127.0.0.9'], tls: { caFile: '/dev/zero' } } });
-    const error = await failure(openSession(config, {}));
+    const error = await failure(openTestSession(config));
     expect(error).to.be.instanceOf(ConfigError);
     expect(error.message).to.include('cannot read /dev/zero: is a character device');
   });
 
   it('lease.consul.tokenFile that is a FIFO', async () => {
     const config = configOf({ lease: { backend: 'consul', consul: { tokenFile: fifo } } });
-    const error = await failure(consulBackend(config, {}));
+    const error = await failure(consulBackendFor(config));
     expect(error).to.be.instanceOf(ConfigError);
     expect(error.message).to.include(`lease.consul.tokenFile: cannot read ${fifo}: is a FIFO`);
   });
@@ -65,13 +64,14 @@ describe('secret and PEM files read at run time are bounded (item 22)', function
     const config = configOf({
       lease: { consul: { address: 'https://127.0.0.1:8501', tls: { certFile: '/dev/zero', keyFile: '/dev/zero' } } },
     });
-    const error = await failure(consulBackend(config, {}));
+    const error = await failure(consulBackendFor(config));
     expect(error.message).to.include('lease.consul.tls.certFile: cannot read /dev/zero: is a character device');
   });
 
   it('executor.jolokia.passwordFile that is a FIFO', async () => {
     const config = configOf({ executor: { type: 'jolokia', jolokia: { user: 'tend', passwordFile: fifo } } });
-    const error = await failure(jolokiaClientFromConfig(config, {}));
-    expect(error.message).to.include('is a FIFO, not a regular file');
+    const error = await failure(jolokiaClientFor(config));
+    expect(error).to.be.instanceOf(ConfigError);
+    expect(error.message).to.equal(`executor.jolokia.passwordFile: cannot read ${fifo}: is a FIFO, not a regular file`);
   });
 });

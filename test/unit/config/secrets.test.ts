@@ -124,3 +124,43 @@ describe('deps.secret()', () => {
     expect(stderr.text).to.include('tend/[redacted]');
   });
 });
+
+describe('secretSource: the one place secrets are read', () => {
+  it('reads each secret once, when first asked for, registers it for masking, and reads nothing else', async () => {
+    const { secretSource, maskSecrets, resetSecrets } = await import('../../../src/config/secrets.js');
+    const { validateConfig } = await import('../../../src/config/validate.js');
+    const { config } = validateConfig({
+      cassandra: { auth: { username: 'tend', passwordFile: '/etc/tend/cassandra.pw' } },
+      lease: { consul: { tokenFile: '/etc/tend/consul.token' } },
+    });
+    resetSecrets();
+    const reads: string[] = [];
+    const secrets = secretSource(config!, { TEND_JOLOKIA_PASSWORD: 'jolokia-from-env' }, async (path) => {
+      reads.push(path);
+      return 'cassandra-from-file\nnot this line\n';
+    });
+    expect(await secrets('cassandraPassword')).to.equal('cassandra-from-file');
+    expect(await secrets('cassandraPassword')).to.equal('cassandra-from-file');
+    expect(await secrets('jolokiaPassword')).to.equal('jolokia-from-env');
+    expect(reads, 'the password file once, the token file never').to.deep.equal(['/etc/tend/cassandra.pw']);
+    expect(maskSecrets('auth failed for cassandra-from-file')).to.equal('auth failed for [redacted]');
+    resetSecrets();
+  });
+
+  it('a file that cannot be read is a ConfigError naming the key (exit 3), whichever secret it is', async () => {
+    const { secretSource } = await import('../../../src/config/secrets.js');
+    const { validateConfig } = await import('../../../src/config/validate.js');
+    const { ConfigError } = await import('../../../src/errors.js');
+    const { config } = validateConfig({
+      executor: { type: 'jolokia', jolokia: { user: 'tend', passwordFile: '/nowhere/jolokia.pw' } },
+    });
+    const secrets = secretSource(config!, {}, async () => {
+      throw new Error('no such file');
+    });
+    const error = await secrets('jolokiaPassword').catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(ConfigError);
+    expect((error as Error).message).to.equal(
+      'executor.jolokia.passwordFile: cannot read /nowhere/jolokia.pw: no such file',
+    );
+  });
+});

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { consulBackend } from '../../../src/lease/factory.js';
+import { consulBackendFor as consulBackend } from '../../support/adapters.js';
 import { ClusterUnavailable } from '../../../src/errors.js';
 import { validateConfig } from '../../../src/config/validate.js';
 

@@ -10,10 +10,8 @@ import { runTend, tempDir } from '../cli/helpers.js';
 import { validateConfig } from '../../../src/config/validate.js';
 import type { TendConfig } from '../../../src/config/schema.js';
 import { maskSecrets, resetSecrets } from '../../../src/config/secrets.js';
-import { jolokiaClientFromConfig } from '../../../src/repair/jolokia-client.js';
-import { consulBackend } from '../../../src/lease/factory.js';
-import { createExecutor } from '../../../src/repair/index.js';
-import { openSession } from '../../../src/cluster/session.js';
+import { consulBackendFor, executorFor, jolokiaClientFor } from '../../support/adapters.js';
+import { openTestSession } from '../../support/sandbox-config.js';
 
 function config(raw: Record<string, unknown>): TendConfig {
   const result = validateConfig(raw, { env: {} });
@@ -81,7 +79,7 @@ describe('secrets read from files are masked in what servers echo', function () 
         jolokia: { url: `${url}/jolokia/`, user: 'tend', passwordFile: join(dir, 'jolokia.pw') },
       },
     });
-    const client = await jolokiaClientFromConfig(cfg, {});
+    const client = await jolokiaClientFor(cfg);
     const error = await client.read('a:b=c', 'X').then(
       () => undefined,
       (e: unknown) => e as Error,
@@ -107,7 +105,7 @@ describe('secrets read from files are masked in what servers echo', function () 
         consul: { address: url, tokenFile: join(dir, 'consul.token') },
       },
     });
-    const backend = await consulBackend(cfg, {});
+    const backend = await consulBackendFor(cfg);
     const error = await backend.tryAcquire('dc/dc1/slot-0', { name: 'n1', host: 'h' }, 60_000).then(
       () => undefined,
       (e: unknown) => e as Error,
@@ -124,7 +122,7 @@ describe('secrets read from files are masked in what servers echo', function () 
     const cfg = config({
       executor: { type: 'nodetool', nodetool: { path: script, user: 'cassandra', passwordFile: join(dir, 'jmx.pw') } },
     });
-    const executor = await createExecutor(cfg, {});
+    const executor = await executorFor(cfg);
     const outcome = await executor.run(
       {
         id: 'ks.t#0',
@@ -155,7 +153,7 @@ describe('secrets read from files are masked in what servers echo', function () 
       },
     });
     // Nothing listens on 127.0.0.9: the connect fails at once, after the password was read.
-    await openSession(cfg, {}).catch(() => undefined);
+    await openTestSession(cfg).catch(() => undefined);
     expect(maskSecrets('driver said cassandra-file-secret')).to.equal('driver said [redacted]');
   });
 });

@@ -12,7 +12,9 @@ import type { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { ClusterUnavailable } from '../../../src/errors.js';
-import { JolokiaClient, JolokiaRequestError, jolokiaClientFromConfig } from '../../../src/repair/jolokia-client.js';
+import { JolokiaClient, JolokiaRequestError } from '../../../src/repair/jolokia-client.js';
+import { jolokiaSettings } from '../../../src/app/adapters.js';
+import { secretSource } from '../../../src/config/secrets.js';
 import { validateConfig } from '../../../src/config/validate.js';
 
 const TLS = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/tls');
@@ -159,11 +161,15 @@ describe('JolokiaClient (HTTP)', function () {
       { env: {} },
     );
     if (!config) throw new Error(errors.join('; '));
-    const client = await jolokiaClientFromConfig(config, { TEND_JOLOKIA_PASSWORD: 'from-env' }, async (path) => {
+    const read = async (path: string) => {
       const content = files[path];
       if (content === undefined) throw new Error(`no ${path}`);
       return content;
-    });
+    };
+    const secrets = secretSource(config, { TEND_JOLOKIA_PASSWORD: 'from-env' }, read);
+    const client = new JolokiaClient(
+      await jolokiaSettings(config, secrets, async (path) => Buffer.from(await read(path))),
+    );
     await client.read('m');
     expect(seen[0]!.authorization).to.equal(`Basic ${Buffer.from('tend:from-file').toString('base64')}`);
   });
