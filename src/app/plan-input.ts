@@ -50,7 +50,8 @@ import type { TendConfig } from '../config/schema.js';
 import { readTopology, driverHost, type ClusterTopology } from '../cluster/topology.js';
 import { readSizeEstimates, type EstimatesRequest } from '../cluster/size-estimates.js';
 import { readTableSummaries } from '../history/table-summary.js';
-import { loadPolicies } from './policy-store.js';
+import { loadPolicies } from './policies.js';
+import { CassandraPolicyStore } from '../cluster/policy-store.js';
 import { readTableHistories, type HistoryRowsRead, type ParentCache } from '../history/table-history.js';
 import { clusterNow } from '../cluster/session.js';
 import { mapLimit } from './concurrency.js';
@@ -212,7 +213,7 @@ export async function gatherPlanInput(
     tablesPerCommand: config.repair.tablesPerCommand,
     ...options.limits,
   };
-  const loaded = await loadPolicies(client, tendKeyspace, config.schedule.windows);
+  const loaded = await loadPolicies(new CassandraPolicyStore(client, tendKeyspace), config.schedule.windows);
   warnings.push(...loaded.problems);
   const policies: RunPolicies = { windows: loaded.windows, pauses: loaded.pauses };
   const base = {

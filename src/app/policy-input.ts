@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { fnv1a32, isValidTimeZone, parseClockTime, PolicyError, type TimeWindow, type Weekday } from '../core/index.js';
 import { parseDuration } from '../config/units.js';
 import { parseDays as parseConfigDays } from '../config/schema.js';
+import type { WindowRow } from '../cluster/policy-store.js';
 
 /** Monday first: how operators read a week, and the order `policy list` prints. */
 export const WEEK: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
@@ -170,19 +171,6 @@ export function toTimeWindow(spec: WindowSpec, source: string): TimeWindow {
     ...(spec.datacenter !== undefined ? { datacenters: [spec.datacenter] } : {}),
     source,
   };
-}
-
-/** A `run_windows` row as the driver returns it (column name → value). */
-export interface WindowRow {
-  id: string;
-  keyspace_name?: string | null;
-  table_name?: string | null;
-  datacenter?: string | null;
-  days?: readonly string[] | null;
-  start_time?: string | null;
-  end_time?: string | null;
-  timezone?: string | null;
-  action?: string | null;
 }
 
 const wildcard = (value: string | null | undefined) =>

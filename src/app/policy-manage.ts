@@ -1,32 +1,32 @@
 /**
- * The use cases behind `tend policy list|add|remove` and `tend schedule pause|resume`. They take a connected
- * client and tend's keyspace; the commands open and close the session (withCluster, cluster-session.ts).
+ * The use cases behind `tend policy list|add|remove` and `tend schedule pause|resume`. They take a PolicyStore (the
+ * port to tend's tables, src/cluster/policy-store.ts); `withPolicyStore` opens one for a command and closes it.
  */
-import type cassandra from 'cassandra-driver';
+import type { TendConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
-import { allRows, clusterNow } from '../cluster/session.js';
 import { closest } from '../config/suggest.js';
 import { windowContains, type TimeWindow } from '../core/index.js';
+import { CassandraPolicyStore, type PolicyStore, type StoredPause, type WriteResult } from '../cluster/policy-store.js';
 import { resolveUntil, toTimeWindow, type PolicyTarget, type UntilSpec, type WindowSpec } from './policy-input.js';
 import {
   CLUSTER_SCOPE,
-  deletePause,
-  deleteWindow,
   insertWindow,
   operatorName,
-  readPauses,
   readWindows,
   windowsFromConfig,
-  writePause,
-  type StoredPause,
   type StoredWindow,
-  type WriteResult,
-} from './policy-store.js';
+} from './policies.js';
+import { withCluster } from './cluster-session.js';
+import type { AppContext } from './context.js';
 
-type Client = Pick<cassandra.Client, 'execute'>;
-
-async function names(client: Client, query: string, params: unknown[], column: string): Promise<string[]> {
-  return (await allRows(client, query, params, { prepare: true })).map((row) => String(row.get(column)));
+/** Opens tend's policy tables for one command (session, schema version checked) and closes them. */
+export function withPolicyStore<T>(
+  deps: Pick<AppContext, 'loadConfig' | 'secret'>,
+  work: (store: PolicyStore, config: TendConfig) => Promise<T>,
+): Promise<T> {
+  return withCluster(deps, (client, config) =>
+    work(new CassandraPolicyStore(client, config.cassandra.keyspace), config),
+  );
 }
 
 function unknownName(what: string, name: string, known: readonly string[]): UsageError {
@@ -40,24 +40,20 @@ function unknownName(what: string, name: string, known: readonly string[]): Usag
  * A window for a keyspace, table or datacenter that does not exist would never apply: almost always a typo, so
  * it is refused (exit 2) with the closest existing name.
  */
-export async function checkScopeExists(client: Client, scope: PolicyTarget & { datacenter?: string }): Promise<void> {
+export async function checkScopeExists(
+  store: PolicyStore,
+  scope: PolicyTarget & { datacenter?: string },
+): Promise<void> {
   if (scope.keyspace !== undefined) {
-    const keyspaces = await names(client, 'SELECT keyspace_name FROM system_schema.keyspaces', [], 'keyspace_name');
+    const keyspaces = await store.keyspaces();
     if (!keyspaces.includes(scope.keyspace)) throw unknownName('keyspace', scope.keyspace, keyspaces);
     if (scope.table !== undefined) {
-      const tables = await names(
-        client,
-        'SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?',
-        [scope.keyspace],
-        'table_name',
-      );
+      const tables = await store.tables(scope.keyspace);
       if (!tables.includes(scope.table)) throw unknownName(`table in ${scope.keyspace}`, scope.table, tables);
     }
   }
   if (scope.datacenter !== undefined) {
-    const local = await names(client, 'SELECT data_center FROM system.local', [], 'data_center');
-    const peers = await names(client, 'SELECT data_center FROM system.peers_v2', [], 'data_center');
-    const datacenters = [...new Set([...local, ...peers])].sort();
+    const datacenters = await store.datacenters();
     if (!datacenters.includes(scope.datacenter)) throw unknownName('datacenter', scope.datacenter, datacenters);
   }
 }
@@ -68,9 +64,9 @@ export interface AddedPolicy extends WriteResult {
   created: boolean;
 }
 
-export async function addPolicy(client: Client, tendKeyspace: string, spec: WindowSpec): Promise<AddedPolicy> {
-  await checkScopeExists(client, spec);
-  return insertWindow(client, tendKeyspace, spec, operatorName());
+export async function addPolicy(store: PolicyStore, spec: WindowSpec): Promise<AddedPolicy> {
+  await checkScopeExists(store, spec);
+  return insertWindow(store, spec, operatorName());
 }
 
 export interface PolicyView {
@@ -131,16 +127,11 @@ export function pauseIsActive(pause: StoredPause, now: number): boolean {
 }
 
 export async function listPolicies(
-  client: Client,
-  tendKeyspace: string,
+  store: PolicyStore,
   configWindows: Parameters<typeof windowsFromConfig>[0],
   filter: PolicyTarget = {},
 ): Promise<PolicyListing> {
-  const [now, stored, pauses] = await Promise.all([
-    clusterNow(client as cassandra.Client),
-    readWindows(client, tendKeyspace),
-    readPauses(client, tendKeyspace),
-  ]);
+  const [now, stored, pauses] = await Promise.all([store.now(), readWindows(store), store.pauses()]);
   const fromConfig = windowsFromConfig(configWindows).map((window, index) =>
     viewOf(window, `config:${index + 1}`, { source: 'config' }, now),
   );
@@ -166,12 +157,8 @@ export interface RemovedPolicies extends Partial<WriteResult> {
 }
 
 /** Removes stored windows by id; an unknown id is a usage error (exit 2) and nothing is removed. */
-export async function removePolicies(
-  client: Client,
-  tendKeyspace: string,
-  ids: readonly string[],
-): Promise<RemovedPolicies> {
-  const { windows } = await readWindows(client, tendKeyspace);
+export async function removePolicies(store: PolicyStore, ids: readonly string[]): Promise<RemovedPolicies> {
+  const { windows } = await readWindows(store);
   const byId = new Map(windows.map((window) => [window.id, window]));
   for (const id of ids) {
     if (id.startsWith('config:')) {
@@ -184,7 +171,7 @@ export async function removePolicies(
   let result: WriteResult | undefined;
   const removed: StoredWindow[] = [];
   for (const id of new Set(ids)) {
-    result = await deleteWindow(client, tendKeyspace, id);
+    result = await store.deleteWindow(id);
     removed.push(byId.get(id)!);
   }
   return { removed, ...result };
@@ -201,15 +188,14 @@ export interface PauseResult extends WriteResult {
 
 /** `tend schedule pause`: durations count from Cassandra's clock, like the expiry check in every tick. */
 export async function pauseSchedule(
-  client: Client,
-  tendKeyspace: string,
+  store: PolicyStore,
   options: { until?: UntilSpec; reason?: string },
 ): Promise<PauseResult> {
-  const [now, pauses] = await Promise.all([clusterNow(client as cassandra.Client), readPauses(client, tendKeyspace)]);
+  const [now, pauses] = await Promise.all([store.now(), store.pauses()]);
   const until = options.until ? resolveUntil(options.until, now) : null;
   const pausedBy = operatorName();
   const reason = options.reason ?? null;
-  const written = await writePause(client, tendKeyspace, { until, reason, pausedBy });
+  const written = await store.writePause({ scope: CLUSTER_SCOPE, until, reason, pausedBy });
   const pause: StoredPause = { scope: CLUSTER_SCOPE, reason, pausedAt: now, pausedBy, until };
   return {
     now,
@@ -226,9 +212,9 @@ export interface ResumeResult extends Partial<WriteResult> {
   previous: StoredPause | null;
 }
 
-export async function resumeSchedule(client: Client, tendKeyspace: string): Promise<ResumeResult> {
-  const [now, pauses] = await Promise.all([clusterNow(client as cassandra.Client), readPauses(client, tendKeyspace)]);
+export async function resumeSchedule(store: PolicyStore): Promise<ResumeResult> {
+  const [now, pauses] = await Promise.all([store.now(), store.pauses()]);
   const previous = pauses.find((candidate) => candidate.scope === CLUSTER_SCOPE) ?? null;
   if (!previous) return { now, previous };
-  return { now, previous, ...(await deletePause(client, tendKeyspace)) };
+  return { now, previous, ...(await store.deletePause(CLUSTER_SCOPE)) };
 }

@@ -10,17 +10,13 @@
 import { hostname } from 'node:os';
 import type cassandra from 'cassandra-driver';
 import {
+  adHocRepairTask,
   buildRing,
   computePlacement,
   formatTokenRange,
-  intersectRanges,
-  rangesReplicatedBy,
-  rangeWidth,
-  toRangeText,
-  type Placement,
+  type AdHocRefusal,
+  type AdHocTask,
   type RepairParallelism,
-  type RepairType,
-  type Ring,
   type TokenRange,
 } from '../core/index.js';
 import type { TendConfig } from '../config/schema.js';
@@ -29,13 +25,7 @@ import { openExecutor, openLeaseBackend } from './adapters.js';
 import { tableSettings } from '../config/tables.js';
 import { LeaseUnavailable, UsageError, type TendError } from '../errors.js';
 import { acquireLeases, leaseGroups, type LeaseBackend } from '../lease/index.js';
-import {
-  batchError,
-  type Executor,
-  type RepairOutcome,
-  type RepairProgress,
-  type RepairRequest,
-} from '../repair/index.js';
+import { batchError, type Executor, type RepairOutcome, type RepairProgress } from '../repair/index.js';
 import type { Output } from '../output/output.js';
 import { readLocalTopology, resolveScopeIn } from './plan-input.js';
 import { historyWriter, runLeasedTask } from './leased-run.js';
@@ -53,60 +43,17 @@ export interface RepairTableOptions {
   readonly wait: boolean;
 }
 
-export type TableRepairRequest = RepairRequest & { readonly repairType: RepairType };
+export type TableRepairRequest = AdHocTask;
 
-/**
- * The one task an ad hoc repair runs: pure, from the ring, the keyspace's placement and the requested ranges.
- * Throws UsageError for a requested range (or part of one) the local node does not replicate.
- */
-export function tableRepairRequest(input: {
-  readonly keyspace: string;
-  readonly table: string;
-  readonly ring: Ring;
-  readonly placement: Placement;
-  readonly localHostId: string;
-  readonly requested: readonly TokenRange[];
-  readonly incremental: boolean;
-  readonly parallelism: RepairParallelism;
-}): TableRepairRequest {
-  const { ring, placement } = input;
-  const local = rangesReplicatedBy(placement, input.localHostId);
-  if (local.length === 0) {
-    throw new UsageError(`this node does not replicate ${input.keyspace}: nothing to repair here`);
+/** A task the node cannot carry out, as the usage error it is (exit 2, before anything is leased). */
+export function refusalError(keyspace: string, refusal: AdHocRefusal): UsageError {
+  if (refusal.refused === 'keyspace_not_replicated') {
+    return new UsageError(`this node does not replicate ${keyspace}: nothing to repair here`);
   }
-  const pieces: { range: TokenRange; replicaSet: number }[] = [];
-  for (const wanted of input.requested) {
-    let covered = 0n;
-    for (const index of local) {
-      for (const piece of intersectRanges(ring.ranges[index]!, wanted)) {
-        pieces.push({ range: piece, replicaSet: placement.replicaSetOfRange[index]! });
-        covered += rangeWidth(piece);
-      }
-    }
-    if (covered < rangeWidth(wanted)) {
-      throw new UsageError(
-        `range ${formatTokenRange(wanted)} is not (entirely) replicated by this node; Cassandra would refuse it`,
-        { hints: ['run it on a replica of that range (nodetool describering KEYSPACE lists them)'] },
-      );
-    }
-  }
-  const whole = input.requested.length === 0;
-  const selected = whole
-    ? local.map((index) => ({ range: ring.ranges[index]!, replicaSet: placement.replicaSetOfRange[index]! }))
-    : pieces;
-  const hostIds = new Set(selected.flatMap((piece) => placement.replicaSets[piece.replicaSet]!.hostIds));
-  const replicaAddresses = [...hostIds].map((id) => ring.nodes.get(id)?.address ?? id).sort();
-  return {
-    id: `${input.keyspace}.${input.table}#adhoc`,
-    keyspace: input.keyspace,
-    tables: [input.table],
-    scope: whole ? 'table' : 'ranges',
-    ranges: selected.map((piece) => toRangeText(piece.range)),
-    replicaAddresses,
-    incremental: input.incremental,
-    parallelism: input.parallelism,
-    repairType: input.incremental ? 'incremental' : whole ? 'vnode' : 'subrange',
-  };
+  return new UsageError(
+    `range ${formatTokenRange(refusal.range)} is not (entirely) replicated by this node; Cassandra would refuse it`,
+    { hints: ['run it on a replica of that range (nodetool describering KEYSPACE lists them)'] },
+  );
 }
 
 export interface RepairTableReport {
@@ -159,7 +106,7 @@ export async function repairTable(
   const settings = tableSettings(config.repair, keyspace, table);
   const ring = buildRing(topology.nodes);
   const placement = computePlacement(ring, topology.keyspaceInfo[keyspace]!.replication, topology.localHostId);
-  const request = tableRepairRequest({
+  const task = adHocRepairTask({
     keyspace,
     table,
     ring,
@@ -169,6 +116,8 @@ export async function repairTable(
     incremental: options.incremental ?? settings.type === 'incremental',
     parallelism: options.parallelism ?? settings.parallelism,
   });
+  if ('refused' in task) throw refusalError(keyspace, task);
+  const request: TableRepairRequest = task;
 
   const local = topology.nodes.find((node) => node.hostId === topology.localHostId);
   const coordinator = config.node.name ?? local?.address ?? hostname();

@@ -11,3 +11,4 @@ export * from './planner.js';
 export * from './summary.js';
 export * from './command-sessions.js';
 export * from './consul-ttl.js';
+export * from './adhoc-task.js';

@@ -9,7 +9,8 @@ import { schemaStatements } from '../../src/cluster/tend-schema.js';
 import { evaluatePolicies } from '../../src/core/index.js';
 import { UsageError } from '../../src/errors.js';
 import { parseUntil, parseWindowSpec } from '../../src/app/policy-input.js';
-import { loadPolicies } from '../../src/app/policy-store.js';
+import { loadPolicies } from '../../src/app/policies.js';
+import { CassandraPolicyStore } from '../../src/cluster/policy-store.js';
 import { addPolicy, listPolicies, pauseSchedule, removePolicies, resumeSchedule } from '../../src/app/policy-manage.js';
 import { sandboxTendConfig, openTestSession } from '../support/sandbox-config.js';
 
@@ -20,6 +21,9 @@ const HOUR = 3_600_000;
 function clock(now: number, offsetMs: number): string {
   return new Date(now + offsetMs).toISOString().slice(11, 16);
 }
+
+/** The adapter on `client`, in the test keyspace. */
+const store = (client: cassandra.Client) => new CassandraPolicyStore(client, KS);
 
 async function clear(client: cassandra.Client): Promise<void> {
   for (const row of (await client.execute(`SELECT id FROM ${KS}.run_windows`)).rows) {
@@ -64,15 +68,15 @@ describe('run policies in Cassandra (real sandbox)', function () {
       end: '18:00',
       timezone: 'Europe/Berlin',
     });
-    const added = await addPolicy(client, KS, spec);
+    const added = await addPolicy(store(client), spec);
     expect(added.created).to.equal(true);
     expect(added.consistency).to.equal('EACH_QUORUM');
-    const again = await addPolicy(client, KS, spec);
+    const again = await addPolicy(store(client), spec);
     expect(again.created).to.equal(false);
     expect(again.window.id).to.equal(added.window.id);
 
     // Written at EACH_QUORUM: a node in the other datacenter reads it at LOCAL_QUORUM at once.
-    const listing = await listPolicies(dc2, KS, [{ days: ['sat'], start: '01:00', end: '05:00', timezone: 'UTC' }]);
+    const listing = await listPolicies(store(dc2), [{ days: ['sat'], start: '01:00', end: '05:00', timezone: 'UTC' }]);
     expect(listing.windows.map((w) => [w.id, w.source])).to.deep.equal([
       ['config:1', 'config'],
       [added.window.id, 'cassandra'],
@@ -92,39 +96,38 @@ describe('run policies in Cassandra (real sandbox)', function () {
     expect(Math.abs(stored.createdAt! - listing.now)).to.be.lessThan(60_000);
     expect(listing.pause).to.equal(null);
 
-    const filtered = await listPolicies(client, KS, [], { keyspace: 'other_keyspace' });
+    const filtered = await listPolicies(store(client), [], { keyspace: 'other_keyspace' });
     expect(filtered.windows).to.deep.equal([]);
 
-    const removed = await removePolicies(client, KS, [added.window.id]);
+    const removed = await removePolicies(store(client), [added.window.id]);
     expect(removed.removed.map((w) => w.id)).to.deep.equal([added.window.id]);
-    expect((await listPolicies(client, KS, [])).windows).to.deep.equal([]);
+    expect((await listPolicies(store(client), [])).windows).to.deep.equal([]);
   });
 
   it('refuses unknown keyspaces, tables, datacenters and ids with exit 2 and the closest name', async () => {
     const base = { action: 'block', start: '08:00', end: '09:00' };
-    const ks = await rejection(addPolicy(client, KS, parseWindowSpec({ ...base, target: 'tend_it_polcy' })));
+    const ks = await rejection(addPolicy(store(client), parseWindowSpec({ ...base, target: 'tend_it_polcy' })));
     expect(ks).to.be.instanceOf(UsageError);
     expect((ks as UsageError).message).to.equal('unknown keyspace "tend_it_polcy"');
     expect((ks as UsageError).hints).to.deep.equal([`Did you mean ${KS}?`]);
 
-    const table = await rejection(addPolicy(client, KS, parseWindowSpec({ ...base, target: `${KS}.pause` })));
+    const table = await rejection(addPolicy(store(client), parseWindowSpec({ ...base, target: `${KS}.pause` })));
     expect((table as UsageError).message).to.equal(`unknown table in ${KS} "pause"`);
     expect((table as UsageError).hints).to.deep.equal(['Did you mean pauses?']);
 
-    const dc = await rejection(addPolicy(client, KS, parseWindowSpec({ ...base, datacenter: 'dc3' })));
+    const dc = await rejection(addPolicy(store(client), parseWindowSpec({ ...base, datacenter: 'dc3' })));
     expect((dc as UsageError).message).to.equal('unknown datacenter "dc3"');
     expect((dc as UsageError).hints[0]).to.match(/dc1|dc2/);
 
-    const id = await rejection(removePolicies(client, KS, ['w00000000']));
+    const id = await rejection(removePolicies(store(client), ['w00000000']));
     expect(id).to.be.instanceOf(UsageError);
-    expect((await listPolicies(client, KS, [])).windows).to.deep.equal([]);
+    expect((await listPolicies(store(client), [])).windows).to.deep.equal([]);
   });
 
   it('a block window around now stops the tick for its scope and DC only; an allow window elsewhere too', async () => {
     const now = await clusterNow(client);
     const block = await addPolicy(
-      client,
-      KS,
+      store(client),
       parseWindowSpec({
         action: 'block',
         target: KS,
@@ -133,7 +136,7 @@ describe('run policies in Cassandra (real sandbox)', function () {
         end: clock(now, HOUR),
       }),
     );
-    const policies = await loadPolicies(client, KS);
+    const policies = await loadPolicies(store(client));
     const subject = { now, keyspace: KS, table: 'pauses', datacenter: 'dc1' };
     const decision = evaluatePolicies(policies, subject);
     expect(decision.allowed).to.equal(false);
@@ -150,7 +153,7 @@ describe('run policies in Cassandra (real sandbox)', function () {
         timezone: 'UTC',
       },
     ];
-    const withConfig = await loadPolicies(client, KS, closed);
+    const withConfig = await loadPolicies(store(client), closed);
     const other = evaluatePolicies(withConfig, { ...subject, keyspace: 'shop', datacenter: 'dc2' });
     expect(other.allowed).to.equal(false);
     expect(other.reasons[0]).to.match(/^outside every allow window/);
@@ -160,61 +163,61 @@ describe('run policies in Cassandra (real sandbox)', function () {
     await client.execute(
       `INSERT INTO ${KS}.run_windows (id, action, start_time, end_time) VALUES ('manual1', 'sometimes', '08:00', '09:00')`,
     );
-    const policies = await loadPolicies(client, KS);
+    const policies = await loadPolicies(store(client));
     expect(policies.windows).to.deep.equal([]);
     expect(policies.problems).to.deep.equal([
       'run_windows row manual1: action must be block or allow, not "sometimes"',
     ]);
-    const listing = await listPolicies(client, KS, []);
+    const listing = await listPolicies(store(client), []);
     expect(listing.problems).to.have.length(1);
   });
 
   it('schedule pause --until 2h blocks every table in every DC; resume lifts it', async () => {
-    const paused = await pauseSchedule(client, KS, { until: parseUntil('2h'), reason: 'upgrade to 5.0.9' });
+    const paused = await pauseSchedule(store(client), { until: parseUntil('2h'), reason: 'upgrade to 5.0.9' });
     expect(paused.active).to.equal(true);
     expect(paused.pause.until! - paused.now).to.equal(2 * HOUR);
     expect(paused.previous).to.equal(null);
 
     const now = await clusterNow(dc2);
-    const policies = await loadPolicies(dc2, KS);
+    const policies = await loadPolicies(store(dc2));
     expect(policies.pauses).to.deep.equal([{ until: paused.pause.until, reason: 'upgrade to 5.0.9' }]);
     const decision = evaluatePolicies(policies, { now, keyspace: 'any', table: 'thing', datacenter: 'dc2' });
     expect(decision.allowed).to.equal(false);
     expect(decision.reasons[0]).to.match(/^paused until .*: upgrade to 5\.0\.9$/);
 
-    const listing = await listPolicies(client, KS, []);
+    const listing = await listPolicies(store(client), []);
     expect(listing.pause).to.include({ active: true, reason: 'upgrade to 5.0.9', scope: '*' });
 
     // Pausing again replaces the pause and reports the one it replaced.
-    const again = await pauseSchedule(client, KS, {});
+    const again = await pauseSchedule(store(client), {});
     expect(again.previous?.reason).to.equal('upgrade to 5.0.9');
     expect(again.pause.until).to.equal(null);
 
-    const resumed = await resumeSchedule(client, KS);
+    const resumed = await resumeSchedule(store(client));
     expect(resumed.previous?.until).to.equal(null);
-    const after = await loadPolicies(dc2, KS);
+    const after = await loadPolicies(store(dc2));
     expect(after.pauses).to.deep.equal([]);
     expect(evaluatePolicies(after, { now, keyspace: 'any', table: 'thing', datacenter: 'dc2' }).allowed).to.equal(true);
 
-    const notPaused = await resumeSchedule(client, KS);
+    const notPaused = await resumeSchedule(store(client));
     expect(notPaused.previous).to.equal(null);
   });
 
   it('a pause with --until in the past is stored but has no effect', async () => {
-    const paused = await pauseSchedule(client, KS, { until: parseUntil('2020-01-01T00:00:00Z') });
+    const paused = await pauseSchedule(store(client), { until: parseUntil('2020-01-01T00:00:00Z') });
     expect(paused.active).to.equal(false);
     const now = await clusterNow(client);
-    const policies = await loadPolicies(client, KS);
+    const policies = await loadPolicies(store(client));
     expect(policies.pauses).to.have.length(1);
     expect(evaluatePolicies(policies, { now, keyspace: KS, table: 'pauses', datacenter: 'dc1' })).to.deep.equal({
       allowed: true,
       reasons: [],
     });
-    expect((await listPolicies(client, KS, [])).pause?.active).to.equal(false);
+    expect((await listPolicies(store(client), [])).pause?.active).to.equal(false);
   });
 
   it("says how to create tend's tables when they are missing", async () => {
-    const error = await rejection(loadPolicies(client, 'tend_it_policy_missing'));
+    const error = await rejection(loadPolicies(new CassandraPolicyStore(client, 'tend_it_policy_missing')));
     expect((error as Error).message).to.match(/tend's tables are missing in keyspace tend_it_policy_missing/);
   });
 });

@@ -83,10 +83,9 @@ const list = defineCommand<PolicyListOptions>({
   async run(options, deps) {
     const { parseTarget, formatDays } = await import('../../app/policy-input.js');
     const filter = parseTarget(options.target);
-    const { withCluster } = await import('../../app/cluster-session.js');
-    const { listPolicies } = await import('../../app/policy-manage.js');
-    const listing = await withCluster(deps, (client, config) =>
-      listPolicies(client, config.cassandra.keyspace, config.schedule.windows, filter),
+    const { listPolicies, withPolicyStore } = await import('../../app/policy-manage.js');
+    const listing = await withPolicyStore(deps, (store, config) =>
+      listPolicies(store, config.schedule.windows, filter),
     );
     deps.out.data(listing, () => renderListing(listing, deps, (days) => formatDays(days as WindowSpec['days'])));
   },
@@ -143,9 +142,8 @@ const add = defineCommand<PolicyAddOptions>({
   async run(options, deps) {
     const { parseWindowSpec, formatDays } = await import('../../app/policy-input.js');
     const spec = parseWindowSpec(options);
-    const { withCluster } = await import('../../app/cluster-session.js');
-    const { addPolicy } = await import('../../app/policy-manage.js');
-    const result = await withCluster(deps, (client, config) => addPolicy(client, config.cassandra.keyspace, spec));
+    const { addPolicy, withPolicyStore } = await import('../../app/policy-manage.js');
+    const result = await withPolicyStore(deps, (store) => addPolicy(store, spec));
     const text = describe(spec, formatDays);
     deps.out.data(result, () => {
       deps.out.text(
@@ -182,11 +180,8 @@ const remove = defineCommand<PolicyRemoveOptions>({
     return { ids };
   },
   async run(options, deps) {
-    const { withCluster } = await import('../../app/cluster-session.js');
-    const { removePolicies } = await import('../../app/policy-manage.js');
-    const result = await withCluster(deps, (client, config) =>
-      removePolicies(client, config.cassandra.keyspace, options.ids),
-    );
+    const { removePolicies, withPolicyStore } = await import('../../app/policy-manage.js');
+    const result = await withPolicyStore(deps, (store) => removePolicies(store, options.ids));
     deps.out.data(result, () => {
       for (const window of result.removed) deps.out.text(`removed ${window.id}`);
     });

@@ -39,10 +39,9 @@ const pause = defineCommand<SchedulePauseOptions>({
   async run(options, deps) {
     const { parseUntil } = await import('../../app/policy-input.js');
     const until = options.until === undefined ? undefined : parseUntil(options.until);
-    const { withCluster } = await import('../../app/cluster-session.js');
-    const { pauseSchedule } = await import('../../app/policy-manage.js');
-    const result = await withCluster(deps, (client, config) =>
-      pauseSchedule(client, config.cassandra.keyspace, {
+    const { pauseSchedule, withPolicyStore } = await import('../../app/policy-manage.js');
+    const result = await withPolicyStore(deps, (store) =>
+      pauseSchedule(store, {
         ...(until ? { until } : {}),
         ...(options.reason ? { reason: options.reason } : {}),
       }),
@@ -82,9 +81,8 @@ const resume = defineCommand<ScheduleResumeOptions>({
   exitCodes: [ExitCode.Config, ExitCode.ClusterUnavailable],
   parse: () => ({}),
   async run(_options, deps) {
-    const { withCluster } = await import('../../app/cluster-session.js');
-    const { resumeSchedule } = await import('../../app/policy-manage.js');
-    const result = await withCluster(deps, (client, config) => resumeSchedule(client, config.cassandra.keyspace));
+    const { resumeSchedule, withPolicyStore } = await import('../../app/policy-manage.js');
+    const result = await withPolicyStore(deps, (store) => resumeSchedule(store));
     const { out } = deps;
     out.data(result, () => {
       if (!result.previous) {

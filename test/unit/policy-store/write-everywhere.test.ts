@@ -1,7 +1,7 @@
 /** Policy writes go out at EACH_QUORUM and fall back to LOCAL_QUORUM only when a datacenter is unreachable. */
 import { expect } from 'chai';
 import cassandra from 'cassandra-driver';
-import { writeEverywhere, type CqlClient } from '../../../src/app/policy-store.js';
+import { writeEverywhere, type CqlClient } from '../../../src/cluster/policy-store.js';
 
 const { consistencies, responseErrorCodes } = cassandra.types;
 

@@ -1,9 +1,15 @@
 /** `tend repair table`: argv → options, the one task it builds from the ring, and its progress line. */
 import { expect } from 'chai';
-import { buildRing, computePlacement, type NodeInfo } from '../../../src/core/index.js';
+import {
+  adHocRepairTask,
+  buildRing,
+  computePlacement,
+  type AdHocTask,
+  type NodeInfo,
+} from '../../../src/core/index.js';
 import { parseInvocation } from '../../../src/cli/registry.js';
 import { UsageError } from '../../../src/errors.js';
-import { tableRepairRequest } from '../../../src/app/repair-table.js';
+import { refusalError } from '../../../src/app/repair-table.js';
 import { progressText } from '../../../src/cli/commands/repair.js';
 
 function parse(args: string[]) {
@@ -82,7 +88,7 @@ describe('tend repair table: the task', function () {
   };
 
   it('no --range: one whole-table call covering every range the node replicates', function () {
-    const request = tableRepairRequest({ ...base, localHostId: 'b', requested: [] });
+    const request = adHocRepairTask({ ...base, localHostId: 'b', requested: [] }) as AdHocTask;
     expect(request.scope).to.equal('table');
     expect(request.repairType).to.equal('vnode');
     // b replicates its own (100,200] and, as the second replica, a's (300,100].
@@ -94,12 +100,12 @@ describe('tend repair table: the task', function () {
   });
 
   it('--range across a vnode boundary is cut into pieces Cassandra accepts; replicas of those pieces only', function () {
-    const request = tableRepairRequest({
+    const request = adHocRepairTask({
       ...base,
       localHostId: 'b',
       requested: [{ start: 50n, end: 150n }],
       incremental: true,
-    });
+    }) as AdHocTask;
     expect(request.scope).to.equal('ranges');
     expect(request.repairType).to.equal('incremental');
     expect(request.ranges).to.have.deep.members([
@@ -108,11 +114,19 @@ describe('tend repair table: the task', function () {
     ]);
   });
 
-  it('a range the node does not replicate is a usage error naming it', function () {
-    expect(() => tableRepairRequest({ ...base, localHostId: 'b', requested: [{ start: 200n, end: 250n }] }))
-      .to.throw(UsageError)
-      .with.property('message')
-      .that.matches(/range 200:250 is not \(entirely\) replicated by this node/);
+  it('a range the node does not replicate is refused, and the command says which (a usage error)', function () {
+    const refusal = adHocRepairTask({ ...base, localHostId: 'b', requested: [{ start: 200n, end: 250n }] });
+    expect(refusal).to.deep.equal({ refused: 'range_not_replicated', range: { start: 200n, end: 250n } });
+    const error = refusalError('shop', refusal as Exclude<typeof refusal, AdHocTask>);
+    expect(error).to.be.instanceOf(UsageError);
+    expect(error.message).to.match(/range 200:250 is not \(entirely\) replicated by this node/);
+  });
+
+  it('a node that replicates nothing of the keyspace is refused', function () {
+    const ring1 = computePlacement(ring, { class: 'NetworkTopologyStrategy', datacenters: { dc2: 1 } });
+    expect(adHocRepairTask({ ...base, placement: ring1, localHostId: 'b', requested: [] })).to.deep.equal({
+      refused: 'keyspace_not_replicated',
+    });
   });
 });
 
