@@ -133,7 +133,7 @@ ln -s /usr/lib/node_modules/tend/completions/tend.fish /usr/share/fish/vendor_co
 useradd --system --home-dir /var/lib/tend --shell /usr/sbin/nologin tend
 install -d -o root -g tend -m 0750 /etc/tend
 install -o root -g tend -m 0640 /usr/lib/node_modules/tend/systemd/tend.yml.example /etc/tend/tend.yml  # edit it
-printf '%s\n' 'the-password' | install -o tend -g tend -m 0600 /dev/stdin /etc/tend/cassandra.password
+printf '%s\\n' 'the-password' | install -o tend -g tend -m 0600 /dev/stdin /etc/tend/cassandra.password
 install -d -o tend -g tend -m 0755 /var/lib/prometheus/node-exporter   # metrics.textfileDirectory
 sudo -u tend tend config check                       # validates, connects nowhere; warns about loose modes
 

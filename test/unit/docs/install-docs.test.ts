@@ -76,7 +76,9 @@ describe('README: install on a Cassandra node', () => {
     const secret = commands.find((line) => line.includes('/etc/tend/cassandra.password'))!;
     const mode = Number.parseInt(/-m (\d+)/.exec(secret)![1]!, 8);
     expect(mode & 0o077, `secret file mode ${mode.toString(8)}`).to.equal(0);
-    expect(secret).to.include('-o tend');
+    expect(secret)
+      .to.include('-o tend')
+      .and.match(/^printf '%s\\n' '/);
     const installConfig = commands.find((line) => line.endsWith('/etc/tend/tend.yml'))!;
     expect(Number.parseInt(/-m (\d+)/.exec(installConfig)![1]!, 8) & 0o007).to.equal(0);
     // tend's own check agrees: a password file with the README's mode draws no warning.
