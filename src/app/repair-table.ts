@@ -23,12 +23,13 @@ import type { TendConfig } from '../config/schema.js';
 import type { SecretSource } from '../config/secrets.js';
 import { openExecutor, openLeaseBackend } from './adapters.js';
 import { tableSettings } from '../config/tables.js';
-import { LeaseUnavailable, UsageError, type TendError } from '../errors.js';
-import { acquireLeases, leaseGroups, type LeaseBackend } from '../lease/index.js';
-import { batchError, type Executor, type RepairOutcome, type RepairProgress } from '../repair/index.js';
+import { Interrupted, LeaseUnavailable, TendError, UsageError } from '../errors.js';
+import { acquireLeases, leaseGroups, type HeldLease, type LeaseBackend, type LeaseGroup } from '../lease/index.js';
+import { taskError, type Executor, type RepairOutcome, type RepairProgress } from '../repair/index.js';
 import type { Output } from '../output/output.js';
 import { readLocalTopology, resolveScopeIn } from './plan-input.js';
-import { historyWriter, runLeasedTask } from './leased-run.js';
+import { historyWriter } from './record-outcome.js';
+import { runLeased } from './batch.js';
 import { leaseWaitBound } from './time-bound.js';
 import { formatDuration } from '../config/units.js';
 
@@ -134,41 +135,22 @@ export async function repairTable(
       datacenter: topology.localDatacenter,
       replicas: request.replicaAddresses,
     });
-    if (options.wait) out.info(`waiting for lease ${groups.map((g) => g.name).join(', ')}`);
-    const claim = await acquireLeases(backend, groups, {
-      holder: { name: coordinator, host: hostname() },
-      ttlMs: config.lease.ttl,
-      announcementTtlMs: config.lease.announcementTtl,
-      metadata: { task: request.id, command: 'repair table' },
-      signal: deps.signal,
-      // --wait waits as long as a tick elsewhere may hold the lease, plus a TTL for a holder that died: no longer,
-      // so an ad hoc repair can never wait forever (it announces no priority, so busy ticks may keep it out).
-      ...(options.wait ? { waitUntil: Date.now() + leaseWaitBound(config), retryEveryMs: 2000 } : {}),
-    });
-    if (!claim.acquired) {
-      const holder = claim.heldBy[0];
-      throw new LeaseUnavailable(
-        claim.group,
-        holder ? `${holder.holder} until ${holder.expiresAt.toISOString()}` : undefined,
-        {
-          hints: options.wait
-            ? [`still held after waiting ${formatDuration(leaseWaitBound(config))}; see tend lease status`]
-            : ['add --wait to wait for it, or see tend lease status'],
-        },
-      );
-    }
+    const leases = await claimTableLeases(deps, backend, groups, { coordinator, request, wait: options.wait });
     const executor = await ports.executor();
     const started = Date.now();
-    const { batch, lost } = await runLeasedTask(backend, claim.leases, request, {
+    const { results, aborted, lost } = await runLeased(backend, leases, request, {
       executor,
       renewEveryMs: config.lease.renewEvery,
-      taskTimeoutMs: settings.taskTimeout,
+      timeoutFor: () => settings.taskTimeout,
       signal: deps.signal,
       out,
       record: (outcome) => ports.record(client, outcome, request),
       onProgress: (progress) => deps.onProgress?.(progress, Date.now() - started),
     });
-    const outcome = batch.outcomes[0]!;
+    const run = results[0]?.run;
+    // Interrupted between the lease and the repair: nothing ran, nothing to report but the interruption.
+    if (!run) throw lost ?? (deps.signal.reason instanceof TendError ? deps.signal.reason : new Interrupted());
+    const { outcome } = run;
     return {
       keyspace,
       table,
@@ -180,13 +162,45 @@ export async function repairTable(
       ranges: request.ranges.length,
       rangesRepaired: outcome.rangesRepaired.length,
       replicas: request.replicaAddresses,
-      leases: claim.leases.map((lease) => lease.resource),
+      leases: leases.map((lease) => lease.resource),
       commands: outcome.commands,
       startedAt: outcome.startedAt,
       finishedAt: outcome.finishedAt,
-      error: lost ?? batchError(batch, deps.signal),
+      error: lost ?? taskError(run, aborted, deps.signal),
     };
   } finally {
     await backend.close().catch(() => undefined);
   }
+}
+
+/** Acquires the table's lease groups (waiting with --wait, within a bound), or says who holds them (exit 4). */
+async function claimTableLeases(
+  deps: RepairTableDeps,
+  backend: LeaseBackend,
+  groups: LeaseGroup[],
+  claimOf: { coordinator: string; request: TableRepairRequest; wait: boolean },
+): Promise<HeldLease[]> {
+  const { config, out } = deps;
+  if (claimOf.wait) out.info(`waiting for lease ${groups.map((g) => g.name).join(', ')}`);
+  const claim = await acquireLeases(backend, groups, {
+    holder: { name: claimOf.coordinator, host: hostname() },
+    ttlMs: config.lease.ttl,
+    announcementTtlMs: config.lease.announcementTtl,
+    metadata: { task: claimOf.request.id, command: 'repair table' },
+    signal: deps.signal,
+    // --wait waits as long as a tick elsewhere may hold the lease, plus a TTL for a holder that died: no longer,
+    // so an ad hoc repair can never wait forever (it announces no priority, so busy ticks may keep it out).
+    ...(claimOf.wait ? { waitUntil: Date.now() + leaseWaitBound(config), retryEveryMs: 2000 } : {}),
+  });
+  if (claim.acquired) return claim.leases;
+  const holder = claim.heldBy[0];
+  throw new LeaseUnavailable(
+    claim.group,
+    holder ? `${holder.holder} until ${holder.expiresAt.toISOString()}` : undefined,
+    {
+      hints: claimOf.wait
+        ? [`still held after waiting ${formatDuration(leaseWaitBound(config))}; see tend lease status`]
+        : ['add --wait to wait for it, or see tend lease status'],
+    },
+  );
 }

@@ -10,47 +10,28 @@
  * says, and (its `error`) what decides the exit code. `--dry-run` never gets here: it prints the same plan
  * through `schedule plan`'s code path and touches nothing.
  *
- * Leases are kept from one task to the next only while the next task needs the same ones (the same replicas in
- * scope `node`, the same DC in scope `datacenter`) and no other node has announced a job that outranks it;
- * otherwise they are released after the task. The announcements are read as each task starts, alongside its
- * repair, so consecutive repairs follow without a gap: a node that announces a higher priority gets the leases
- * after the task running when it was seen, at most one task later than a check between tasks would give them.
- * A batch never holds a replica it is not repairing, and a run of tasks on the same replicas costs one
- * acquisition and one release, not one per task.
+ * The batch itself (which task next, keep or change the leases, run, record) is src/app/batch.ts; the decision
+ * to keep the leases for the next task is src/core/lease-keeping.ts. runTick is three steps: plan the tick
+ * (planTick), run the batch (runBatch), report (finishTick).
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type cassandra from 'cassandra-driver';
-import {
-  fnv1a32,
-  inputAfterRepairs,
-  plan as computePlan,
-  type Plan,
-  type PlanInput,
-  type RepairedTable,
-  type RepairTask,
-} from '../core/index.js';
+import { inputAfterRepairs, plan as computePlan, type Plan, type PlanInput, type RepairTask } from '../core/index.js';
 import { downAmong } from '../cluster/topology.js';
 import type { TendConfig } from '../config/schema.js';
 import type { SecretSource } from '../config/secrets.js';
 import { openExecutor, openLeaseBackend, openRepairedStateReader } from './adapters.js';
-import { Interrupted, RepairFailed, TendError } from '../errors.js';
-import { tableSettings } from '../config/tables.js';
-import {
-  acquireLeases,
-  higherAnnouncement,
-  leaseGroups,
-  type LeaseBackend,
-  type LeaseGroup,
-  type LeaseRecord,
-} from '../lease/index.js';
+import { Interrupted, RepairFailed, type TendError } from '../errors.js';
+import type { LeaseBackend } from '../lease/index.js';
 import { type Executor, type RepairedStateReader, type RepairOutcome } from '../repair/index.js';
 import { filterIncrementalTasks } from './repair-incremental.js';
 import { writeTickMetrics } from '../metrics/tick-metrics.js';
 import type { Output } from '../output/output.js';
 import { currentPlan } from './schedule.js';
 import type { PlanContext } from './plan-input.js';
-import { historyWriter, runLeasedTasks, type RecordOutcome } from './leased-run.js';
+import { historyWriter, type RecordOutcome } from './record-outcome.js';
+import { runBatch, type BatchResult } from './batch.js';
 
 export type TickResult =
   | 'ran'
@@ -181,12 +162,6 @@ export function defaultPorts(
   };
 }
 
-/**
- * A repair that failed because a participant is not alive, in Cassandra's words ("Endpoint not alive: /10.0.0.3",
- * "… is dead"): the replicas of the tasks after it are looked at again before they start.
- */
-export const DEAD_ENDPOINT = /endpoint(?:s)? not alive|is dead|endpoint .*died|not alive/i;
-
 function countBy(values: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
@@ -217,19 +192,6 @@ export function idleVerdict(plan: Plan): { result: TickResult; summary: string }
   return { result: 'nothing_due', summary: `no task could be planned for ${plan.summary.due} due table(s)` };
 }
 
-/** Lease groups compare by name: same names, same slots. */
-function groupKey(groups: readonly LeaseGroup[]): string {
-  return groups.map((group) => group.name).join(' ');
-}
-
-function describeHolders(heldBy: readonly LeaseRecord[]): { holder: string; host: string; expiresAt: string }[] {
-  return heldBy.map((lease) => ({
-    holder: lease.holder,
-    host: lease.holderHost,
-    expiresAt: lease.expiresAt.toISOString(),
-  }));
-}
-
 /**
  * Runs one tick. Never throws for what a tick is expected to meet (nothing due, windows, leases held elsewhere,
  * failed repairs): those are in the report, and `report.error` carries the exit code they mean. It throws
@@ -241,31 +203,85 @@ export async function runTick(
   options: TickOptions,
   portsOverride?: Partial<TickPorts>,
 ): Promise<{ report: TickReport; plan: Plan }> {
-  const { config, out } = deps;
   const tickId = randomUUID();
-  let coordinator = config.node.name ?? hostname();
-  let localAddress: string | undefined = undefined;
+  // The lease holder and history coordinator: node.name, else the node's address once the plan has read it.
+  const identity: { coordinator: string; address?: string | undefined } = {
+    coordinator: deps.config.node.name ?? hostname(),
+  };
   const ports: TickPorts = {
     ...defaultPorts(
       deps,
-      () => coordinator,
+      () => identity.coordinator,
       tickId,
-      () => localAddress,
+      () => identity.address,
     ),
     ...portsOverride,
   };
-  const startedAt = ports.now();
-  const maxTasks = options.maxTasks ?? config.schedule.maxTasks;
-  const maxDurationMs = options.maxDurationMs ?? config.schedule.maxDuration;
+  const planned = await planTick(deps, client, ports, options, { tickId, identity });
+  const { plan, tasks, base } = planned;
+  if (tasks.length === 0) {
+    const report: TickReport = {
+      ...base,
+      ...planned.idle!,
+      alarms: alarmsOf(plan),
+      tasks: [],
+      leases: {},
+      durationMs: ports.now() - base.startedAt,
+    };
+    await writeMetricsQuietly(ports, report, plan, deps.out);
+    return { report, plan };
+  }
+  const batch = await runBatch(tasks, {
+    config: deps.config,
+    out: deps.out,
+    signal: deps.signal,
+    client,
+    backend: await ports.leaseBackend(client),
+    executor: await ports.executor(),
+    tickId,
+    holder: { name: identity.coordinator, host: hostname() },
+    localDatacenter: plan.localDatacenter,
+    startDeadline: base.startedAt + (options.maxDurationMs ?? deps.config.schedule.maxDuration),
+    now: ports.now,
+    record: ports.record,
+    liveness: ports.liveness,
+  });
+  const report = await finishTick(ports, planned, batch, deps.out);
+  return { report, plan };
+}
 
-  const { plan, context } = await ports.plan(client, config, maxTasks);
+/** The report's fields known before the batch. */
+type TickBase = Pick<TickReport, 'tickId' | 'node' | 'plannedTasks' | 'skipped' | 'startedAt'>;
+
+interface PlannedTick {
+  readonly plan: Plan;
+  readonly context: PlanContextAndPlan['context'];
+  /** The tasks to run, in plan order (incremental ones the node reports fully repaired left out). */
+  readonly tasks: readonly RepairTask[];
+  readonly base: TickBase;
+  /** Why the tick does nothing, when `tasks` is empty. */
+  readonly idle?: { result: TickResult; summary: string };
+}
+
+/**
+ * Step 1: the plan, the node's identity, the due work held back (replicas down, incremental tables already fully
+ * repaired), and the verdict of an idle tick. Nothing is leased yet.
+ */
+async function planTick(
+  deps: TickDeps,
+  client: cassandra.Client,
+  ports: TickPorts,
+  options: TickOptions,
+  tick: { tickId: string; identity: { coordinator: string; address?: string | undefined } },
+): Promise<PlannedTick> {
+  const { config, out } = deps;
+  const startedAt = ports.now();
+  const { plan, context } = await ports.plan(client, config, options.maxTasks ?? config.schedule.maxTasks);
   for (const warning of context.warnings) out.warn(warning);
   const local = context.topology.nodes.find((n) => n.hostId === plan.localHostId);
-  const address = local?.address ?? '?';
-  localAddress = local?.address;
-  // The lease holder and history coordinator: node.name, else the node's address (unique in the cluster).
-  coordinator = config.node.name ?? address;
-  const node = { name: coordinator, address, datacenter: plan.localDatacenter };
+  tick.identity.address = local?.address;
+  tick.identity.coordinator = config.node.name ?? local?.address ?? '?';
+  const node = { name: tick.identity.coordinator, address: local?.address ?? '?', datacenter: plan.localDatacenter };
 
   const skipped = plan.deferred
     .filter((d) => d.code === 'replica_down')
@@ -275,249 +291,49 @@ export async function runTick(
 
   // Incremental tasks for tables Cassandra already reports fully repaired would cost a lease and an anticompaction
   // for nothing: ask the node first (only when the plan has incremental tasks at all), before any lease.
-  let planned: readonly RepairTask[] = plan.tasks;
+  let tasks: readonly RepairTask[] = plan.tasks;
   let fullyRepaired = 0;
-  if (planned.some((t) => t.incremental)) {
-    const filtered = await filterIncrementalTasks(planned, await ports.repairedState());
+  if (tasks.some((t) => t.incremental)) {
+    const filtered = await filterIncrementalTasks(tasks, await ports.repairedState());
     fullyRepaired = filtered.skipped.length;
     for (const skip of filtered.skipped) {
       out.info(`skipped ${skip.keyspace}.${skip.table}: ${skip.reason}`);
       skipped.push({ table: `${skip.keyspace}.${skip.table}`, reason: skip.reason });
     }
-    planned = filtered.tasks;
+    tasks = filtered.tasks;
   }
-  const base = { tickId, node, plannedTasks: plan.tasks.length, skipped, startedAt };
+  const base = { tickId: tick.tickId, node, plannedTasks: plan.tasks.length, skipped, startedAt };
+  if (tasks.length > 0) return { plan, context, tasks, base };
+  const idle =
+    plan.tasks.length === 0
+      ? idleVerdict(plan)
+      : {
+          result: 'nothing_due' as const,
+          summary: `nothing due: ${fullyRepaired} due table(s) reported fully repaired by the node (incremental)`,
+        };
+  return { plan, context, tasks, base, idle };
+}
 
-  if (planned.length === 0) {
-    const verdict =
-      plan.tasks.length === 0
-        ? idleVerdict(plan)
-        : {
-            result: 'nothing_due' as const,
-            summary: `nothing due: ${fullyRepaired} due table(s) reported fully repaired by the node (incremental)`,
-          };
-    const report: TickReport = {
-      ...base,
-      ...verdict,
-      alarms: alarmsOf(plan),
-      tasks: [],
-      leases: {},
-      durationMs: ports.now() - startedAt,
-    };
-    await writeMetricsQuietly(ports, report, plan, out);
-    return { report, plan };
-  }
-
-  const backend = await ports.leaseBackend(client);
-  const executor = await ports.executor();
-  const leaseCounts: Record<string, number> = {};
-  const tasks: TaskReport[] = [];
-  const startDeadline = startedAt + maxDurationMs;
-  let error: TendError | undefined;
-  const holder = { name: coordinator, host: hostname() };
-
-  const describe = (task: RepairTask) => ({
-    id: task.id,
-    keyspace: task.keyspace,
-    tables: task.tables,
-    ranges: task.ranges.length,
-    replicas: task.replicaAddresses,
-    reason: task.reason,
-  });
-  const groupsOf = (task: RepairTask) =>
-    leaseGroups(config.lease, { datacenter: plan.localDatacenter, replicas: task.replicaAddresses });
-  // Every node computes the same priority for the same job; the holder's hash only breaks exact ties.
-  const priorityOf = (task: RepairTask) => ({
-    priority: Math.round(task.priority * 1000),
-    tieBreaker: fnv1a32(holder.name),
-  });
-  // Replicas found down during the batch (after a repair failed naming a dead endpoint), and why.
-  const downNow = new Map<string, string>();
-  let recheck: Promise<void> = Promise.resolve();
-  const repaired: RepairedTable[] = [];
-  const noteOutcome = (request: RepairTask, outcome: RepairOutcome) => {
-    if (outcome.rangesRepaired.length > 0) {
-      for (const table of outcome.tables) {
-        repaired.push({
-          keyspace: outcome.keyspace,
-          table,
-          ranges: outcome.rangesRepaired,
-          finishedAt: outcome.finishedAt,
-        });
-      }
-    }
-    if (outcome.status !== 'failed' || !DEAD_ENDPOINT.test(outcome.message)) return;
-    // Look again before the next task starts: every later task on a replica that is down would fail the same way.
-    recheck = recheck.then(async () => {
-      const down = await ports.liveness(client, request.replicaAddresses).catch(() => [] as string[]);
-      for (const address of down) {
-        if (downNow.has(address)) continue;
-        downNow.set(address, `replica ${address} went down during this tick (task ${request.id}: ${outcome.message})`);
-        out.warn(`replica ${address} is down: the remaining tasks that need it are left for a later tick`, {
-          task: request.id,
-        });
-      }
-    });
-  };
-  /** Why `task` may not start because a replica it needs went down during the batch, if so. */
-  const replicaDown = (task: RepairTask): string | undefined => {
-    const down = task.replicaAddresses.find((address) => downNow.has(address));
-    return down === undefined ? undefined : downNow.get(down);
-  };
-  /** Why no further task may start now, if none may. */
-  const cannotStart = (): Pick<TaskReport, 'status' | 'message'> | undefined => {
-    if (deps.signal.aborted || error instanceof Interrupted)
-      return { status: 'not_started_aborted', message: 'interrupted' };
-    if (ports.now() >= startDeadline)
-      return { status: 'not_started_deadline', message: 'schedule.maxDuration reached' };
-    return undefined;
-  };
-
-  try {
-    let index = 0;
-    while (index < planned.length) {
-      const task = planned[index]!;
-      index += 1;
-      const stop = cannotStart();
-      if (stop) {
-        tasks.push({ ...describe(task), ...stop, startedAt: null, finishedAt: null });
-        continue;
-      }
-      await recheck;
-      const down = replicaDown(task);
-      if (down) {
-        const table = `${task.keyspace}.${task.tables.join(',')}`;
-        out.warn(`skipped ${table}: ${down}`, { task: task.id });
-        skipped.push({ table, reason: down });
-        tasks.push({
-          ...describe(task),
-          status: 'not_started_replica_down',
-          message: down,
-          startedAt: null,
-          finishedAt: null,
-        });
-        continue;
-      }
-      const groups = groupsOf(task);
-      const claim = await acquireLeases(backend, groups, {
-        holder,
-        ttlMs: config.lease.ttl,
-        announcementTtlMs: config.lease.announcementTtl,
-        priority: priorityOf(task),
-        metadata: { task: task.id, tick: tickId },
-        signal: deps.signal,
-      });
-      if (!claim.acquired) {
-        leaseCounts.held_elsewhere = (leaseCounts.held_elsewhere ?? 0) + 1;
-        const heldBy = describeHolders(claim.heldBy);
-        const message =
-          claim.reason === 'outranked'
-            ? `${claim.group}: ${claim.outrankedBy?.holder ?? 'another node'} announced a higher priority`
-            : `${claim.group} held by ${heldBy.map((h) => `${h.holder} until ${h.expiresAt}`).join(', ') || 'another node'}`;
-        out.info(`lease not available: ${message}`, { task: task.id });
-        tasks.push({
-          ...describe(task),
-          status: claim.reason === 'outranked' ? 'outranked' : 'lease_held_elsewhere',
-          message,
-          startedAt: null,
-          finishedAt: null,
-          heldBy,
-        });
-        // With one lease per datacenter every later task needs the same lease: stop asking.
-        if (config.lease.scope === 'datacenter') break;
-        continue;
-      }
-      leaseCounts.acquired = (leaseCounts.acquired ?? 0) + 1;
-      const heldKey = groupKey(groups);
-      const { results, lost } = await runLeasedTasks(backend, claim.leases, task, {
-        executor,
-        renewEveryMs: config.lease.renewEvery,
-        taskTimeoutMs: config.repair.taskTimeout,
-        taskTimeoutFor: (request) =>
-          tableSettings(config.repair, request.keyspace, request.tables[0] ?? '').taskTimeout,
-        signal: deps.signal,
-        out,
-        now: ports.now,
-        record: (outcome, request) => ports.record(client, outcome, request),
-        onTaskStart: (request) => {
-          if (request !== task) {
-            // A task run on the leases of the one before it.
-            index += 1;
-            leaseCounts.kept = (leaseCounts.kept ?? 0) + 1;
-          }
-          out.info(`repairing ${request.keyspace}.${request.tables.join(',')}`, {
-            task: request.id,
-            ranges: request.ranges.length,
-            replicas: request.replicaAddresses.join(','),
-          });
-        },
-        onTaskEnd: (request, outcome) => {
-          logOutcome(outcome, out);
-          noteOutcome(request, outcome);
-        },
-        // Keep the leases for the next task when it needs the same ones and no other node has announced a job
-        // that outranks it: a release and a new acquisition would cost Paxos rounds (or Consul writes) for
-        // leases we would take straight back. Anything else ends the run and releases them.
-        next: {
-          propose: async () => {
-            const candidate = planned[index];
-            if (!candidate || groupKey(groupsOf(candidate)) !== heldKey) return undefined;
-            const higher = await higherAnnouncement(backend, groups, holder.name, priorityOf(candidate));
-            return higher ? undefined : candidate;
-          },
-          mayStart: async (proposed) => {
-            await recheck;
-            return !cannotStart() && !replicaDown(proposed);
-          },
-        },
-      });
-      for (const { request, batch } of results) {
-        for (const outcome of batch.outcomes) tasks.push(taskReport(describe(request), outcome));
-        // A one-task batch has no deadline of its own and cannot meet an unreachable node before its task: only
-        // an interrupt that came first leaves its task unstarted.
-        for (const { task: notRun } of batch.notStarted) {
-          tasks.push({
-            ...describe(notRun as RepairTask),
-            status: 'not_started_aborted',
-            message: 'interrupted',
-            startedAt: null,
-            finishedAt: null,
-          });
-        }
-      }
-      const last = results[results.length - 1]?.batch;
-      if (lost) {
-        leaseCounts.lost = (leaseCounts.lost ?? 0) + 1;
-        const stopped = results[results.length - 1]?.request ?? task;
-        out.error(`${lost.message}: the repair was stopped and recorded as aborted`, { task: stopped.id });
-        error = lost;
-        break;
-      }
-      if (last?.unavailable) {
-        error = last.unavailable;
-        break;
-      }
-      if (last?.aborted && deps.signal.aborted) {
-        error = deps.signal.reason instanceof TendError ? deps.signal.reason : new Interrupted();
-      }
-    }
-  } finally {
-    await backend.close().catch(() => undefined);
-  }
-  // Interrupted before a task started (between tasks, or before the first): still an interruption, exit 130.
-  if (!error && deps.signal.aborted) {
-    error = deps.signal.reason instanceof TendError ? deps.signal.reason : new Interrupted();
-  }
-
-  // The state after the batch, from the plan's input plus what this batch repaired (the pure planner again, no
-  // reads): a table repaired just now must not be logged as past its alarm, "last fully repaired never".
+/**
+ * Step 3: the state after the batch, from the plan's input plus what this batch repaired (the pure planner again,
+ * no reads): a table repaired just now must not be logged as past its alarm, "last fully repaired never". Then the
+ * report and the metrics file.
+ */
+async function finishTick(ports: TickPorts, planned: PlannedTick, batch: BatchResult, out: Output) {
+  const { plan, context, base } = planned;
   const after =
-    context.input && repaired.length > 0
-      ? computePlan(inputAfterRepairs(context.input, repaired, plan.now + (ports.now() - startedAt)))
+    context.input && batch.repaired.length > 0
+      ? computePlan(inputAfterRepairs(context.input, batch.repaired, plan.now + (ports.now() - base.startedAt)))
       : plan;
-  const report = finishReport({ ...base, alarms: alarmsOf(after) }, tasks, leaseCounts, ports.now() - startedAt, error);
+  const report = finishReport(
+    { ...base, skipped: [...base.skipped, ...batch.skipped], alarms: alarmsOf(after) },
+    [...batch.tasks],
+    { ...batch.leases },
+    ports.now() - base.startedAt,
+    batch.error,
+  );
   await writeMetricsQuietly(ports, report, after, out);
-  return { report, plan };
+  return report;
 }
 
 /** Jobs past an alarm threshold in `plan`. */
@@ -529,30 +345,6 @@ function alarmsOf(plan: Plan): TickReport['alarms'] {
       level: job.alarm as 'warn' | 'error',
       lastRepairedAt: job.lastRepairedAt,
     }));
-}
-
-/** One line per task as it ends, so the log follows the batch rather than summing it up at the end. */
-function logOutcome(outcome: RepairOutcome, out: Output): void {
-  const fields = {
-    task: outcome.taskId,
-    status: outcome.status,
-    seconds: Math.round((outcome.finishedAt - outcome.startedAt) / 1000),
-  };
-  if (outcome.status === 'success') out.info(`repaired ${outcome.keyspace}.${outcome.tables.join(',')}`, fields);
-  else out.error(`repair ${outcome.status}: ${outcome.message}`, fields);
-}
-
-function taskReport(
-  describe: Omit<TaskReport, 'status' | 'message' | 'startedAt' | 'finishedAt'>,
-  outcome: RepairOutcome,
-): TaskReport {
-  return {
-    ...describe,
-    status: outcome.status,
-    message: outcome.message,
-    startedAt: outcome.startedAt,
-    finishedAt: outcome.finishedAt,
-  };
 }
 
 function finishReport(

@@ -12,3 +12,4 @@ export * from './summary.js';
 export * from './command-sessions.js';
 export * from './consul-ttl.js';
 export * from './adhoc-task.js';
+export * from './lease-keeping.js';

@@ -16,7 +16,7 @@
  *   if (!claim.acquired) → exit 0 from a tick ("lease held by another node": claim.heldBy says who, until when),
  *                          or throw new LeaseUnavailable(claim.group, claim.heldBy[0]?.holder) → exit 4 ad hoc.
  *   await withLeases(backend, claim.leases, { renewEveryMs: config.lease.renewEvery, signal: deps.signal },
- *     async (signal) => runTasks(..., signal));   // signal aborts with LeaseLost or Interrupted: cancel the
+ *     async (signal) => runTask(..., signal));    // signal aborts with LeaseLost or Interrupted: cancel the
  *                                                 // repair on the server, record it aborted, return/throw
  *
  * Guarantees:

@@ -2,13 +2,13 @@
  * src/repair: carrying out repair tasks. Import from here.
  *
  * - `NodetoolExecutor`, `JolokiaExecutor`: the two Executors (src/app/adapters.ts builds the configured one).
- * - `runTasks(tasks, {executor, record, taskTimeoutMs, signal, startDeadline})`: a batch, one task at a time.
+ * - `runTask(task, {executor, timeoutMs, signal})`: one task, and how it ended (src/app/batch.ts owns the sequence).
  * - `historyRecords(task, outcome, {coordinator, tickId})`: outcome → rows for src/history's recordTaskOutcome.
  * - `NodetoolRepairedState`, `JolokiaRepairedState` + `incrementalDecision(state)`: skip fully repaired incremental
  *   tables.
  */
 export * from './executor.js';
-export { runTasks, batchError, type BatchResult, type TaskRunnerOptions } from './task-runner.js';
+export { runTask, taskError, type TaskRun, type TaskRunOptions } from './task-runner.js';
 export { historyRecords } from './history-records.js';
 export { JolokiaClient, type JolokiaClientOptions } from './jolokia-client.js';
 export { JolokiaExecutor } from './jolokia-executor.js';

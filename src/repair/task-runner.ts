@@ -1,118 +1,56 @@
 /**
- * The task runner: runs a batch of planned tasks one after the other through an Executor, each under its own
- * timeout, all under one cancellation signal, and hands every outcome to `record` as soon as the task ends.
+ * The task runner: runs one planned task through an Executor, under its timeout and a cancellation signal, and
+ * says how it ended. Which task runs next, under which leases, and where its outcome is written are the caller's
+ * (src/app/batch.ts): this file never loops and never records.
  *
- * The signal is whatever should stop the work: the tick combines SIGTERM/SIGINT (CommandDeps.signal) with the
- * lease heartbeat's "lost" signal (`AbortSignal.any([...])`). Abort with a TendError as the reason
- * (`Interrupted`, `LeaseLost`): it ends up in the aborted task's message, and `batchError` hands it back so the
- * command exits with its code (130, 1).
- *
- * Tasks run sequentially on purpose: tend's concurrency is decided by leases across the cluster, and two repairs
- * coordinated by one node at once would double the validation load on the very replicas the lease protects.
+ * The signal is whatever should stop the work: the tick combines SIGTERM/SIGINT with the lease heartbeat's "lost"
+ * signal (`withLeases`). Abort with a TendError as the reason (`Interrupted`, `LeaseLost`): it ends up in the
+ * aborted task's message, and `taskError` hands it back so the command exits with its code (130, 1).
  */
 import { ClusterUnavailable, RepairFailed, TendError } from '../errors.js';
 import { beginActivity } from '../activity.js';
-import type { Executor, RepairOutcome, RepairProgress, RepairRequest, RepairStatus } from './executor.js';
+import type { Executor, RepairOutcome, RepairProgress, RepairRequest } from './executor.js';
 
-export interface TaskRunnerOptions {
+export interface TaskRunOptions {
   readonly executor: Executor;
-  /**
-   * Stores an outcome (tend's history). Called once per task that started, in order, before the next task
-   * starts. A failing record does not stop the batch; the error is collected in `recordErrors`.
-   */
-  readonly record: (outcome: RepairOutcome) => Promise<void> | void;
-  readonly taskTimeoutMs: number;
+  readonly timeoutMs: number;
   readonly signal?: AbortSignal;
-  /** Epoch ms after which no new task starts (schedule.maxDuration); a running task is not cut short by it. */
-  readonly startDeadline?: number;
   readonly now?: () => number;
-  readonly onTaskStart?: (task: RepairRequest, index: number, total: number) => void;
-  readonly onTaskEnd?: (outcome: RepairOutcome, index: number, total: number) => void;
   readonly onProgress?: (progress: RepairProgress) => void;
 }
 
-export type NotStartedReason = 'aborted' | 'deadline' | 'unavailable';
-
-export interface BatchResult {
-  readonly outcomes: RepairOutcome[];
-  readonly notStarted: { readonly task: RepairRequest; readonly reason: NotStartedReason }[];
-  readonly counts: Record<RepairStatus, number>;
-  /** The signal fired during the batch. */
-  readonly aborted: boolean;
-  /** Set when the node became unreachable: the batch stopped there. */
+export interface TaskRun {
+  /** What happened, to be recorded: the executor's outcome, or a failed one when it could not report one. */
+  readonly outcome: RepairOutcome;
+  /** Set when the node became unreachable: the task is failed, and no other task should start. */
   readonly unavailable?: ClusterUnavailable;
-  readonly recordErrors: { readonly taskId: string; readonly error: unknown }[];
-  readonly startedAt: number;
-  readonly finishedAt: number;
+  /**
+   * Set when the executor threw something unexpected (a defect): record `outcome` (a failed task, so history
+   * keeps a trace of a task that started), then throw this.
+   */
+  readonly crashed?: unknown;
 }
 
-export async function runTasks(tasks: readonly RepairRequest[], options: TaskRunnerOptions): Promise<BatchResult> {
+export async function runTask(task: RepairRequest, options: TaskRunOptions): Promise<TaskRun> {
   const now = options.now ?? Date.now;
   const startedAt = now();
-  const outcomes: RepairOutcome[] = [];
-  const notStarted: { task: RepairRequest; reason: NotStartedReason }[] = [];
-  const recordErrors: { taskId: string; error: unknown }[] = [];
-  const counts: Record<RepairStatus, number> = { success: 0, failed: 0, timed_out: 0, aborted: 0 };
-  let unavailable: ClusterUnavailable | undefined;
-
-  for (const [index, task] of tasks.entries()) {
-    if (unavailable) {
-      notStarted.push({ task, reason: 'unavailable' });
-      continue;
+  const end = beginActivity(`repair task ${task.id} (${options.executor.kind})`);
+  try {
+    const outcome = await options.executor.run(task, {
+      timeoutMs: options.timeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    return { outcome };
+  } catch (error) {
+    if (error instanceof ClusterUnavailable) {
+      return { outcome: failedOutcome(task, startedAt, now(), error.message), unavailable: error };
     }
-    if (options.signal?.aborted) {
-      notStarted.push({ task, reason: 'aborted' });
-      continue;
-    }
-    if (options.startDeadline !== undefined && now() >= options.startDeadline) {
-      notStarted.push({ task, reason: 'deadline' });
-      continue;
-    }
-    options.onTaskStart?.(task, index, tasks.length);
-    const taskStartedAt = now();
-    let outcome: RepairOutcome;
-    const end = beginActivity(`repair task ${task.id} (${options.executor.kind})`);
-    try {
-      outcome = await options.executor.run(task, {
-        timeoutMs: options.taskTimeoutMs,
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      });
-    } catch (error) {
-      if (!(error instanceof ClusterUnavailable)) {
-        // Unexpected: still leave a trace in history (a task that started and did not succeed), then fail loudly.
-        const message = `tend error: ${error instanceof Error ? error.message : String(error)}`;
-        await Promise.resolve(options.record(failedOutcome(task, taskStartedAt, now(), message))).catch(
-          () => undefined,
-        );
-        throw error;
-      }
-      // The node cannot be reached: record this task as failed and leave the rest for the next tick.
-      unavailable = error;
-      outcome = failedOutcome(task, taskStartedAt, now(), error.message);
-    } finally {
-      end();
-    }
-    counts[outcome.status] += 1;
-    outcomes.push(outcome);
-    try {
-      await options.record(outcome);
-    } catch (error) {
-      recordErrors.push({ taskId: task.id, error });
-    }
-    options.onTaskEnd?.(outcome, index, tasks.length);
+    const message = `tend error: ${error instanceof Error ? error.message : String(error)}`;
+    return { outcome: failedOutcome(task, startedAt, now(), message), crashed: error };
+  } finally {
+    end();
   }
-
-  return {
-    outcomes,
-    notStarted,
-    counts,
-    aborted: options.signal?.aborted ?? false,
-    ...(unavailable ? { unavailable } : {}),
-    recordErrors,
-    startedAt,
-    finishedAt: now(),
-  };
 }
 
 function failedOutcome(task: RepairRequest, startedAt: number, finishedAt: number, message: string): RepairOutcome {
@@ -132,24 +70,20 @@ function failedOutcome(task: RepairRequest, startedAt: number, finishedAt: numbe
 }
 
 /**
- * The error a command should end with after a batch, in order of what the operator must know first: the
- * abort reason (Interrupted → 130, LeaseLost → 1), an unreachable node (5), failed or timed-out tasks (6).
- * `undefined` when every task that ran succeeded.
+ * The error a command should end with after a task, in order of what the operator must know first: the abort
+ * reason (Interrupted → 130, LeaseLost → 1), an unreachable node (5), a failed or timed-out task (6). `undefined`
+ * when the task succeeded. `aborted`: the signal the task ran under fired.
  */
-export function batchError(result: BatchResult, signal?: AbortSignal): TendError | undefined {
-  if (result.aborted) {
+export function taskError(run: TaskRun, aborted: boolean, signal?: AbortSignal): TendError | undefined {
+  if (aborted) {
     const reason: unknown = signal?.reason;
     if (reason instanceof TendError) return reason;
     return new TendError(`repair aborted${reason instanceof Error ? `: ${reason.message}` : ''}`);
   }
-  if (result.unavailable) return result.unavailable;
-  const failed = result.counts.failed + result.counts.timed_out;
-  if (failed > 0) {
-    const first = result.outcomes.find((o) => o.status === 'failed' || o.status === 'timed_out');
-    return new RepairFailed(
-      `${failed} of ${result.outcomes.length} repair tasks ${failed === 1 ? 'was' : 'were'} not successful${first ? ` (first: ${first.taskId}: ${first.message})` : ''}`,
-      failed,
-    );
+  if (run.unavailable) return run.unavailable;
+  const { outcome } = run;
+  if (outcome.status === 'failed' || outcome.status === 'timed_out') {
+    return new RepairFailed(`1 of 1 repair tasks was not successful (first: ${outcome.taskId}: ${outcome.message})`, 1);
   }
   return undefined;
 }

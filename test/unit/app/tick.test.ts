@@ -114,6 +114,7 @@ function harness(
   backend = new MemoryLeaseBackend(),
   tickConfig = config,
   percentRepaired: Record<string, number> = {},
+  extra: Partial<TickPorts> = {},
 ) {
   const recorded: RepairOutcome[] = [];
   const opened: string[] = [];
@@ -146,6 +147,7 @@ function harness(
     writeMetrics: async (report) => {
       metrics.push(report.result);
     },
+    ...extra,
   };
   const controller = new AbortController();
   const run = () =>
@@ -343,6 +345,44 @@ describe('tick (against fakes of its ports)', function () {
     expect(report.tasks.map((t) => t.status)).to.deep.equal(['success', 'aborted']);
     expect(report.leases).to.deep.equal({ acquired: 1, kept: 1, lost: 1 });
     expect(h.stderr.text).to.match(/shop\.b#1/);
+  });
+
+  it('a history write that fails is logged and does not stop the batch (the repair itself is done)', async function () {
+    const executor = new FakeExecutor(async () => 'success');
+    const written: string[] = [];
+    const h = harness(
+      plan({ tasks: [task('shop.a#1'), task('shop.b#1')] }),
+      executor,
+      undefined,
+      config,
+      {},
+      {
+        record: async (_client, outcome) => {
+          if (outcome.taskId === 'shop.a#1') throw new Error('write timeout');
+          written.push(outcome.taskId);
+        },
+      },
+    );
+    const { report } = await h.run();
+    expect(executor.runs).to.deep.equal(['shop.a#1', 'shop.b#1']);
+    expect(written).to.deep.equal(['shop.b#1']);
+    expect(report.result).to.equal('ran');
+    expect(h.stderr.text).to.match(/could not record task shop\.a#1 in tend's history: write timeout/);
+    expect(await h.backend.list()).to.deep.equal([]);
+  });
+
+  it('an executor defect: the task is recorded as failed, then the error is thrown, and the leases are released', async function () {
+    const executor = new FakeExecutor(async () => {
+      throw new TypeError('boom');
+    });
+    const h = harness(plan({ tasks: [task('shop.a#1'), task('shop.b#1')] }), executor);
+    const error = await h.run().catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(TypeError);
+    expect(executor.runs).to.deep.equal(['shop.a#1']);
+    expect(h.recorded.map((o) => [o.taskId, o.status, o.message])).to.deep.equal([
+      ['shop.a#1', 'failed', 'tend error: boom'],
+    ]);
+    expect(await h.backend.list()).to.deep.equal([]);
   });
 
   it('a lease held by another node is exit 0 with who holds it, and nothing runs', async function () {

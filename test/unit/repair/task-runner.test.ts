@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ClusterUnavailable, ExitCode, Interrupted, LeaseLost } from '../../../src/errors.js';
 import type { Executor, RepairOutcome, RepairRequest, RepairStatus, RunOptions } from '../../../src/repair/executor.js';
-import { batchError, runTasks } from '../../../src/repair/task-runner.js';
+import { runTask, taskError } from '../../../src/repair/task-runner.js';
 import { historyRecords } from '../../../src/repair/history-records.js';
 
 const R = (n: number) => ({ start: String(n * 10), end: String(n * 10 + 10) });
@@ -66,63 +66,39 @@ function fakeExecutor(
   };
 }
 
-describe('task runner', function () {
-  it('runs tasks in order, records each outcome before the next task starts, counts by status', async function () {
+describe('task runner: one task', function () {
+  it('runs the task under its timeout and returns its outcome; a success is no error', async function () {
     const clock = { now: 0 };
-    const executor = fakeExecutor({ b: 'failed' }, clock);
-    const events: string[] = [];
-    const result = await runTasks([task('a'), task('b'), task('c')], {
-      executor,
-      taskTimeoutMs: 60_000,
-      now: () => clock.now,
-      onTaskStart: (t) => events.push(`start ${t.id}`),
-      record: (o) => {
-        events.push(`record ${o.taskId} ${o.status}`);
-      },
-    });
-    expect(events).to.deep.equal([
-      'start a',
-      'record a success',
-      'start b',
-      'record b failed',
-      'start c',
-      'record c success',
-    ]);
-    expect(result.counts).to.deep.equal({ success: 2, failed: 1, timed_out: 0, aborted: 0 });
-    expect(executor.calls.every((c) => c.options.timeoutMs === 60_000)).to.equal(true);
-    const error = batchError(result);
+    const executor = fakeExecutor({}, clock);
+    const run = await runTask(task('a'), { executor, timeoutMs: 60_000, now: () => clock.now });
+    expect(run.outcome).to.include({ taskId: 'a', status: 'success' });
+    expect(executor.calls.map((c) => [c.id, c.options.timeoutMs])).to.deep.equal([['a', 60_000]]);
+    expect(taskError(run, false)).to.equal(undefined);
+  });
+
+  it('a failed task: exit 6, naming the task and why', async function () {
+    const run = await runTask(task('b'), { executor: fakeExecutor({ b: 'failed' }, { now: 0 }), timeoutMs: 60_000 });
+    const error = taskError(run, false);
     expect(error?.exitCode).to.equal(ExitCode.RepairFailed);
-    expect(error?.message).to.match(/^1 of 3 repair tasks was not successful \(first: b: failed\)/);
+    expect(error?.message).to.match(/^1 of 1 repair tasks was not successful \(first: b: failed\)/);
   });
 
-  it('a task over its timeout is timed_out and the batch goes on; exit 6', async function () {
-    const clock = { now: 0 };
-    const result = await runTasks([task('slow'), task('next')], {
-      executor: fakeExecutor({ slow: 'hang' }, clock),
-      taskTimeoutMs: 20,
-      record: () => undefined,
-    });
-    expect(result.outcomes.map((o) => o.status)).to.deep.equal(['timed_out', 'success']);
-    expect(batchError(result)?.exitCode).to.equal(ExitCode.RepairFailed);
+  it('a task over its timeout is timed_out; exit 6', async function () {
+    const run = await runTask(task('slow'), { executor: fakeExecutor({ slow: 'hang' }, { now: 0 }), timeoutMs: 20 });
+    expect(run.outcome.status).to.equal('timed_out');
+    expect(taskError(run, false)?.exitCode).to.equal(ExitCode.RepairFailed);
   });
 
-  it('abort (lease lost) mid-task: the task is aborted and recorded, later tasks never start, exit 1', async function () {
-    const clock = { now: 0 };
+  it('abort (lease lost) mid-task: the task is aborted, exit 1', async function () {
     const controller = new AbortController();
-    const recorded: RepairOutcome[] = [];
     setTimeout(() => controller.abort(new LeaseLost('tend/node/10.0.0.1')), 10);
-    const result = await runTasks([task('a'), task('b')], {
-      executor: fakeExecutor({ a: 'hang' }, clock),
-      taskTimeoutMs: 60_000,
+    const run = await runTask(task('a'), {
+      executor: fakeExecutor({ a: 'hang' }, { now: 0 }),
+      timeoutMs: 60_000,
       signal: controller.signal,
-      record: (o) => {
-        recorded.push(o);
-      },
     });
-    expect(recorded.map((o) => [o.taskId, o.status])).to.deep.equal([['a', 'aborted']]);
-    expect(result.notStarted.map((n) => [n.task.id, n.reason])).to.deep.equal([['b', 'aborted']]);
-    expect(result.aborted).to.equal(true);
-    const error = batchError(result, controller.signal);
+    expect(run.outcome.status).to.equal('aborted');
+    const error = taskError(run, controller.signal.aborted, controller.signal);
     expect(error).to.be.instanceOf(LeaseLost);
     expect(error?.exitCode).to.equal(ExitCode.Failure);
   });
@@ -130,46 +106,26 @@ describe('task runner', function () {
   it('SIGTERM (Interrupted) gives exit 130', async function () {
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Interrupted('interrupted by SIGTERM')), 5);
-    const result = await runTasks([task('a')], {
+    const run = await runTask(task('a'), {
       executor: fakeExecutor({ a: 'hang' }, { now: 0 }),
-      taskTimeoutMs: 60_000,
+      timeoutMs: 60_000,
       signal: controller.signal,
-      record: () => undefined,
     });
-    expect(batchError(result, controller.signal)?.exitCode).to.equal(ExitCode.Interrupted);
+    expect(taskError(run, controller.signal.aborted, controller.signal)?.exitCode).to.equal(ExitCode.Interrupted);
   });
 
-  it('maxDuration: no task starts after the start deadline; a running one is not cut short', async function () {
-    const clock = { now: 0 };
-    const result = await runTasks([task('a'), task('b'), task('c')], {
-      executor: fakeExecutor({}, clock),
-      taskTimeoutMs: 60_000,
-      startDeadline: 1500,
-      now: () => clock.now,
-      record: () => undefined,
-    });
-    expect(result.outcomes.map((o) => o.taskId)).to.deep.equal(['a', 'b']);
-    expect(result.notStarted.map((n) => [n.task.id, n.reason])).to.deep.equal([['c', 'deadline']]);
-    expect(batchError(result)).to.equal(undefined);
-  });
-
-  it('an unreachable node: that task is recorded failed, the rest wait for the next tick; exit 5', async function () {
-    const recorded: RepairOutcome[] = [];
-    const result = await runTasks([task('a'), task('b')], {
+  it('an unreachable node: the task is failed with the reason, and no other should start; exit 5', async function () {
+    const run = await runTask(task('a'), {
       executor: fakeExecutor({ a: 'unreachable' }, { now: 0 }),
-      taskTimeoutMs: 60_000,
-      record: (o) => {
-        recorded.push(o);
-      },
+      timeoutMs: 60_000,
     });
-    expect(recorded.map((o) => [o.taskId, o.status])).to.deep.equal([['a', 'failed']]);
-    expect(recorded[0]!.message).to.match(/ECONNREFUSED/);
-    expect(result.notStarted.map((n) => n.reason)).to.deep.equal(['unavailable']);
-    expect(batchError(result)?.exitCode).to.equal(ExitCode.ClusterUnavailable);
+    expect(run.outcome.status).to.equal('failed');
+    expect(run.outcome.message).to.match(/ECONNREFUSED/);
+    expect(run.unavailable).to.be.instanceOf(ClusterUnavailable);
+    expect(taskError(run, false)?.exitCode).to.equal(ExitCode.ClusterUnavailable);
   });
 
-  it('an unexpected executor error is recorded as a failed task, then thrown', async function () {
-    const recorded: RepairOutcome[] = [];
+  it('an unexpected executor error: a failed outcome to record, and the error to throw after', async function () {
     const executor: Executor = {
       kind: 'nodetool',
       async stopAllOnServer() {},
@@ -177,27 +133,13 @@ describe('task runner', function () {
         throw new TypeError('boom');
       },
     };
-    const error = await runTasks([task('a'), task('b')], {
-      executor,
-      taskTimeoutMs: 60_000,
-      record: (o) => {
-        recorded.push(o);
-      },
-    }).catch((e: unknown) => e);
-    expect(error).to.be.instanceOf(TypeError);
-    expect(recorded.map((o) => [o.taskId, o.status, o.message])).to.deep.equal([['a', 'failed', 'tend error: boom']]);
-  });
-
-  it('a failing record does not stop the batch; the error is collected', async function () {
-    const result = await runTasks([task('a'), task('b')], {
-      executor: fakeExecutor({}, { now: 0 }),
-      taskTimeoutMs: 60_000,
-      record: (o) => {
-        if (o.taskId === 'a') throw new Error('write timeout');
-      },
-    });
-    expect(result.outcomes).to.have.length(2);
-    expect(result.recordErrors.map((e) => e.taskId)).to.deep.equal(['a']);
+    const run = await runTask(task('a'), { executor, timeoutMs: 60_000 });
+    expect([run.outcome.taskId, run.outcome.status, run.outcome.message]).to.deep.equal([
+      'a',
+      'failed',
+      'tend error: boom',
+    ]);
+    expect(run.crashed).to.be.instanceOf(TypeError);
   });
 });
 
