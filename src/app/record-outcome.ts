@@ -6,7 +6,8 @@ import type cassandra from 'cassandra-driver';
 import { tablesRepairedByCommand, type RepairTask } from '../core/index.js';
 import { recordTaskOutcome } from '../history/tend-history.js';
 import { readCommandSessions } from '../history/cassandra-history.js';
-import { historyRecords, type RepairOutcome } from '../repair/index.js';
+import type { RepairOutcome } from '../repair/index.js';
+import { historyRecords } from './history-records.js';
 
 export type RecordOutcome = (
   client: cassandra.Client,

@@ -3,13 +3,11 @@
  *
  * - `NodetoolExecutor`, `JolokiaExecutor`: the two Executors (src/app/adapters.ts builds the configured one).
  * - `runTask(task, {executor, timeoutMs, signal})`: one task, and how it ended (src/app/batch.ts owns the sequence).
- * - `historyRecords(task, outcome, {coordinator, tickId})`: outcome → rows for src/history's recordTaskOutcome.
  * - `NodetoolRepairedState`, `JolokiaRepairedState` + `incrementalDecision(state)`: skip fully repaired incremental
  *   tables.
  */
 export * from './executor.js';
 export { runTask, taskError, type TaskRun, type TaskRunOptions } from './task-runner.js';
-export { historyRecords } from './history-records.js';
 export { JolokiaClient, type JolokiaClientOptions } from './jolokia-client.js';
 export { JolokiaExecutor } from './jolokia-executor.js';
 export { NodetoolExecutor } from './nodetool-executor.js';

@@ -1,5 +1,5 @@
 /**
- * An executor outcome as rows for tend's history (src/history's TaskOutcome). A task that repaired some of its
+ * An executor outcome as rows for tend's history, written by the use case (executors report, App records) (src/history's TaskOutcome). A task that repaired some of its
  * ranges before it failed, timed out or was aborted (the nodetool executor runs one range at a time) becomes two
  * records: SUCCESS for the ranges Cassandra confirmed, and the task's status for the rest. History therefore
  * never loses finished work, and never claims a range that was not confirmed. A command over several tables that
@@ -8,7 +8,7 @@
  */
 import type { RepairTask } from '../core/index.js';
 import type { TaskOutcome } from '../history/tend-history.js';
-import type { RepairOutcome, RepairStatus } from './executor.js';
+import type { RepairOutcome, RepairStatus } from '../repair/index.js';
 
 const HISTORY_STATUS: Record<RepairStatus, TaskOutcome['status']> = {
   success: 'SUCCESS',
