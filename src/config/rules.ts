@@ -91,196 +91,221 @@ function firstContactPoint(
 }
 
 export function crossFieldFindings(config: Partial, env: Env): RuleFindings {
-  const errors: Finding[] = [];
-  const warnings: Finding[] = [];
+  const findings = { errors: [] as Finding[], warnings: [] as Finding[] };
   const { cassandra, node, repair, schedule, lease, executor } = config;
-
-  if (cassandra) {
-    firstContactPoint(errors, cassandra, node);
-    tlsPairs(errors, 'cassandra.tls', cassandra.tls);
-    unverifiedTls(warnings, 'cassandra.tls', cassandra.tls);
-    if (cassandra.auth && !cassandra.auth.passwordFile && !env[SECRET_ENV.cassandraPassword]) {
-      warnings.push({
-        path: 'cassandra.auth.passwordFile',
-        message: `not set and ${SECRET_ENV.cassandraPassword} is empty; connecting will fail authentication`,
-      });
-    }
-    if (cassandra.replication && cassandra.localDatacenter && !(cassandra.localDatacenter in cassandra.replication)) {
-      warnings.push({
-        path: 'cassandra.replication',
-        message: `has no replicas in localDatacenter ${cassandra.localDatacenter}`,
-      });
-    }
-  }
-
+  if (cassandra) cassandraFindings(findings, cassandra, node, env);
   if (node && node.hostId && node.address) {
-    errors.push({ path: 'node', message: 'set hostId or address, not both' });
+    findings.errors.push({ path: 'node', message: 'set hostId or address, not both' });
   }
-
   if (repair) {
-    const { interval, alarm } = repair;
-    if (alarm.warn >= alarm.error) {
-      errors.push({
-        path: 'repair.alarm.warn',
-        message: `must be shorter than repair.alarm.error (${d(alarm.warn)} >= ${d(alarm.error)})`,
-      });
-    }
-    if (interval >= alarm.error) {
-      errors.push({
-        path: 'repair.interval',
-        message: `must be shorter than repair.alarm.error (${d(interval)} >= ${d(alarm.error)}), or every table alarms`,
-      });
-    } else if (interval >= alarm.warn) {
-      warnings.push({
-        path: 'repair.interval',
-        message: `is not shorter than repair.alarm.warn (${d(interval)} >= ${d(alarm.warn)}); tables warn before they are due`,
-      });
-    }
-    if (alarm.error > DEFAULT_GC_GRACE_MS) {
-      warnings.push({
-        path: 'repair.alarm.error',
-        message: `${d(alarm.error)} is beyond the default gc_grace_seconds (10d); make sure your tables' gc_grace_seconds is longer`,
-      });
-    }
-    if (repair.retry.initialBackoff > repair.retry.maxBackoff) {
-      errors.push({
-        path: 'repair.retry.initialBackoff',
-        message: `must not exceed repair.retry.maxBackoff (${d(repair.retry.initialBackoff)} > ${d(repair.retry.maxBackoff)})`,
-      });
-    }
-    if (repair.historyLookback < alarm.error) {
-      errors.push({
-        path: 'repair.historyLookback',
-        message: `must be at least repair.alarm.error (${d(repair.historyLookback)} < ${d(alarm.error)}), or late tables look never repaired`,
-      });
-    }
-    const seen = new Map<string, number>();
-    repair.tables.forEach((override, index) => {
-      const path = `repair.tables[${index}]`;
-      const first = seen.get(override.match);
-      if (first !== undefined) {
-        errors.push({
-          path: `${path}.match`,
-          message: `duplicates repair.tables[${first}] ("${override.match}"); only the first would apply`,
-        });
-      } else {
-        seen.set(override.match, index);
-      }
-      const effectiveInterval = override.interval ?? interval;
-      const effectiveWarn = override.alarm?.warn ?? alarm.warn;
-      const effectiveError = override.alarm?.error ?? alarm.error;
-      if (effectiveWarn >= effectiveError) {
-        errors.push({
-          path: `${path}.alarm.warn`,
-          message: `must be shorter than the alarm error for these tables (${d(effectiveWarn)} >= ${d(effectiveError)})`,
-        });
-      }
-      if (override.enabled && effectiveInterval >= effectiveError) {
-        errors.push({
-          path: `${path}.interval`,
-          message: `must be shorter than the alarm error for these tables (${d(effectiveInterval)} >= ${d(effectiveError)})`,
-        });
-      }
-    });
+    repairFindings(findings, repair);
+    repairTablesFindings(findings, repair);
   }
-
-  if (schedule) {
-    schedule.windows.forEach((window, index) => {
-      if (window.start === window.end) {
-        errors.push({
-          path: `schedule.windows[${index}].end`,
-          message: `equals start (${window.start}); a window must have a length`,
-        });
-      }
-    });
-  }
-
+  if (schedule) scheduleFindings(findings, schedule);
   if (lease) {
-    if (lease.renewEvery >= lease.ttl) {
+    leaseTimingFindings(findings, lease);
+    consulFindings(findings, lease, env);
+  }
+  if (executor) executorFindings(findings, executor, env);
+  return findings;
+}
+
+type Findings = { readonly errors: Finding[]; readonly warnings: Finding[] };
+type Section<K extends keyof Partial> = NonNullable<Partial[K]>;
+
+function cassandraFindings(
+  { errors, warnings }: Findings,
+  cassandra: Section<'cassandra'>,
+  node: Partial['node'],
+  env: Env,
+): void {
+  firstContactPoint(errors, cassandra, node);
+  tlsPairs(errors, 'cassandra.tls', cassandra.tls);
+  unverifiedTls(warnings, 'cassandra.tls', cassandra.tls);
+  if (cassandra.auth && !cassandra.auth.passwordFile && !env[SECRET_ENV.cassandraPassword]) {
+    warnings.push({
+      path: 'cassandra.auth.passwordFile',
+      message: `not set and ${SECRET_ENV.cassandraPassword} is empty; connecting will fail authentication`,
+    });
+  }
+  if (cassandra.replication && cassandra.localDatacenter && !(cassandra.localDatacenter in cassandra.replication)) {
+    warnings.push({
+      path: 'cassandra.replication',
+      message: `has no replicas in localDatacenter ${cassandra.localDatacenter}`,
+    });
+  }
+}
+
+/** The interval, alarms, backoff and lookback against each other. */
+function repairFindings({ errors, warnings }: Findings, repair: Section<'repair'>): void {
+  const { interval, alarm } = repair;
+  if (alarm.warn >= alarm.error) {
+    errors.push({
+      path: 'repair.alarm.warn',
+      message: `must be shorter than repair.alarm.error (${d(alarm.warn)} >= ${d(alarm.error)})`,
+    });
+  }
+  if (interval >= alarm.error) {
+    errors.push({
+      path: 'repair.interval',
+      message: `must be shorter than repair.alarm.error (${d(interval)} >= ${d(alarm.error)}), or every table alarms`,
+    });
+  } else if (interval >= alarm.warn) {
+    warnings.push({
+      path: 'repair.interval',
+      message: `is not shorter than repair.alarm.warn (${d(interval)} >= ${d(alarm.warn)}); tables warn before they are due`,
+    });
+  }
+  if (alarm.error > DEFAULT_GC_GRACE_MS) {
+    warnings.push({
+      path: 'repair.alarm.error',
+      message: `${d(alarm.error)} is beyond the default gc_grace_seconds (10d); make sure your tables' gc_grace_seconds is longer`,
+    });
+  }
+  if (repair.retry.initialBackoff > repair.retry.maxBackoff) {
+    errors.push({
+      path: 'repair.retry.initialBackoff',
+      message: `must not exceed repair.retry.maxBackoff (${d(repair.retry.initialBackoff)} > ${d(repair.retry.maxBackoff)})`,
+    });
+  }
+  if (repair.historyLookback < alarm.error) {
+    errors.push({
+      path: 'repair.historyLookback',
+      message: `must be at least repair.alarm.error (${d(repair.historyLookback)} < ${d(alarm.error)}), or late tables look never repaired`,
+    });
+  }
+}
+
+/** repair.tables: no duplicate match, and each override's effective interval and alarms in order. */
+function repairTablesFindings({ errors }: Findings, repair: Section<'repair'>): void {
+  const { interval, alarm } = repair;
+  const seen = new Map<string, number>();
+  repair.tables.forEach((override, index) => {
+    const path = `repair.tables[${index}]`;
+    const first = seen.get(override.match);
+    if (first !== undefined) {
+      errors.push({
+        path: `${path}.match`,
+        message: `duplicates repair.tables[${first}] ("${override.match}"); only the first would apply`,
+      });
+    } else {
+      seen.set(override.match, index);
+    }
+    const effectiveInterval = override.interval ?? interval;
+    const effectiveWarn = override.alarm?.warn ?? alarm.warn;
+    const effectiveError = override.alarm?.error ?? alarm.error;
+    if (effectiveWarn >= effectiveError) {
+      errors.push({
+        path: `${path}.alarm.warn`,
+        message: `must be shorter than the alarm error for these tables (${d(effectiveWarn)} >= ${d(effectiveError)})`,
+      });
+    }
+    if (override.enabled && effectiveInterval >= effectiveError) {
+      errors.push({
+        path: `${path}.interval`,
+        message: `must be shorter than the alarm error for these tables (${d(effectiveInterval)} >= ${d(effectiveError)})`,
+      });
+    }
+  });
+}
+
+function scheduleFindings({ errors }: Findings, schedule: Section<'schedule'>): void {
+  schedule.windows.forEach((window, index) => {
+    if (window.start === window.end) {
+      errors.push({
+        path: `schedule.windows[${index}].end`,
+        message: `equals start (${window.start}); a window must have a length`,
+      });
+    }
+  });
+}
+
+function leaseTimingFindings({ errors, warnings }: Findings, lease: Section<'lease'>): void {
+  if (lease.renewEvery >= lease.ttl) {
+    errors.push({
+      path: 'lease.renewEvery',
+      message: `must be shorter than lease.ttl (${d(lease.renewEvery)} >= ${d(lease.ttl)}), or leases expire between renewals`,
+    });
+  } else if (lease.renewEvery * 2 > lease.ttl) {
+    warnings.push({
+      path: 'lease.renewEvery',
+      message: `is more than half of lease.ttl; one slow renewal loses the lease`,
+    });
+  }
+}
+
+function consulFindings({ errors, warnings }: Findings, lease: Section<'lease'>, env: Env): void {
+  if (lease.backend === 'consul') {
+    // Consul's own session TTL limits are 10s..24h; the schema bounds lease.ttl to 10s..1d already. Why the
+    // session TTL is half the lease ttl: src/core/consul-ttl.ts.
+    if (consulSessionTtlMs(lease.ttl) < CONSUL_MIN_SESSION_TTL_MS) {
+      errors.push({
+        path: 'lease.ttl',
+        message: `must be at least 20s with the consul backend: tend asks Consul for a session TTL of half the lease ttl, and Consul's minimum is 10s (found ${d(lease.ttl)})`,
+      });
+    }
+    if (consulSessionTtlMs(lease.announcementTtl) < CONSUL_MIN_SESSION_TTL_MS) {
+      errors.push({
+        path: 'lease.announcementTtl',
+        message: `must be at least 20s with the consul backend: an announcement is a Consul session of half this ttl, and Consul's minimum is 10s (found ${d(lease.announcementTtl)})`,
+      });
+    }
+    if (lease.renewEvery >= consulSessionTtlMs(lease.ttl) && lease.renewEvery < lease.ttl) {
       errors.push({
         path: 'lease.renewEvery',
-        message: `must be shorter than lease.ttl (${d(lease.renewEvery)} >= ${d(lease.ttl)}), or leases expire between renewals`,
+        message: `must be shorter than half of lease.ttl with the consul backend (${d(lease.renewEvery)} >= ${d(consulSessionTtlMs(lease.ttl))}): the holder counts only on Consul's session TTL, ttl/2`,
       });
-    } else if (lease.renewEvery * 2 > lease.ttl) {
-      warnings.push({
-        path: 'lease.renewEvery',
-        message: `is more than half of lease.ttl; one slow renewal loses the lease`,
-      });
-    }
-    if (lease.backend === 'consul') {
-      // Consul's own session TTL limits are 10s..24h; the schema bounds lease.ttl to 10s..1d already. Why the
-      // session TTL is half the lease ttl: src/core/consul-ttl.ts.
-      if (consulSessionTtlMs(lease.ttl) < CONSUL_MIN_SESSION_TTL_MS) {
-        errors.push({
-          path: 'lease.ttl',
-          message: `must be at least 20s with the consul backend: tend asks Consul for a session TTL of half the lease ttl, and Consul's minimum is 10s (found ${d(lease.ttl)})`,
-        });
-      }
-      if (consulSessionTtlMs(lease.announcementTtl) < CONSUL_MIN_SESSION_TTL_MS) {
-        errors.push({
-          path: 'lease.announcementTtl',
-          message: `must be at least 20s with the consul backend: an announcement is a Consul session of half this ttl, and Consul's minimum is 10s (found ${d(lease.announcementTtl)})`,
-        });
-      }
-      if (lease.renewEvery >= consulSessionTtlMs(lease.ttl) && lease.renewEvery < lease.ttl) {
-        errors.push({
-          path: 'lease.renewEvery',
-          message: `must be shorter than half of lease.ttl with the consul backend (${d(lease.renewEvery)} >= ${d(consulSessionTtlMs(lease.ttl))}): the holder counts only on Consul's session TTL, ttl/2`,
-        });
-      }
-    }
-    tlsPairs(errors, 'lease.consul.tls', lease.consul.tls);
-    if (lease.consul.tls && lease.consul.address.startsWith('http:')) {
-      warnings.push({ path: 'lease.consul.address', message: 'uses http:// although lease.consul.tls is set' });
-    }
-    if (lease.backend === 'consul') {
-      unverifiedTls(warnings, 'lease.consul.tls', lease.consul.tls);
-      if (lease.consul.tokenFile || env[SECRET_ENV.consulToken]) {
-        cleartext(
-          warnings,
-          'lease.consul.address',
-          lease.consul.address,
-          'the Consul ACL token',
-          'use https (lease.consul.tls)',
-        );
-      }
     }
   }
-
-  if (executor) {
-    const { nodetool, jolokia } = executor;
-    if (nodetool.user && !nodetool.passwordFile) {
-      errors.push({
-        path: 'executor.nodetool.passwordFile',
-        message: 'required when executor.nodetool.user is set (nodetool reads it with -pwf)',
-      });
-    }
-    if (nodetool.passwordFile && !nodetool.user) {
-      errors.push({ path: 'executor.nodetool.user', message: 'required when executor.nodetool.passwordFile is set' });
-    }
-    tlsPairs(errors, 'executor.jolokia.tls', jolokia.tls);
-    if (jolokia.tls && jolokia.url.startsWith('http:')) {
-      errors.push({ path: 'executor.jolokia.url', message: 'must be https:// when executor.jolokia.tls is set' });
-    }
-    if (executor.type === 'jolokia' && jolokia.user && !jolokia.passwordFile && !env[SECRET_ENV.jolokiaPassword]) {
-      warnings.push({
-        path: 'executor.jolokia.passwordFile',
-        message: `not set and ${SECRET_ENV.jolokiaPassword} is empty; Jolokia will reject the requests`,
-      });
-    }
-    if (executor.type === 'jolokia') {
-      unverifiedTls(warnings, 'executor.jolokia.tls', jolokia.tls);
-      if (jolokia.user) {
-        cleartext(
-          warnings,
-          'executor.jolokia.url',
-          jolokia.url,
-          'the Jolokia user and password (basic auth)',
-          'use https (executor.jolokia.tls)',
-        );
-      }
+  tlsPairs(errors, 'lease.consul.tls', lease.consul.tls);
+  if (lease.consul.tls && lease.consul.address.startsWith('http:')) {
+    warnings.push({ path: 'lease.consul.address', message: 'uses http:// although lease.consul.tls is set' });
+  }
+  if (lease.backend === 'consul') {
+    unverifiedTls(warnings, 'lease.consul.tls', lease.consul.tls);
+    if (lease.consul.tokenFile || env[SECRET_ENV.consulToken]) {
+      cleartext(
+        warnings,
+        'lease.consul.address',
+        lease.consul.address,
+        'the Consul ACL token',
+        'use https (lease.consul.tls)',
+      );
     }
   }
+}
 
-  return { errors, warnings };
+function executorFindings({ errors, warnings }: Findings, executor: Section<'executor'>, env: Env): void {
+  const { nodetool, jolokia } = executor;
+  if (nodetool.user && !nodetool.passwordFile) {
+    errors.push({
+      path: 'executor.nodetool.passwordFile',
+      message: 'required when executor.nodetool.user is set (nodetool reads it with -pwf)',
+    });
+  }
+  if (nodetool.passwordFile && !nodetool.user) {
+    errors.push({ path: 'executor.nodetool.user', message: 'required when executor.nodetool.passwordFile is set' });
+  }
+  tlsPairs(errors, 'executor.jolokia.tls', jolokia.tls);
+  if (jolokia.tls && jolokia.url.startsWith('http:')) {
+    errors.push({ path: 'executor.jolokia.url', message: 'must be https:// when executor.jolokia.tls is set' });
+  }
+  if (executor.type === 'jolokia' && jolokia.user && !jolokia.passwordFile && !env[SECRET_ENV.jolokiaPassword]) {
+    warnings.push({
+      path: 'executor.jolokia.passwordFile',
+      message: `not set and ${SECRET_ENV.jolokiaPassword} is empty; Jolokia will reject the requests`,
+    });
+  }
+  if (executor.type === 'jolokia') {
+    unverifiedTls(warnings, 'executor.jolokia.tls', jolokia.tls);
+    if (jolokia.user) {
+      cleartext(
+        warnings,
+        'executor.jolokia.url',
+        jolokia.url,
+        'the Jolokia user and password (basic auth)',
+        'use https (executor.jolokia.tls)',
+      );
+    }
+  }
 }

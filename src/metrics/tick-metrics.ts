@@ -105,6 +105,44 @@ function previousTotals(previous: readonly Sample[], name: string): Map<string, 
   return totals;
 }
 
+/** The per-table series and the alarm counts, declared in the order they appear in the file. */
+const TABLE_GAUGES = [
+  {
+    name: 'tend_table_last_repaired_timestamp_seconds',
+    help: "When the table's least recently repaired local range was last repaired; 0 when some range has no successful repair in the history read.",
+    labelNames: ['keyspace', 'table'],
+  },
+  {
+    name: 'tend_table_repaired_ratio',
+    help: 'Share of the local ranges repaired within the repair interval (0 to 1).',
+    labelNames: ['keyspace', 'table'],
+  },
+  {
+    name: 'tend_table_next_due_timestamp_seconds',
+    help: 'When the table is (or was) due for repair: oldest range repair plus the interval.',
+    labelNames: ['keyspace', 'table'],
+  },
+  {
+    name: 'tend_table_state',
+    help: 'Job state of the table: 1 for the current state (ON_TIME, LATE, OVERDUE, BLOCKED), 0 for the others.',
+    labelNames: ['keyspace', 'table', 'state'],
+  },
+  {
+    name: 'tend_table_alarm_level',
+    help: 'Alarm of the table: 0 none, 1 past repair.alarm.warn, 2 past repair.alarm.error.',
+    labelNames: ['keyspace', 'table'],
+  },
+  {
+    name: 'tend_alarm_tables',
+    help: 'Number of tables past each alarm threshold (warn counts only tables not yet past error).',
+    labelNames: ['level'],
+  },
+] as const;
+
+type TableGauges = Record<(typeof TABLE_GAUGES)[number]['name'], Gauge>;
+
+const seconds = (ms: number) => ms / 1000;
+
 /**
  * The textfile for one tick, in Prometheus text format. `previous` are the samples of the file it replaces: the
  * `*_total` counters continue from there, and when this tick did not plan (`jobs` undefined), the per-table
@@ -113,141 +151,104 @@ function previousTotals(previous: readonly Sample[], name: string): Map<string, 
 export async function renderTickMetrics(data: TickMetricsData, previous: readonly Sample[] = []): Promise<string> {
   const registry = new Registry();
   const registers = [registry];
-  const seconds = (ms: number) => ms / 1000;
+  if (data.node) nodeInfo(data.node, registers);
+  const tables = Object.fromEntries(
+    TABLE_GAUGES.map((gauge) => [gauge.name, new Gauge({ ...gauge, labelNames: [...gauge.labelNames], registers })]),
+  ) as TableGauges;
+  if (data.jobs) setTableSeries(tables, data.jobs);
+  else for (const sample of previous) tables[sample.name as keyof TableGauges]?.set(sample.labels, sample.value);
 
-  if (data.node) {
-    const info = new Gauge({
-      name: 'tend_info',
-      help: 'Which node this file describes, and the tend version that wrote it.',
-      labelNames: ['node', 'datacenter', 'version'],
-      registers,
-    });
-    info.set(
-      { node: data.node.name ?? '', datacenter: data.node.datacenter ?? '', version: data.node.version ?? '' },
-      1,
-    );
-  }
-
-  const lastRepaired = new Gauge({
-    name: 'tend_table_last_repaired_timestamp_seconds',
-    help: "When the table's least recently repaired local range was last repaired; 0 when some range has no successful repair in the history read.",
-    labelNames: ['keyspace', 'table'],
-    registers,
-  });
-  const ratio = new Gauge({
-    name: 'tend_table_repaired_ratio',
-    help: 'Share of the local ranges repaired within the repair interval (0 to 1).',
-    labelNames: ['keyspace', 'table'],
-    registers,
-  });
-  const nextDue = new Gauge({
-    name: 'tend_table_next_due_timestamp_seconds',
-    help: 'When the table is (or was) due for repair: oldest range repair plus the interval.',
-    labelNames: ['keyspace', 'table'],
-    registers,
-  });
-  const state = new Gauge({
-    name: 'tend_table_state',
-    help: 'Job state of the table: 1 for the current state (ON_TIME, LATE, OVERDUE, BLOCKED), 0 for the others.',
-    labelNames: ['keyspace', 'table', 'state'],
-    registers,
-  });
-  const alarmLevel = new Gauge({
-    name: 'tend_table_alarm_level',
-    help: 'Alarm of the table: 0 none, 1 past repair.alarm.warn, 2 past repair.alarm.error.',
-    labelNames: ['keyspace', 'table'],
-    registers,
-  });
-  const alarmTables = new Gauge({
-    name: 'tend_alarm_tables',
-    help: 'Number of tables past each alarm threshold (warn counts only tables not yet past error).',
-    labelNames: ['level'],
-    registers,
-  });
-
-  if (data.jobs) {
-    const alarms = { warn: 0, error: 0 };
-    for (const job of data.jobs) {
-      const labels = { keyspace: job.keyspace, table: job.table };
-      lastRepaired.set(labels, job.lastRepairedAt === null ? 0 : seconds(job.lastRepairedAt));
-      ratio.set(labels, repairedRatio(job));
-      nextDue.set(labels, seconds(job.nextDueAt));
-      const states = TABLE_STATES.includes(job.state as (typeof TABLE_STATES)[number])
-        ? TABLE_STATES
-        : [...TABLE_STATES, job.state];
-      for (const candidate of states) state.set({ ...labels, state: candidate }, candidate === job.state ? 1 : 0);
-      alarmLevel.set(labels, ALARM_LEVELS[job.alarm]);
-      if (job.alarm !== 'none') alarms[job.alarm] += 1;
-    }
-    alarmTables.set({ level: 'warn' }, alarms.warn);
-    alarmTables.set({ level: 'error' }, alarms.error);
-  } else {
-    const carried: Record<string, Gauge> = {
-      tend_table_last_repaired_timestamp_seconds: lastRepaired,
-      tend_table_repaired_ratio: ratio,
-      tend_table_next_due_timestamp_seconds: nextDue,
-      tend_table_state: state,
-      tend_table_alarm_level: alarmLevel,
-      tend_alarm_tables: alarmTables,
-    };
-    for (const sample of previous) carried[sample.name]?.set(sample.labels, sample.value);
-  }
-
-  new Gauge({
-    name: 'tend_tick_timestamp_seconds',
-    help: 'When the last tick started.',
-    registers,
-  }).set(seconds(data.startedAt));
-  new Gauge({
-    name: 'tend_tick_duration_seconds',
-    help: 'Wall time of the last tick.',
-    registers,
-  }).set(seconds(data.durationMs));
-
-  if (data.result !== undefined) {
-    const result = new Gauge({
-      name: 'tend_tick_result',
-      help: 'What the last tick did: 1 for its result, 0 for the others.',
-      labelNames: ['result'],
-      registers,
-    });
-    const results: readonly string[] = TICK_RESULTS.includes(data.result as (typeof TICK_RESULTS)[number])
-      ? TICK_RESULTS
-      : [...TICK_RESULTS, data.result];
-    for (const candidate of results) result.set({ result: candidate }, candidate === data.result ? 1 : 0);
-  }
-
-  const outcomeSeries = (
-    tickName: string,
-    totalName: string,
-    what: string,
-    known: readonly string[],
-    values: Readonly<Record<string, number>> | undefined,
-  ) => {
-    const tick = new Gauge({
-      name: tickName,
-      help: `${what} in the last tick, by outcome.`,
-      labelNames: ['outcome'],
-      registers,
-    });
-    const total = new Counter({
-      name: totalName,
-      help: `${what} over all ticks since this file was created, by outcome.`,
-      labelNames: ['outcome'],
-      registers,
-    });
-    const thisTick = withDefaults(known, values);
-    const before = previousTotals(previous, totalName);
-    for (const outcome of new Set([...thisTick.keys(), ...before.keys()])) {
-      const count = thisTick.get(outcome) ?? 0;
-      if (thisTick.has(outcome)) tick.set({ outcome }, count);
-      total.inc({ outcome }, (before.get(outcome) ?? 0) + count);
-    }
-  };
-  outcomeSeries('tend_tick_tasks', 'tend_tasks_total', 'Repair tasks', TASK_OUTCOMES, data.tasks);
-  outcomeSeries('tend_tick_lease_outcomes', 'tend_lease_outcomes_total', 'Lease attempts', LEASE_OUTCOMES, data.leases);
-
+  new Gauge({ name: 'tend_tick_timestamp_seconds', help: 'When the last tick started.', registers }).set(
+    seconds(data.startedAt),
+  );
+  new Gauge({ name: 'tend_tick_duration_seconds', help: 'Wall time of the last tick.', registers }).set(
+    seconds(data.durationMs),
+  );
+  if (data.result !== undefined) tickResult(data.result, registers);
+  const series = { registers, previous };
+  outcomeSeries(series, ['tend_tick_tasks', 'tend_tasks_total'], 'Repair tasks', TASK_OUTCOMES, data.tasks);
+  outcomeSeries(
+    series,
+    ['tend_tick_lease_outcomes', 'tend_lease_outcomes_total'],
+    'Lease attempts',
+    LEASE_OUTCOMES,
+    data.leases,
+  );
   return registry.metrics();
+}
+
+function nodeInfo(node: NonNullable<TickMetricsData['node']>, registers: Registry[]): void {
+  new Gauge({
+    name: 'tend_info',
+    help: 'Which node this file describes, and the tend version that wrote it.',
+    labelNames: ['node', 'datacenter', 'version'],
+    registers,
+  }).set({ node: node.name ?? '', datacenter: node.datacenter ?? '', version: node.version ?? '' }, 1);
+}
+
+function setTableSeries(gauges: TableGauges, jobs: NonNullable<TickMetricsData['jobs']>): void {
+  const alarms = { warn: 0, error: 0 };
+  for (const job of jobs) {
+    const labels = { keyspace: job.keyspace, table: job.table };
+    gauges.tend_table_last_repaired_timestamp_seconds.set(
+      labels,
+      job.lastRepairedAt === null ? 0 : seconds(job.lastRepairedAt),
+    );
+    gauges.tend_table_repaired_ratio.set(labels, repairedRatio(job));
+    gauges.tend_table_next_due_timestamp_seconds.set(labels, seconds(job.nextDueAt));
+    const states = TABLE_STATES.includes(job.state as (typeof TABLE_STATES)[number])
+      ? TABLE_STATES
+      : [...TABLE_STATES, job.state];
+    for (const candidate of states) {
+      gauges.tend_table_state.set({ ...labels, state: candidate }, candidate === job.state ? 1 : 0);
+    }
+    gauges.tend_table_alarm_level.set(labels, ALARM_LEVELS[job.alarm]);
+    if (job.alarm !== 'none') alarms[job.alarm] += 1;
+  }
+  gauges.tend_alarm_tables.set({ level: 'warn' }, alarms.warn);
+  gauges.tend_alarm_tables.set({ level: 'error' }, alarms.error);
+}
+
+function tickResult(result: string, registers: Registry[]): void {
+  const gauge = new Gauge({
+    name: 'tend_tick_result',
+    help: 'What the last tick did: 1 for its result, 0 for the others.',
+    labelNames: ['result'],
+    registers,
+  });
+  const results: readonly string[] = TICK_RESULTS.includes(result as (typeof TICK_RESULTS)[number])
+    ? TICK_RESULTS
+    : [...TICK_RESULTS, result];
+  for (const candidate of results) gauge.set({ result: candidate }, candidate === result ? 1 : 0);
+}
+
+/** A gauge for this tick and a counter over all ticks (continued from the previous file), by outcome. */
+function outcomeSeries(
+  { registers, previous }: { registers: Registry[]; previous: readonly Sample[] },
+  [tickName, totalName]: [string, string],
+  what: string,
+  known: readonly string[],
+  values: Readonly<Record<string, number>> | undefined,
+): void {
+  const tick = new Gauge({
+    name: tickName,
+    help: `${what} in the last tick, by outcome.`,
+    labelNames: ['outcome'],
+    registers,
+  });
+  const total = new Counter({
+    name: totalName,
+    help: `${what} over all ticks since this file was created, by outcome.`,
+    labelNames: ['outcome'],
+    registers,
+  });
+  const thisTick = withDefaults(known, values);
+  const before = previousTotals(previous, totalName);
+  for (const outcome of new Set([...thisTick.keys(), ...before.keys()])) {
+    const count = thisTick.get(outcome) ?? 0;
+    if (thisTick.has(outcome)) tick.set({ outcome }, count);
+    total.inc({ outcome }, (before.get(outcome) ?? 0) + count);
+  }
 }
 
 /**
