@@ -48,7 +48,11 @@ describe('schedule tick: a replica that dies mid-batch (e2e)', function () {
 
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), 'tend-dies-'));
-    client = cqlClient({ contactPoints: ['127.0.0.1', '127.0.0.2'], localDataCenter: 'dc1' });
+    // node1 and node2 of this run's sandbox (TEND_SANDBOX_INSTANCE): never another run's nodes.
+    client = cqlClient({
+      contactPoints: [nodeByName('node1').address, nodeByName('node2').address],
+      localDataCenter: 'dc1',
+    });
     await client.connect();
     await createTendKeyspace(client, TEND_KS);
     await inconsistentKeyspace(client, KS);

@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { execa } from 'execa';
+import { NODES } from '../sandbox/src/layout.js';
 import { sandboxTendConfig } from '../support/sandbox-config.js';
 
 async function inChild(config: object): Promise<{ exitCode: number | undefined; stdout: string; ms: number }> {
@@ -26,7 +27,11 @@ describe('a failed connect leaves nothing open (real sandbox)', function () {
     const valid = sandboxTendConfig(1);
     const config = {
       ...valid,
-      cassandra: { ...valid.cassandra, localDatacenter: 'dc3', contactPoints: ['127.0.0.1', '127.0.0.2', '127.0.0.3'] },
+      cassandra: {
+        ...valid.cassandra,
+        localDatacenter: 'dc3',
+        contactPoints: NODES.slice(0, 3).map((node) => node.address),
+      },
     };
     const result = await inChild(config);
     const what = `exit ${result.exitCode} after ${result.ms} ms: ${result.stdout}`;
