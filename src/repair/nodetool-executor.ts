@@ -147,12 +147,8 @@ export class NodetoolExecutor implements Executor {
       }
       const parsed = parseRepairOutput(result.stdout, result.stderr, result.exitCode);
       commands.push(...parsed.commands);
-      if (parsed.verdict === 'unreachable') {
-        if (done === 0 && rangesRepaired.length === 0 && failures.length === 0) {
-          throw new ClusterUnavailable('nodetool', parsed.message, {
-            hints: [`check that JMX listens on ${this.connection.host}:${this.connection.port}`],
-          });
-        }
+      if (parsed.verdict === 'unreachable' || parsed.verdict === 'refused_credentials') {
+        if (done === 0 && rangesRepaired.length === 0 && failures.length === 0) throw this.unavailable(parsed);
         failures.push(parsed.message);
         break; // the node went away mid-task: the remaining ranges would fail the same way
       }
@@ -187,6 +183,19 @@ export class NodetoolExecutor implements Executor {
       commands: [...new Set(commands)],
       ...(serverStop ? { serverStop } : {}),
     };
+  }
+
+  /** Exit 5 naming JMX and what to check: the port, or (refused credentials) the user and password file. */
+  private unavailable(parsed: { verdict: string; message: string }): ClusterUnavailable {
+    const where = `${this.connection.host}:${this.connection.port}`;
+    if (parsed.verdict === 'refused_credentials') {
+      return new ClusterUnavailable('nodetool', `JMX on ${where} refused the credentials: ${parsed.message}`, {
+        hints: [
+          'check executor.nodetool.user and executor.nodetool.passwordFile (a line "USER PASSWORD", as nodetool -pwf reads it)',
+        ],
+      });
+    }
+    return new ClusterUnavailable('nodetool', parsed.message, { hints: [`check that JMX listens on ${where}`] });
   }
 
   async stopAllOnServer(): Promise<void> {

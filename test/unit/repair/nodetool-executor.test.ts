@@ -97,6 +97,19 @@ describe('NodetoolExecutor', function () {
     expect((error as ClusterUnavailable).system).to.equal('nodetool');
   });
 
+  it('JMX refusing the credentials is ClusterUnavailable (exit 5) naming JMX and the password file, not a failed repair', async function () {
+    const nodetool = scripted([captured('repair-jmx-wrong-password')]);
+    const executor = new NodetoolExecutor({ connection, runProcess: nodetool.run });
+    const error = await executor.run(request, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(ClusterUnavailable);
+    expect((error as ClusterUnavailable).exitCode).to.equal(5);
+    expect((error as Error).message).to.equal(
+      `nodetool unavailable: JMX on ${connection.host}:${connection.port} refused the credentials: Invalid username or password`,
+    );
+    expect((error as ClusterUnavailable).hints.join(' ')).to.contain('executor.nodetool.passwordFile');
+    expect(nodetool.calls).to.have.length(1);
+  });
+
   it('a whole-table task is one call without -st/-et and covers every listed range', async function () {
     const nodetool = scripted([captured('repair-incremental-table')]);
     const outcome = await new NodetoolExecutor({ connection, runProcess: nodetool.run }).run(
