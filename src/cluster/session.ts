@@ -3,7 +3,7 @@
  * fail fast. Every other adapter (topology, history, leases) takes the Client this returns.
  */
 import cassandra from 'cassandra-driver';
-import { ClusterUnavailable, ConfigError } from '../errors.js';
+import { ClusterUnavailable, ConfigError, describeTlsFailure } from '../errors.js';
 import type { TendConfig } from '../config/schema.js';
 import { readSecret, secretOrigins, type Env } from '../config/secrets.js';
 import { readPemFile, readSecretFile } from '../config/files.js';
@@ -39,15 +39,35 @@ async function sslOptions(tls: CassandraSettings['tls']): Promise<object | undef
   };
 }
 
+/** The reasons a connection attempt failed: the driver's innerErrors by address, or the error itself. */
+function causes(error: unknown): Array<[host: string | undefined, cause: unknown]> {
+  const inner = (error as { innerErrors?: Record<string, unknown> }).innerErrors;
+  if (inner && Object.keys(inner).length > 0) return Object.entries(inner);
+  return [[undefined, error]];
+}
+
 /** Why each host refused, without credentials: the driver's innerErrors keyed by address. */
 export function describeUnavailable(error: unknown): string {
-  const inner = (error as { innerErrors?: Record<string, unknown> }).innerErrors;
-  if (inner && Object.keys(inner).length > 0) {
-    return Object.entries(inner)
-      .map(([host, cause]) => `${host}: ${cause instanceof Error ? cause.message : String(cause)}`)
-      .join('; ');
+  return causes(error)
+    .map(([host, cause]) => {
+      const reason =
+        describeTlsFailure(cause, 'cassandra.tls')?.message ?? (cause instanceof Error ? cause.message : String(cause));
+      return host === undefined ? reason : `${host}: ${reason}`;
+    })
+    .join('; ');
+}
+
+/** What to check, for the failures an operator fixes in tend.yml: TLS files, the role and its password. */
+function unavailableHints(error: unknown): string[] {
+  const hints = new Set<string>();
+  for (const [, cause] of causes(error)) {
+    const tls = describeTlsFailure(cause, 'cassandra.tls');
+    if (tls) hints.add(tls.hint);
+    else if ((cause as { name?: string }).name === 'AuthenticationError') {
+      hints.add('check cassandra.auth.username and cassandra.auth.passwordFile (or TEND_CASSANDRA_PASSWORD)');
+    }
   }
-  return error instanceof Error ? error.message : String(error);
+  return [...hints];
 }
 
 function isUnavailable(error: unknown): boolean {
@@ -58,7 +78,10 @@ function isUnavailable(error: unknown): boolean {
 /** Wraps a driver failure in ClusterUnavailable (exit 5) when no node could answer; rethrows anything else. */
 export function asClusterError(error: unknown, doing: string): never {
   if (isUnavailable(error)) {
-    throw new ClusterUnavailable('cassandra', `${doing}: ${describeUnavailable(error)}`, { cause: error });
+    throw new ClusterUnavailable('cassandra', `${doing}: ${describeUnavailable(error)}`, {
+      cause: error,
+      hints: unavailableHints(error),
+    });
   }
   throw error;
 }

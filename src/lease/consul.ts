@@ -19,7 +19,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { ClusterUnavailable, TendError } from '../errors.js';
+import { ClusterUnavailable, describeTlsFailure, TendError } from '../errors.js';
 import {
   checkHolder,
   type AcquireResult,
@@ -143,10 +143,15 @@ export class ConsulLeaseBackend implements LeaseBackend {
   }
 
   private unreachable(error: Error, method: string, url: URL): ClusterUnavailable {
-    return new ClusterUnavailable('consul', `${method} ${url.origin}${url.pathname}: ${error.message}`, {
-      cause: error,
-      hints: ['check lease.consul.address and that the Consul agent is running'],
-    });
+    const tls = url.protocol === 'https:' ? describeTlsFailure(error, 'lease.consul.tls') : undefined;
+    return new ClusterUnavailable(
+      'consul',
+      `${method} ${url.origin}${url.pathname}: ${tls?.message ?? error.message}`,
+      {
+        cause: error,
+        hints: [tls?.hint ?? 'check lease.consul.address and that the Consul agent is running'],
+      },
+    );
   }
 
   /** A call that must answer 200; 403 and 5xx are reported with Consul's own words. */
