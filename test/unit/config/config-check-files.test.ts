@@ -156,6 +156,38 @@ describe('config check: PEM files are parsed (item 9)', () => {
   });
 });
 
+describe('every command that reads the configuration warns about secret files others can read (issue 19)', () => {
+  it('names each such file and its mode on stderr; a 0600 file gets no warning', async () => {
+    const dir = tempDir({
+      'cassandra.password': 'not-this-one\n',
+      'consul.token': 'nor-this-one\n',
+      'client.key': pem('client.key'),
+    });
+    chmodSync(join(dir, 'cassandra.password'), 0o644);
+    chmodSync(join(dir, 'consul.token'), 0o640);
+    chmodSync(join(dir, 'client.key'), 0o600);
+    writeFileSync(
+      join(dir, 'tend.yml'),
+      [
+        `cassandra: { replication: { dc1: 3 }, auth: { username: tend, passwordFile: ${join(dir, 'cassandra.password')} }, tls: { keyFile: ${join(dir, 'client.key')}, certFile: ${join(TLS, 'client.pem')} } }`,
+        `lease: { consul: { tokenFile: ${join(dir, 'consul.token')} } }`,
+      ].join('\n'),
+    );
+    const result = await runTend(['-c', join(dir, 'tend.yml'), 'schema', 'print']);
+    expect(result.code).to.equal(0);
+    const warnings = result.stderr.split('\n').filter((line) => line.startsWith('level=warn'));
+    expect(warnings).to.have.length(2);
+    expect(warnings[0]).to.include(
+      `cassandra.auth.passwordFile: ${join(dir, 'cassandra.password')} is readable by group and others (mode 0644)`,
+    );
+    expect(warnings[1]).to.include(
+      `lease.consul.tokenFile: ${join(dir, 'consul.token')} is readable by group (mode 0640)`,
+    );
+    expect(result.stderr).not.to.include('not-this-one');
+    expect(result.stderr).not.to.include('nor-this-one');
+  });
+});
+
 describe('config check: warnings (item 9)', () => {
   it('warns about rejectUnauthorized: false, naming the key, and still exits 0', async () => {
     const result = await check('cassandra: { tls: { rejectUnauthorized: false } }');
@@ -211,7 +243,7 @@ describe('config check: warnings (item 9)', () => {
     chmodSync(join(dir, 'jmx'), 0o604);
     chmodSync(join(dir, 'key.pem'), 0o600);
     const result = await check(
-      `cassandra: { auth: { username: tend, passwordFile: ${dir}/pw }, tls: { certFile: client.pem, keyFile: ${dir}/key.pem } }\n` +
+      `cassandra: { replication: { dc1: 3 }, auth: { username: tend, passwordFile: ${dir}/pw }, tls: { certFile: client.pem, keyFile: ${dir}/key.pem } }\n` +
         `lease: { consul: { tokenFile: ${dir}/token } }\n` +
         `executor: { nodetool: { user: jmx, passwordFile: ${dir}/jmx } }`,
       { 'client.pem': pem('client.pem') },
@@ -299,7 +331,7 @@ describe('files that are not files, or too large (item 22)', function () {
     truncateSync(join(dir, 'big'), 64 * 1024 + 1);
     mkfifo(join(dir, 'fifo'));
     const result = await check(
-      `cassandra: { auth: { username: tend, passwordFile: /dev/zero } }\n` +
+      `cassandra: { replication: { dc1: 3 }, auth: { username: tend, passwordFile: /dev/zero } }\n` +
         `lease: { consul: { tokenFile: ${dir}/fifo } }\n` +
         `executor: { jolokia: { passwordFile: ${dir}/big } }`,
     );
