@@ -96,6 +96,22 @@ async function checkFile(
         return {};
       }
     }
+    if (role === 'ca') {
+      // A CA that has expired vouches for nothing: every handshake with it fails (exit 5 at 3 a.m.), so when no
+      // certificate of the file is valid any more that is an error now; some expired among valid ones, a warning.
+      const expired = certificates.filter((ca) => new Date(ca.validTo) < now);
+      const last = new Date(Math.max(...expired.map((ca) => new Date(ca.validTo).getTime())));
+      if (expired.length === certificates.length) {
+        out.errors.push(
+          `${path}: every certificate in ${file} has expired (the last on ${last.toISOString()}): no server certificate can be verified with it`,
+        );
+      } else if (expired.length > 0) {
+        out.warnings.push(
+          `${path}: ${expired.length} of the ${certificates.length} certificates in ${file} have expired`,
+        );
+      }
+      return {};
+    }
     const certificate = certificates[0];
     if (role === 'cert' && certificate) {
       if (new Date(certificate.validTo) < now) {

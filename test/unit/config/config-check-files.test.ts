@@ -4,7 +4,7 @@
  * configuration nor a file it names can exhaust memory or hang the process (a device, a FIFO, a huge file).
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -153,6 +153,45 @@ describe('config check: PEM files are parsed (item 9)', () => {
     expect(later.warnings.find((w) => w.includes('expired'))).to.match(
       /^cassandra\.tls\.certFile: the certificate in client\.pem expired on 21\d\d-/,
     );
+  });
+});
+
+describe('config check: an expired CA (issue 19)', () => {
+  const deps = (dir: string) => ({
+    env: {},
+    cwd: dir,
+    globals: { config: 'tend.yml', json: false, verbose: false, quiet: false, color: false },
+  });
+
+  it('a caFile whose every certificate has expired is an error (exit 3): no handshake can succeed', async () => {
+    const dir = tempDir({ 'tend.yml': 'lease: { consul: { tls: { caFile: ca.pem } } }', 'ca.pem': pem('ca.pem') });
+    expect((await checkConfig(deps(dir))).valid).to.equal(true);
+    // The fixture is valid for 100 years from 2026.
+    const later = await checkConfig({ ...deps(dir), now: () => new Date('2200-01-01T00:00:00Z') });
+    expect(later.valid).to.equal(false);
+    expect(later.errors).to.have.length(1);
+    expect(later.errors[0]).to.match(
+      /^lease\.consul\.tls\.caFile: every certificate in ca\.pem has expired \(the last on 21\d\d-.*\): no server certificate can be verified with it$/,
+    );
+  });
+
+  it('a bundle with some expired CAs among valid ones is a warning', async () => {
+    const dir = tempDir({ 'tend.yml': 'cassandra: { tls: { caFile: bundle.pem } }' });
+    // A CA valid for one day, next to the fixture CA (valid for 100 years), seen three days from now.
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=short-lived CA'].concat([
+        '-keyout',
+        join(dir, 'short.key'),
+        '-out',
+        join(dir, 'short.pem'),
+      ]),
+      { stdio: 'ignore' },
+    );
+    writeFileSync(join(dir, 'bundle.pem'), `${pem('ca.pem')}\n${readFileSync(join(dir, 'short.pem'), 'utf8')}`);
+    const later = await checkConfig({ ...deps(dir), now: () => new Date(Date.now() + 3 * 86_400_000) });
+    expect(later.valid).to.equal(true);
+    expect(later.warnings).to.include('cassandra.tls.caFile: 1 of the 2 certificates in bundle.pem have expired');
   });
 });
 
