@@ -290,6 +290,15 @@ async function bootstrapCassandraRoles(): Promise<void> {
   const client = singleNodeClient(NODES[0]!);
   try {
     await client.connect();
+    // Logins read roles at LOCAL_QUORUM. SimpleStrategy counts its quorum over all replicas, which dc2's single
+    // node can never meet; per datacenter, with a replica on every node (as system_auth was created: see
+    // secureJvmProperties), no data has to move.
+    const perDatacenter = new Map<string, number>();
+    for (const node of NODES) perDatacenter.set(node.datacenter, (perDatacenter.get(node.datacenter) ?? 0) + 1);
+    const replication = [...perDatacenter].map(([dc, count]) => `'${dc}': ${count}`).join(', ');
+    await client.execute(
+      `ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', ${replication}}`,
+    );
     const password = readSecretValue(securePaths.cassandraPassword());
     await client.execute(`CREATE ROLE IF NOT EXISTS ${TEND_USER} WITH LOGIN = true AND PASSWORD = '${password}'`);
     await client.execute(

@@ -390,9 +390,10 @@ export function secureJvmProperties(node: SandboxNode): string[] {
     '-Dcom.sun.management.jmxremote.authenticate=true',
     `-Dcom.sun.management.jmxremote.password.file=${conf(node, 'jmxremote.password')}`,
     `-Dcom.sun.management.jmxremote.access.file=${conf(node, 'jmxremote.access')}`,
-    // Roles on every node (SimpleStrategy, 3 replicas) from the start: a login never depends on one replica, and
-    // nothing has to be repaired after widening system_auth. Read only when system_auth is first created.
-    '-Dcassandra.system_auth.default_rf=3',
+    // Roles on every node from the start (SimpleStrategy, as many replicas as nodes): a login never depends on one
+    // replica, and when `up` turns it into NetworkTopologyStrategy with a replica on every node no data moves.
+    // Read only when system_auth is first created.
+    `-Dcassandra.system_auth.default_rf=${NODES.length}`,
   ];
 }
 
