@@ -8,6 +8,7 @@
  * (`nodetool sjk mx … forceTerminateAllRepairSessions`), which needs no extra port or agent.
  */
 import { ClusterUnavailable } from '../errors.js';
+import { SECRET_ENV } from '../config/secrets.js';
 import type { TokenRangeText } from '../core/index.js';
 import {
   participantsOf,
@@ -49,10 +50,23 @@ export type RunProcess = (
   },
 ) => Promise<ProcessResult>;
 
+/**
+ * The environment a child runs with: tend's own without the variables that carry tend's secrets
+ * (TEND_CASSANDRA_PASSWORD, …). nodetool takes its password from -pwf and needs none of them, and a child's
+ * environment is readable in /proc/PID/environ for as long as it runs (and by whatever it starts in turn).
+ */
+export function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const variable of Object.values(SECRET_ENV)) delete out[variable];
+  return out;
+}
+
 export const runProcess: RunProcess = async (file, args, options) => {
   // Loaded on first use: execa and its dependencies cost ~0.1 s of start-up that a Jolokia tick never needs.
   const { execa } = await import('execa');
   const subprocess = execa(file, args, {
+    env: childEnvironment(process.env),
+    extendEnv: false,
     reject: false,
     timeout: options.timeoutMs,
     ...(options.cancelSignal ? { cancelSignal: options.cancelSignal } : {}),

@@ -65,3 +65,68 @@ export function variant(file: string, name: string, changes: Record<string, unkn
   writeFileSync(out, stringify(config));
   return out;
 }
+
+/** What the sampler saw of one process: every command line and environment it had while it ran. */
+export interface SampledProcess {
+  pid: number;
+  cmdlines: Set<string>;
+  /** NUL-separated VAR=value entries, as /proc/PID/environ holds them. */
+  environs: Set<string>;
+}
+
+function parentOf(pid: string): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "PID (comm) STATE PPID …": comm may hold spaces and parentheses, so read after the last ')'.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined; // gone since readdir
+  }
+}
+
+function readProc(pid: number, file: 'cmdline' | 'environ'): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Samples /proc every `intervalMs` for `root` and all its descendants (children, grandchildren: nodetool's shell
+ * wrapper execs its JVM in place, so the pid stays and its command line changes), recording each command line and
+ * environment seen. Synchronous reads in a timer: the test process only waits for the child meanwhile.
+ */
+export function sampleProcessTree(root: number, intervalMs = 10): { stop: () => Map<number, SampledProcess> } {
+  const seen = new Map<number, SampledProcess>();
+  const sample = () => {
+    const children = new Map<number, number[]>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const parent = parentOf(entry);
+      if (parent === undefined) continue;
+      const list = children.get(parent) ?? [];
+      list.push(Number(entry));
+      children.set(parent, list);
+    }
+    const tree = [root];
+    for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
+    for (const pid of tree) {
+      const cmdline = readProc(pid, 'cmdline');
+      if (cmdline === undefined) continue;
+      const entry = seen.get(pid) ?? { pid, cmdlines: new Set<string>(), environs: new Set<string>() };
+      entry.cmdlines.add(cmdline.replaceAll('\0', ' ').trim());
+      const environ = readProc(pid, 'environ');
+      if (environ !== undefined) entry.environs.add(environ);
+      seen.set(pid, entry);
+    }
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return seen;
+    },
+  };
+}

@@ -3,7 +3,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { ClusterUnavailable } from '../../../src/errors.js';
-import { NodetoolExecutor, type ProcessResult, type RunProcess } from '../../../src/repair/nodetool-executor.js';
+import {
+  NodetoolExecutor,
+  runProcess,
+  type ProcessResult,
+  type RunProcess,
+} from '../../../src/repair/nodetool-executor.js';
 import type { RepairRequest } from '../../../src/repair/executor.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/nodetool/5.0.8');
@@ -208,5 +213,28 @@ describe('NodetoolExecutor', function () {
     expect(outcome.status).to.equal('aborted');
     expect(outcome.serverStop).to.equal(undefined);
     expect(nodetool.calls).to.have.length(0);
+  });
+});
+
+describe('nodetool child process environment', function () {
+  it("a child gets tend's environment without the variables that carry tend's secrets", async function () {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      TEND_CASSANDRA_PASSWORD: 'cassandra-secret',
+      TEND_CONSUL_TOKEN: 'consul-secret',
+      TEND_JOLOKIA_PASSWORD: 'jolokia-secret',
+      TEND_SOMETHING_ELSE: 'kept',
+    });
+    try {
+      // A real child process (env(1)): what nodetool's shell wrapper and JVM would inherit.
+      const result = await runProcess('env', [], { timeoutMs: 10_000, killGraceMs: 1000 });
+      expect(result.exitCode).to.equal(0);
+      expect(result.stdout).not.to.match(/secret/);
+      expect(result.stdout).to.include('TEND_SOMETHING_ELSE=kept');
+      expect(result.stdout).to.include(`PATH=${process.env.PATH}`);
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
   });
 });
