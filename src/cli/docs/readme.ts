@@ -126,11 +126,11 @@ tend runs as short, stateless invocations: \`tend.timer\` starts the oneshot \`t
 sudo useradd --system --home-dir /var/lib/tend --shell /usr/sbin/nologin tend
 sudo install -d -o root -g tend -m 0750 /etc/tend
 sudo install -o root -g tend -m 0640 systemd/tend.yml.example /etc/tend/tend.yml   # then edit it
-printf '%s\\n' 'the-password' | sudo install -o root -g tend -m 0640 /dev/stdin /etc/tend/cassandra.password
+printf '%s\\n' 'the-password' | sudo install -o tend -g tend -m 0600 /dev/stdin /etc/tend/cassandra.password
 sudo -u tend tend config check                                                     # validates, connects nowhere
 
-# 2. tend's keyspace (once per cluster), then the units.
-tend schema print | cqlsh -u admin                  # or: tend schema apply
+# 2. tend's keyspace and role (once per cluster, as an administrator: see Security), then the units.
+tend schema print | cqlsh -u admin                  # then the GRANTs under Security
 sudo install -m 0644 systemd/tend.service systemd/tend.timer /etc/systemd/system/
 sudo install -m 0644 man/tend.8 /usr/local/share/man/man8/ && sudo install -m 0644 man/tend.yml.5 /usr/local/share/man/man5/
 sudo systemctl daemon-reload
