@@ -112,8 +112,8 @@ export interface LeasedTasksOptions<T extends RepairRequest> extends Omit<Leased
      * groups, nobody announced a higher priority), or undefined to release them after this one.
      */
     readonly propose: (current: T) => Promise<T | undefined>;
-    /** Asked when the task has ended: may the proposed task still start now (time left)? */
-    readonly mayStart: (proposed: T) => boolean;
+    /** Asked when the task has ended: may the proposed task still start now (time left, its replicas up)? */
+    readonly mayStart: (proposed: T) => boolean | Promise<boolean>;
   };
   /** Called before each task starts, and as it ends (its record may still be running). */
   readonly onTaskStart?: (request: T) => void;
@@ -189,7 +189,7 @@ export async function runLeasedTasks<T extends RepairRequest>(
             results.push({ request: current, batch });
             for (const outcome of batch.outcomes) options.onTaskEnd?.(current, outcome);
             const following = await proposed;
-            if (signal.aborted || batch.unavailable || !following || !options.next?.mayStart(following)) break;
+            if (signal.aborted || batch.unavailable || !following || !(await options.next?.mayStart(following))) break;
             request = following;
           }
         } finally {

@@ -27,6 +27,7 @@ import {
 import {
   DEFAULT_MERGE_TOLERANCE_MS,
   foldTableHistory,
+  withRepairs,
   type HistoryStats,
   type RepairEntry,
   type TableHistory,
@@ -612,8 +613,39 @@ function buildTasks(
 const NOT_READ_REASON = 'due by its summary; its range-level history was not read for this plan';
 
 /** `ks.table#1`; a command of several tables: `ks.table+3#1`. */
-function taskId(job: TableJob, tables: number, index: number): string {
+function taskId(job: Pick<TableJob, 'keyspace' | 'table'>, tables: number, index: number): string {
   return `${tableKey(job.keyspace, job.table)}${tables > 1 ? `+${tables - 1}` : ''}#${index}`;
+}
+
+/** The start of a whole-table command's reason when it repairs several tables; empty for one table. */
+function commandPrefix(keyspace: string, tables: readonly string[]): string {
+  if (tables.length < 2) return '';
+  const listed = `${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}`;
+  return `${tables.length} tables of ${keyspace} in one command (${listed}); `;
+}
+
+/**
+ * A planned task narrowed to some of its tables (a non-empty subset, kept in the task's order), for a table left
+ * out after planning (incremental: the node reports it fully repaired). The id and the reason then name what the
+ * command repairs, not what was planned: an operator reading `KS.done+1` for a command that repaired only `todo`
+ * would look for the wrong table. estimatedBytes stays the planned group's, an upper bound.
+ */
+export function narrowTask<T extends Pick<RepairTask, 'id' | 'keyspace' | 'tables' | 'reason'>>(
+  task: T,
+  tables: readonly string[],
+): T {
+  const kept = task.tables.filter((table) => tables.includes(table));
+  if (kept.length === task.tables.length) return task;
+  if (kept.length === 0) throw new Error(`narrowTask: no table of ${task.id} kept`);
+  const prefix = commandPrefix(task.keyspace, task.tables);
+  const rest = prefix !== '' && task.reason.startsWith(prefix) ? task.reason.slice(prefix.length) : task.reason;
+  const index = Number(task.id.slice(task.id.lastIndexOf('#') + 1));
+  return {
+    ...task,
+    tables: kept,
+    id: taskId({ keyspace: task.keyspace, table: kept[0]! }, kept.length, index),
+    reason: `${commandPrefix(task.keyspace, kept)}${rest}`,
+  };
 }
 
 /**
@@ -693,10 +725,7 @@ function wholeTableTask(context: PlanContext, group: readonly Candidate[]): Task
     (sum, member) => (sum === null || member.size === undefined ? null : sum + member.size.totalBytes),
     0,
   );
-  const together =
-    group.length > 1
-      ? `${group.length} tables of ${lead.job.keyspace} in one command (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}); `
-      : '';
+  const together = commandPrefix(lead.job.keyspace, tables);
   return {
     keyspace: lead.job.keyspace,
     tables,
@@ -905,4 +934,38 @@ function formatBytes(bytes: number): string {
     unit++;
   }
   return `${unit === 0 ? value : value.toFixed(1)}${units[unit]}`;
+}
+
+/** Ranges of one table that a repair of this batch confirmed, and when it ended. */
+export interface RepairedTable {
+  readonly keyspace: string;
+  readonly table: string;
+  readonly ranges: readonly TokenRangeText[];
+  readonly finishedAt: number;
+}
+
+/**
+ * The plan input as it stands after a batch: `repaired` added to the history of their tables, the clock moved to
+ * `now`. `plan(inputAfterRepairs(…)).jobs` is the state of every table after the batch — what a tick reports
+ * in its log and metrics, rather than the state it planned from (a tick that has just repaired a table must not
+ * log it as "never repaired").
+ */
+export function inputAfterRepairs(input: PlanInput, repaired: readonly RepairedTable[], now: number): PlanInput {
+  const ring = input.ring ?? buildRing(input.topology.nodes);
+  const tolerance = input.mergeToleranceMs ?? DEFAULT_MERGE_TOLERANCE_MS;
+  const added = new Map<string, RepairEntry[]>();
+  for (const repair of repaired) {
+    const key = tableKey(repair.keyspace, repair.table);
+    const entries = added.get(key) ?? [];
+    for (const range of repair.ranges) {
+      entries.push({ start: range.start, end: range.end, finishedAt: repair.finishedAt, status: 'SUCCESS' });
+    }
+    added.set(key, entries);
+  }
+  const history: Record<string, readonly RepairEntry[] | TableHistory> = { ...input.history };
+  for (const [key, entries] of added) {
+    const given = input.history[key] ?? [];
+    history[key] = isTableHistory(given) ? withRepairs(given, entries, tolerance) : [...given, ...entries];
+  }
+  return { ...input, ring, now, history };
 }

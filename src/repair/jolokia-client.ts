@@ -12,6 +12,9 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { readConfiguredText } from '../config/files.js';
 import { ClusterUnavailable, describeTlsFailure } from '../errors.js';
+import { setLongTimeout, timerDelay } from '../timers.js';
+import { beginActivity } from '../activity.js';
+import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
 import { readSecret, secretOrigins, type Env } from '../config/secrets.js';
 import type { TendConfig } from '../config/schema.js';
 
@@ -27,7 +30,7 @@ export interface JolokiaClientOptions {
   readonly user?: string | undefined;
   readonly password?: string | undefined;
   readonly tls?: JolokiaTls | undefined;
-  /** Per-request limit (default 30 s). */
+  /** Per-request limit (default 30 s; from the configuration: cassandra.requestTimeout). */
   readonly requestTimeoutMs?: number;
 }
 
@@ -128,7 +131,7 @@ export class JolokiaClient {
     if (https && this.tls?.cert && (error as NodeJS.ErrnoException).code === 'ECONNRESET') {
       return new ClusterUnavailable(
         'jolokia',
-        `${this.endpoint}: the agent closed the connection without answering (${error.message})`,
+        `${this.endpoint}: the agent closed the connection without answering (${externalMessage(error)})`,
         {
           cause: error,
           hints: [
@@ -137,13 +140,17 @@ export class JolokiaClient {
         },
       );
     }
-    return new ClusterUnavailable('jolokia', `${this.endpoint}: ${error.message}`, { cause: error });
+    return new ClusterUnavailable('jolokia', `${this.endpoint}: ${externalMessage(error)}`, { cause: error });
   }
 
   private async post(bodies: readonly JolokiaRequest[], signal?: AbortSignal): Promise<JolokiaReply[]> {
     const payload = JSON.stringify(bodies);
     const https = this.url.protocol === 'https:';
     const send = https ? httpsRequest : httpRequest;
+    const first = bodies[0]!;
+    const end = beginActivity(
+      `Jolokia ${first.type === 'exec' ? first.operation.replace(/\(.*$/, '') : `read ${first.attribute ?? first.mbean}`} at ${this.endpoint}`,
+    );
     const text = await new Promise<string>((resolve, reject) => {
       const req = send(
         this.url,
@@ -153,6 +160,9 @@ export class JolokiaClient {
           // A fresh connection per request: on a reused one the agent's separate header/body writes meet
           // delayed ACKs and every request costs ~40 ms (measured), which a fast repair poll loop multiplies.
           agent: false,
+          // Set before the socket connects, so an agent that never accepts is bounded too (req.setTimeout starts
+          // only once connected). Clamped: a socket timeout above 24.8 days would overflow and fire at once.
+          timeout: timerDelay(this.timeoutMs),
           ...(https && this.tls
             ? {
                 ca: this.tls.ca,
@@ -181,15 +191,18 @@ export class JolokiaClient {
           res.on('error', reject);
         },
       );
-      req.setTimeout(this.timeoutMs, () => {
+      // The whole exchange is bounded too: an agent that trickles bytes never trips the socket's idle timeout.
+      const silent = () =>
         req.destroy(new ClusterUnavailable('jolokia', `${this.endpoint} did not answer within ${this.timeoutMs} ms`));
-      });
+      const deadline = setLongTimeout(silent, this.timeoutMs);
+      req.on('close', () => deadline.clear());
+      req.on('timeout', silent);
       req.on('error', (error: Error) => {
         if (error instanceof ClusterUnavailable || error.name === 'AbortError') reject(error);
         else reject(this.unreachable(error, https));
       });
       req.end(payload);
-    });
+    }).finally(end);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -203,7 +216,12 @@ export class JolokiaClient {
 
 function valueOf(reply: JolokiaReply): unknown {
   if (reply.status !== 200) {
-    throw new JolokiaRequestError(reply.error ?? `Jolokia status ${reply.status}`, reply.status, reply.error_type);
+    // The agent's text (often a Java exception with its stack) enters tend here: one line, secrets masked.
+    throw new JolokiaRequestError(
+      reply.error === undefined ? `Jolokia status ${reply.status}` : sanitizeExternal(reply.error),
+      reply.status,
+      reply.error_type,
+    );
   }
   return reply.value ?? null;
 }
@@ -219,6 +237,8 @@ export async function jolokiaClientFromConfig(
   const tls = jolokia.tls;
   return new JolokiaClient({
     url: jolokia.url,
+    // One request limit for every outside system an operator configures: Cassandra's (Consul uses it too).
+    requestTimeoutMs: config.cassandra.requestTimeout,
     user: jolokia.user,
     password,
     tls: tls

@@ -120,7 +120,15 @@ export interface TickJson {
   plannedTasks: number;
   /** Tables left out: a replica down, or (incremental) reported fully repaired by the node. */
   skipped: { table: string; reason: string }[];
-  tasks: { id: string; keyspace: string; tables: string[]; status: string; message: string; replicas: string[] }[];
+  tasks: {
+    id: string;
+    keyspace: string;
+    tables: string[];
+    status: string;
+    message: string;
+    reason: string;
+    replicas: string[];
+  }[];
 }
 
 /** Runs the built `tend -c CONFIG --json schedule tick ARGS…`. */

@@ -3,6 +3,7 @@ import { ExitCode, UsageError } from '../../errors.js';
 import { parseDurationIn } from '../../config/units.js';
 import { DURATION_RANGES } from '../../config/ranges.js';
 import { defineCommand, type CommandDeps, type CommandModule } from '../types.js';
+import { scopeArgument } from '../arguments.js';
 import type { HistoryReport } from '../../app/history-show.js';
 
 export interface HistoryShowOptions {
@@ -92,7 +93,7 @@ const show = defineCommand<HistoryShowOptions>({
       sinceMs = parsed;
     }
     return {
-      scope: typeof args[0] === 'string' && args[0] !== '' ? args[0] : undefined,
+      scope: scopeArgument(args[0]),
       sinceMs,
       coverage: opts.coverage === true,
     };

@@ -138,7 +138,7 @@ Without any file, built-in defaults apply (Cassandra on 127.0.0.1:9042 without a
 * \`NO_COLOR\`:
   Any non-empty value turns colour off, like \`--no-color\`.
 
-Secrets are never accepted as command-line options and never printed; values of these variables are masked in all output.
+Secrets are never accepted as command-line options and never printed; messages from Cassandra, Consul, Jolokia or nodetool that echo a secret (from these variables or from a file) are masked where they enter tend's messages.
 
 ## FILES
 
