@@ -118,8 +118,8 @@ describe('secured sandbox: repair table, history show, lease status and release 
         session = await openSession(node2.config!, {});
         return session;
       });
-      // In the grammar `lease release` accepts; an address no sandbox node has, and a slot no other run uses.
-      const resource = `node/127.0.0.${leaseBackend === 'cassandra' ? 98 : 99}/slot-${process.pid}`;
+      // In the grammar `lease release` accepts (slot-0 to slot-9999); an address no sandbox node has.
+      const resource = `node/127.0.0.${leaseBackend === 'cassandra' ? 98 : 99}/slot-${process.pid % 10_000}`;
       try {
         const held = await backend.tryAcquire(resource, { name: 'node2', host: 'host-of-node2' }, 60_000, {
           task: `${KS}.by_jolokia`,
