@@ -10,6 +10,10 @@
  * - TEND_SANDBOX_CASSANDRA (default 5.0.8, or 4.1.x): which Cassandra release from Maven Central. 4.1 runs on a
  *   Java 11 runtime the sandbox fetches from Debian's archive (see provision.ts).
  * - TEND_SANDBOX_NODES (3 or 4), TEND_SANDBOX_VNODES (default 16), TEND_SANDBOX_HEAP (default 1G).
+ * - TEND_SANDBOX_SECURE=1: the secured profile (see secure.ts): password authentication and authorization,
+ *   client TLS and JMX authentication in Cassandra, Jolokia over HTTPS with client certificates and basic auth,
+ *   Consul with default-deny ACLs over HTTPS. Its state lives in its own directory (cluster-N-secure), so the
+ *   default profile of the same instance is never touched.
  *
  * Everything downloaded, built or written at run time sits under the cache directory (outside the source tree),
  * so a fresh clone reuses what an earlier run fetched, and `git status` stays clean. The runtimes (jars, Java 11,
@@ -50,6 +54,10 @@ function readSettings() {
     throw new SandboxSettingError(`TEND_SANDBOX_HEAP=${heap}: expected a JVM heap size such as 1G or 768m`);
   }
   const nodes = intSetting('TEND_SANDBOX_NODES', 3, 3, 4);
+  const secure = process.env.TEND_SANDBOX_SECURE ?? '';
+  if (!['', '0', '1'].includes(secure)) {
+    throw new SandboxSettingError(`TEND_SANDBOX_SECURE=${secure}: expected 1 (the secured profile) or 0`);
+  }
   return {
     // Up to 10: JMX ports (all on 127.0.0.1) then stay at or below 17400, clear of instance 0's Consul on
     // 127.0.0.1:18300-18500 and of the kernel's ephemeral ports (32768 and up), which a client may hold.
@@ -59,6 +67,7 @@ function readSettings() {
     nodes,
     // num_tokens above 256 only slows everything down; 1 is a legal single-token ring.
     vnodes: intSetting('TEND_SANDBOX_VNODES', 16, 1, 256),
+    secure: secure === '1',
   };
 }
 
@@ -66,6 +75,8 @@ export const SETTINGS = readSettings();
 
 export const INSTANCE = SETTINGS.instance;
 export const CASSANDRA_VERSION = SETTINGS.cassandra;
+/** The secured profile (TEND_SANDBOX_SECURE=1): authentication and TLS everywhere, see secure.ts. */
+export const SECURE = SETTINGS.secure;
 /** 4 or 5: selects the JVM (11 or 17), its flags, and what the tests may expect of the server. */
 export const CASSANDRA_MAJOR = Number(CASSANDRA_VERSION.split('.')[0]);
 export const CONSUL_VERSION = 'v1.16.1';
@@ -75,7 +86,7 @@ export const CONSUL_VERSION = 'v1.16.1';
  */
 export const JOLOKIA_VERSION = CASSANDRA_MAJOR === 4 ? '2.3.0' : '2.5.1';
 /** Instance 0 keeps the historical name; other instances get their own, so gossip can never join two sandboxes. */
-export const CLUSTER_NAME = INSTANCE === 0 ? 'tend-sandbox' : `tend-sandbox-${INSTANCE}`;
+export const CLUSTER_NAME = `${INSTANCE === 0 ? 'tend-sandbox' : `tend-sandbox-${INSTANCE}`}${SECURE ? '-secure' : ''}`;
 export const VNODES_PER_NODE = SETTINGS.vnodes;
 export const HEAP = SETTINGS.heap;
 
@@ -156,12 +167,13 @@ export const paths = {
   /**
    * Per-run state: node data, logs, pid files. Wiped by `down --purge`. Another release than the default gets
    * its own directory (cluster-N-4.1.10), so npm test's 4.1 phase never meets the 5.0 data of a developer's
-   * sandbox on the same instance number.
+   * sandbox on the same instance number; so does the secured profile (cluster-N-secure), whose nodes keep their
+   * roles and whose certificates and secrets live there too.
    */
   state: () =>
     join(
       cacheDir(),
-      `${INSTANCE === 0 ? 'cluster' : `cluster-${INSTANCE}`}${CASSANDRA_VERSION === DEFAULT_CASSANDRA ? '' : `-${CASSANDRA_VERSION}`}`,
+      `${INSTANCE === 0 ? 'cluster' : `cluster-${INSTANCE}`}${CASSANDRA_VERSION === DEFAULT_CASSANDRA ? '' : `-${CASSANDRA_VERSION}`}${SECURE ? '-secure' : ''}`,
     ),
   /** What the state was created with: tokens and data are fixed at bootstrap (see sandbox.ts). */
   manifest: () => join(paths.state(), 'sandbox.json'),
