@@ -43,7 +43,9 @@ const HELP = `bench/simulate: a simulated cluster repaired by tend's planner, ti
   --read-per-pass N          read at most N of the tables tablesToRead names per pass of the plan loop
   --candidates N             plan N tasks, run at most maxTasks of them (the rest stand in for refused ones)
   --replan-pause DUR         a tick plans again when its plan is done, until maxDuration; after a round in which
-                             every lease was refused it pauses DUR first`;
+                             every lease was refused it pauses DUR first
+  --retry-refused DUR        a tick pauses DUR after a pass over its plan and tries its refused tasks again
+                             (those still due), until they ran or maxDuration passed`;
 
 const { values } = parseArgs({
   options: {
@@ -69,6 +71,7 @@ const { values } = parseArgs({
     'read-per-pass': { type: 'string' },
     candidates: { type: 'string' },
     'replan-pause': { type: 'string' },
+    'retry-refused': { type: 'string' },
   },
 });
 if (values.help) {
@@ -135,6 +138,9 @@ const options: SimulationOptions = {
       ? { readPerPass: count('read-per-pass', values['read-per-pass'], 0) }
       : {}),
     ...(values.candidates !== undefined ? { candidates: count('candidates', values.candidates, 0) } : {}),
+    ...(values['retry-refused'] !== undefined
+      ? { retryRefusedMs: duration('retry-refused', values['retry-refused'], 0) }
+      : {}),
     ...(values['replan-pause'] !== undefined
       ? { replanPauseMs: duration('replan-pause', values['replan-pause'], 0) }
       : {}),

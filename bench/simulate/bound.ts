@@ -15,6 +15,7 @@
 // tablesPerCommand tables), minCover being the fewest nodes whose ranges cover the ring (found exactly by search).
 // The data part of each command counts the bytes of one replica (the replicas validate in parallel); for whole-table
 // commands at least one copy of the table in total.
+import { rangeWidth } from '../../src/core/index.js';
 import type { Shape } from './shape.js';
 
 export interface RepairCost {
@@ -48,6 +49,13 @@ export interface LowerBound {
   readonly boundMs: number;
   /** How the bound was combined, in words. */
   readonly formula: string;
+  /**
+   * Not a bound: what a central greedy scheduler without timers reaches with the same commands (idealRangePacking
+   * for the range commands, plus W_whole run alone): how much of the bound any scheduler of this shape can reach.
+   */
+  readonly idealMs: number;
+  /** The range commands' part of it, and their W_range ÷ maxDisjoint. */
+  readonly idealRange: { readonly makespanMs: number; readonly boundMs: number };
 }
 
 export function lowerBound(
@@ -79,6 +87,7 @@ export function lowerBound(
 
   const small = (bytes: number) => limits.smallTableBytes > 0 && bytes <= limits.smallTableBytes;
   let rangeWorkMs = 0;
+  const rangeTables: number[] = [];
   const wholeByKeyspace = new Map<string, { tables: number; bytes: number }>();
   const counts = { ranges: 0, whole: 0, mixed: 0 };
   for (const table of shape.tables) {
@@ -86,6 +95,7 @@ export function lowerBound(
     const smallOn = local.filter(small).length;
     if (smallOn === 0) {
       counts.ranges++;
+      rangeTables.push(table.bytesPerCopy);
       // One single-table command per replica set; together they validate one copy of the table.
       rangeWorkMs += replicaSets * commandDurationMs(cost, 1, 0) + (table.bytesPerCopy / cost.bytesPerSecond) * 1000;
       continue;
@@ -111,6 +121,7 @@ export function lowerBound(
   const formula = exclusive
     ? `W_whole + W_range / ${maxDisjointRangeCommands} (a whole-table command runs alone)`
     : `max(W_whole, (W_whole + W_range) / ${maxDisjointRangeCommands}) (whole-table commands can run beside others)`;
+  const ideal = idealRangePacking(shape, cost, rangeTables, maxDisjointRangeCommands);
   return {
     replicaSets,
     maxDisjointRangeCommands,
@@ -122,7 +133,77 @@ export function lowerBound(
     rangeWorkMs,
     boundMs,
     formula,
+    idealMs: (exclusive ? wholeWorkMs : 0) + ideal.makespanMs,
+    idealRange: { makespanMs: ideal.makespanMs, boundMs: ideal.boundMs },
   };
+}
+
+/**
+ * How close to the bound's "maxDisjoint at once" an ideal scheduler gets with this ring's replica sets: the range
+ * commands of the given tables (one per replica set per table), started by a central greedy list scheduler without
+ * timers, leases or planning: at time 0 and whenever a command ends, every replica set whose replicas are all free
+ * starts its next waiting command, sets in ring order. Returns its makespan and the commands' work ÷ maxDisjoint.
+ * Replica sets do not tile the nodes, so the ratio says how much of the bound any scheduler can reach with
+ * commands of this shape.
+ */
+export function idealRangePacking(
+  shape: Shape,
+  cost: RepairCost,
+  tableBytesPerCopy: readonly number[],
+  maxDisjoint: number,
+): { makespanMs: number; boundMs: number; commands: number } {
+  const { placement, ring, nodes } = shape;
+  const sets = placement.replicaSets.length;
+  const hostIndex = new Map(nodes.map((node, i) => [node.hostId, i]));
+  const share = new Float64Array(sets);
+  ring.ranges.forEach((range, index) => {
+    share[placement.replicaSetOfRange[index] ?? 0]! += Number(rangeWidth(range)) / 2 ** 64;
+  });
+  const replicas = placement.replicaSets.map((set) => set.hostIds.map((h) => hostIndex.get(h)!));
+  const setLists = nodes.map(() => [] as number[]);
+  replicas.forEach((hosts, set) => hosts.forEach((node) => setLists[node]!.push(set)));
+  const setsOfNode = setLists.map((list) => Int32Array.from(list));
+  // Each set has one command per table waiting; busyReplicas counts its replicas that are in a running command.
+  const waiting = new Int32Array(sets).fill(tableBytesPerCopy.length);
+  const busyReplicas = new Int32Array(sets);
+  const durationOf = (set: number, table: number) =>
+    commandDurationMs(cost, 1, (tableBytesPerCopy[table] ?? 0) * share[set]!);
+  const running: { at: number; set: number }[] = [];
+  let now = 0;
+  let work = 0;
+  let commands = 0;
+  const start = (set: number) => {
+    const table = tableBytesPerCopy.length - waiting[set]!;
+    waiting[set]!--;
+    const duration = durationOf(set, table);
+    work += duration;
+    commands++;
+    running.push({ at: now + duration, set });
+    for (const node of replicas[set]!) {
+      const others = setsOfNode[node]!;
+      for (let k = 0; k < others.length; k++) busyReplicas[others[k]!]!++;
+    }
+  };
+  const startAll = (candidates: Iterable<number>) => {
+    for (const set of candidates) if (busyReplicas[set] === 0 && waiting[set]! > 0) start(set);
+  };
+  startAll(Array.from({ length: sets }, (_, set) => set));
+  while (running.length > 0) {
+    let next = 0;
+    for (let k = 1; k < running.length; k++) if (running[k]!.at < running[next]!.at) next = k;
+    const [end] = running.splice(next, 1);
+    now = end!.at;
+    const freed: number[] = [];
+    for (const node of replicas[end!.set]!) {
+      const others = setsOfNode[node]!;
+      for (let k = 0; k < others.length; k++) {
+        const other = others[k]!;
+        if (--busyReplicas[other]! === 0 && waiting[other]! > 0) freed.push(other);
+      }
+    }
+    startAll(Int32Array.from(new Set(freed)).sort());
+  }
+  return { makespanMs: now, boundMs: work / maxDisjoint, commands };
 }
 
 /**

@@ -69,6 +69,11 @@ export interface SimulationOptions {
      * which every lease was refused: a node keeps working (or trying) instead of waiting for its next timer.
      */
     readonly replanPauseMs?: number;
+    /**
+     * A tick that, when leases were refused, pauses this long (ms) and tries the refused tasks again (those still
+     * due by the history then), until they ran or maxDuration passed, instead of leaving them to its next timer.
+     */
+    readonly retryRefusedMs?: number;
   };
 }
 
@@ -103,6 +108,8 @@ export interface TickCounts {
   ranWholePlan: number;
   /** Prototype replanPauseMs: plans made again within a tick. */
   replans: number;
+  /** Prototype retryRefusedMs: rounds of retrying refused tasks. */
+  retries: number;
   tasksPlanned: number;
   tasksRun: number;
   kept: number;
@@ -144,6 +151,10 @@ export interface RowsFigures {
   readonly busy: readonly number[];
   /** Tables whose ranges a busy tick read. */
   readonly busyTablesRead: readonly number[];
+  /** Wall time of the plan() calls of each reading tick in this process (ms): what planning costs at this scale. */
+  readonly planMs: readonly number[];
+  /** plan() calls per reading tick. */
+  readonly planCalls: readonly number[];
 }
 
 export interface SteadyFigures {
@@ -192,6 +203,7 @@ const emptyTicks = (): TickCounts => ({
   hitMaxDuration: 0,
   ranWholePlan: 0,
   replans: 0,
+  retries: 0,
   tasksPlanned: 0,
   tasksRun: 0,
   kept: 0,
@@ -256,7 +268,13 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   const ticks = emptyTicks();
   const repairs = emptyRepairs();
   const time = emptyTime();
-  const rows = { idle: [] as number[], busy: [] as number[], busyTablesRead: [] as number[] };
+  const rows = {
+    idle: [] as number[],
+    busy: [] as number[],
+    busyTablesRead: [] as number[],
+    planMs: [] as number[],
+    planCalls: [] as number[],
+  };
   let overlaps = 0;
   const overlapExamples: string[] = [];
   let lostLeases = 0;
@@ -311,15 +329,23 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
    * the tables tablesToRead names (here: hand over their shared history and their size), plan again until nothing
    * more is asked; then store the summaries the plan gives. Returns the plan and the rows the tick would read.
    */
-  const planTick = (state: NodeState, now: number): { plan: Plan; rows: number; tablesRead: number } => {
+  const planTick = (
+    state: NodeState,
+    now: number,
+  ): { plan: Plan; rows: number; tablesRead: number; planMs: number; planCalls: number } => {
     const bounds = summaryBounds(settings, state.stored, state.fingerprints);
     const history: Record<string, TableHistory> = {};
     const sizes: Record<string, TableSize> = {};
     let tablesRead = 0;
     let rangeRows = 0;
+    let planMs = 0;
+    let planCalls = 0;
     let result: Plan;
     for (;;) {
+      const started = performance.now();
       result = plan({ ...baseInput(state, now), history, sizes, summaries: bounds });
+      planMs += performance.now() - started;
+      planCalls++;
       let wanted = tablesToRead(result);
       const limit = options.prototypes?.readPerPass;
       if (limit !== undefined && limit > 0) wanted = wanted.slice(0, limit);
@@ -340,7 +366,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       state.stored.set(`${summary.keyspace}.${summary.table}`, summary);
     }
     state.nextDueAt = nextDue(state);
-    return { plan: result, rows: rowsRead, tablesRead };
+    return { plan: result, rows: rowsRead, tablesRead, planMs, planCalls };
   };
 
   const nextDue = (state: NodeState): number => {
@@ -380,6 +406,16 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     }
     if (neverRepaired === 0 && firstFullRepairAt === null) firstFullRepairAt = finishedAt;
   };
+
+  /** Prototype retryRefusedMs: does the task still have a range that is due (what a re-read would show)? */
+  const stillDue = (task: RepairTask, now: number): boolean =>
+    task.tables.some((table) => {
+      const times = repairedAt.get(`${task.keyspace}.${table}`)!;
+      return task.ranges.some((range) => {
+        const index = ring.indexByStartText.get(range.start);
+        return index !== undefined && times[index]! <= now - intervalMs;
+      });
+    });
 
   /** The simulated executor: the repair occupies its replicas for its modelled duration. */
   const repair = async (task: RepairTask): Promise<void> => {
@@ -451,6 +487,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         ticks.busy++;
         rows.busy.push(planned.rows / tables.length);
         rows.busyTablesRead.push(planned.tablesRead);
+        rows.planMs.push(planned.planMs);
+        rows.planCalls.push(planned.planCalls);
       } else ticks.replans++;
       const startup = round === 0 ? options.cost.tickStartMs : 0;
       await clock.sleep(startup + (planned.rows / options.cost.rowsPerSecond) * 1000);
@@ -459,30 +497,45 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       const tasks = planned.plan.tasks;
       ticks.tasksPlanned += tasks.length;
       if (tasks.length === 0) break;
-      const result: TickModelResult = await carryOutTasks(
-        tasks,
-        { backend, now: clock.now, repair, heartbeat },
-        {
-          holder: state.holder,
-          datacenter: state.node.info.datacenter,
-          lease: options.lease,
-          startedAt,
-          maxDurationMs: options.limits.maxDurationMs,
-          keepAnnouncementOnFailure: options.prototypes?.keepAnnouncementOnFailure ?? false,
-          maxRun: options.limits.maxTasks,
-        },
-      );
-      ticks.tasksRun += result.ran;
-      ticks.kept += result.kept;
-      ticks.heldElsewhere += result.heldElsewhere;
-      ticks.outranked += result.outranked;
-      ticks.notStartedDeadline += result.deadline;
-      lostLeases += result.lost;
-      if (result.ran === 0 && result.heldElsewhere + result.outranked > 0) ticks.allRefused++;
-      if (result.deadline > 0 && clock.now() >= startedAt + options.limits.maxDurationMs) ticks.hitMaxDuration++;
-      if (result.ran === tasks.length) ticks.ranWholePlan++;
-      if (replanPauseMs === undefined || clock.now() >= startedAt + options.limits.maxDurationMs) break;
-      if (result.ran === 0) await clock.sleep(replanPauseMs);
+      const deadline = startedAt + options.limits.maxDurationMs;
+      let ran = 0;
+      let refusedAll = true;
+      let pending: readonly RepairTask[] = tasks;
+      for (;;) {
+        const result: TickModelResult = await carryOutTasks(
+          pending,
+          { backend, now: clock.now, repair, heartbeat },
+          {
+            holder: state.holder,
+            datacenter: state.node.info.datacenter,
+            lease: options.lease,
+            startedAt,
+            maxDurationMs: options.limits.maxDurationMs,
+            keepAnnouncementOnFailure: options.prototypes?.keepAnnouncementOnFailure ?? false,
+            maxRun: options.limits.maxTasks - ran,
+          },
+        );
+        ran += result.ran;
+        ticks.tasksRun += result.ran;
+        ticks.kept += result.kept;
+        ticks.heldElsewhere += result.heldElsewhere;
+        ticks.outranked += result.outranked;
+        ticks.notStartedDeadline += result.deadline;
+        lostLeases += result.lost;
+        if (result.ran > 0 || result.heldElsewhere + result.outranked === 0) refusedAll = false;
+        const retry = options.prototypes?.retryRefusedMs;
+        if (retry === undefined || result.refused.length === 0 || ran >= options.limits.maxTasks) break;
+        await clock.sleep(retry);
+        if (clock.now() >= deadline) break;
+        pending = result.refused.filter((task) => stillDue(task, clock.now()));
+        ticks.retries++;
+        if (pending.length === 0) break;
+      }
+      if (refusedAll) ticks.allRefused++;
+      if (clock.now() >= deadline) ticks.hitMaxDuration++;
+      if (ran === tasks.length) ticks.ranWholePlan++;
+      if (replanPauseMs === undefined || clock.now() >= deadline) break;
+      if (ran === 0) await clock.sleep(replanPauseMs);
     }
     mark();
     activeTicks--;

@@ -34,7 +34,13 @@ export interface Summary {
   readonly packingRatio: number | null;
   /** Lease operations per table repaired once: the first full repair ÷ tables; the steady state ÷ tables ÷ intervals. */
   readonly leasePerTable: { readonly scratch: LeaseCounts; readonly steady: LeaseCounts | null };
-  readonly rows: { readonly idle: Spread; readonly busy: Spread; readonly busyTablesRead: Spread };
+  readonly rows: {
+    readonly idle: Spread;
+    readonly busy: Spread;
+    readonly busyTablesRead: Spread;
+    readonly planMs: Spread;
+    readonly planCalls: Spread;
+  };
   readonly steady: SteadySummary | null;
 }
 
@@ -98,6 +104,8 @@ export function summarize(result: SimulationResult): Summary {
       idle: spread(result.rows.idle),
       busy: spread(result.rows.busy),
       busyTablesRead: spread(result.rows.busyTablesRead),
+      planMs: spread(result.rows.planMs),
+      planCalls: spread(result.rows.planCalls),
     },
     steady,
   };
@@ -136,7 +144,8 @@ function phaseLines(name: string, phase: PhaseFigures): string[] {
       `their timer ${pct(time.idleNoTick, span)}, ticks starting/reading ${pct(time.idleReading, span)}, ` +
       `other ${pct(time.idleOther, span)}`,
     `  ticks              ${int(ticks.busy)} reading, ${int(ticks.idle)} idle, ${int(ticks.skippedFirings)} firings skipped ` +
-      `(tick still running)${ticks.replans > 0 ? `, ${int(ticks.replans)} plans made again within a tick` : ''}; ` +
+      `(tick still running)${ticks.replans > 0 ? `, ${int(ticks.replans)} plans made again within a tick` : ''}` +
+      `${ticks.retries > 0 ? `, ${int(ticks.retries)} rounds of retrying refused tasks` : ''}; ` +
       `${int(ticks.tasksPlanned)} tasks planned, ${int(ticks.tasksRun)} ran ` +
       `(${int(ticks.kept)} on kept leases); refused: ${int(ticks.heldElsewhere)} held elsewhere, ` +
       `${int(ticks.outranked)} outranked; ${int(ticks.notStartedDeadline)} not started (maxDuration)`,
@@ -188,12 +197,20 @@ export function formatReport(result: SimulationResult, summary: Summary): string
       `a whole-table command touches ${bound.wholeTableReplicas.min}–${bound.wholeTableReplicas.max} of ` +
       `${shape.nodes.length} nodes${bound.wholeTableExclusive ? ' and leaves no replica set free' : ''}`,
   );
+  const ideal = bound.idealRange;
+  lines.push(
+    `ideal scheduler    ${hours(bound.idealMs)}: not a bound, what a central greedy scheduler without timers, leases ` +
+      `or planning reaches with the same commands (range commands in ${hours(ideal.makespanMs)}, ` +
+      `${fixed(ideal.boundMs / Math.max(1, ideal.makespanMs), 3)} of their W_range ÷ ${bound.maxDisjointRangeCommands}: ` +
+      `replica sets do not tile the nodes)`,
+  );
   if (summary.firstFullRepairMs === null) {
     lines.push(`first full repair  NOT REACHED within ${ms(options.maxSimulatedMs)}`);
   } else {
     lines.push(
       `first full repair  ${hours(summary.firstFullRepairMs)} (every range of every table, from scratch)`,
-      `ratio              ${fixed(summary.ratio ?? NaN, 3)} = bound ÷ achieved (target ≥ 0.8)`,
+      `ratio              ${fixed(summary.ratio ?? NaN, 3)} = bound ÷ achieved (target ≥ 0.8); ideal scheduler ÷ ` +
+        `achieved ${fixed(bound.idealMs / summary.firstFullRepairMs, 3)}`,
       `packing ratio      ${fixed(summary.packingRatio ?? NaN, 3)}: the same bound for the commands the run made ` +
         `(${hours(summary.packingBoundMs)}), ÷ achieved`,
     );
@@ -218,6 +235,9 @@ export function formatReport(result: SimulationResult, summary: Summary): string
     `  idle ticks         median ${fixed(idle.median, 2)}, max ${fixed(idle.max, 2)} (${int(idle.count)} ticks)`,
     `  reading ticks      median ${fixed(busy.median, 2)}, max ${fixed(busy.max, 2)} (${int(busy.count)} ticks; ` +
       `tables read median ${fixed(busyTablesRead.median, 0)}, max ${fixed(busyTablesRead.max, 0)})`,
+    `planning per reading tick  ${fixed(summary.rows.planCalls.median, 0)} plan() calls (max ` +
+      `${fixed(summary.rows.planCalls.max, 0)}), median ${fixed(summary.rows.planMs.median)} ms, max ` +
+      `${fixed(summary.rows.planMs.max)} ms of wall time in this process`,
   );
   if (summary.steady && summary.steady.windowMs > 0) {
     const s = summary.steady;

@@ -66,6 +66,8 @@ export interface TickModelResult {
   deadline: number;
   /** Releases that found the lease no longer ours (expired under a running task): must stay 0. */
   lost: number;
+  /** The tasks refused (held elsewhere or outranked), in plan order. */
+  refused: RepairTask[];
 }
 
 /** Lease groups compare by name: same names, same slots (tick.ts's groupKey). */
@@ -81,7 +83,16 @@ export async function carryOutTasks(
 ): Promise<TickModelResult> {
   const { backend, now } = ports;
   const { holder, lease } = options;
-  const result: TickModelResult = { ran: 0, claims: 0, kept: 0, heldElsewhere: 0, outranked: 0, deadline: 0, lost: 0 };
+  const result: TickModelResult = {
+    ran: 0,
+    claims: 0,
+    kept: 0,
+    heldElsewhere: 0,
+    outranked: 0,
+    deadline: 0,
+    lost: 0,
+    refused: [],
+  };
   const startDeadline = options.startedAt + options.maxDurationMs;
   const groupsOf = (task: RepairTask) =>
     leaseGroups(
@@ -112,6 +123,7 @@ export async function carryOutTasks(
     if (!claim.acquired) {
       if (claim.reason === 'outranked') result.outranked += 1;
       else result.heldElsewhere += 1;
+      result.refused.push(task);
       if (options.keepAnnouncementOnFailure) {
         await Promise.all(
           groups.map((group) =>

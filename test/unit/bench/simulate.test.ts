@@ -94,6 +94,24 @@ describe('bench/simulate: leases under repairs longer than their TTL', function 
   });
 });
 
+describe('bench/simulate: the prototypes of changes to the tick', function () {
+  this.timeout(60_000);
+
+  it('keep every replica in one repair at a time and never lose a lease', async () => {
+    const run = await simulate({
+      ...options,
+      steadyIntervals: 2,
+      limits: { ...options.limits, maxTasks: 20 },
+      prototypes: { retryRefusedMs: 10_000, keepAnnouncementOnFailure: true, candidates: 40, readPerPass: 10 },
+    });
+    expect(run.firstFullRepairAt).to.not.equal(null);
+    expect(run.overlaps, run.overlapExamples.join('; ')).to.equal(0);
+    expect(run.lostLeases).to.equal(0);
+    expect(run.phases.scratch.ticks.retries).to.be.greaterThan(0);
+    expect(summarize(run).steady!.overWarn).to.equal(0);
+  });
+});
+
 describe('bench/simulate: the lower bound', () => {
   const shape = buildShape(SMALL_SHAPE);
 
@@ -129,6 +147,11 @@ describe('bench/simulate: the lower bound', () => {
     expect(bound.wholeWorkMs).to.equal(keyspaces * bound.minCover.nodes * 1000);
     expect(bound.rangeWorkMs).to.equal(bound.tables.ranges * bound.replicaSets * 1000);
     expect(bound.boundMs).to.equal(bound.wholeWorkMs + bound.rangeWorkMs / 2);
+    // The ideal scheduler is no bound, but it cannot beat one, nor be slower than running everything in a row.
+    expect(bound.idealRange.boundMs).to.equal(bound.rangeWorkMs / 2);
+    expect(bound.idealRange.makespanMs).to.be.at.least(bound.idealRange.boundMs);
+    expect(bound.idealRange.makespanMs).to.be.below(bound.rangeWorkMs);
+    expect(bound.idealMs).to.equal(bound.wholeWorkMs + bound.idealRange.makespanMs);
   });
 });
 
