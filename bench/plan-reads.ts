@@ -13,6 +13,7 @@ import { gatherPlanInput } from '../src/app/plan-input.js';
 import { openSession } from '../src/cluster/session.js';
 import { applySchema } from '../src/cluster/schema.js';
 import { sandboxTendConfig } from '../test/support/sandbox-config.js';
+import { NODES } from '../test/sandbox/src/layout.js';
 
 function arg(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -50,8 +51,7 @@ try {
   const probe = await gatherPlanInput(client, config, { scope: KS, readSizes: false });
   const ring = probe.input.ring!;
   const base = Date.now() - 2 * 86_400_000;
-  const insert =
-    "INSERT INTO system_distributed.repair_history (keyspace_name, columnfamily_name, id, range_begin, range_end, status, started_at, finished_at, coordinator) VALUES (?, ?, ?, ?, ?, 'SUCCESS', ?, ?, '127.0.0.1')";
+  const insert = `INSERT INTO system_distributed.repair_history (keyspace_name, columnfamily_name, id, range_begin, range_end, status, started_at, finished_at, coordinator) VALUES (?, ?, ?, ?, ?, 'SUCCESS', ?, ?, '${NODES[0]!.address}')`;
   for (let from = 0; from < H; from += 200) {
     await Promise.all(
       Array.from({ length: Math.min(200, H - from) }, (_, k) => {

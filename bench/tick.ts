@@ -159,6 +159,17 @@ try {
         `(min ${Math.round(Math.min(...walls))}, max ${Math.round(Math.max(...walls))}); ` +
         `peak RSS median ${median(rss).toFixed(1)} MiB (max ${Math.max(...rss).toFixed(1)}). Targets < 1500 ms, < 150 MB`,
     );
+    // The same reads as an idle tick (schedule plan plans from the summaries exactly as the tick does).
+    const planned = await execa('node', [BIN, '-c', idleConfig, '--json', 'schedule', 'plan'], { reject: false });
+    const rows = (JSON.parse(String(planned.stdout)) as { rowsRead: Record<string, number> }).rowsRead;
+    const perTable = Object.entries(rows)
+      .filter(([source]) => source !== 'total')
+      .map(([source, count]) => `${source} ${count}`)
+      .join(', ');
+    console.log(
+      `    rows an idle plan reads: ${rows.total} (${perTable}); per table ${(rows.total! / TABLES).toFixed(2)}, ` +
+        `of which the cluster's topology (nodes, keyspaces, every table of the schema, system ones included) ${rows.topology}. Target ≤ 3 per table`,
+    );
   }
 
   // (b) Tick wall time vs Cassandra's own repair durations, per executor.

@@ -23,6 +23,8 @@ export const ExitCode = {
   RepairFailed: 6,
   /** An alarm threshold is crossed (`schedule status --check`). */
   AlarmCrossed: 7,
+  /** The command outlived the time bound its configuration implies; tend's watchdog stopped it. */
+  TimeBoundExceeded: 8,
   /** Interrupted by SIGINT or SIGTERM (128 + SIGINT). */
   Interrupted: 130,
 } as const;
@@ -42,6 +44,10 @@ export const EXIT_CODE_DESCRIPTIONS: ReadonlyArray<{ code: ExitCodeValue; meanin
   { code: ExitCode.ClusterUnavailable, meaning: 'Cassandra, Consul or Jolokia unreachable' },
   { code: ExitCode.RepairFailed, meaning: 'one or more repair tasks failed' },
   { code: ExitCode.AlarmCrossed, meaning: 'an alarm threshold is crossed (schedule status --check)' },
+  {
+    code: ExitCode.TimeBoundExceeded,
+    meaning: "tend's watchdog stopped a command that outlived the time bound its configuration implies",
+  },
   { code: ExitCode.Interrupted, meaning: 'interrupted (SIGINT/SIGTERM)' },
 ];
 
@@ -145,6 +151,21 @@ export class ClusterUnavailable extends TendError {
   }
 }
 
+/**
+ * Cassandra, Consul or Jolokia answered, but refused the request as wrong (an invalid query, a missing table, a
+ * permission): retrying would not help and it is not an outage, so exit 1 rather than 5. The message names the
+ * system and what tend was doing.
+ */
+export class RequestRefused extends TendError {
+  override readonly exitCode = ExitCode.Failure;
+  readonly system: ExternalSystem;
+
+  constructor(system: ExternalSystem, message: string, options: { cause?: unknown; hints?: readonly string[] } = {}) {
+    super(`${system} refused ${message}`, options);
+    this.system = system;
+  }
+}
+
 /** A replica of the range about to be repaired is down; tend refuses to start the task (cstar's HostIsDown). */
 export class HostIsDown extends TendError {
   override readonly exitCode = ExitCode.ClusterUnavailable;
@@ -175,6 +196,15 @@ export class AlarmCrossed extends TendError {
 /** The schema in Cassandra was created by a different tend version. */
 export class SchemaVersionMismatch extends TendError {
   override readonly exitCode = ExitCode.Failure;
+}
+
+/**
+ * The last-resort watchdog fired: the command ran longer than its configuration allows (src/app/time-bound.ts),
+ * which means something did not answer and was not caught by its own timeout. The command is stopped like on
+ * SIGTERM (repair cancelled on the node, lease released) and the process exits 8.
+ */
+export class TimeBoundExceeded extends TendError {
+  override readonly exitCode = ExitCode.TimeBoundExceeded;
 }
 
 /** SIGINT/SIGTERM arrived; `resumeCommand`, when set, is printed so the operator can pick up where it stopped. */

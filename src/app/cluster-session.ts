@@ -14,12 +14,12 @@ export interface SessionUse {
 }
 
 export async function withCluster<T>(
-  deps: Pick<CommandDeps, 'loadConfig' | 'env' | 'out'>,
+  deps: Pick<CommandDeps, 'loadConfig' | 'env'>,
   work: (client: cassandra.Client, config: TendConfig) => Promise<T>,
   use: SessionUse = {},
 ): Promise<T> {
-  const { config, warnings } = await deps.loadConfig();
-  for (const warning of warnings) deps.out.warn(warning);
+  // The configuration's warnings are logged once, by main() when it loads the configuration; not again here.
+  const { config } = await deps.loadConfig();
   const client = await openSession(config, deps.env);
   try {
     if (use.checkSchema ?? true) await checkSchemaVersion(client, config.cassandra.keyspace);

@@ -1,15 +1,18 @@
 /**
  * `config check`: everything that can be verified without contacting Cassandra, Consul or Jolokia — parse,
  * schema, cross-field rules, and that every file the configuration names can be read by this user (a password
- * file readable only by root is the classic reason a systemd tick fails at 3 a.m.).
+ * file readable only by root is the classic reason a systemd tick fails at 3 a.m.), is what it should be (PEM
+ * files parse as certificates and keys, a key matches its certificate) and, for secrets, is not readable by others.
  */
 import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { loadConfig } from '../config/load.js';
 import { validateConfig } from '../config/validate.js';
 import type { TendConfig } from '../config/schema.js';
+import { FileRefused, PEM_FILE_LIMIT, readBoundedFile, SECRET_FILE_LIMIT } from '../config/files.js';
 import type { CommandDeps } from '../cli/types.js';
 
 export interface ConfigCheckReport {
@@ -21,22 +24,118 @@ export interface ConfigCheckReport {
   error?: ConfigError;
 }
 
+/** What a named file holds, which says how it is checked. */
+export type FileRole = 'secret' | 'ca' | 'cert' | 'key';
+
 /** Files named by the configuration, by dotted path. */
-export function referencedFiles(config: TendConfig): Array<{ path: string; file: string }> {
-  const out: Array<{ path: string; file: string }> = [];
-  const add = (path: string, file: string | undefined) => {
-    if (file) out.push({ path, file });
+export function referencedFiles(config: TendConfig): Array<{ path: string; file: string; role: FileRole }> {
+  const out: Array<{ path: string; file: string; role: FileRole }> = [];
+  const add = (path: string, file: string | undefined, role: FileRole) => {
+    if (file) out.push({ path, file, role });
   };
-  add('cassandra.auth.passwordFile', config.cassandra.auth?.passwordFile);
+  add('cassandra.auth.passwordFile', config.cassandra.auth?.passwordFile, 'secret');
+  const roles = { caFile: 'ca', certFile: 'cert', keyFile: 'key' } as const;
   for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
-    add(`cassandra.tls.${key}`, config.cassandra.tls?.[key]);
-    add(`lease.consul.tls.${key}`, config.lease.consul.tls?.[key]);
-    add(`executor.jolokia.tls.${key}`, config.executor.jolokia.tls?.[key]);
+    add(`cassandra.tls.${key}`, config.cassandra.tls?.[key], roles[key]);
+    add(`lease.consul.tls.${key}`, config.lease.consul.tls?.[key], roles[key]);
+    add(`executor.jolokia.tls.${key}`, config.executor.jolokia.tls?.[key], roles[key]);
   }
-  add('lease.consul.tokenFile', config.lease.consul.tokenFile);
-  add('executor.nodetool.passwordFile', config.executor.nodetool.passwordFile);
-  add('executor.jolokia.passwordFile', config.executor.jolokia.passwordFile);
+  add('lease.consul.tokenFile', config.lease.consul.tokenFile, 'secret');
+  add('executor.nodetool.passwordFile', config.executor.nodetool.passwordFile, 'secret');
+  add('executor.jolokia.passwordFile', config.executor.jolokia.passwordFile, 'secret');
   return out;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+interface FileFindings {
+  errors: string[];
+  warnings: string[];
+}
+
+/** `0644` */
+function octal(mode: number): string {
+  return `0${(mode & 0o777).toString(8).padStart(3, '0')}`;
+}
+
+/**
+ * Reads and checks one named file. Parsing a PEM file here turns "unavailable" at 3 a.m. (the TLS handshake
+ * failing on a file that was never a certificate) into exit 3 naming the key. Messages never quote the content.
+ */
+async function checkFile(
+  entry: { path: string; file: string; role: FileRole },
+  absolute: string,
+  now: Date,
+  out: FileFindings,
+): Promise<{ certificate?: X509Certificate; key?: KeyObject }> {
+  const { path, file, role } = entry;
+  let content: Buffer;
+  try {
+    content = await readBoundedFile(absolute, role === 'secret' ? SECRET_FILE_LIMIT : PEM_FILE_LIMIT);
+  } catch (error) {
+    const reason =
+      error instanceof FileRefused
+        ? error.message
+        : ((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+    out.errors.push(`${path}: cannot read ${file} (${reason})`);
+    return {};
+  }
+  if (role === 'secret' || role === 'key') {
+    // Only the tend user needs it; the unit's UMask does not protect a file an operator created by hand.
+    const mode = (await stat(absolute)).mode;
+    if (mode & 0o044) {
+      const who = mode & 0o040 ? (mode & 0o004 ? 'group and others' : 'group') : 'others';
+      out.warnings.push(
+        `${path}: ${file} is readable by ${who} (mode ${octal(mode)}); make it readable by the tend user only (chmod 600)`,
+      );
+    }
+  }
+  const text = content.toString('utf8');
+  if (role === 'ca' || role === 'cert') {
+    const blocks = text.match(PEM_CERTIFICATE) ?? [];
+    if (blocks.length === 0) {
+      out.errors.push(`${path}: ${file} is not a PEM certificate (no -----BEGIN CERTIFICATE----- block)`);
+      return {};
+    }
+    const certificates: X509Certificate[] = [];
+    for (const [index, block] of blocks.entries()) {
+      try {
+        certificates.push(new X509Certificate(block));
+      } catch {
+        out.errors.push(`${path}: ${file}: certificate ${index + 1} of ${blocks.length} does not parse`);
+        return {};
+      }
+    }
+    const certificate = certificates[0];
+    if (role === 'cert' && certificate) {
+      if (new Date(certificate.validTo) < now) {
+        out.warnings.push(
+          `${path}: the certificate in ${file} expired on ${new Date(certificate.validTo).toISOString()}`,
+        );
+      } else if (new Date(certificate.validFrom) > now) {
+        out.warnings.push(
+          `${path}: the certificate in ${file} is not valid before ${new Date(certificate.validFrom).toISOString()}`,
+        );
+      }
+      return { certificate };
+    }
+    return {};
+  }
+  if (role === 'key') {
+    if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(text)) {
+      out.errors.push(
+        `${path}: ${file} is an encrypted private key, and tend has no passphrase option; store it unencrypted, readable by the tend user only`,
+      );
+      return {};
+    }
+    try {
+      return { key: createPrivateKey({ key: text, format: 'pem' }) };
+    } catch {
+      out.errors.push(`${path}: ${file} is not a PEM private key`);
+      return {};
+    }
+  }
+  return {};
 }
 
 /** `nodetool` looked up in PATH (as execa will), or an absolute/relative path checked directly. */
@@ -68,7 +167,7 @@ function withoutErrorField(report: ConfigCheckReport): ConfigCheckReport {
 }
 
 export async function checkConfig(
-  deps: Pick<CommandDeps, 'env' | 'cwd' | 'globals' | 'readFile' | 'systemConfigDir'>,
+  deps: Pick<CommandDeps, 'env' | 'cwd' | 'globals' | 'systemConfigDir'> & { now?: () => Date },
 ): Promise<ConfigCheckReport> {
   let loaded;
   try {
@@ -89,8 +188,11 @@ export async function checkConfig(
   if (result.config) {
     const directory = result.config.metrics.textfileDirectory;
     if (directory) {
+      const absolute = resolve(deps.cwd, directory);
       try {
-        await access(resolve(deps.cwd, directory), constants.W_OK);
+        // tend writes tend.prom and renames it into place: the directory must be one, and writable.
+        if ((await stat(absolute)).isDirectory()) await access(absolute, constants.W_OK);
+        else errors.push(`metrics.textfileDirectory: ${directory} is not a directory`);
       } catch (error) {
         errors.push(
           `metrics.textfileDirectory: cannot write to ${directory} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
@@ -104,12 +206,17 @@ export async function checkConfig(
         `executor.nodetool.path: ${nodetool} is not an executable file${isAbsolute(nodetool) ? '' : ' in PATH'}`,
       );
     }
-    for (const { path, file } of referencedFiles(result.config)) {
-      try {
-        await deps.readFile(file);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-        errors.push(`${path}: cannot read ${file} (${code})`);
+    const now = deps.now?.() ?? new Date();
+    const findings: FileFindings = { errors, warnings };
+    const pairs = new Map<string, { certificate?: X509Certificate; key?: KeyObject }>();
+    for (const entry of referencedFiles(result.config)) {
+      const found = await checkFile(entry, resolve(deps.cwd, entry.file), now, findings);
+      const section = entry.path.replace(/\.[^.]+$/, '');
+      pairs.set(section, { ...pairs.get(section), ...found });
+    }
+    for (const [section, { certificate, key }] of pairs) {
+      if (certificate && key && !certificate.checkPrivateKey(key)) {
+        errors.push(`${section}.keyFile: is not the private key of the certificate in ${section}.certFile`);
       }
     }
   }

@@ -135,21 +135,19 @@ async function cassandraSessions(
   });
 }
 
-async function tendSessions(
-  client: cassandra.Client,
-  tendKeyspace: string,
-  keyspace: string,
-  table: string,
-  since: number,
-): Promise<HistorySession[]> {
-  const rows: TendHistoryRow[] = [];
-  for await (const row of readTendHistory(client, tendKeyspace, keyspace, table, since)) rows.push(row);
-  const byTask = group(rows, (row) => row.taskId ?? `${row.tickId ?? ''}@${row.startedAt ?? row.id}`);
-  return [...byTask.entries()].map(([id, { rows: taskRows }]) => {
+/**
+ * tend's history rows of one table as sessions: one per run of a task. A task id (`ks.t#0`, `ks.t#adhoc`) is only
+ * unique within a plan, so rows are grouped by the tick, the task and when that run started: every row of one
+ * executor run carries the same started_at. Grouping by task id alone merged runs of different ticks into one
+ * session spanning them (a failed task of 88 ms showed as 105 s).
+ */
+export function tendSessionsOf(keyspace: string, table: string, rows: readonly TendHistoryRow[]): HistorySession[] {
+  const byRun = group(rows, (row) => `${row.tickId ?? ''}|${row.taskId ?? row.id}|${row.startedAt ?? row.id}`);
+  return [...byRun.values()].map(({ rows: taskRows }) => {
     const first = taskRows[0] as TendHistoryRow;
     return {
       source: 'tend' as const,
-      id,
+      id: first.taskId ?? first.id,
       keyspace,
       table,
       coordinator: first.coordinator,
@@ -160,6 +158,18 @@ async function tendSessions(
       message: taskRows.find((r) => r.message)?.message ?? null,
     };
   });
+}
+
+async function tendSessions(
+  client: cassandra.Client,
+  tendKeyspace: string,
+  keyspace: string,
+  table: string,
+  since: number,
+): Promise<HistorySession[]> {
+  const rows: TendHistoryRow[] = [];
+  for await (const row of readTendHistory(client, tendKeyspace, keyspace, table, since)) rows.push(row);
+  return tendSessionsOf(keyspace, table, rows);
 }
 
 export async function historyShow(

@@ -4,9 +4,10 @@
  * one are stopped, renewed and recorded the same way.
  */
 import type cassandra from 'cassandra-driver';
-import type { RepairTask } from '../core/index.js';
+import { tablesRepairedByCommand, type RepairTask } from '../core/index.js';
 import { LeaseLost } from '../errors.js';
 import { recordTaskOutcome } from '../history/tend-history.js';
+import { readCommandSessions } from '../history/cassandra-history.js';
 import { withLeases, type HeldLease, type LeaseBackend } from '../lease/index.js';
 import {
   historyRecords,
@@ -25,18 +26,42 @@ export type RecordOutcome = (
   task: Pick<RepairTask, 'repairType' | 'parallelism'>,
 ) => Promise<void>;
 
-/** Writes an outcome as tend history rows (SUCCESS for confirmed ranges, the task's status for the rest). */
+/**
+ * Writes an outcome as tend history rows (SUCCESS for confirmed ranges, the task's status for the rest). A command
+ * over several tables that did not succeed is first matched against what Cassandra recorded per table (when the
+ * node's address is known), so the tables it did repair are recorded as repaired.
+ */
 export function historyWriter(
   tendKeyspace: string,
-  context: { coordinator: () => string; tickId?: string },
+  context: { coordinator: () => string; address?: () => string | undefined; tickId?: string },
 ): RecordOutcome {
   return async (client, outcome, task) => {
-    const rows = historyRecords(task, outcome, {
+    const rows = historyRecords(task, await attributeTables(client, outcome, context.address?.()), {
       coordinator: context.coordinator(),
       ...(context.tickId ? { tickId: context.tickId } : {}),
     });
     for (const row of rows) await recordTaskOutcome(client, tendKeyspace, row);
   };
+}
+
+/** A failed command over several tables, with the tables Cassandra reported repaired in every session. */
+async function attributeTables(
+  client: cassandra.Client,
+  outcome: RepairOutcome,
+  coordinator: string | undefined,
+): Promise<RepairOutcome> {
+  if (outcome.status === 'success' || outcome.tables.length < 2 || coordinator === undefined) return outcome;
+  try {
+    const rows = await readCommandSessions(client, outcome.keyspace, outcome.tables, {
+      fromMs: outcome.startedAt,
+      toMs: outcome.finishedAt,
+      coordinator,
+    });
+    return { ...outcome, tablesRepaired: tablesRepairedByCommand(outcome.tables, rows) };
+  } catch {
+    // Advisory: without Cassandra's answer every table keeps the command's status and is repaired again.
+    return outcome;
+  }
 }
 
 export interface LeasedTaskOptions {
@@ -87,8 +112,8 @@ export interface LeasedTasksOptions<T extends RepairRequest> extends Omit<Leased
      * groups, nobody announced a higher priority), or undefined to release them after this one.
      */
     readonly propose: (current: T) => Promise<T | undefined>;
-    /** Asked when the task has ended: may the proposed task still start now (time left)? */
-    readonly mayStart: (proposed: T) => boolean;
+    /** Asked when the task has ended: may the proposed task still start now (time left, its replicas up)? */
+    readonly mayStart: (proposed: T) => boolean | Promise<boolean>;
   };
   /** Called before each task starts, and as it ends (its record may still be running). */
   readonly onTaskStart?: (request: T) => void;
@@ -164,7 +189,7 @@ export async function runLeasedTasks<T extends RepairRequest>(
             results.push({ request: current, batch });
             for (const outcome of batch.outcomes) options.onTaskEnd?.(current, outcome);
             const following = await proposed;
-            if (signal.aborted || batch.unavailable || !following || !options.next?.mayStart(following)) break;
+            if (signal.aborted || batch.unavailable || !following || !(await options.next?.mayStart(following))) break;
             request = following;
           }
         } finally {

@@ -33,6 +33,7 @@ import {
   summaryBounds,
   tableKey,
   tablesToRead,
+  type Plan,
   type PlanInput,
   type PlanLimits,
   type Ring,
@@ -43,7 +44,8 @@ import {
   type TableSize,
   type TableSummary,
 } from '../core/index.js';
-import { tableSettings, type TableSettings as ConfigTableSettings } from '../config/tables.js';
+import { tableSettings, unmatchedOverrides, type TableSettings as ConfigTableSettings } from '../config/tables.js';
+import type { TableOverride } from '../config/schema.js';
 import type { TendConfig } from '../config/schema.js';
 import { readTopology, driverHost, type ClusterTopology } from '../cluster/topology.js';
 import { readSizeEstimates, type EstimatesRequest } from '../cluster/size-estimates.js';
@@ -118,6 +120,8 @@ export interface PlanContext {
   readonly sizesSource: string;
   /** Things an operator should know (estimates unavailable, …), for stderr. */
   readonly warnings: readonly string[];
+  /** The plan of `input`, when gathering computed it already (basis 'summaries'). */
+  readonly plan?: Plan;
   /** With basis 'summaries': what was stored, and the fingerprints of the local ranges now (to store new ones). */
   readonly summaries?: {
     readonly stored: ReadonlyMap<string, TableSummary>;
@@ -166,6 +170,26 @@ export function gcGraceWarning(
   );
 }
 
+/**
+ * One warning per repair.tables entry that matches no table tend sees (whatever the command's scope): it has no
+ * effect, and an operator who wrote it expected one. Once per command, since every command plans once.
+ */
+export function overrideWarnings(
+  entries: ReadonlyArray<Pick<TableOverride, 'match'>>,
+  topology: Pick<ClusterTopology, 'keyspaceInfo'>,
+): string[] {
+  const tables = Object.values(topology.keyspaceInfo).flatMap((ks) =>
+    ks.tables.map((table) => ({ keyspace: ks.name, table })),
+  );
+  return unmatchedOverrides(entries, tables).map(
+    (entry) =>
+      `repair.tables[${entry.index}]: match ${entry.match} matches no table, so it has no effect` +
+      (entry.didYouMean
+        ? `; exact matches are case-sensitive: did you mean ${entry.didYouMean}?`
+        : ' (a typo, or a table that was dropped?)'),
+  );
+}
+
 /** Gathers the PlanInput for the node tend acts for (config.node), optionally narrowed to a scope. */
 export async function gatherPlanInput(
   client: cassandra.Client,
@@ -180,6 +204,7 @@ export async function gatherPlanInput(
   const { settings, tables } = resolveTables(config, topology, scope);
   const graceWarning = gcGraceWarning(topology, settings);
   if (graceWarning) warnings.push(graceWarning);
+  warnings.push(...overrideWarnings(config.repair.tables, topology));
   const ring = buildRing(topology.nodes);
   const limits: PlanLimits = {
     maxTasks: config.schedule.maxTasks,
@@ -200,8 +225,9 @@ export async function gatherPlanInput(
     policies,
     historyLookbackMs: config.repair.historyLookback ?? DEFAULT_HISTORY_LOOKBACK_MS,
   };
-  // Which tables would be scheduled at all (the pure planner decides; its skips need no history).
-  const scheduled = planTables({ ...base, history: {} }).jobs;
+  // Which tables would be scheduled at all (the pure planner decides; its skips need no history, and it plans no
+  // task with a batch of 0).
+  const scheduled = planTables({ ...base, history: {}, limits: { ...limits, maxTasks: 0 } }).jobs;
   const reader = new HistoryReader(client, config, options, {
     ring,
     now,
@@ -212,17 +238,18 @@ export async function gatherPlanInput(
   let summaries: PlanContext['summaries'];
   let bounds: Record<string, SummaryBound> | undefined;
   let summaryRows = 0;
+  let plan: Plan | undefined;
   if (options.basis === 'summaries') {
     const read = await readTableSummaries(client, tendKeyspace, topology.localHostId);
     summaryRows = read.rowsRead;
     const fingerprints = keyspaceFingerprints(ring, topology, topology.localHostId);
     summaries = { stored: read.summaries, fingerprints };
     bounds = summaryBounds(scheduled, read.summaries, fingerprints);
-    // Plan from the summaries; read the tables the plan asks for; plan again, until it asks for nothing more.
+    // Plan from the summaries; read the tables the plan asks for; plan again, until it asks for nothing more. The
+    // last plan is the plan of the input returned (kept, so the caller need not compute it again).
     for (;;) {
-      const wanted = tablesToRead(
-        planTables({ ...base, history: reader.history, summaries: bounds, sizes: reader.sizes }),
-      );
+      plan = planTables({ ...base, history: reader.history, summaries: bounds, sizes: reader.sizes });
+      const wanted = tablesToRead(plan);
       if (wanted.length === 0) break;
       await reader.read(wanted, options.readSizes ?? true);
     }
@@ -257,6 +284,7 @@ export async function gatherPlanInput(
     sizesSource: reader.sizesSource,
     warnings,
     ...(summaries ? { summaries } : {}),
+    ...(plan ? { plan } : {}),
   };
 }
 

@@ -94,8 +94,15 @@ export interface WindowSpecInput {
   timezone?: string;
 }
 
-/** Validates `policy add` input; every problem is a UsageError (exit 2) naming the flag. */
-export function parseWindowSpec(input: WindowSpecInput): WindowSpec {
+/**
+ * Validates `policy add` input; every problem is a UsageError (exit 2) naming the flag.
+ *
+ * A start equal to the end is refused, as in schedule.windows of tend.yml: `08:00-08:00` could mean an empty
+ * window or the whole day, and an operator who typed it most likely meant neither. The whole day is
+ * `--start 00:00 --end 24:00`. Rows stored by an earlier tend with equal times are still read
+ * (`stored: true`) and, as then, cover the whole day: a block window must not silently stop blocking.
+ */
+export function parseWindowSpec(input: WindowSpecInput, options: { stored?: boolean } = {}): WindowSpec {
   if (input.action !== 'block' && input.action !== 'allow') {
     throw new UsageError(`action must be block or allow, not "${input.action}"`);
   }
@@ -111,6 +118,11 @@ export function parseWindowSpec(input: WindowSpecInput): WindowSpec {
   };
   const start = clock(input.start, '--start');
   const end = clock(input.end, '--end');
+  if (!options.stored && parseClockTime(start) === parseClockTime(end)) {
+    throw new UsageError(`--end equals --start (${start}); a window must have a length`, {
+      hints: ['for the whole day use --start 00:00 --end 24:00'],
+    });
+  }
   const timezone = input.timezone ?? 'UTC';
   if (!isValidTimeZone(timezone)) {
     throw new UsageError(`--timezone: unknown time zone "${timezone}"`, {
@@ -189,15 +201,18 @@ export function windowFromRow(row: WindowRow): WindowSpec {
     const keyspace = wildcard(row.keyspace_name);
     const table = wildcard(row.table_name);
     const datacenter = wildcard(row.datacenter);
-    return parseWindowSpec({
-      action: row.action ?? '(none)',
-      target: keyspace === undefined ? undefined : table === undefined ? keyspace : `${keyspace}.${table}`,
-      ...(datacenter !== undefined ? { datacenter } : {}),
-      ...(row.days && row.days.length > 0 ? { days: row.days.join(',') } : {}),
-      ...(row.start_time != null ? { start: row.start_time } : {}),
-      ...(row.end_time != null ? { end: row.end_time } : {}),
-      ...(row.timezone ? { timezone: row.timezone } : {}),
-    });
+    return parseWindowSpec(
+      {
+        action: row.action ?? '(none)',
+        target: keyspace === undefined ? undefined : table === undefined ? keyspace : `${keyspace}.${table}`,
+        ...(datacenter !== undefined ? { datacenter } : {}),
+        ...(row.days && row.days.length > 0 ? { days: row.days.join(',') } : {}),
+        ...(row.start_time != null ? { start: row.start_time } : {}),
+        ...(row.end_time != null ? { end: row.end_time } : {}),
+        ...(row.timezone ? { timezone: row.timezone } : {}),
+      },
+      { stored: true },
+    );
   } catch (error) {
     throw new PolicyError(`run_windows row ${row.id}: ${(error as Error).message}`);
   }
@@ -208,6 +223,23 @@ export type UntilSpec = { kind: 'in'; ms: number } | { kind: 'at'; at: number };
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const FIELDS = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?/i;
+
+/**
+ * Why the calendar fields of an ISO-8601 text are impossible (2026-02-30, 2026-13-01, 25:00), or undefined.
+ * Date.parse does not refuse them: it rolls 2026-02-30 over to 2026-03-02.
+ */
+function impossibleDate(text: string): string | undefined {
+  const match = FIELDS.exec(text);
+  if (!match) return undefined;
+  const [year, month, day, hour = 0, minute = 0, second = 0] = match.slice(1).map((field) => Number(field ?? 0));
+  if (month! < 1 || month! > 12) return `there is no month ${match[2]}`;
+  const days = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  if (day! < 1 || day! > days) return `${match[1]}-${match[2]} has ${days} days, not ${match[3]}`;
+  if (hour > 23 || minute > 59 || second > 59)
+    return `${match[4]}:${match[5]}${match[6] ? `:${match[6]}` : ''} is not a time of day`;
+  return undefined;
+}
 
 /**
  * Parses `--until`. A time without an offset is UTC (servers and the cluster clock are UTC; a local-time guess
@@ -221,6 +253,8 @@ export function parseUntil(text: string): UntilSpec {
     return { kind: 'in', ms: duration };
   }
   let iso: string | undefined;
+  const impossible = ISO_DATE.test(trimmed) || ISO_DATE_TIME.test(trimmed) ? impossibleDate(trimmed) : undefined;
+  if (impossible) throw new UsageError(`--until: "${text}" is not a date: ${impossible}`);
   if (ISO_DATE.test(trimmed)) iso = `${trimmed}T00:00:00Z`;
   else {
     const match = ISO_DATE_TIME.exec(trimmed);

@@ -4,7 +4,7 @@
  */
 import type cassandra from 'cassandra-driver';
 import { UsageError } from '../errors.js';
-import { allRows, asClusterError, clusterNow } from '../cluster/session.js';
+import { allRows, clusterNow } from '../cluster/session.js';
 import { closest } from '../config/suggest.js';
 import { windowContains, type TimeWindow } from '../core/index.js';
 import { resolveUntil, toTimeWindow, type PolicyTarget, type UntilSpec, type WindowSpec } from './policy-input.js';
@@ -26,11 +26,7 @@ import {
 type Client = Pick<cassandra.Client, 'execute'>;
 
 async function names(client: Client, query: string, params: unknown[], column: string): Promise<string[]> {
-  try {
-    return (await allRows(client, query, params, { prepare: true })).map((row) => String(row.get(column)));
-  } catch (error) {
-    asClusterError(error, 'reading the schema');
-  }
+  return (await allRows(client, query, params, { prepare: true })).map((row) => String(row.get(column)));
 }
 
 function unknownName(what: string, name: string, known: readonly string[]): UsageError {

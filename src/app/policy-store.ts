@@ -10,7 +10,7 @@
 import { hostname, userInfo } from 'node:os';
 import cassandra from 'cassandra-driver';
 import { TendError } from '../errors.js';
-import { allRows, asClusterError } from '../cluster/session.js';
+import { allRows, asClusterError, driverErrorOf } from '../cluster/session.js';
 import { quoteIdentifier } from '../cluster/schema.js';
 import type { Pause, RunPolicies, TimeWindow } from '../core/index.js';
 import { toTimeWindow, windowFromRow, windowId, WEEK, type WindowRow, type WindowSpec } from './policy-input.js';
@@ -58,7 +58,7 @@ export async function writeEverywhere(client: CqlClient, query: string, params: 
     await client.execute(query, params, { prepare: true, consistency: consistencies.eachQuorum });
     return { consistency: 'EACH_QUORUM' };
   } catch (error) {
-    const code = (error as { code?: number }).code;
+    const code = (driverErrorOf(error) ?? (error as { code?: number })).code;
     if (code === undefined || !UNAVAILABLE_CODES.has(code)) throw error;
     await client.execute(query, params, { prepare: true, consistency: consistencies.localQuorum });
     return { consistency: 'LOCAL_QUORUM' };

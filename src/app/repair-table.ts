@@ -40,6 +40,8 @@ import {
 import type { Output } from '../output/output.js';
 import { parseScopeArgument, resolveScope } from './scope.js';
 import { historyWriter, runLeasedTask } from './leased-run.js';
+import { leaseWaitBound } from './time-bound.js';
+import { formatDuration } from '../config/units.js';
 
 export interface RepairTableOptions {
   /** `KEYSPACE.TABLE` as typed (CQL quoting allowed). */
@@ -198,7 +200,9 @@ export async function repairTable(
       announcementTtlMs: config.lease.announcementTtl,
       metadata: { task: request.id, command: 'repair table' },
       signal: deps.signal,
-      ...(options.wait ? { waitUntil: Number.MAX_SAFE_INTEGER, retryEveryMs: 2000 } : {}),
+      // --wait waits as long as a tick elsewhere may hold the lease, plus a TTL for a holder that died: no longer,
+      // so an ad hoc repair can never wait forever (it announces no priority, so busy ticks may keep it out).
+      ...(options.wait ? { waitUntil: Date.now() + leaseWaitBound(config), retryEveryMs: 2000 } : {}),
     });
     if (!claim.acquired) {
       const holder = claim.heldBy[0];
@@ -206,7 +210,9 @@ export async function repairTable(
         claim.group,
         holder ? `${holder.holder} until ${holder.expiresAt.toISOString()}` : undefined,
         {
-          hints: ['add --wait to wait for it, or see tend lease status'],
+          hints: options.wait
+            ? [`still held after waiting ${formatDuration(leaseWaitBound(config))}; see tend lease status`]
+            : ['add --wait to wait for it, or see tend lease status'],
         },
       );
     }

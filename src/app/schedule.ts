@@ -92,7 +92,7 @@ export async function currentPlan(
   options: GatherOptions = {},
 ): Promise<{ plan: Plan; context: PlanContext }> {
   const context = await gatherPlanInput(client, config, options);
-  const plan = computePlan(context.input);
+  const plan = context.plan ?? computePlan(context.input);
   if (options.persistHistory && context.summaries) {
     const changed = summariesToStore(plan, context.summaries.fingerprints, context.summaries.stored);
     await writeTableSummaries(client, config.cassandra.keyspace, plan.localHostId, changed, plan.now);

@@ -21,7 +21,16 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type cassandra from 'cassandra-driver';
-import { fnv1a32, type Plan, type RepairTask } from '../core/index.js';
+import {
+  fnv1a32,
+  inputAfterRepairs,
+  plan as computePlan,
+  type Plan,
+  type PlanInput,
+  type RepairedTable,
+  type RepairTask,
+} from '../core/index.js';
+import { downAmong } from '../cluster/topology.js';
 import type { TendConfig } from '../config/schema.js';
 import type { Env } from '../config/secrets.js';
 import { Interrupted, RepairFailed, TendError } from '../errors.js';
@@ -75,7 +84,12 @@ export interface TaskReport {
   readonly reason: string;
   /** What happened: a repair outcome, or why it did not start. */
   readonly status:
-    RepairOutcome['status'] | 'lease_held_elsewhere' | 'outranked' | 'not_started_deadline' | 'not_started_aborted';
+    | RepairOutcome['status']
+    | 'lease_held_elsewhere'
+    | 'outranked'
+    | 'not_started_deadline'
+    | 'not_started_aborted'
+    | 'not_started_replica_down';
   readonly message: string;
   readonly startedAt: number | null;
   readonly finishedAt: number | null;
@@ -94,9 +108,12 @@ export interface TickReport {
   readonly leases: Readonly<Record<string, number>>;
   readonly startedAt: number;
   readonly durationMs: number;
-  /** Due work the liveness gate held back: a replica it needs is down (logged as a warning per table). */
+  /**
+   * Due work held back because a replica it needs is down: by the plan's liveness gate, or during the batch
+   * after a repair failed naming a dead endpoint (logged as a warning per table).
+   */
   readonly skipped: readonly { table: string; reason: string }[];
-  /** Jobs past their alarm thresholds (logged on every tick while crossed). */
+  /** Jobs past their alarm thresholds after the batch (logged on every tick while crossed). */
   readonly alarms: readonly { table: string; level: 'warn' | 'error'; lastRepairedAt: number | null }[];
   /** The error that decides the exit code, if any (not serialised). */
   readonly error?: TendError | undefined;
@@ -111,12 +128,15 @@ export interface TickPorts {
   readonly repairedState: () => Promise<RepairedStateReader>;
   readonly record: RecordOutcome;
   readonly writeMetrics: (report: TickReport, plan: Plan | undefined) => Promise<void>;
+  /** Which of these replica addresses are down, looked at again now. */
+  readonly liveness: (client: cassandra.Client, addresses: readonly string[]) => Promise<string[]>;
   readonly now: () => number;
 }
 
 export interface PlanContextAndPlan {
   readonly plan: Plan;
-  readonly context: Pick<PlanContext, 'topology' | 'warnings'>;
+  /** `input`: what the plan was computed from, to compute the state after the batch (absent: the plan's own). */
+  readonly context: Pick<PlanContext, 'topology' | 'warnings'> & { readonly input?: PlanInput };
 }
 
 export interface TickDeps {
@@ -128,7 +148,12 @@ export interface TickDeps {
 }
 
 /** The default ports: the real adapters. */
-export function defaultPorts(deps: TickDeps, coordinator: () => string, tickId: string): TickPorts {
+export function defaultPorts(
+  deps: TickDeps,
+  coordinator: () => string,
+  tickId: string,
+  address: () => string | undefined = () => undefined,
+): TickPorts {
   const { config, env } = deps;
   return {
     // Up to 32 tables' history read at once: an idle tick over 100 tables is mostly these round trips.
@@ -137,7 +162,7 @@ export function defaultPorts(deps: TickDeps, coordinator: () => string, tickId: 
     leaseBackend: (client) => openLeaseBackend(config, env, async () => client),
     executor: () => createExecutor(config, env),
     repairedState: () => createRepairedStateReader(config, env),
-    record: historyWriter(config.cassandra.keyspace, { coordinator, tickId }),
+    record: historyWriter(config.cassandra.keyspace, { coordinator, address, tickId }),
     writeMetrics: async (report, plan) => {
       const directory = config.metrics.textfileDirectory;
       if (!directory) return;
@@ -146,14 +171,26 @@ export function defaultPorts(deps: TickDeps, coordinator: () => string, tickId: 
         durationMs: report.durationMs,
         result: report.result,
         ...(plan ? { jobs: plan.jobs } : {}),
-        tasks: countBy(report.tasks.filter((t) => t.startedAt !== null).map((t) => t.status)),
+        // Tasks that ran, by outcome, and those held back during the batch because a replica went down.
+        tasks: countBy(
+          report.tasks
+            .filter((t) => t.startedAt !== null || t.status === 'not_started_replica_down')
+            .map((t) => (t.status === 'not_started_replica_down' ? 'replica_down' : t.status)),
+        ),
         leases: report.leases,
         node: { name: report.node.name, datacenter: report.node.datacenter },
       });
     },
+    liveness: downAmong,
     now: Date.now,
   };
 }
+
+/**
+ * A repair that failed because a participant is not alive, in Cassandra's words ("Endpoint not alive: /10.0.0.3",
+ * "… is dead"): the replicas of the tasks after it are looked at again before they start.
+ */
+export const DEAD_ENDPOINT = /endpoint(?:s)? not alive|is dead|endpoint .*died|not alive/i;
 
 function countBy(values: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -212,7 +249,16 @@ export async function runTick(
   const { config, out } = deps;
   const tickId = randomUUID();
   let coordinator = config.node.name ?? hostname();
-  const ports: TickPorts = { ...defaultPorts(deps, () => coordinator, tickId), ...portsOverride };
+  let localAddress: string | undefined = undefined;
+  const ports: TickPorts = {
+    ...defaultPorts(
+      deps,
+      () => coordinator,
+      tickId,
+      () => localAddress,
+    ),
+    ...portsOverride,
+  };
   const startedAt = ports.now();
   const maxTasks = options.maxTasks ?? config.schedule.maxTasks;
   const maxDurationMs = options.maxDurationMs ?? config.schedule.maxDuration;
@@ -221,17 +267,11 @@ export async function runTick(
   for (const warning of context.warnings) out.warn(warning);
   const local = context.topology.nodes.find((n) => n.hostId === plan.localHostId);
   const address = local?.address ?? '?';
+  localAddress = local?.address;
   // The lease holder and history coordinator: node.name, else the node's address (unique in the cluster).
   coordinator = config.node.name ?? address;
   const node = { name: coordinator, address, datacenter: plan.localDatacenter };
 
-  const alarms = plan.jobs
-    .filter((job) => job.alarm !== 'none')
-    .map((job) => ({
-      table: `${job.keyspace}.${job.table}`,
-      level: job.alarm as 'warn' | 'error',
-      lastRepairedAt: job.lastRepairedAt,
-    }));
   const skipped = plan.deferred
     .filter((d) => d.code === 'replica_down')
     .map((d) => ({ table: `${d.keyspace}.${d.table}`, reason: d.reason }));
@@ -251,7 +291,7 @@ export async function runTick(
     }
     planned = filtered.tasks;
   }
-  const base = { tickId, node, plannedTasks: plan.tasks.length, skipped, alarms, startedAt };
+  const base = { tickId, node, plannedTasks: plan.tasks.length, skipped, startedAt };
 
   if (planned.length === 0) {
     const verdict =
@@ -261,7 +301,14 @@ export async function runTick(
             result: 'nothing_due' as const,
             summary: `nothing due: ${fullyRepaired} due table(s) reported fully repaired by the node (incremental)`,
           };
-    const report: TickReport = { ...base, ...verdict, tasks: [], leases: {}, durationMs: ports.now() - startedAt };
+    const report: TickReport = {
+      ...base,
+      ...verdict,
+      alarms: alarmsOf(plan),
+      tasks: [],
+      leases: {},
+      durationMs: ports.now() - startedAt,
+    };
     await writeMetricsQuietly(ports, report, plan, out);
     return { report, plan };
   }
@@ -289,6 +336,39 @@ export async function runTick(
     priority: Math.round(task.priority * 1000),
     tieBreaker: fnv1a32(holder.name),
   });
+  // Replicas found down during the batch (after a repair failed naming a dead endpoint), and why.
+  const downNow = new Map<string, string>();
+  let recheck: Promise<void> = Promise.resolve();
+  const repaired: RepairedTable[] = [];
+  const noteOutcome = (request: RepairTask, outcome: RepairOutcome) => {
+    if (outcome.rangesRepaired.length > 0) {
+      for (const table of outcome.tables) {
+        repaired.push({
+          keyspace: outcome.keyspace,
+          table,
+          ranges: outcome.rangesRepaired,
+          finishedAt: outcome.finishedAt,
+        });
+      }
+    }
+    if (outcome.status !== 'failed' || !DEAD_ENDPOINT.test(outcome.message)) return;
+    // Look again before the next task starts: every later task on a replica that is down would fail the same way.
+    recheck = recheck.then(async () => {
+      const down = await ports.liveness(client, request.replicaAddresses).catch(() => [] as string[]);
+      for (const address of down) {
+        if (downNow.has(address)) continue;
+        downNow.set(address, `replica ${address} went down during this tick (task ${request.id}: ${outcome.message})`);
+        out.warn(`replica ${address} is down: the remaining tasks that need it are left for a later tick`, {
+          task: request.id,
+        });
+      }
+    });
+  };
+  /** Why `task` may not start because a replica it needs went down during the batch, if so. */
+  const replicaDown = (task: RepairTask): string | undefined => {
+    const down = task.replicaAddresses.find((address) => downNow.has(address));
+    return down === undefined ? undefined : downNow.get(down);
+  };
   /** Why no further task may start now, if none may. */
   const cannotStart = (): Pick<TaskReport, 'status' | 'message'> | undefined => {
     if (deps.signal.aborted || error instanceof Interrupted)
@@ -306,6 +386,21 @@ export async function runTick(
       const stop = cannotStart();
       if (stop) {
         tasks.push({ ...describe(task), ...stop, startedAt: null, finishedAt: null });
+        continue;
+      }
+      await recheck;
+      const down = replicaDown(task);
+      if (down) {
+        const table = `${task.keyspace}.${task.tables.join(',')}`;
+        out.warn(`skipped ${table}: ${down}`, { task: task.id });
+        skipped.push({ table, reason: down });
+        tasks.push({
+          ...describe(task),
+          status: 'not_started_replica_down',
+          message: down,
+          startedAt: null,
+          finishedAt: null,
+        });
         continue;
       }
       const groups = groupsOf(task);
@@ -361,7 +456,10 @@ export async function runTick(
             replicas: request.replicaAddresses.join(','),
           });
         },
-        onTaskEnd: (_request, outcome) => logOutcome(outcome, out),
+        onTaskEnd: (request, outcome) => {
+          logOutcome(outcome, out);
+          noteOutcome(request, outcome);
+        },
         // Keep the leases for the next task when it needs the same ones and no other node has announced a job
         // that outranks it: a release and a new acquisition would cost Paxos rounds (or Consul writes) for
         // leases we would take straight back. Anything else ends the run and releases them.
@@ -372,7 +470,10 @@ export async function runTick(
             const higher = await higherAnnouncement(backend, groups, holder.name, priorityOf(candidate));
             return higher ? undefined : candidate;
           },
-          mayStart: () => !cannotStart(),
+          mayStart: async (proposed) => {
+            await recheck;
+            return !cannotStart() && !replicaDown(proposed);
+          },
         },
       });
       for (const { request, batch } of results) {
@@ -413,9 +514,26 @@ export async function runTick(
     error = deps.signal.reason instanceof TendError ? deps.signal.reason : new Interrupted();
   }
 
-  const report = finishReport(base, tasks, leaseCounts, ports.now() - startedAt, error);
-  await writeMetricsQuietly(ports, report, plan, out);
+  // The state after the batch, from the plan's input plus what this batch repaired (the pure planner again, no
+  // reads): a table repaired just now must not be logged as past its alarm, "last fully repaired never".
+  const after =
+    context.input && repaired.length > 0
+      ? computePlan(inputAfterRepairs(context.input, repaired, plan.now + (ports.now() - startedAt)))
+      : plan;
+  const report = finishReport({ ...base, alarms: alarmsOf(after) }, tasks, leaseCounts, ports.now() - startedAt, error);
+  await writeMetricsQuietly(ports, report, after, out);
   return { report, plan };
+}
+
+/** Jobs past an alarm threshold in `plan`. */
+function alarmsOf(plan: Plan): TickReport['alarms'] {
+  return plan.jobs
+    .filter((job) => job.alarm !== 'none')
+    .map((job) => ({
+      table: `${job.keyspace}.${job.table}`,
+      level: job.alarm as 'warn' | 'error',
+      lastRepairedAt: job.lastRepairedAt,
+    }));
 }
 
 /** One line per task as it ends, so the log follows the batch rather than summing it up at the end. */

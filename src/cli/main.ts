@@ -2,11 +2,16 @@
  * The one exit path: parse argv, run the command, map any error to its documented exit code, print it on
  * stderr, flush both streams. Commands never call process.exit and never write to process.stdout directly.
  */
-import { readFile } from 'node:fs/promises';
-import { ConfigError, Interrupted, TendError, exitCodeOf } from '../errors.js';
+import { ConfigError, ExitCode, Interrupted, TendError, exitCodeOf } from '../errors.js';
+import { resetActivities } from '../activity.js';
+import { CONFIG_LOAD_BOUND, commandBound } from '../app/time-bound.js';
+import { guardExit, Watchdog } from './watchdog.js';
 import { colorAllowedByEnv, Output, type OutputStream, type Verbosity } from '../output/output.js';
-import { secretValuesFromEnv, type Env } from '../config/secrets.js';
+import { maskSecrets, resetSecrets, type Env } from '../config/secrets.js';
+import { externalMessage } from '../output/sanitize.js';
+import { readSecretFile } from '../config/files.js';
 import { packageInfo } from './package-info.js';
+import { setLongTimeout, type LongTimer } from '../timers.js';
 import { parseInvocation, registry as defaultRegistry, type Registry } from './registry.js';
 import type { CommandDeps, GlobalOptions, LoadedValidConfig } from './types.js';
 
@@ -24,6 +29,11 @@ export interface MainIO {
   /** How long an interrupted command may take to clean up (default INTERRUPT_GRACE_MS). */
   interruptGraceMs?: number;
   registry?: Registry;
+  /**
+   * Ends the process (process.exit). Only the real process has it: the watchdog's last resort and the exit guard
+   * use it; in-process callers (tests) get the watchdog's abort but never an exit.
+   */
+  exit?: (code: number) => void;
 }
 
 function processIO(): MainIO {
@@ -39,8 +49,9 @@ function processIO(): MainIO {
     stderr: process.stderr,
     env: process.env,
     cwd: process.cwd(),
-    readFile: (path) => readFile(path, 'utf8'),
+    readFile: readSecretFile,
     handleSignals: true,
+    exit: (code) => process.exit(code),
   };
 }
 
@@ -63,7 +74,6 @@ function makeOutput(io: MainIO, globals: GlobalOptions): Output {
     json: globals.json,
     colorAllowed: colorAllowedByEnv(io.env, globals.color),
     verbosity,
-    secrets: secretValuesFromEnv(io.env),
     ...(io.now ? { now: io.now } : {}),
   });
 }
@@ -75,35 +85,56 @@ export function reportError(error: unknown, out: Output, verbose: boolean): void
   const exitField = out.humanDiagnostics ? {} : { exit: code };
   if (error instanceof ConfigError) {
     const fields = error.filepath ? { file: error.filepath } : {};
-    out.error(error.message, out.humanDiagnostics ? {} : { ...fields, ...exitField });
-    for (const problem of error.problems) out.detail('error', problem, fields);
+    // Problems quote values from the file, which is outside text: a secret pasted under the wrong key is masked.
+    out.error(maskSecrets(error.message), out.humanDiagnostics ? {} : { ...fields, ...exitField });
+    for (const problem of error.problems) out.detail('error', maskSecrets(problem), fields);
+  } else if (error instanceof TendError) {
+    out.error(error.message, exitField);
   } else {
-    out.error(error instanceof Error ? error.message : String(error), exitField);
+    // Not one of tend's errors: its text comes from a library or a server (one line, secrets masked, no stack).
+    out.error(externalMessage(error), exitField);
   }
   if (error instanceof TendError) {
     for (const hint of error.hints) out.detail('error', hint);
   }
   if (verbose && error instanceof Error) {
-    if (error.cause instanceof Error) out.debug(`caused by: ${error.cause.message}`);
-    if (!(error instanceof TendError) && error.stack) out.debug(error.stack);
+    if (error.cause !== undefined) out.debug(`caused by: ${externalMessage(error.cause)}`);
+    if (!(error instanceof TendError) && error.stack) out.debug(maskSecrets(error.stack));
   }
 }
 
 export async function main(argv: string[], io: MainIO = processIO()): Promise<number> {
+  const startedAt = Date.now();
   const args = argv.slice(2);
   const reg = io.registry ?? defaultRegistry;
+  // The secret variables of this environment are known from the start; files add theirs as they are read.
+  resetSecrets(io.env);
+  resetActivities();
   let globals = earlyGlobals(args);
   let out = makeOutput(io, globals);
   const controller = new AbortController();
   const removeSignalHandlers = io.handleSignals ? installSignalHandlers(controller, () => out) : () => undefined;
+  let watchdog: Watchdog | undefined;
+  let code: number = ExitCode.Failure;
   try {
     const invocation = parseInvocation(args, packageInfo().version, reg);
     globals = invocation.globals;
     out = makeOutput(io, globals);
     if (invocation.kind === 'text') {
       out.text(invocation.text);
-      return 0;
+      return (code = 0);
     }
+    // Until the configuration is read there is no bound to derive; then the command's own (time-bound.ts).
+    watchdog = new Watchdog({
+      command: `tend ${invocation.command.path.join(' ')}`,
+      startedAt,
+      controller,
+      out: () => out,
+      cleanupGraceMs: (io.interruptGraceMs ?? INTERRUPT_GRACE_MS) + 10_000,
+      ...(io.exit ? { exit: io.exit } : {}),
+    });
+    watchdog.arm(CONFIG_LOAD_BOUND);
+    const command = invocation.command;
     await out.prepareTerminal();
     let loaded: Promise<LoadedValidConfig> | undefined;
     const deps: CommandDeps = {
@@ -124,7 +155,8 @@ export async function main(argv: string[], io: MainIO = processIO()): Promise<nu
             ...(io.systemConfigDir ? { systemDir: io.systemConfigDir } : {}),
           });
           out.configureLogging(result.config.log.level, result.config.log.format);
-          // Every command that reads the configuration tells the operator about its warnings, once.
+          watchdog?.arm(command.timeBound?.(result.config, invocation.options) ?? commandBound(result.config));
+          // Every command that reads the configuration tells the operator about its warnings, once (here).
           for (const warning of result.warnings) out.warn(warning, result.filepath ? { file: result.filepath } : {});
           return result;
         });
@@ -133,23 +165,24 @@ export async function main(argv: string[], io: MainIO = processIO()): Promise<nu
       secret: async (name) => {
         const { config } = await deps.loadConfig();
         const { readSecret, secretOrigins } = await import('../config/secrets.js');
-        const value = await readSecret(secretOrigins(config, io.env)[name], io.env, io.readFile);
-        if (value) out.addSecret(value);
-        return value;
+        return readSecret(secretOrigins(config, io.env)[name], io.env, io.readFile);
       },
     };
-    const code = await untilInterrupted(
+    const result = await untilInterrupted(
       invocation.command.run(invocation.options, deps),
       controller.signal,
       io.interruptGraceMs ?? INTERRUPT_GRACE_MS,
     );
-    return typeof code === 'number' ? code : 0;
+    return (code = typeof result === 'number' ? result : 0);
   } catch (error) {
     reportError(error, out, globals.verbose);
-    return exitCodeOf(error);
+    return (code = exitCodeOf(error));
   } finally {
+    watchdog?.disarm();
     removeSignalHandlers();
     await out.flush();
+    // Nothing may keep a finished tend alive (a tick that never exits blocks every later tick on its node).
+    if (io.exit) guardExit(code, out, io.exit);
   }
 }
 
@@ -166,10 +199,10 @@ export const INTERRUPT_GRACE_MS = 30_000;
  */
 async function untilInterrupted<T>(running: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
   const interruption = () => (signal.reason instanceof Error ? signal.reason : new Interrupted());
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimer | undefined;
   const graceOver = new Promise<never>((_, reject) => {
     const startGrace = () => {
-      timer = setTimeout(() => reject(interruption()), graceMs);
+      timer = setLongTimeout(() => reject(interruption()), graceMs);
     };
     if (signal.aborted) startGrace();
     else signal.addEventListener('abort', startGrace, { once: true });
@@ -180,7 +213,7 @@ async function untilInterrupted<T>(running: Promise<T>, signal: AbortSignal, gra
     if (signal.aborted) throw interruption();
     return result;
   } finally {
-    if (timer) clearTimeout(timer);
+    timer?.clear();
   }
 }
 

@@ -16,7 +16,7 @@
  */
 import { Command, CommanderError, Option, Argument } from 'commander';
 import { UsageError } from '../errors.js';
-import { EXIT_CODE_DESCRIPTIONS } from '../errors.js';
+import { EXIT_CODE_DESCRIPTIONS, ExitCode } from '../errors.js';
 import { GLOBAL_OPTIONS } from './global-options.js';
 import { closest } from '../config/suggest.js';
 import { completionModule } from './commands/completion.js';
@@ -117,8 +117,11 @@ export function usageLine(command: AnyCommand): string {
   return ['tend', ...command.path, ...options, ...args].join(' ');
 }
 
+/** Codes every command can return: success, failure, usage, and the watchdog's. */
+export const COMMON_EXIT_CODES: readonly number[] = [0, 1, 2, ExitCode.TimeBoundExceeded];
+
 function exitCodeHelp(command: AnyCommand): string {
-  const codes = new Set<number>([0, 1, 2, ...command.exitCodes]);
+  const codes = new Set<number>([...COMMON_EXIT_CODES, ...command.exitCodes]);
   return EXIT_CODE_DESCRIPTIONS.filter(({ code }) => codes.has(code))
     .map(({ code, meaning }) => `  ${String(code).padStart(3)}  ${meaning}`)
     .join('\n');

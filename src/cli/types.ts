@@ -6,6 +6,7 @@ import type { Output } from '../output/output.js';
 import type { Env, SecretName } from '../config/secrets.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { TendConfig } from '../config/schema.js';
+import type { TimeBound } from '../app/time-bound.js';
 
 /** How a shell should complete an option's value or an argument. */
 export type CompletionHint = 'file' | 'directory' | 'none';
@@ -66,8 +67,9 @@ export interface CommandDeps {
   /** Load and validate the configuration (search order of DESIGN.md); throws ConfigError. */
   loadConfig(): Promise<LoadedValidConfig>;
   /**
-   * A secret (password file or environment, see config/secrets.ts). The value is registered with the output
-   * layer first, so it is masked in anything written afterwards.
+   * A secret (password file or environment, see config/secrets.ts). The value is registered as a known secret, so
+   * outside text that echoes it (a server's error message) is masked where it enters tend's errors and logs. Never
+   * put the value itself into output.
    */
   secret(name: SecretName): Promise<string | undefined>;
   /** Overrides /etc/tend (tests). */
@@ -95,6 +97,11 @@ export interface CommandSpec<Options = unknown> {
    */
   parse(args: readonly unknown[], opts: Readonly<Record<string, unknown>>): Options;
   run(options: Options, deps: CommandDeps): Promise<number | void>;
+  /**
+   * How long this command may run, from its configuration and options (src/app/time-bound.ts); the watchdog stops
+   * it there (exit 8). Default: `commandBound`, a connect and a request timeout plus a grace.
+   */
+  timeBound?(config: TendConfig, options: Options): TimeBound;
 }
 
 /** A noun with verbs (`tend config show|check`). Single-word commands use `path: [name]` and no group. */

@@ -17,7 +17,7 @@ import { connect } from 'node:net';
 import type cassandra from 'cassandra-driver';
 import { ConfigError } from '../errors.js';
 import type { KeyspaceReplication, NodeInfo, Topology } from '../core/index.js';
-import { allRows, asClusterError } from './session.js';
+import { allRows } from './session.js';
 
 export interface KeyspaceInfo {
   readonly name: string;
@@ -219,70 +219,85 @@ export async function readTopology(
   client: cassandra.Client,
   options: { tendKeyspace: string; localNode: LocalNodeSelector },
 ): Promise<ClusterTopology> {
-  try {
-    const { rows, read } = await readNodeRows(client);
-    const local = selectLocalNode(rows, options.localNode);
-    const states = await hostStates(client);
-    const nodes: NodeInfo[] = rows.map((row) => ({
-      hostId: row.hostId,
-      address: row.addresses.find((a) => a !== '') ?? '?',
-      datacenter: row.datacenter,
-      rack: row.rack,
-      tokens: row.tokens,
-      // Unknown to the driver (e.g. filtered out) counts as up: the executor fails loudly if it is not.
-      up: states.get(row.hostId) ?? row.addresses.map((a) => states.get(a)).find((s) => s !== undefined) ?? true,
-    }));
-    // All pages: a cluster can have more tables than one page holds, and a table left off would never be repaired.
-    const keyspaceRows = await allRows(client, 'SELECT keyspace_name, replication FROM system_schema.keyspaces');
-    const tableRows = await allRows(
-      client,
-      'SELECT keyspace_name, table_name, gc_grace_seconds FROM system_schema.tables',
-    );
-    const tablesByKeyspace = new Map<string, string[]>();
-    const gcGraceByKeyspace = new Map<string, Record<string, number>>();
-    for (const row of tableRows) {
-      const ks = text(row.get('keyspace_name'));
-      let list = tablesByKeyspace.get(ks);
-      if (!list) tablesByKeyspace.set(ks, (list = []));
-      const table = text(row.get('table_name'));
-      list.push(table);
-      let grace = gcGraceByKeyspace.get(ks);
-      if (!grace) gcGraceByKeyspace.set(ks, (grace = {}));
-      grace[table] = Number(row.get('gc_grace_seconds') ?? 864_000) * 1000;
-    }
-    const keyspaces: Record<string, KeyspaceReplication> = {};
-    const keyspaceInfo: Record<string, KeyspaceInfo> = {};
-    const excludedKeyspaces: { name: string; reason: string }[] = [];
-    for (const row of keyspaceRows) {
-      const name = text(row.get('keyspace_name'));
-      const exclusion = keyspaceExclusion(name, options.tendKeyspace);
-      if (exclusion) {
-        excludedKeyspaces.push({ name, reason: exclusion });
-        continue;
-      }
-      const replication = replicationFromMap((row.get('replication') as Record<string, string> | null) ?? {});
-      keyspaces[name] = replication;
-      keyspaceInfo[name] = {
-        name,
-        replication,
-        tables: (tablesByKeyspace.get(name) ?? []).sort(),
-        gcGraceMs: gcGraceByKeyspace.get(name) ?? {},
-      };
-    }
-    excludedKeyspaces.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return {
-      nodes,
-      keyspaces,
-      keyspaceInfo,
-      excludedKeyspaces,
-      localHostId: local.hostId,
-      localDatacenter: local.datacenter,
-      localAddress: nodes.find((n) => n.hostId === local.hostId)?.address ?? '?',
-      rowsRead: read + keyspaceRows.length + tableRows.length,
-    };
-  } catch (error) {
-    asClusterError(error, 'reading the topology');
+  const { rows, read } = await readNodeRows(client);
+  const local = selectLocalNode(rows, options.localNode);
+  const states = await hostStates(client);
+  const nodes: NodeInfo[] = rows.map((row) => ({
+    hostId: row.hostId,
+    address: row.addresses.find((a) => a !== '') ?? '?',
+    datacenter: row.datacenter,
+    rack: row.rack,
+    tokens: row.tokens,
+    // Unknown to the driver (e.g. filtered out) counts as up: the executor fails loudly if it is not.
+    up: states.get(row.hostId) ?? row.addresses.map((a) => states.get(a)).find((s) => s !== undefined) ?? true,
+  }));
+  // All pages: a cluster can have more tables than one page holds, and a table left off would never be repaired.
+  const keyspaceRows = await allRows(client, 'SELECT keyspace_name, replication FROM system_schema.keyspaces');
+  const tableRows = await allRows(
+    client,
+    'SELECT keyspace_name, table_name, gc_grace_seconds FROM system_schema.tables',
+  );
+  const tablesByKeyspace = new Map<string, string[]>();
+  const gcGraceByKeyspace = new Map<string, Record<string, number>>();
+  for (const row of tableRows) {
+    const ks = text(row.get('keyspace_name'));
+    let list = tablesByKeyspace.get(ks);
+    if (!list) tablesByKeyspace.set(ks, (list = []));
+    const table = text(row.get('table_name'));
+    list.push(table);
+    let grace = gcGraceByKeyspace.get(ks);
+    if (!grace) gcGraceByKeyspace.set(ks, (grace = {}));
+    grace[table] = Number(row.get('gc_grace_seconds') ?? 864_000) * 1000;
   }
+  const keyspaces: Record<string, KeyspaceReplication> = {};
+  const keyspaceInfo: Record<string, KeyspaceInfo> = {};
+  const excludedKeyspaces: { name: string; reason: string }[] = [];
+  for (const row of keyspaceRows) {
+    const name = text(row.get('keyspace_name'));
+    const exclusion = keyspaceExclusion(name, options.tendKeyspace);
+    if (exclusion) {
+      excludedKeyspaces.push({ name, reason: exclusion });
+      continue;
+    }
+    const replication = replicationFromMap((row.get('replication') as Record<string, string> | null) ?? {});
+    keyspaces[name] = replication;
+    keyspaceInfo[name] = {
+      name,
+      replication,
+      tables: (tablesByKeyspace.get(name) ?? []).sort(),
+      gcGraceMs: gcGraceByKeyspace.get(name) ?? {},
+    };
+  }
+  excludedKeyspaces.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return {
+    nodes,
+    keyspaces,
+    keyspaceInfo,
+    excludedKeyspaces,
+    localHostId: local.hostId,
+    localDatacenter: local.datacenter,
+    localAddress: nodes.find((n) => n.hostId === local.hostId)?.address ?? '?',
+    rowsRead: read + keyspaceRows.length + tableRows.length,
+  };
+}
+
+/**
+ * Which of `addresses` are down now, looked at again: the driver's view, and a TCP connect to each one's native
+ * port (2 s). Used after a repair failed naming a dead endpoint, when the driver may not have noticed yet: a
+ * stopped or partitioned node does not accept the connection.
+ */
+export async function downAmong(client: cassandra.Client, addresses: readonly string[]): Promise<string[]> {
+  const options = (client as unknown as { options?: { protocolOptions?: { port?: number } } }).options;
+  const port = options?.protocolOptions?.port ?? 9042;
+  const checks = await Promise.all(
+    [...new Set(addresses)].map(async (address) => {
+      const host = driverHost(client, address);
+      if (host && !host.isUp()) return address;
+      const endpoint = host?.address ?? (address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`);
+      return (await portAnswers(endpoint)) ? undefined : address;
+    }),
+  );
+  return checks.filter((address): address is string => address !== undefined).sort();
 }
 
 /** The driver's Host object for an address, to pin node-local reads (size estimates) to that node. */

@@ -5,14 +5,19 @@
  *
  * Search order (first hit wins): --config PATH, $TEND_CONFIG, ./tend.yml (or .yaml/.json) in the working
  * directory, /etc/tend/tend.yml (or .yaml/.json). No file at all means "all defaults", which suits a node that
- * runs Cassandra on localhost with no authentication.
+ * runs Cassandra on localhost with no authentication. In the search an empty file is passed over (as if absent);
+ * a file that exists but cannot be read is an error, never a silent fall-back to the next place or the defaults.
+ *
+ * The search is cosmiconfig's (same places and order) done here, so that every read goes through
+ * readBoundedFile: cosmiconfig read any path whole (`-c /dev/zero` ran out of memory, a FIFO hung the process)
+ * and followed a `$import:` key to any other file.
  */
-import { extname, resolve } from 'node:path';
-import { cosmiconfig, type Loader } from 'cosmiconfig';
+import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { validateConfig, type ValidationResult } from './validate.js';
 import type { Env } from './secrets.js';
+import { CONFIG_FILE_LIMIT, describeReadError, readBoundedFile } from './files.js';
 
 export const DEFAULT_SYSTEM_CONFIG_DIR = '/etc/tend';
 export const CONFIG_ENV = 'TEND_CONFIG';
@@ -40,7 +45,8 @@ export interface LoadOptions {
  * YAML (and JSON, which is YAML) via the `yaml` package so that a syntax error names its line and column,
  * and duplicate keys are errors rather than a silent last-one-wins.
  */
-const yamlLoader: Loader = (filepath, content) => {
+function parseYaml(filepath: string, content: string): unknown {
+  if (content.trim() === '') return undefined;
   // prettyErrors fills in linePos (1-based line and column).
   const document = parseDocument(content, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
@@ -53,45 +59,46 @@ const yamlLoader: Loader = (filepath, content) => {
     throw new ConfigError(`cannot parse ${filepath}`, { problems, filepath });
   }
   return document.toJS() as unknown;
-};
+}
 
-/** `extraExtension`: a file named explicitly may have any name (tend.yml.example, tend.conf), read as YAML. */
-function explorer(extraExtension?: string) {
-  return cosmiconfig('tend', {
-    searchPlaces: SEARCH_PLACES,
-    searchStrategy: 'none',
-    cache: false,
-    loaders: {
-      '.yml': yamlLoader,
-      '.yaml': yamlLoader,
-      '.json': yamlLoader,
-      noExt: yamlLoader,
-      ...(extraExtension ? { [extraExtension]: yamlLoader } : {}),
-    },
+function cannotRead(path: string, how: string, error: unknown): ConfigError {
+  return new ConfigError(`cannot read configuration file ${path} (${how}): ${describeReadError(error)}`, {
+    filepath: path,
+    cause: error,
   });
 }
 
+/** The text of a configuration file: a regular file of at most CONFIG_FILE_LIMIT bytes. */
+async function readConfigText(path: string): Promise<string> {
+  return (await readBoundedFile(path, CONFIG_FILE_LIMIT)).toString('utf8');
+}
+
 async function loadFile(path: string, source: ConfigSource): Promise<LoadedConfig> {
+  let content: string;
   try {
-    const result = await explorer(extname(path) || undefined).load(path);
-    return { raw: result?.config, filepath: result?.filepath ?? path, source };
+    content = await readConfigText(path);
   } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    const how = source === 'flag' ? 'given with --config' : `named by ${CONFIG_ENV}`;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'is a directory'
-            : (error as Error).message;
-    throw new ConfigError(`cannot read configuration file ${path} (${how}): ${reason}`, {
-      filepath: path,
-      cause: error,
-    });
+    throw cannotRead(path, source === 'flag' ? 'given with --config' : `named by ${CONFIG_ENV}`, error);
   }
+  return { raw: parseYaml(path, content), filepath: path, source };
+}
+
+/** The first non-empty search place in `dir`, parsed; undefined when there is none. */
+async function searchDir(dir: string, source: ConfigSource): Promise<LoadedConfig | undefined> {
+  for (const place of SEARCH_PLACES) {
+    const path = join(dir, place);
+    let content: string;
+    try {
+      content = await readConfigText(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      throw cannotRead(path, `found in ${dir}`, error);
+    }
+    if (content.trim() === '') continue;
+    return { raw: parseYaml(path, content), filepath: path, source };
+  }
+  return undefined;
 }
 
 export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
@@ -104,14 +111,8 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     [cwd, 'cwd'],
     [options.systemDir ?? DEFAULT_SYSTEM_CONFIG_DIR, 'system'],
   ] as const) {
-    let result;
-    try {
-      result = await explorer().search(dir);
-    } catch (error) {
-      if (error instanceof ConfigError) throw error;
-      throw new ConfigError(`cannot read configuration in ${dir}: ${(error as Error).message}`, { cause: error });
-    }
-    if (result) return { raw: result.config, filepath: result.filepath, source };
+    const found = await searchDir(dir, source);
+    if (found) return found;
   }
   return { raw: undefined, filepath: undefined, source: 'defaults' };
 }

@@ -5,6 +5,7 @@
 import type { TendConfig } from './schema.js';
 import { formatDuration } from './units.js';
 import { SECRET_ENV, type Env } from './secrets.js';
+import { isLoopback, parseContactPoint } from './network.js';
 
 export interface Finding {
   path: string;
@@ -16,9 +17,11 @@ export interface RuleFindings {
   warnings: Finding[];
 }
 
-/** Consul refuses session TTLs outside 10s..24h. */
-const CONSUL_MIN_TTL_MS = 10_000;
-const CONSUL_MAX_TTL_MS = 86_400_000;
+/**
+ * Consul refuses session TTLs below 10s, and tend asks Consul for sessions of half the lease ttl or
+ * announcementTtl (src/lease/consul.ts).
+ */
+const CONSUL_MIN_HALVED_TTL_MS = 20_000;
 /** Cassandra's default gc_grace_seconds: an error alarm later than this means data may already resurrect. */
 const DEFAULT_GC_GRACE_MS = 10 * 86_400_000;
 
@@ -32,13 +35,74 @@ function tlsPairs(errors: Finding[], path: string, tls: { certFile?: string; key
   if (tls.keyFile && !tls.certFile) errors.push({ path: `${path}.certFile`, message: 'required when keyFile is set' });
 }
 
+function unverifiedTls(warnings: Finding[], path: string, tls: { rejectUnauthorized: boolean } | undefined): void {
+  if (tls && !tls.rejectUnauthorized) {
+    warnings.push({
+      path: `${path}.rejectUnauthorized`,
+      message:
+        "is false: the server's certificate is not verified, so anyone on the path can pose as the server; use it only to diagnose",
+    });
+  }
+}
+
+/** A warning when `url` would carry `what` in clear text off this machine. */
+function cleartext(warnings: Finding[], path: string, url: string, what: string, instead: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return;
+  }
+  if (parsed.protocol === 'http:' && !isLoopback(parsed.hostname)) {
+    warnings.push({
+      path,
+      message: `sends ${what} in clear text over http to ${parsed.hostname}, which is not this machine; ${instead}`,
+    });
+  }
+}
+
+/**
+ * The first contact point is where tend asks for the local datacenter (when none is set) and how it finds the node
+ * it acts for (when node.* is not set). The driver knows nodes by address only (10.0.0.1:9042, and an IPv6 node as
+ * ::1:9042, never [::1]:9042), and Cassandra lists nodes by address: a host name there, or an IPv6 address, matches
+ * no node, and the command fails after connecting (exit 5 asking for the datacenter, exit 3 choosing the node).
+ */
+function firstContactPoint(
+  errors: Finding[],
+  cassandra: TendConfig['cassandra'],
+  node: TendConfig['node'] | undefined,
+): void {
+  const first = cassandra.contactPoints[0];
+  const parsed = first === undefined ? undefined : parseContactPoint(first);
+  if (!parsed || 'reason' in parsed || parsed.kind === 'ipv4') return;
+  const what = parsed.kind === 'name' ? `a host name (${first})` : `an IPv6 address (${first})`;
+  const why =
+    parsed.kind === 'name'
+      ? 'the driver matches nodes by address (10.0.0.1:9042), not by name'
+      : 'the driver writes an IPv6 node as ::1:9042, never [::1]:9042';
+  if (!cassandra.localDatacenter) {
+    errors.push({
+      path: 'cassandra.localDatacenter',
+      message: `required when the first contact point is ${what}: without it tend asks that node for its datacenter, and ${why}, so the question reaches no node (exit 5)`,
+    });
+  }
+  if (parsed.kind === 'name' && node && !node.hostId && !node.address) {
+    errors.push({
+      path: 'node.address',
+      message: `required (or node.hostId) when the first contact point is ${what}: tend finds the node it acts for by the first contact point's address, and Cassandra lists nodes by address (exit 3 after connecting)`,
+    });
+  }
+}
+
 export function crossFieldFindings(config: Partial, env: Env): RuleFindings {
   const errors: Finding[] = [];
   const warnings: Finding[] = [];
   const { cassandra, node, repair, schedule, lease, executor } = config;
 
   if (cassandra) {
+    firstContactPoint(errors, cassandra, node);
     tlsPairs(errors, 'cassandra.tls', cassandra.tls);
+    unverifiedTls(warnings, 'cassandra.tls', cassandra.tls);
     if (cassandra.auth && !cassandra.auth.passwordFile && !env[SECRET_ENV.cassandraPassword]) {
       warnings.push({
         path: 'cassandra.auth.passwordFile',
@@ -148,16 +212,18 @@ export function crossFieldFindings(config: Partial, env: Env): RuleFindings {
       });
     }
     if (lease.backend === 'consul') {
-      if (lease.ttl < CONSUL_MIN_TTL_MS || lease.ttl > CONSUL_MAX_TTL_MS) {
-        errors.push({
-          path: 'lease.ttl',
-          message: `must be between 10s and 24h with the consul backend (Consul session TTL limits), found ${d(lease.ttl)}`,
-        });
-      } else if (lease.ttl < 2 * CONSUL_MIN_TTL_MS) {
+      // Consul's own session TTL limits are 10s..24h; the schema bounds lease.ttl to 10s..1d already.
+      if (lease.ttl < CONSUL_MIN_HALVED_TTL_MS) {
         // src/lease/consul.ts: Consul expires a session up to 2x its TTL late, so tend asks for ttl/2.
         errors.push({
           path: 'lease.ttl',
           message: `must be at least 20s with the consul backend: tend asks Consul for a session TTL of half the lease ttl, and Consul's minimum is 10s (found ${d(lease.ttl)})`,
+        });
+      }
+      if (lease.announcementTtl < CONSUL_MIN_HALVED_TTL_MS) {
+        errors.push({
+          path: 'lease.announcementTtl',
+          message: `must be at least 20s with the consul backend: an announcement is a Consul session of half this ttl, and Consul's minimum is 10s (found ${d(lease.announcementTtl)})`,
         });
       }
       if (lease.renewEvery * 2 >= lease.ttl && lease.renewEvery < lease.ttl) {
@@ -170,6 +236,18 @@ export function crossFieldFindings(config: Partial, env: Env): RuleFindings {
     tlsPairs(errors, 'lease.consul.tls', lease.consul.tls);
     if (lease.consul.tls && lease.consul.address.startsWith('http:')) {
       warnings.push({ path: 'lease.consul.address', message: 'uses http:// although lease.consul.tls is set' });
+    }
+    if (lease.backend === 'consul') {
+      unverifiedTls(warnings, 'lease.consul.tls', lease.consul.tls);
+      if (lease.consul.tokenFile || env[SECRET_ENV.consulToken]) {
+        cleartext(
+          warnings,
+          'lease.consul.address',
+          lease.consul.address,
+          'the Consul ACL token',
+          'use https (lease.consul.tls)',
+        );
+      }
     }
   }
 
@@ -193,6 +271,18 @@ export function crossFieldFindings(config: Partial, env: Env): RuleFindings {
         path: 'executor.jolokia.passwordFile',
         message: `not set and ${SECRET_ENV.jolokiaPassword} is empty; Jolokia will reject the requests`,
       });
+    }
+    if (executor.type === 'jolokia') {
+      unverifiedTls(warnings, 'executor.jolokia.tls', jolokia.tls);
+      if (jolokia.user) {
+        cleartext(
+          warnings,
+          'executor.jolokia.url',
+          jolokia.url,
+          'the Jolokia user and password (basic auth)',
+          'use https (executor.jolokia.tls)',
+        );
+      }
     }
   }
 

@@ -10,11 +10,26 @@
  * TEND_JOLOKIA_PASSWORD). A `password:` key is rejected by validation with a pointer to the file option.
  */
 import { z } from 'zod';
-import { DURATION_PATTERN, SIZE_PATTERN, parseDuration, parseSize, formatDuration, formatSize } from './units.js';
+import {
+  DURATION_PATTERN,
+  SIZE_PATTERN,
+  describeDurationRange,
+  parseDuration,
+  parseSize,
+  formatDuration,
+  formatSize,
+  type DurationRange,
+} from './units.js';
+import { DURATION_RANGES, SIZE_TARGET_RANGE, SMALL_TABLE_SIZE_RANGE, TIMER_MAX_MS } from './ranges.js';
+import { checkHttpUrl, parseContactPoint, parseHost, redactUrl, type HttpUrlRules } from './network.js';
 
 /** Extra JSON-schema keyword telling docs and `config show` how to present a value. */
 export const KIND_KEY = 'x-tend-kind';
 export type ValueKind = 'duration' | 'size' | 'path' | 'secret-file' | 'days';
+/** Extra JSON-schema keyword: the accepted range of a duration (ms) or size (bytes), both ends included. */
+export const RANGE_KEY = 'x-tend-range';
+
+export { DURATION_RANGES, SIZE_TARGET_RANGE, SMALL_TABLE_SIZE_RANGE, TIMER_MAX_MS };
 
 function found(input: unknown): string {
   if (input === undefined) return 'nothing';
@@ -35,32 +50,52 @@ export function expected(what: string) {
 
 export { found as describeFound };
 
-function durationText() {
+/** A custom issue saying `expected …, found …` (the path is added by validation). */
+function refuse(context: z.core.$RefinementCtx, input: unknown, message: string): typeof z.NEVER {
+  context.addIssue({ code: 'custom', input, message });
+  return z.NEVER;
+}
+
+const DURATION_EXAMPLE = 'a duration like 90s, 30m or 7d';
+
+/** Milliseconds within `range`; out of range says so with both ends (`expected a duration between 10s and 7d`). */
+function durationText(range: DurationRange) {
+  const inRange = `a duration ${describeDurationRange(range)}`;
   return z
-    .string({ error: expected('a duration like 90s, 30m or 7d') })
-    .regex(DURATION_PATTERN, { error: expected('a duration like 90s, 30m or 7d') })
-    .transform((value) => parseDuration(value) as number);
+    .string({ error: expected(`${DURATION_EXAMPLE} (${describeDurationRange(range)})`) })
+    .transform((value, context): number => {
+      if (!DURATION_PATTERN.test(value.trim()))
+        return refuse(context, value, expected(DURATION_EXAMPLE)({ input: value }));
+      const ms = parseDuration(value);
+      if (ms === undefined || ms < range.min || ms > range.max)
+        return refuse(context, value, expected(inRange)({ input: value }));
+      return ms;
+    });
 }
 
-function duration(description: string, defaultValue: string) {
-  return durationText()
+function duration(description: string, defaultValue: string, range: DurationRange) {
+  return durationText(range)
     .prefault(defaultValue)
-    .meta({ description, [KIND_KEY]: 'duration' });
+    .meta({ description, [KIND_KEY]: 'duration', [RANGE_KEY]: range });
 }
 
-function optionalDuration(description: string) {
-  return durationText()
+function optionalDuration(description: string, range: DurationRange) {
+  return durationText(range)
     .optional()
-    .meta({ description, [KIND_KEY]: 'duration' });
+    .meta({ description, [KIND_KEY]: 'duration', [RANGE_KEY]: range });
 }
 
-function size(description: string, defaultValue: string) {
-  return z
-    .string({ error: expected('a size like 200MiB or 1GB') })
-    .regex(SIZE_PATTERN, { error: expected('a size like 200MiB or 1GB') })
-    .transform((value) => parseSize(value) as number)
-    .prefault(defaultValue)
-    .meta({ description, [KIND_KEY]: 'size' });
+function sizeText(range: { min: number; max: number }) {
+  const between = `between ${formatSize(range.min)} and ${formatSize(range.max)}`;
+  return z.string({ error: expected(`a size like 200MiB or 1GB (${between})`) }).transform((value, context): number => {
+    if (!SIZE_PATTERN.test(value.trim()))
+      return refuse(context, value, expected('a size like 200MiB or 1GB')({ input: value }));
+    const bytes = parseSize(value);
+    if (bytes === undefined || bytes < range.min || bytes > range.max) {
+      return refuse(context, value, expected(`a size ${between}`)({ input: value }));
+    }
+    return bytes;
+  });
 }
 
 function path(description: string, kind: ValueKind = 'path') {
@@ -77,6 +112,27 @@ function text(description: string) {
     .min(1, { error: expected('a non-empty string') })
     .optional()
     .meta({ description });
+}
+
+function contactPoint() {
+  return z
+    .string({ error: expected('a host or host:port like 10.0.0.1, cass1.example.com:9042 or [::1]:9042') })
+    .superRefine((value, context) => {
+      const parsed = parseContactPoint(value);
+      if ('reason' in parsed)
+        refuse(context, value, `${expected('a host or host:port')({ input: value })}: ${parsed.reason}`);
+    });
+}
+
+/** An http(s) URL; a URL carrying credentials is refused without echoing them. */
+function httpUrl(example: string, rules: HttpUrlRules) {
+  const what = `an http:// or https:// URL like ${example}`;
+  return z.string({ error: expected(what) }).superRefine((value, context) => {
+    const checked = checkHttpUrl(value, rules);
+    if (!('reason' in checked)) return;
+    const shown = redactUrl(value);
+    refuse(context, shown, `${expected(what)({ input: shown })}: ${checked.reason}`);
+  });
 }
 
 function port(description: string, defaultValue: number) {
@@ -138,6 +194,8 @@ function tls(description: string) {
 }
 
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,47}$/;
+/** Cassandra's and DataStax's own keyspaces (the same list topology.ts never schedules). */
+const SYSTEM_KEYSPACE = /^(system|system_\w*|dse_\w*|solr_admin|cfs|cfs_archive|opscenter)$/i;
 
 export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Day = (typeof DAYS)[number];
@@ -258,8 +316,8 @@ function isTableMatcher(value: string): boolean {
 const alarmOverride = z
   .strictObject(
     {
-      warn: optionalDuration('Warn when a table was last fully repaired longer ago than this.'),
-      error: optionalDuration('Alarm (exit 7 from `schedule status --check`) beyond this.'),
+      warn: optionalDuration('Warn when a table was last fully repaired longer ago than this.', DURATION_RANGES.alarm),
+      error: optionalDuration('Alarm (exit 7 from `schedule status --check`) beyond this.', DURATION_RANGES.alarm),
     },
     { error: expected('a mapping') },
   )
@@ -277,12 +335,15 @@ const tableOverride = z
         .refine(isTableMatcher, {
           error: expected('`keyspace.table` or a valid `/regex/` matched against keyspace.table'),
         })
-        .meta({ description: 'Exact `keyspace.table`, or `/regex/` tested against `keyspace.table`.' }),
+        .meta({
+          description:
+            'Exact `keyspace.table`, or `/regex/` tested against `keyspace.table`. Both are case-sensitive, as Cassandra stores names: write a name as `DESCRIBE` or `system_schema.tables` shows it, which is lower case unless the name was written in double quotes when the table was created.',
+        }),
       enabled: z
         .boolean({ error: expected('true or false') })
         .default(true)
         .meta({ description: 'false: never repair the matched tables (and never alarm on them).' }),
-      interval: optionalDuration('Repair interval for the matched tables.'),
+      interval: optionalDuration('Repair interval for the matched tables.', DURATION_RANGES.interval),
       alarm: alarmOverride,
       type: z
         .enum(REPAIR_TYPES, { error: expected(`one of ${REPAIR_TYPES.join(', ')}`) })
@@ -292,13 +353,14 @@ const tableOverride = z
         .enum(PARALLELISM, { error: expected(`one of ${PARALLELISM.join(', ')}`) })
         .optional()
         .meta({ description: 'Repair parallelism for the matched tables.' }),
-      sizeTarget: z
-        .string({ error: expected('a size like 200MiB or 1GB') })
-        .regex(SIZE_PATTERN, { error: expected('a size like 200MiB or 1GB') })
-        .transform((value) => parseSize(value) as number)
+      sizeTarget: sizeText(SIZE_TARGET_RANGE)
         .optional()
-        .meta({ description: 'Sub-range size target for the matched tables.', [KIND_KEY]: 'size' }),
-      taskTimeout: optionalDuration('Task timeout for the matched tables.'),
+        .meta({
+          description: 'Sub-range size target for the matched tables.',
+          [KIND_KEY]: 'size',
+          [RANGE_KEY]: SIZE_TARGET_RANGE,
+        }),
+      taskTimeout: optionalDuration('Task timeout for the matched tables.', DURATION_RANGES.taskTimeout),
       weight: z
         .number({ error: expected('a positive number') })
         .positive({ error: expected('a positive number') })
@@ -312,14 +374,15 @@ const tableOverride = z
 export const cassandraSchema = section(
   {
     contactPoints: z
-      .array(z.string({ error: expected('a host name or address') }).min(1, { error: expected('a host name') }), {
-        error: expected('a list of host names or addresses'),
-      })
+      .array(contactPoint(), { error: expected('a list of host names or addresses') })
       .min(1, { error: expected('at least one contact point') })
       .default(['127.0.0.1'])
-      .meta({ description: 'Nodes the driver connects to first (host or host:port).' }),
+      .meta({
+        description:
+          'Nodes the driver connects to first: `host` or `host:port` (port 1-65535, default `port`); IPv6 addresses in brackets, `[::1]` or `[::1]:9042`. When the first one is a host name rather than an address, set `localDatacenter` and `node.address` (or `node.hostId`) too.',
+      }),
     localDatacenter: text(
-      'Datacenter the driver treats as local. Default: the datacenter of the node at the first contact point.',
+      'Datacenter the driver treats as local. Default: the datacenter of the node at the first contact point, which must then be an IPv4 address (the driver knows nodes only by address).',
     ),
     port: port('Native protocol (CQL) port.', 9042),
     auth: z
@@ -340,10 +403,14 @@ export const cassandraSchema = section(
       .meta({ description: 'Password authentication; omit when the cluster uses AllowAllAuthenticator.' }),
     tls: tls('Client-to-node encryption; present means enabled.'),
     keyspace: z
-      .string({ error: expected('a CQL identifier') })
-      .regex(IDENTIFIER, { error: expected('a CQL identifier (letter, then letters, digits, _)') })
+      .string({ error: expected('a keyspace name') })
+      .regex(IDENTIFIER, { error: expected('a keyspace name (a letter, then up to 47 letters, digits or _)') })
+      .refine((value) => !SYSTEM_KEYSPACE.test(value), {
+        error: (issue) =>
+          `${expected("a keyspace of tend's own")(issue)}: a system keyspace belongs to Cassandra, and tend would create its tables in it`,
+      })
       .default('tend')
-      .meta({ description: "Keyspace holding tend's own tables (see `tend schema print`)." }),
+      .meta({ description: "Keyspace holding tend's own tables (see `tend schema print`); not a system keyspace." }),
     replication: z
       .record(
         z.string(),
@@ -358,8 +425,12 @@ export const cassandraSchema = section(
         description:
           "Replication of tend's keyspace (NetworkTopologyStrategy), datacenter: factor. Default: 3 in localDatacenter.",
       }),
-    connectTimeout: duration('Timeout for establishing a connection.', '5s'),
-    requestTimeout: duration('Timeout for one CQL request.', '12s'),
+    connectTimeout: duration('Timeout for establishing a connection.', '5s', DURATION_RANGES.connectTimeout),
+    requestTimeout: duration(
+      "Timeout for one CQL request, and for one Consul HTTP request. At least 1s: Cassandra's own request timeouts are seconds.",
+      '12s',
+      DURATION_RANGES.requestTimeout,
+    ),
   },
   'How to reach the cluster.',
 );
@@ -378,13 +449,18 @@ export const nodeSchema = section(
 
 export const repairSchema = section(
   {
-    interval: duration('Repair every table at least this often.', '7d'),
+    interval: duration(
+      'Repair every table at least this often. Shorter than the timer period means: due at every tick.',
+      '7d',
+      DURATION_RANGES.interval,
+    ),
     alarm: section(
       {
-        warn: duration('Warn when a table was last fully repaired longer ago than this.', '8d'),
+        warn: duration('Warn when a table was last fully repaired longer ago than this.', '8d', DURATION_RANGES.alarm),
         error: duration(
           'Alarm (exit 7 from `schedule status --check`) beyond this; keep below gc_grace_seconds.',
           '10d',
+          DURATION_RANGES.alarm,
         ),
       },
       'Alarm thresholds on the age of the oldest repaired range of a table.',
@@ -399,11 +475,22 @@ export const repairSchema = section(
       'Validation parallelism passed to Cassandra (nodetool -seq / -dcpar / default parallel).',
       'parallel',
     ),
-    sizeTarget: size('For type subrange: split ranges so each task covers about this much data.', '200MiB'),
-    smallTableSize: size(
-      "Tables holding at most this much on the node (Cassandra's size estimates) are repaired whole, in one command without token ranges; a table without an estimate yet (new or empty) counts as small. 0B: every full repair goes range by range.",
-      '1GiB',
-    ),
+    sizeTarget: sizeText(SIZE_TARGET_RANGE)
+      .prefault('200MiB')
+      .meta({
+        description:
+          'For type subrange: split ranges so each task covers about this much data. At least 1MiB: a smaller piece costs Cassandra more to set up than the data it compares.',
+        [KIND_KEY]: 'size',
+        [RANGE_KEY]: SIZE_TARGET_RANGE,
+      }),
+    smallTableSize: sizeText(SMALL_TABLE_SIZE_RANGE)
+      .prefault('1GiB')
+      .meta({
+        description:
+          "Tables holding at most this much on the node (Cassandra's size estimates) are repaired whole, in one command without token ranges; a table without an estimate yet (new or empty) counts as small. 0B: every full repair goes range by range.",
+        [KIND_KEY]: 'size',
+        [RANGE_KEY]: SMALL_TABLE_SIZE_RANGE,
+      }),
     tablesPerCommand: z
       .number({ error: expected('a whole number between 1 and 256') })
       .int({ error: expected('a whole number between 1 and 256') })
@@ -414,14 +501,18 @@ export const repairSchema = section(
         description:
           'Due small tables of one keyspace with the same repair options share one repair command, up to this many tables (each still gets its own history record).',
       }),
-    historyLookback: duration('How far back repair history is read.', '30d'),
-    taskTimeout: duration('A task running longer is cancelled and recorded as failed.', '3h'),
+    historyLookback: duration('How far back repair history is read.', '30d', DURATION_RANGES.historyLookback),
+    taskTimeout: duration(
+      'A task running longer is cancelled and recorded as failed.',
+      '3h',
+      DURATION_RANGES.taskTimeout,
+    ),
     retry: section(
       {
-        initialBackoff: duration('Wait before retrying a failed task the first time.', '5m'),
-        maxBackoff: duration('Upper bound of the doubling retry wait.', '6h'),
+        initialBackoff: duration('Wait before retrying a failed task the first time.', '5m', DURATION_RANGES.backoff),
+        maxBackoff: duration('Upper bound of the doubling retry wait.', '6h', DURATION_RANGES.backoff),
       },
-      'Backoff of failed tasks.',
+      'Backoff of failed tasks. Not used yet: the ranges of a failed task stay due, so the next tick plans them again.',
     ),
     weight: z
       .number({ error: expected('a positive number') })
@@ -442,7 +533,11 @@ export const repairSchema = section(
 export const scheduleSchema = section(
   {
     maxTasks: positiveInt('A tick starts at most this many repair tasks.', 10),
-    maxDuration: duration('A tick starts no new task after running this long.', '1h'),
+    maxDuration: duration(
+      'A tick starts no new task after running this long, counted from its start (planning included).',
+      '1h',
+      DURATION_RANGES.maxDuration,
+    ),
     windows: z
       .array(windowSchema, { error: expected('a list of windows') })
       .default([])
@@ -461,15 +556,25 @@ export const leaseSchema = section(
     ),
     slotsPerDatacenter: positiveInt('Concurrent repair tasks per datacenter (scope datacenter).', 1),
     perResource: positiveInt('Concurrent repair tasks one node may take part in (scope node).', 1),
-    ttl: duration('A lease not renewed for this long expires.', '10m'),
-    renewEvery: duration('Heartbeat interval; must be shorter than ttl.', '1m'),
-    announcementTtl: duration('How long a priority announcement stays visible to other nodes.', '10m'),
+    ttl: duration(
+      'A lease not renewed for this long expires (and a crashed holder blocks others that long).',
+      '10m',
+      DURATION_RANGES.leaseTtl,
+    ),
+    renewEvery: duration('Heartbeat interval; must be shorter than ttl.', '1m', DURATION_RANGES.renewEvery),
+    announcementTtl: duration(
+      'How long a priority announcement stays visible to other nodes.',
+      '10m',
+      DURATION_RANGES.announcementTtl,
+    ),
     consul: section(
       {
-        address: z
-          .url({ error: expected('a URL like http://127.0.0.1:8500') })
+        address: httpUrl('http://127.0.0.1:8500', {
+          credentialsGo: 'put the ACL token in lease.consul.tokenFile or TEND_CONSUL_TOKEN',
+          noQuery: true,
+        })
           .default('http://127.0.0.1:8500')
-          .meta({ description: 'Consul HTTP API address.' }),
+          .meta({ description: 'Consul HTTP API address: http or https, no credentials.', format: 'uri' }),
         tokenFile: path('File holding the ACL token. Alternative: TEND_CONSUL_TOKEN.', 'secret-file'),
         prefix: z
           .string({ error: expected('a KV prefix') })
@@ -495,9 +600,15 @@ export const executorSchema = section(
           .default('nodetool')
           .meta({ description: 'nodetool executable (looked up in PATH unless absolute).', [KIND_KEY]: 'path' }),
         host: z
-          .string({ error: expected('a host') })
+          .string({ error: expected('a host name or address') })
+          .superRefine((value, context) => {
+            const parsed = parseHost(value);
+            if ('reason' in parsed) {
+              refuse(context, value, `${expected('a host name or address')({ input: value })}: ${parsed.reason}`);
+            }
+          })
           .default('127.0.0.1')
-          .meta({ description: 'JMX host.' }),
+          .meta({ description: 'JMX host (passed to nodetool as -h).' }),
         port: port('JMX port.', 7199),
         user: text('JMX user.'),
         passwordFile: path('JMX password file, passed as -pwf (never in argv).', 'secret-file'),
@@ -506,10 +617,11 @@ export const executorSchema = section(
     ),
     jolokia: section(
       {
-        url: z
-          .url({ error: expected('a URL like http://127.0.0.1:8778/jolokia/') })
+        url: httpUrl('http://127.0.0.1:8778/jolokia/', {
+          credentialsGo: 'set executor.jolokia.user and executor.jolokia.passwordFile (or TEND_JOLOKIA_PASSWORD)',
+        })
           .default('http://127.0.0.1:8778/jolokia/')
-          .meta({ description: 'Jolokia agent URL.' }),
+          .meta({ description: 'Jolokia agent URL: http or https, no credentials.', format: 'uri' }),
         user: text('Basic-auth user.'),
         passwordFile: path('Basic-auth password file. Alternative: TEND_JOLOKIA_PASSWORD.', 'secret-file'),
         tls: tls('TLS (PEM) to the Jolokia agent; use an https URL.'),
@@ -580,6 +692,7 @@ export interface JsonSchemaNode {
   format?: string;
   pattern?: string;
   [KIND_KEY]?: ValueKind;
+  [RANGE_KEY]?: { min: number; max: number };
 }
 
 export { formatDuration, formatSize };

@@ -59,25 +59,90 @@ export function describeOrigin(value: SecretOrigin): string {
   }
 }
 
-/** Secret values present in the environment; the output layer masks them wherever they would appear. */
+/** Secret values present in the environment (every TEND_* secret variable that is set). */
 export function secretValuesFromEnv(env: Env): string[] {
   return Object.values(SECRET_ENV)
     .map((variable) => env[variable])
     .filter((value): value is string => typeof value === 'string' && value.length > 0);
 }
 
-/** Read a secret: the first line of its file, else the environment variable. */
+/**
+ * Every secret value this process knows: the secret variables of its environment (registered by main() at start)
+ * and every secret it has read from a file. Secrets are never put into tend's output; this list exists for text
+ * that comes from outside (a server's or driver's error message, a value quoted from the configuration file),
+ * which could echo one: `maskSecrets` is applied to that text where it enters tend's errors and logs.
+ *
+ * Kept under a global symbol: under mocha, tsx may load this module twice (see errors.ts), and both copies must
+ * see the same secrets.
+ */
+const KNOWN = Symbol.for('tend.secrets.known');
+type SecretHolder = { [KNOWN]?: Set<string> };
+
+function known(): Set<string> {
+  const holder = globalThis as SecretHolder;
+  holder[KNOWN] ??= new Set<string>();
+  return holder[KNOWN];
+}
+
+/** Text a masked secret is replaced with. */
+export const REDACTED = '[redacted]';
+
+/**
+ * Remember `value` as a secret. Values shorter than 3 characters are not masked: they would turn ordinary words of
+ * a message into [redacted] and protect nothing (no credential is that short).
+ */
+export function registerSecret(value: string | undefined): void {
+  if (value !== undefined && value.length >= 3) known().add(value);
+}
+
+/** Forget every registered secret (main() starts each invocation with only its own environment's). */
+export function resetSecrets(env: Env = {}): void {
+  known().clear();
+  for (const value of secretValuesFromEnv(env)) registerSecret(value);
+}
+
+/** `text` with every known secret replaced by [redacted]; for text from outside tend only (see `known`). */
+export function maskSecrets(text: string): string {
+  let out = text;
+  // Longest first, so a secret that contains another is masked whole.
+  for (const secret of [...known()].sort((a, b) => b.length - a.length)) out = out.split(secret).join(REDACTED);
+  return out;
+}
+
+/**
+ * Read a secret once: the first line of its file, else the environment variable. The value is registered (see
+ * `registerSecret`), so outside text that echoes it is masked.
+ */
 export async function readSecret(
   value: SecretOrigin,
   env: Env,
   readFile: (path: string) => Promise<string>,
 ): Promise<string | undefined> {
+  let secret: string | undefined;
   switch (value.kind) {
     case 'file':
-      return (await readFile(value.path)).split(/\r?\n/, 1)[0];
+      secret = (await readFile(value.path)).split(/\r?\n/, 1)[0];
+      break;
     case 'env':
-      return env[value.variable];
+      secret = env[value.variable];
+      break;
     case 'unset':
-      return undefined;
+      secret = undefined;
   }
+  registerSecret(secret);
+  return secret;
+}
+
+/**
+ * The passwords of a JMX password file as nodetool reads it with -pwf: lines of `role password`; only `user`'s when
+ * a user is given. tend reads the file only to register the password for masking nodetool's output; the
+ * password itself still goes to nodetool by file, never in argv.
+ */
+export function jmxPasswords(content: string, user: string | undefined): string[] {
+  const passwords: string[] = [];
+  for (const line of content.split(/\r?\n/)) {
+    const [role, password] = line.trim().split(/\s+/);
+    if (role && password && !role.startsWith('#') && (user === undefined || role === user)) passwords.push(password);
+  }
+  return passwords;
 }

@@ -56,3 +56,34 @@ export function tableSettings(repair: RepairConfig, keyspace: string, table: str
     matchedBy: entry?.match,
   };
 }
+
+/** Whether `entry` applies to `keyspace.table` by its own match (ignoring precedence between entries). */
+export function overrideMatches(entry: Pick<TableOverride, 'match'>, keyspace: string, table: string): boolean {
+  const name = `${keyspace}.${table}`;
+  return isRegex(entry.match) ? new RegExp(entry.match.slice(1, -1)).test(name) : entry.match === name;
+}
+
+/**
+ * The entries of `repair.tables` that match none of `tables` (every table tend sees, whatever the command's scope):
+ * most likely a typo or a table that was dropped, and silently ignored otherwise. With the index and the match, and
+ * for an exact match that differs only in case, the name it probably meant (exact matches are case-sensitive, as
+ * quoted CQL names are).
+ */
+export function unmatchedOverrides(
+  entries: ReadonlyArray<Pick<TableOverride, 'match'>>,
+  tables: ReadonlyArray<{ keyspace: string; table: string }>,
+): Array<{ index: number; match: string; didYouMean?: string }> {
+  const unmatched: Array<{ index: number; match: string; didYouMean?: string }> = [];
+  entries.forEach((entry, index) => {
+    if (tables.some(({ keyspace, table }) => overrideMatches(entry, keyspace, table))) return;
+    const folded = isRegex(entry.match)
+      ? undefined
+      : tables.find(({ keyspace, table }) => `${keyspace}.${table}`.toLowerCase() === entry.match.toLowerCase());
+    unmatched.push({
+      index,
+      match: entry.match,
+      ...(folded ? { didYouMean: `${folded.keyspace}.${folded.table}` } : {}),
+    });
+  });
+  return unmatched;
+}

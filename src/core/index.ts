@@ -9,3 +9,4 @@ export * from './job-state.js';
 export * from './hash.js';
 export * from './planner.js';
 export * from './summary.js';
+export * from './command-sessions.js';

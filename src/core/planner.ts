@@ -27,6 +27,7 @@ import {
 import {
   DEFAULT_MERGE_TOLERANCE_MS,
   foldTableHistory,
+  withRepairs,
   type HistoryStats,
   type RepairEntry,
   type TableHistory,
@@ -35,6 +36,11 @@ import {
 /** The version of the Plan's JSON shape; bump on incompatible changes (it is printed by `schedule plan --json`). */
 export const PLAN_FORMAT_VERSION = 1;
 export const DEFAULT_HISTORY_LOOKBACK_MS = 30 * 24 * HOUR_MS;
+/**
+ * The most sub-ranges one table is split into per plan, whatever its size and sizeTarget: at the default 200MiB
+ * target a table needs over 12TiB on one node to reach it. Bounds the plan's memory by the ring, not by the data.
+ */
+export const MAX_SUBRANGES_PER_TABLE = 65_536;
 
 /**
  * - vnode: repair whole vnode ranges (grouped by replica set into tasks).
@@ -763,16 +769,25 @@ function dueWork(context: PlanContext, candidate: Candidate): WorkItem[] {
   const { replicaSetOfRange } = placement.placement;
   const dueBefore = now - settings.intervalMs;
   const localWidth = placement.localRanges.reduce((sum, i) => sum + Number(rangeWidth(ring.ranges[i] ?? FULL)), 0);
-  const target = settings.repairType === 'subrange' ? settings.sizeTargetBytes : undefined;
+  const bytesOf = (vnode: TokenRange): number | null =>
+    size
+      ? (size.rangeBytes?.[`${vnode.start}:${vnode.end}`] ?? (size.totalBytes * Number(rangeWidth(vnode))) / localWidth)
+      : null;
+  let target = settings.repairType === 'subrange' ? settings.sizeTargetBytes : undefined;
+  if (target !== undefined && target > 0) {
+    // The plan holds one item per piece, so its memory grows with table size / target (2.6 million pieces and
+    // ~1 GB for a 10GiB table at 4KiB, out of memory at 1B). Past MAX_SUBRANGES_PER_TABLE pieces, pieces grow.
+    let localBytes = 0;
+    for (const index of placement.localRanges) localBytes += bytesOf(ring.ranges[index] ?? FULL) ?? 0;
+    target = Math.max(target, localBytes / MAX_SUBRANGES_PER_TABLE);
+  }
   const items: WorkItem[] = [];
   for (const index of placement.localRanges) {
     const at = repairedAt[index] ?? -Infinity;
     if (at > dueBefore) continue;
     const vnode = ring.ranges[index];
     if (!vnode) continue;
-    const vnodeBytes = size
-      ? (size.rangeBytes?.[`${vnode.start}:${vnode.end}`] ?? (size.totalBytes * Number(rangeWidth(vnode))) / localWidth)
-      : null;
+    const vnodeBytes = bytesOf(vnode);
     const timeline = target !== undefined ? candidate.pieces?.get(index) : undefined;
     const parts = timeline ? dueParts(timeline, dueBefore) : [{ range: vnode, repairedAt: at }];
     const vnodeWidth = Number(rangeWidth(vnode));
@@ -891,4 +906,38 @@ function formatBytes(bytes: number): string {
     unit++;
   }
   return `${unit === 0 ? value : value.toFixed(1)}${units[unit]}`;
+}
+
+/** Ranges of one table that a repair of this batch confirmed, and when it ended. */
+export interface RepairedTable {
+  readonly keyspace: string;
+  readonly table: string;
+  readonly ranges: readonly TokenRangeText[];
+  readonly finishedAt: number;
+}
+
+/**
+ * The plan input as it stands after a batch: `repaired` added to the history of their tables, the clock moved to
+ * `now`. `plan(inputAfterRepairs(…)).jobs` is the state of every table after the batch — what a tick reports
+ * in its log and metrics, rather than the state it planned from (a tick that has just repaired a table must not
+ * log it as "never repaired").
+ */
+export function inputAfterRepairs(input: PlanInput, repaired: readonly RepairedTable[], now: number): PlanInput {
+  const ring = input.ring ?? buildRing(input.topology.nodes);
+  const tolerance = input.mergeToleranceMs ?? DEFAULT_MERGE_TOLERANCE_MS;
+  const added = new Map<string, RepairEntry[]>();
+  for (const repair of repaired) {
+    const key = tableKey(repair.keyspace, repair.table);
+    const entries = added.get(key) ?? [];
+    for (const range of repair.ranges) {
+      entries.push({ start: range.start, end: range.end, finishedAt: repair.finishedAt, status: 'SUCCESS' });
+    }
+    added.set(key, entries);
+  }
+  const history: Record<string, readonly RepairEntry[] | TableHistory> = { ...input.history };
+  for (const [key, entries] of added) {
+    const given = input.history[key] ?? [];
+    history[key] = isTableHistory(given) ? withRepairs(given, entries, tolerance) : [...given, ...entries];
+  }
+  return { ...input, ring, now, history };
 }

@@ -233,3 +233,39 @@ export function foldTableHistory(
 ): TableHistory {
   return new HistoryAccumulator(ring, mergeToleranceMs).addAll(entries).finish();
 }
+
+/**
+ * `history` with `entries` added, as if they had been in the history read: the state after repairs that just
+ * finished, without reading anything again. The folded state is replayed as entries (whole ranges and the pieces
+ * of ranges with sub-range history) and the new ones are added on top; pieces are merged again with the same
+ * tolerance, which may make a range look older, never newer.
+ */
+export function withRepairs(
+  history: TableHistory,
+  entries: Iterable<RepairEntry>,
+  mergeToleranceMs: number = DEFAULT_MERGE_TOLERANCE_MS,
+): TableHistory {
+  const { ring } = history;
+  const accumulator = new HistoryAccumulator(ring, mergeToleranceMs);
+  for (let index = 0; index < ring.ranges.length; index++) {
+    const pieces = history.pieces.get(index);
+    if (pieces) {
+      for (const piece of pieces) {
+        if (piece.repairedAt === null) continue;
+        accumulator.add({
+          start: piece.range.start.toString(),
+          end: piece.range.end.toString(),
+          finishedAt: piece.repairedAt,
+          status: 'SUCCESS',
+        });
+      }
+      continue;
+    }
+    const at = history.repairedAt[index] ?? -Infinity;
+    if (at === -Infinity) continue;
+    accumulator.add({ start: ring.startTexts[index]!, end: ring.endTexts[index]!, finishedAt: at, status: 'SUCCESS' });
+  }
+  accumulator.addAll(entries);
+  const folded = accumulator.finish();
+  return { ...folded, stats: history.stats };
+}

@@ -14,7 +14,7 @@
  * History is advisory: a missed row makes a range look older, so it is repaired again, never the other way round.
  */
 import cassandra from 'cassandra-driver';
-import { parseRangeNotation, type RepairEntry } from '../core/index.js';
+import { parseRangeNotation, type CommandSessionRow, type RepairEntry } from '../core/index.js';
 
 const ONE = cassandra.types.consistencies.one;
 
@@ -177,4 +177,28 @@ export function parentEntries(parent: ParentSession, table: string): { entries: 
 /** A session row as a RepairEntry (its one surviving range). */
 export function sessionEntry(row: SessionRow): RepairEntry {
   return { start: row.start, end: row.end, finishedAt: row.finishedAt, status: row.status };
+}
+
+/**
+ * What Cassandra recorded, per table and session, for repair commands of `tables` that the node `coordinator`
+ * started between `fromMs` and `toMs` (session ids carry the coordinator's clock; a second of slack either side).
+ * One request for all tables (`columnfamily_name IN ?`, a clustering slice of each partition).
+ */
+export async function readCommandSessions(
+  client: cassandra.Client,
+  keyspace: string,
+  tables: readonly string[],
+  window: { readonly fromMs: number; readonly toMs: number; readonly coordinator: string },
+): Promise<CommandSessionRow[]> {
+  const rows: CommandSessionRow[] = [];
+  for await (const row of readSessionRowsOf(client, keyspace, tables, window.fromMs - 1000)) {
+    if (row.idTime > window.toMs + 1000 || !sameAddress(row.coordinator, window.coordinator)) continue;
+    rows.push({ table: row.table, sessionId: row.id, parentId: row.parentId, status: row.status });
+  }
+  return rows;
+}
+
+/** `127.0.0.1` and `/127.0.0.1` (the driver's inet text) name the same coordinator. */
+function sameAddress(recorded: string, address: string): boolean {
+  return recorded.replace(/^\//, '') === address.replace(/^\//, '');
 }

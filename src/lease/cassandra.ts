@@ -21,7 +21,8 @@
 import { randomUUID } from 'node:crypto';
 import cassandra from 'cassandra-driver';
 import { ClusterUnavailable } from '../errors.js';
-import { allRows, describeUnavailable } from '../cluster/session.js';
+import { sleep } from '../timers.js';
+import { allRows, describeUnavailable, driverErrorOf } from '../cluster/session.js';
 import { quoteIdentifier } from '../cluster/schema.js';
 import {
   checkHolder,
@@ -61,7 +62,8 @@ type Outcome = 'unknown' | 'unavailable' | 'other';
 
 /** How a driver error bears on a conditional write. */
 export function classifyCasError(error: unknown): Outcome {
-  const e = error as { name?: string; code?: number; writeType?: string };
+  // The session maps driver errors to tend's (exit codes); the LWT outcome is decided by the driver's own error.
+  const e = driverErrorOf(error) ?? (error as { name?: string; code?: number; writeType?: string });
   if (e.name === 'OperationTimedOutError') return 'unknown';
   if (e.code === responseErrorCodes.writeTimeout && e.writeType === 'CAS') return 'unknown';
   if (e.code === CAS_WRITE_UNKNOWN) return 'unknown';
@@ -78,10 +80,6 @@ function unavailable(error: unknown, doing: string): ClusterUnavailable {
     cause: error,
     hints: ['a lease needs a quorum of the replicas of tend’s keyspace (SERIAL, or LOCAL_SERIAL in the local DC)'],
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function toDate(value: unknown): Date {

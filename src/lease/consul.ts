@@ -19,7 +19,10 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { ClusterUnavailable, TendError } from '../errors.js';
+import { ClusterUnavailable, RequestRefused, TendError } from '../errors.js';
+import { setLongTimeout, timerDelay } from '../timers.js';
+import { beginActivity } from '../activity.js';
+import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
 import {
   checkHolder,
   type AcquireResult,
@@ -72,8 +75,17 @@ export function sessionTtlMs(ttlMs: number): number {
   return Math.max(1000, Math.floor(ttlMs / 2));
 }
 
+/**
+ * A KV key as a URL path. Each segment is percent-encoded (so `%2e` stays literal); `.`, `..` and empty segments
+ * are refused, since URL resolution would turn them into a key outside tend's prefix. (Resources are checked
+ * against tend's own grammar before any backend is opened; this is the backend's own guard.)
+ */
 function encodeKey(key: string): string {
-  return key.split('/').map(encodeURIComponent).join('/');
+  const segments = key.split('/');
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+    throw new TendError(`refusing Consul key "${key}": it would leave tend's prefix`);
+  }
+  return segments.map(encodeURIComponent).join('/');
 }
 
 function decodeValue<T>(entry: KvEntry | undefined): T | undefined {
@@ -91,59 +103,92 @@ export class ConsulLeaseBackend implements LeaseBackend {
   private readonly announcementSessions = new Map<string, string>();
 
   constructor(private readonly options: ConsulLeaseOptions) {
-    this.prefix = options.prefix.replace(/\/+$/, '');
+    // `tend/`, `/tend` and `tend` are the same prefix; an empty one puts tend's keys at the top of the KV store.
+    const prefix = options.prefix.replace(/^\/+|\/+$/g, '');
+    this.prefix = prefix === '' ? '' : `${prefix}/`;
   }
 
   private leaseKey(resource: string): string {
-    return `${this.prefix}/leases/${resource}`;
+    return `${this.prefix}leases/${resource}`;
   }
 
   private announcementKey(resource: string, holder: string): string {
-    return `${this.prefix}/announcements/${resource}/${holder}`;
+    return `${this.prefix}announcements/${resource}/${holder}`;
   }
 
-  /** One HTTP call with its own timeout; transport failures become ClusterUnavailable. */
+  /**
+   * One HTTP call with its own timeout, for the whole exchange (a server that trickles bytes never trips a socket's
+   * idle timeout); transport failures become ClusterUnavailable. Callers check that the answer is Consul's where
+   * another HTTP server's answer could be mistaken for one (see `notConsul`).
+   */
   private call(
     method: string,
     path: string,
     query: Record<string, string | undefined> = {},
     body?: string,
-  ): Promise<{ status: number; body: string }> {
+  ): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
     const url = new URL(`${this.options.address.replace(/\/+$/, '')}${path}`);
     for (const [key, value] of Object.entries({ dc: this.options.datacenter, ...query })) {
       if (value !== undefined) url.searchParams.set(key, value);
     }
     const tls = this.options.tls;
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
-      const req = send(
-        url,
-        {
-          method,
-          headers: {
-            ...(this.options.token ? { 'X-Consul-Token': this.options.token } : {}),
-            ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+    const timeoutMs = this.options.requestTimeoutMs;
+    const end = beginActivity(`Consul ${method} ${url.origin}${url.pathname}`);
+    return new Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }>(
+      (resolve, reject) => {
+        const req = send(
+          url,
+          {
+            method,
+            headers: {
+              ...(this.options.token ? { 'X-Consul-Token': this.options.token } : {}),
+              ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+            },
+            // Clamped: a socket timeout above 24.8 days would overflow Node's timer and fire at once.
+            timeout: timerDelay(timeoutMs),
+            ...(url.protocol === 'https:' && tls
+              ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized ?? true }
+              : {}),
           },
-          timeout: this.options.requestTimeoutMs,
-          ...(url.protocol === 'https:' && tls
-            ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized ?? true }
-            : {}),
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', (error) => reject(this.unreachable(error, method, url)));
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.options.requestTimeoutMs} ms`)));
-      req.on('error', (error) => reject(this.unreachable(error, method, url)));
-      req.end(body);
-    });
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                body: Buffer.concat(chunks).toString('utf8'),
+                headers: res.headers,
+              }),
+            );
+            res.on('error', (error) => reject(this.unreachable(error, method, url)));
+          },
+        );
+        const deadline = setLongTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        req.on('close', () => deadline.clear());
+        req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+        req.on('error', (error) => reject(this.unreachable(error, method, url)));
+        req.end(body);
+      },
+    ).finally(end);
+  }
+
+  /**
+   * An answer that cannot be a Consul agent's. Any HTTP server at lease.consul.address answers 404 to a KV read,
+   * and that read as "no leases held" (exit 0); so a KV read must carry X-Consul-Index (Consul sends it on every
+   * KV read, 404 included), a session must come back as `{"ID": …}`, an acquire as true or false. Exit 5.
+   */
+  private notConsul(method: string, path: string, status: number, why: string): ClusterUnavailable {
+    const origin = new URL(this.options.address).origin;
+    return new ClusterUnavailable(
+      'consul',
+      `${origin} does not answer like a Consul agent: ${method} ${path} answered HTTP ${status} ${why}`,
+      { hints: ['check lease.consul.address: it must be the HTTP API of a Consul agent (port 8500 by default)'] },
+    );
   }
 
   private unreachable(error: Error, method: string, url: URL): ClusterUnavailable {
-    return new ClusterUnavailable('consul', `${method} ${url.origin}${url.pathname}: ${error.message}`, {
+    return new ClusterUnavailable('consul', `${method} ${url.origin}${url.pathname}: ${externalMessage(error)}`, {
       cause: error,
       hints: ['check lease.consul.address and that the Consul agent is running'],
     });
@@ -154,11 +199,11 @@ export class ConsulLeaseBackend implements LeaseBackend {
     const res = await this.call(method, path, query, body);
     if (res.status === 200) return res.body;
     if (res.status === 403) {
-      throw new TendError(`consul refused ${method} ${path}: ${res.body.trim()}`, {
+      throw new RequestRefused('consul', `${method} ${path}: ${sanitizeExternal(res.body)}`, {
         hints: ['the ACL token (lease.consul.tokenFile or TEND_CONSUL_TOKEN) needs session:write and key:write'],
       });
     }
-    throw new ClusterUnavailable('consul', `${method} ${path} answered ${res.status}: ${res.body.trim()}`);
+    throw new ClusterUnavailable('consul', `${method} ${path} answered ${res.status}: ${sanitizeExternal(res.body)}`);
   }
 
   private async createSession(name: string, ttlMs: number, behavior: 'release' | 'delete'): Promise<string> {
@@ -168,7 +213,15 @@ export class ConsulLeaseBackend implements LeaseBackend {
       {},
       JSON.stringify({ Name: name, TTL: `${sessionTtlMs(ttlMs)}ms`, Behavior: behavior, LockDelay: '0s' }),
     );
-    return (JSON.parse(body) as { ID: string }).ID;
+    let id: unknown;
+    try {
+      id = (JSON.parse(body) as { ID?: unknown } | null)?.ID;
+    } catch {
+      id = undefined;
+    }
+    if (typeof id !== 'string' || id === '')
+      throw this.notConsul('PUT', '/v1/session/create', 200, 'without a session ID');
+    return id;
   }
 
   private async destroySession(id: string): Promise<void> {
@@ -177,15 +230,23 @@ export class ConsulLeaseBackend implements LeaseBackend {
 
   private async kvAcquire(key: string, session: string, value: unknown): Promise<boolean> {
     const res = await this.call('PUT', `/v1/kv/${encodeKey(key)}`, { acquire: session }, JSON.stringify(value));
-    if (res.status === 200) return res.body.trim() === 'true';
+    if (res.status === 200) {
+      const answer = res.body.trim();
+      if (answer !== 'true' && answer !== 'false') {
+        throw this.notConsul('PUT', `/v1/kv/${key}`, 200, 'with neither true nor false');
+      }
+      return answer === 'true';
+    }
     // 500 "invalid session": the session is gone (expired or destroyed).
     if (res.status === 500 && /session/i.test(res.body)) return false;
-    if (res.status === 403) throw new TendError(`consul refused writing ${key}: ${res.body.trim()}`);
-    throw new ClusterUnavailable('consul', `acquiring ${key} answered ${res.status}: ${res.body.trim()}`);
+    if (res.status === 403) throw new RequestRefused('consul', `writing ${key}: ${sanitizeExternal(res.body)}`);
+    throw new ClusterUnavailable('consul', `acquiring ${key} answered ${res.status}: ${sanitizeExternal(res.body)}`);
   }
 
   private async kvGet(key: string): Promise<KvEntry | undefined> {
     const res = await this.call('GET', `/v1/kv/${encodeKey(key)}`, { consistent: '' });
+    if (!res.headers['x-consul-index'])
+      throw this.notConsul('GET', `/v1/kv/${key}`, res.status, 'without X-Consul-Index');
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw new ClusterUnavailable('consul', `reading ${key} answered ${res.status}`);
     return (JSON.parse(res.body) as KvEntry[])[0];
@@ -193,6 +254,9 @@ export class ConsulLeaseBackend implements LeaseBackend {
 
   private async kvList(prefix: string): Promise<KvEntry[]> {
     const res = await this.call('GET', `/v1/kv/${encodeKey(prefix)}/`, { recurse: '', consistent: '' });
+    if (!res.headers['x-consul-index']) {
+      throw this.notConsul('GET', `/v1/kv/${prefix}/`, res.status, 'without X-Consul-Index');
+    }
     if (res.status === 404) return [];
     if (res.status !== 200) throw new ClusterUnavailable('consul', `listing ${prefix} answered ${res.status}`);
     return JSON.parse(res.body) as KvEntry[];
@@ -265,7 +329,13 @@ export class ConsulLeaseBackend implements LeaseBackend {
   async renew(lease: HeldLease): Promise<RenewResult> {
     const sentAt = Date.now();
     const res = await this.call('PUT', `/v1/session/renew/${lease.leaseId}`);
-    if (res.status === 404) return { renewed: false, reason: 'gone' };
+    if (res.status === 404) {
+      // Consul's 404 names the session; another server's 404 must not read as "the lease is gone".
+      if (!/session/i.test(res.body) && !Object.keys(res.headers).some((name) => name.startsWith('x-consul-'))) {
+        throw this.notConsul('PUT', '/v1/session/renew', 404, 'without naming the session');
+      }
+      return { renewed: false, reason: 'gone' };
+    }
     if (res.status !== 200) throw new ClusterUnavailable('consul', `renewing session answered ${res.status}`);
     const key = this.leaseKey(lease.resource);
     if (await this.kvAcquire(key, lease.leaseId, this.leaseValue(lease, new Date(sentAt)))) {
@@ -306,7 +376,7 @@ export class ConsulLeaseBackend implements LeaseBackend {
     if (!options.record) return broken;
     await this.ok(
       'PUT',
-      `/v1/kv/${encodeKey(`${this.prefix}/broken/${resource}`)}`,
+      `/v1/kv/${encodeKey(`${this.prefix}broken/${resource}`)}`,
       {},
       JSON.stringify({ ...broken, brokenAt: broken.brokenAt.toISOString() }),
     );
@@ -314,8 +384,8 @@ export class ConsulLeaseBackend implements LeaseBackend {
   }
 
   async list(): Promise<LeaseRecord[]> {
-    const base = `${this.prefix}/leases/`;
-    return (await this.kvList(`${this.prefix}/leases`))
+    const base = `${this.prefix}leases/`;
+    return (await this.kvList(`${this.prefix}leases`))
       .map((entry) => this.record(entry.Key.slice(base.length), entry))
       .filter((record): record is LeaseRecord => record !== undefined)
       .sort((a, b) => a.resource.localeCompare(b.resource));
@@ -323,7 +393,7 @@ export class ConsulLeaseBackend implements LeaseBackend {
 
   async brokenLeases(): Promise<BrokenLease[]> {
     const cutoff = Date.now() - BROKEN_KEEP_MS;
-    return (await this.kvList(`${this.prefix}/broken`))
+    return (await this.kvList(`${this.prefix}broken`))
       .map((entry) => decodeValue<BrokenLease & { brokenAt: string }>(entry))
       .filter((value): value is BrokenLease & { brokenAt: string } => value !== undefined)
       .map((value) => ({ ...value, brokenAt: new Date(value.brokenAt) }))
@@ -352,8 +422,8 @@ export class ConsulLeaseBackend implements LeaseBackend {
   }
 
   async announcements(resource?: string): Promise<Announcement[]> {
-    const base = `${this.prefix}/announcements/`;
-    const entries = await this.kvList(resource === undefined ? `${this.prefix}/announcements` : `${base}${resource}`);
+    const base = `${this.prefix}announcements/`;
+    const entries = await this.kvList(resource === undefined ? `${this.prefix}announcements` : `${base}${resource}`);
     const now = Date.now();
     const out: Announcement[] = [];
     for (const entry of entries) {

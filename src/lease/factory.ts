@@ -1,9 +1,9 @@
 /** Builds the configured lease backend: Cassandra on the caller's session, or Consul with token and TLS. */
-import { readFile } from 'node:fs/promises';
 import type cassandra from 'cassandra-driver';
 import { ConfigError } from '../errors.js';
 import type { TendConfig } from '../config/schema.js';
 import { readSecret, secretOrigins, type Env } from '../config/secrets.js';
+import { readPemFile, readSecretFile } from '../config/files.js';
 import { CassandraLeaseBackend } from './cassandra.js';
 import { ConsulLeaseBackend } from './consul.js';
 import type { LeaseBackend } from './types.js';
@@ -11,7 +11,7 @@ import type { LeaseBackend } from './types.js';
 async function readConfigFile(path: string | undefined, what: string): Promise<Buffer | undefined> {
   if (!path) return undefined;
   try {
-    return await readFile(path);
+    return await readPemFile(path);
   } catch (error) {
     throw new ConfigError(`${what}: cannot read ${path}: ${(error as Error).message}`);
   }
@@ -20,7 +20,7 @@ async function readConfigFile(path: string | undefined, what: string): Promise<B
 export async function consulBackend(config: TendConfig, env: Env): Promise<ConsulLeaseBackend> {
   const consul = config.lease.consul;
   const token = await readSecret(secretOrigins(config, env).consulToken, env, (path) =>
-    readFile(path, 'utf8').catch((error: Error) => {
+    readSecretFile(path).catch((error: Error) => {
       throw new ConfigError(`lease.consul.tokenFile: cannot read ${path}: ${error.message}`);
     }),
   );

@@ -9,6 +9,7 @@
  */
 import { LeaseLost } from '../errors.js';
 import type { HeldLease, LeaseBackend } from './types.js';
+import { setLongTimeout, type LongTimer } from '../timers.js';
 
 export interface HeartbeatOptions {
   renewEveryMs: number;
@@ -21,8 +22,8 @@ export interface HeartbeatOptions {
 
 export class Heartbeat {
   private readonly controller = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private readonly watchdogs = new Map<string, NodeJS.Timeout>();
+  private timer: LongTimer | undefined;
+  private readonly watchdogs = new Map<string, LongTimer>();
   private running: Promise<void> | undefined;
   private stopped = false;
   private readonly now: () => number;
@@ -49,8 +50,8 @@ export class Heartbeat {
   /** Stops renewing; waits for a renewal in flight so that release does not race it. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    for (const watchdog of this.watchdogs.values()) clearTimeout(watchdog);
+    this.timer?.clear();
+    for (const watchdog of this.watchdogs.values()) watchdog.clear();
     this.watchdogs.clear();
     await this.running;
   }
@@ -68,23 +69,24 @@ export class Heartbeat {
   /** Last line of defence: fires a renew interval before expiry even if a renewal hangs. */
   private armWatchdog(lease: HeldLease): void {
     const previous = this.watchdogs.get(lease.resource);
-    if (previous) clearTimeout(previous);
+    previous?.clear();
     // A renew interval of grace, but never so much that the watchdog would fire before the next renewal is due
     // (on Consul the holder counts on only half the ttl, see consul.ts).
     const known = lease.expiresAt.getTime() - this.now();
     const grace = Math.min(this.options.renewEveryMs, Math.max(0, known - this.options.renewEveryMs) / 2);
     const delay = Math.max(0, lease.expiresAt.getTime() - grace - this.now());
-    const watchdog = setTimeout(
+    // A long timer: a lease.ttl above 24.8 days would otherwise overflow Node's timer and fire at once.
+    const watchdog = setLongTimeout(
       () => this.lose(lease, 'renewals did not succeed in time; the lease may expire'),
       delay,
+      { unref: true },
     );
-    watchdog.unref?.();
     this.watchdogs.set(lease.resource, watchdog);
   }
 
   private schedule(): void {
     if (this.stopped || this.controller.signal.aborted) return;
-    this.timer = setTimeout(() => {
+    this.timer = setLongTimeout(() => {
       this.running = this.renewAll().finally(() => {
         this.running = undefined;
         this.schedule();

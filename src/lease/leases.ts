@@ -3,9 +3,10 @@
  * deadline), several resources all-or-nothing in sorted order, and the work run under a heartbeat with release
  * in `finally`.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Interrupted, LeaseLost } from '../errors.js';
 import { Heartbeat } from './heartbeat.js';
+import { sleep } from '../timers.js';
+import { beginActivity } from '../activity.js';
 import {
   outranks,
   type Announcement,
@@ -143,16 +144,26 @@ export async function acquireLeases(
   groups: readonly LeaseGroup[],
   options: AcquireOptions,
 ): Promise<ClaimResult> {
+  // Groups whose announcement was written: only those are withdrawn at the end. One that failed (the backend
+  // unreachable) would only fail again, adding a timeout to the exit; if it was written after all, its TTL ends it.
+  const announced = new Set<string>();
   const announce = async () => {
     if (!options.priority) return;
     const { priority } = options;
     // Plain writes with a TTL, independent of each other: all at once.
     await Promise.all(
-      groups.map((group) =>
-        backend.announce({ resource: group.name, holder: options.holder.name, ...priority }, options.announcementTtlMs),
-      ),
+      groups.map(async (group) => {
+        await backend.announce(
+          { resource: group.name, holder: options.holder.name, ...priority },
+          options.announcementTtlMs,
+        );
+        announced.add(group.name);
+      }),
     );
   };
+  const end = options.waitUntil
+    ? beginActivity(`waiting for lease ${groups.map((group) => group.name).join(', ')}`)
+    : () => undefined;
   try {
     for (;;) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Interrupted();
@@ -161,16 +172,12 @@ export async function acquireLeases(
       const remaining = (options.waitUntil ?? 0) - Date.now();
       if (result.acquired || remaining <= 0) return result;
       const pause = Math.min(remaining, (options.retryEveryMs ?? 1000) * (0.5 + Math.random()));
-      await sleep(pause, undefined, options.signal ? { signal: options.signal } : {}).catch(() => {
-        throw options.signal?.reason ?? new Interrupted();
-      });
+      await sleep(pause, options.signal);
+      if (options.signal?.aborted) throw options.signal.reason ?? new Interrupted();
     }
   } finally {
-    if (options.priority) {
-      await Promise.all(
-        groups.map((group) => backend.withdraw(group.name, options.holder.name).catch(() => undefined)),
-      );
-    }
+    end();
+    await Promise.all([...announced].map((name) => backend.withdraw(name, options.holder.name).catch(() => undefined)));
   }
 }
 

@@ -15,14 +15,19 @@ export class MetricsWriteError extends Error {
   override readonly name = 'MetricsWriteError';
 }
 
+/** 0644: node_exporter usually runs as another user and must be able to read the file; nothing in it is secret. */
+export const TEXTFILE_MODE = 0o644;
+
 /** Replaces `path` with `content` in one atomic step; on failure the previous file is left untouched. */
 export async function writeTextfileAtomically(path: string, content: string): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   let handle;
   try {
-    // 0644: node_exporter usually runs as another user and must be able to read the file.
-    handle = await open(temp, 'wx', 0o644);
+    handle = await open(temp, 'wx', TEXTFILE_MODE);
     await handle.writeFile(content, 'utf8');
+    // The mode given to open() is narrowed by the umask, and tend.service runs with UMask=0077: the file would be
+    // 0600 and node_exporter, another user, could not read it. Set it explicitly, before the file is visible.
+    await handle.chmod(TEXTFILE_MODE);
     // Without the flush a crash right after the rename can leave an empty file under the final name.
     await handle.sync();
     await handle.close();

@@ -22,6 +22,7 @@
  *   tend_tick_timestamp_seconds, tend_tick_duration_seconds         when the last tick started, how long it took
  *   tend_tick_result{result}                                        1 for what the last tick did, 0 for the rest
  *   tend_tick_tasks{outcome}, tend_tasks_total{outcome}             tasks by outcome: last tick / all ticks
+ *                                                                   (replica_down: held back during the batch)
  *   tend_tick_lease_outcomes{outcome}, tend_lease_outcomes_total{outcome}
  */
 import { join } from 'node:path';
@@ -32,8 +33,12 @@ export const TEXTFILE_NAME = 'tend.prom';
 
 export const TABLE_STATES = ['ON_TIME', 'LATE', 'OVERDUE', 'BLOCKED'] as const;
 export const ALARM_LEVELS = { none: 0, warn: 1, error: 2 } as const;
-/** Outcomes always published (as 0 when none happened) so alert rules never meet a missing series. */
-export const TASK_OUTCOMES = ['success', 'failed', 'timed_out', 'aborted'] as const;
+/**
+ * Outcomes always published (as 0 when none happened) so alert rules never meet a missing series. `replica_down`:
+ * a planned task not started because a replica it needs went down during the batch (a repair failed naming a dead
+ * endpoint, and a second look found the replica down).
+ */
+export const TASK_OUTCOMES = ['success', 'failed', 'timed_out', 'aborted', 'replica_down'] as const;
 /** `kept`: a task that ran under the leases of the task before it (same leases, nobody outranking it). */
 export const LEASE_OUTCOMES = ['acquired', 'kept', 'held_elsewhere', 'lost', 'error'] as const;
 export const TICK_RESULTS = [
@@ -65,7 +70,10 @@ export interface TickMetricsData {
   readonly durationMs: number;
   /** What the tick did (one of TICK_RESULTS, or another word). */
   readonly result?: string;
-  /** Every table job of the tick's plan; omit (undefined) when the tick never got as far as planning. */
+  /**
+   * Every table job as it stands after the tick's batch (the plan plus what the batch repaired); omit (undefined)
+   * when the tick never got as far as planning.
+   */
   readonly jobs?: readonly TableMetricsInput[];
   /** Tasks this tick by outcome (success, failed, timed_out, aborted, …). */
   readonly tasks?: Readonly<Record<string, number>>;

@@ -1,4 +1,5 @@
 /** Small formatters shared by the output layer: times for humans or machines, logfmt values. */
+import { escapeControl, hasControl } from './sanitize.js';
 
 const UNITS: ReadonlyArray<[string, number]> = [
   ['d', 86_400_000],
@@ -34,8 +35,9 @@ export function logfmtValue(value: unknown): string {
   else if (value === undefined) text = '';
   else if (typeof value === 'object' && value !== null) text = JSON.stringify(value);
   else text = String(value);
-  if (text !== '' && /^[^\s"=\\]+$/.test(text)) return text;
-  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+  if (text !== '' && /^[^\s"=\\]+$/.test(text) && !hasControl(text)) return text;
+  // Quoted, with every control character escaped: one journal entry per line, nothing for a terminal to obey.
+  return `"${escapeControl(text.replace(/\\/g, '\\\\').replace(/"/g, '\\"'))}"`;
 }
 
 export type Fields = Readonly<Record<string, unknown>>;

@@ -8,8 +8,11 @@
  * Whether a stream is a terminal is injected (the `isTTY` of the stream objects), so tests run commands against
  * fake streams and check stdout and stderr separately, on a "terminal" and piped.
  *
- * Secrets: every known secret value (from the environment, or registered after reading a password file) is
- * replaced with [redacted] in everything written, as a last line of defence behind `config show`'s redaction.
+ * Secrets are never put into what is written here, so nothing is searched and replaced on the way out (that
+ * turned `keyspace: tend` into `keyspace: [redacted]` for a password `tend`, and `"valid": true` into invalid JSON
+ * for a password `true`). Text from outside that could echo a credential is sanitised where it enters tend's
+ * errors and logs (src/output/sanitize.ts). What is escaped here are control characters: in every diagnostic and
+ * in human output (table, TSV, text), so a name or an argument cannot drive the operator's terminal.
  *
  * ora and cli-table3 are loaded only for a terminal (`prepareTerminal`, and the first table on a terminal): a tick
  * from a systemd timer never draws either, and loading them cost ~0.1 s of its start-up.
@@ -19,6 +22,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type TableConstructor from 'cli-table3';
 import type { Ora } from 'ora';
 import { isoTime, logfmt, relativeTime, type Fields } from './format.js';
+import { escapeControl } from './sanitize.js';
 
 export interface OutputStream {
   write(chunk: string): unknown;
@@ -51,15 +55,14 @@ export interface OutputOptions {
   logLevel?: LogLevel;
   logFormat?: LogFormat;
   now?: () => Date;
-  secrets?: readonly string[];
 }
 
 export interface Column<Row> {
   header: string;
   value: (row: Row) => unknown;
+  /** Colour for the cell's text, applied after its control characters are escaped. */
+  style?: (text: string, row: Row) => string;
 }
-
-export const REDACTED = '[redacted]';
 
 /** NO_COLOR (https://no-color.org): any non-empty value disables colour; so do --no-color and TERM=dumb. */
 export function colorAllowedByEnv(env: Readonly<Record<string, string | undefined>>, flag: boolean): boolean {
@@ -76,7 +79,6 @@ export class Output {
   private readonly stdout: OutputStream;
   private readonly stderr: OutputStream;
   private readonly now: () => Date;
-  private readonly secrets = new Set<string>();
   private readonly outColor: ChalkInstance;
   private readonly errColor: ChalkInstance;
   private verbosity: Verbosity;
@@ -99,13 +101,6 @@ export class Output {
     const colorAllowed = options.colorAllowed ?? true;
     this.outColor = new Chalk({ level: colorAllowed && this.stdoutIsTTY ? 1 : 0 });
     this.errColor = new Chalk({ level: colorAllowed && this.stderrIsTTY ? 1 : 0 });
-    for (const secret of options.secrets ?? []) this.addSecret(secret);
-  }
-
-  /** Mask this value wherever it would be written from now on. */
-  addSecret(value: string): void {
-    // Very short values would mask ordinary words; nobody's password is two characters long.
-    if (value.length >= 3) this.secrets.add(value);
   }
 
   /** Apply settings known only once the config is loaded (log.level, log.format). */
@@ -118,19 +113,13 @@ export class Output {
     return this.outColor;
   }
 
-  private mask(text: string): string {
-    let out = text;
-    for (const secret of this.secrets) out = out.split(secret).join(REDACTED);
-    return out;
-  }
-
   private writeOut(text: string): void {
-    this.stdout.write(this.mask(text));
+    this.stdout.write(text);
   }
 
   private writeErr(text: string): void {
     if (this.activeSpinner?.isSpinning) this.activeSpinner.clear();
-    this.stderr.write(this.mask(text));
+    this.stderr.write(text);
     if (this.activeSpinner?.isSpinning) this.activeSpinner.render();
   }
 
@@ -149,9 +138,13 @@ export class Output {
     else human();
   }
 
-  /** Data text on stdout (for documents such as YAML, CQL or a completion script). */
+  /**
+   * Data text on stdout (documents such as YAML, CQL or a completion script, and one-line results). Control
+   * characters other than newline and tab are escaped.
+   */
   text(content: string): void {
-    this.writeOut(content.endsWith('\n') ? content : `${content}\n`);
+    const safe = escapeControl(content, '\n\t');
+    this.writeOut(safe.endsWith('\n') ? safe : `${safe}\n`);
   }
 
   /**
@@ -159,7 +152,13 @@ export class Output {
    * piped, so `cut -f` and `awk -F'\t'` work.
    */
   table<Row>(columns: ReadonlyArray<Column<Row>>, rows: readonly Row[]): void {
-    const cells = rows.map((row) => columns.map((column) => this.cell(column.value(row))));
+    // Every control character escaped, tabs and newlines included: a cell is one TSV field on one line.
+    const cells = rows.map((row) =>
+      columns.map((column) => {
+        const text = escapeControl(this.cell(column.value(row)));
+        return column.style ? column.style(text, row) : text;
+      }),
+    );
     if (!this.stdoutIsTTY) {
       for (const line of cells) this.writeOut(`${line.join('\t')}\n`);
       return;
@@ -222,9 +221,11 @@ export class Output {
   log(level: LogLevel, message: string, fields: Fields = {}): void {
     if (!this.enabled(level)) return;
     if (!this.humanLogs) {
+      // logfmt quotes and escapes control characters itself.
       this.writeErr(`${logfmt({ level, msg: message, ...fields })}\n`);
       return;
     }
+    message = escapeControl(message);
     const c = this.errColor;
     const prefix =
       level === 'error'
@@ -244,7 +245,7 @@ export class Output {
    */
   detail(level: LogLevel, message: string, fields: Fields = {}): void {
     if (!this.enabled(level)) return;
-    if (this.humanLogs) this.writeErr(`  ${message}\n`);
+    if (this.humanLogs) this.writeErr(`  ${escapeControl(message)}\n`);
     else this.log(level, message, fields);
   }
 
@@ -283,7 +284,7 @@ export class Output {
       };
     }
     const spinner = ora({
-      text: this.mask(text),
+      text: escapeControl(text),
       stream: this.stderr as NodeJS.WritableStream,
       isEnabled: true,
       discardStdin: false,
@@ -294,14 +295,14 @@ export class Output {
     };
     return {
       update: (next) => {
-        spinner.text = this.mask(next);
+        spinner.text = escapeControl(next);
       },
       succeed: (done) => {
-        spinner.succeed(this.mask(done));
+        spinner.succeed(escapeControl(done));
         finish();
       },
       fail: (failed) => {
-        spinner.fail(this.mask(failed));
+        spinner.fail(escapeControl(failed));
         finish();
       },
       stop: () => {

@@ -43,6 +43,12 @@ export interface RepairOutcome {
   readonly rangesRepaired: readonly TokenRangeText[];
   /** Replica addresses that took part (the task's replicas, narrowed by datacenters/hosts when given). */
   readonly participants: readonly string[];
+  /**
+   * For a command over several tables that did not succeed: the tables Cassandra nevertheless recorded as repaired
+   * in every session of the command (filled in by the caller from system_distributed; see
+   * core/command-sessions.ts). Their ranges count as repaired; the other tables get the command's status.
+   */
+  readonly tablesRepaired?: readonly string[];
   /** Cassandra's message for a failure, or a short summary on success. */
   readonly message: string;
   /** Cassandra's repair command numbers (`#12`) and parent session ids, for finding the run in its logs. */

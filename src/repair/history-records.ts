@@ -2,7 +2,9 @@
  * An executor outcome as rows for tend's history (src/history's TaskOutcome). A task that repaired some of its
  * ranges before it failed, timed out or was aborted (the nodetool executor runs one range at a time) becomes two
  * records: SUCCESS for the ranges Cassandra confirmed, and the task's status for the rest. History therefore
- * never loses finished work, and never claims a range that was not confirmed.
+ * never loses finished work, and never claims a range that was not confirmed. A command over several tables that
+ * failed, but whose tables Cassandra partly reported repaired (`tablesRepaired`), becomes a SUCCESS record for
+ * those tables and the command's status for the others.
  */
 import type { RepairTask } from '../core/index.js';
 import type { TaskOutcome } from '../history/tend-history.js';
@@ -34,6 +36,14 @@ export function historyRecords(
     taskId: outcome.taskId,
   };
   if (outcome.status === 'success') return [{ ...base, ranges: outcome.ranges, status: 'SUCCESS' }];
+  const whole = outcome.tablesRepaired ?? [];
+  if (whole.length > 0) {
+    const rest = outcome.tables.filter((table) => !whole.includes(table));
+    return [
+      { ...base, tables: whole, ranges: outcome.ranges, status: 'SUCCESS' },
+      ...(rest.length > 0 ? historyRecords(task, { ...outcome, tables: rest, tablesRepaired: [] }, context) : []),
+    ];
+  }
   const repaired = new Set(outcome.rangesRepaired.map((r) => `${r.start}:${r.end}`));
   const rest = outcome.ranges.filter((r) => !repaired.has(`${r.start}:${r.end}`));
   const records: TaskOutcome[] = [];

@@ -12,6 +12,7 @@
  * is the executor. The view is this node's: data still in a memtable is not counted until it is flushed
  * (incremental repair flushes first), and other replicas are not asked — they received the same writes.
  */
+import { sanitizeExternal } from '../output/sanitize.js';
 import { ClusterUnavailable } from '../errors.js';
 import type { JolokiaClient, JolokiaRequest } from './jolokia-client.js';
 import { connectionArgs, parseSummarizeRepaired, parseTablestatsPercentRepaired } from './nodetool-output.js';
@@ -135,7 +136,7 @@ export class NodetoolRepairedState implements RepairedStateReader {
         killGraceMs: 5000,
       });
       if (result.exitCode !== 0) {
-        const reason = result.timedOut ? 'timed out' : lastLine(result.stdout + '\n' + result.stderr);
+        const reason = result.timedOut ? 'timed out' : sanitizeExternal(lastLine(result.stdout + '\n' + result.stderr));
         throw new ClusterUnavailable('nodetool', `nodetool ${args[0]} failed: ${reason}`);
       }
       return result.stdout;

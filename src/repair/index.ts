@@ -6,8 +6,8 @@
  * - `historyRecords(task, outcome, {coordinator, tickId})`: outcome → rows for src/history's recordTaskOutcome.
  * - `createRepairedStateReader(config, env)` + `incrementalDecision(state)`: skip fully repaired incremental tables.
  */
-import { readFile } from 'node:fs/promises';
-import type { Env } from '../config/secrets.js';
+import { readConfiguredText } from '../config/files.js';
+import { jmxPasswords, registerSecret, type Env } from '../config/secrets.js';
 import type { TendConfig } from '../config/schema.js';
 import type { Executor } from './executor.js';
 import { jolokiaClientFromConfig } from './jolokia-client.js';
@@ -42,14 +42,26 @@ export function nodetoolConnection(config: TendConfig): NodetoolConnection {
   };
 }
 
+/**
+ * Registers the JMX password of executor.nodetool.passwordFile as a known secret, so nodetool's output is masked
+ * like every other outside text. nodetool reads the file itself (-pwf); an unreadable file is nodetool's to report.
+ */
+async function registerNodetoolPassword(config: TendConfig, read: (path: string) => Promise<string>): Promise<void> {
+  const { passwordFile, user } = config.executor.nodetool;
+  if (!passwordFile) return;
+  const content = await read(passwordFile).catch(() => '');
+  for (const password of jmxPasswords(content, user)) registerSecret(password);
+}
+
 export async function createExecutor(
   config: TendConfig,
   env: Env,
-  read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
+  read: (path: string) => Promise<string> = readConfiguredText,
 ): Promise<Executor> {
   if (config.executor.type === 'jolokia') {
     return new JolokiaExecutor({ client: await jolokiaClientFromConfig(config, env, read) });
   }
+  await registerNodetoolPassword(config, read);
   return new NodetoolExecutor({ connection: nodetoolConnection(config) });
 }
 
@@ -57,10 +69,11 @@ export async function createExecutor(
 export async function createRepairedStateReader(
   config: TendConfig,
   env: Env,
-  read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
+  read: (path: string) => Promise<string> = readConfiguredText,
 ): Promise<RepairedStateReader> {
   if (config.executor.type === 'jolokia') {
     return new JolokiaRepairedState(await jolokiaClientFromConfig(config, env, read));
   }
+  await registerNodetoolPassword(config, read);
   return new NodetoolRepairedState(nodetoolConnection(config));
 }

@@ -10,8 +10,11 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { readFile } from 'node:fs/promises';
+import { readConfiguredText } from '../config/files.js';
 import { ClusterUnavailable } from '../errors.js';
+import { setLongTimeout, timerDelay } from '../timers.js';
+import { beginActivity } from '../activity.js';
+import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
 import { readSecret, secretOrigins, type Env } from '../config/secrets.js';
 import type { TendConfig } from '../config/schema.js';
 
@@ -27,7 +30,7 @@ export interface JolokiaClientOptions {
   readonly user?: string | undefined;
   readonly password?: string | undefined;
   readonly tls?: JolokiaTls | undefined;
-  /** Per-request limit (default 30 s). */
+  /** Per-request limit (default 30 s; from the configuration: cassandra.requestTimeout). */
   readonly requestTimeoutMs?: number;
 }
 
@@ -122,6 +125,10 @@ export class JolokiaClient {
     const payload = JSON.stringify(bodies);
     const https = this.url.protocol === 'https:';
     const send = https ? httpsRequest : httpRequest;
+    const first = bodies[0]!;
+    const end = beginActivity(
+      `Jolokia ${first.type === 'exec' ? first.operation.replace(/\(.*$/, '') : `read ${first.attribute ?? first.mbean}`} at ${this.endpoint}`,
+    );
     const text = await new Promise<string>((resolve, reject) => {
       const req = send(
         this.url,
@@ -131,6 +138,9 @@ export class JolokiaClient {
           // A fresh connection per request: on a reused one the agent's separate header/body writes meet
           // delayed ACKs and every request costs ~40 ms (measured), which a fast repair poll loop multiplies.
           agent: false,
+          // Set before the socket connects, so an agent that never accepts is bounded too (req.setTimeout starts
+          // only once connected). Clamped: a socket timeout above 24.8 days would overflow and fire at once.
+          timeout: timerDelay(this.timeoutMs),
           ...(https && this.tls
             ? {
                 ca: this.tls.ca,
@@ -159,15 +169,18 @@ export class JolokiaClient {
           res.on('error', reject);
         },
       );
-      req.setTimeout(this.timeoutMs, () => {
+      // The whole exchange is bounded too: an agent that trickles bytes never trips the socket's idle timeout.
+      const silent = () =>
         req.destroy(new ClusterUnavailable('jolokia', `${this.endpoint} did not answer within ${this.timeoutMs} ms`));
-      });
+      const deadline = setLongTimeout(silent, this.timeoutMs);
+      req.on('close', () => deadline.clear());
+      req.on('timeout', silent);
       req.on('error', (error: Error) => {
         if (error instanceof ClusterUnavailable || error.name === 'AbortError') reject(error);
-        else reject(new ClusterUnavailable('jolokia', `${this.endpoint}: ${error.message}`, { cause: error }));
+        else reject(new ClusterUnavailable('jolokia', `${this.endpoint}: ${externalMessage(error)}`, { cause: error }));
       });
       req.end(payload);
-    });
+    }).finally(end);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -181,7 +194,12 @@ export class JolokiaClient {
 
 function valueOf(reply: JolokiaReply): unknown {
   if (reply.status !== 200) {
-    throw new JolokiaRequestError(reply.error ?? `Jolokia status ${reply.status}`, reply.status, reply.error_type);
+    // The agent's text (often a Java exception with its stack) enters tend here: one line, secrets masked.
+    throw new JolokiaRequestError(
+      reply.error === undefined ? `Jolokia status ${reply.status}` : sanitizeExternal(reply.error),
+      reply.status,
+      reply.error_type,
+    );
   }
   return reply.value ?? null;
 }
@@ -190,13 +208,15 @@ function valueOf(reply: JolokiaReply): unknown {
 export async function jolokiaClientFromConfig(
   config: TendConfig,
   env: Env,
-  read: (path: string) => Promise<string> = (path) => readFile(path, 'utf8'),
+  read: (path: string) => Promise<string> = readConfiguredText,
 ): Promise<JolokiaClient> {
   const jolokia = config.executor.jolokia;
   const password = await readSecret(secretOrigins(config, env).jolokiaPassword, env, read);
   const tls = jolokia.tls;
   return new JolokiaClient({
     url: jolokia.url,
+    // One request limit for every outside system an operator configures: Cassandra's (Consul uses it too).
+    requestTimeoutMs: config.cassandra.requestTimeout,
     user: jolokia.user,
     password,
     tls: tls

@@ -21,6 +21,8 @@ import {
 } from './executor.js';
 import { JolokiaRequestError, type JolokiaClient } from './jolokia-client.js';
 import { abortReason } from './nodetool-executor.js';
+import { sleep as sleepUnlessAborted, timeoutSignal } from '../timers.js';
+import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
 
 export const STORAGE_SERVICE = 'org.apache.cassandra.db:type=StorageService';
 const REPAIR_ASYNC = 'repairAsync(java.lang.String,java.util.Map)';
@@ -138,7 +140,10 @@ export class JolokiaExecutor implements Executor {
     const commands = [`#${command}`];
     /** The outcome for a final status (COMPLETED, FAILED); undefined while the repair runs. */
     const settled = (state: ParentStatus): RepairOutcome | undefined => {
-      const [kind, ...messages] = state ?? [];
+      const [kind, ...raw] = state ?? [];
+      // Cassandra's words enter tend here: each message on one line, secrets masked, range lists counted (a
+      // session's message lists every range it covered, which would push the reason out of the message).
+      const messages = raw.map((message) => sanitizeExternal(countRanges(String(message))));
       if (kind === 'COMPLETED') {
         options.onProgress?.({
           taskId: request.id,
@@ -155,7 +160,7 @@ export class JolokiaExecutor implements Executor {
     };
     options.onProgress?.({ taskId: request.id, rangesDone: 0, rangesTotal: request.ranges.length });
 
-    const timeout = AbortSignal.timeout(Math.max(0, deadline - this.now()));
+    const timeout = timeoutSignal(Math.max(0, deadline - this.now()));
     const stop = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let wait = this.pollMinMs;
     let unknownSince: number | undefined;
@@ -191,7 +196,7 @@ export class JolokiaExecutor implements Executor {
       } catch (error) {
         // A poll that fails (agent restarting, network blip) is retried until the task's deadline.
         if (stop.aborted) continue;
-        lastError = error instanceof Error ? error.message : String(error);
+        lastError = externalMessage(error);
         continue;
       }
       if (state === null || state.length === 0) {
@@ -220,7 +225,7 @@ export class JolokiaExecutor implements Executor {
     try {
       await this.stopAllOnServer();
     } catch (error) {
-      return { requested: true, error: error instanceof Error ? error.message : String(error) };
+      return { requested: true, error: externalMessage(error) };
     }
     const until = this.now() + 10_000;
     while (this.now() < until) {
@@ -236,6 +241,14 @@ export class JolokiaExecutor implements Executor {
   }
 }
 
+/** "Repair session … for range [(a,b], (c,d], …] failed with error X" → "… for 48 range(s) failed with error X". */
+export function countRanges(message: string): string {
+  return message.replace(/for range \[((?:\(-?\d+,\s*-?\d+\](?:,\s*)?)*)\]/g, (_match, list: string) => {
+    const count = (list.match(/\(/g) ?? []).length;
+    return `for ${count} range${count === 1 ? '' : 's'}`;
+  });
+}
+
 /** Cassandra's own words from a Jolokia error ("java.lang.IllegalArgumentException : Unknown …" → "Unknown …"). */
 export function cassandraMessage(error: JolokiaRequestError): string {
   return error.message.replace(/^[\w.$]+(?:Exception|Error)\s*:\s*/, '');
@@ -249,17 +262,4 @@ export function nextPollWait(
 ): number {
   if (elapsedMs < schedule.pollFastForMs) return schedule.pollMinMs;
   return Math.min(schedule.pollMaxMs, Math.max(previous + 1, Math.round(previous * schedule.pollFactor)));
-}
-
-function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -8,6 +8,9 @@
  * (`nodetool sjk mx … forceTerminateAllRepairSessions`), which needs no extra port or agent.
  */
 import { ClusterUnavailable } from '../errors.js';
+import { timeoutSignal } from '../timers.js';
+import { beginActivity } from '../activity.js';
+import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
 import type { TokenRangeText } from '../core/index.js';
 import {
   participantsOf,
@@ -52,10 +55,12 @@ export type RunProcess = (
 export const runProcess: RunProcess = async (file, args, options) => {
   // Loaded on first use: execa and its dependencies cost ~0.1 s of start-up that a Jolokia tick never needs.
   const { execa } = await import('execa');
+  // Our own timeout rather than execa's: execa's is a plain Node timer, and a repair.taskTimeout above 24.8 days
+  // would overflow it and kill nodetool at once (then terminate every repair session on the node).
+  const timeout = timeoutSignal(options.timeoutMs);
   const subprocess = execa(file, args, {
     reject: false,
-    timeout: options.timeoutMs,
-    ...(options.cancelSignal ? { cancelSignal: options.cancelSignal } : {}),
+    cancelSignal: options.cancelSignal ? AbortSignal.any([options.cancelSignal, timeout]) : timeout,
     // A JVM usually exits on SIGTERM within a second; the grace period covers a JVM stuck in GC or shutdown hooks.
     forceKillAfterDelay: options.killGraceMs,
     stdin: 'ignore',
@@ -69,15 +74,26 @@ export const runProcess: RunProcess = async (file, args, options) => {
       for (const line of lines) options.onStdoutLine?.(line);
     });
   }
-  const result = await subprocess;
+  const end = beginActivity(`nodetool ${subcommandOf(args)}${subprocess.pid ? ` (pid ${subprocess.pid})` : ''}`);
+  const result = await subprocess.finally(end);
   return {
     exitCode: result.exitCode,
     stdout: typeof result.stdout === 'string' ? result.stdout : '',
     stderr: typeof result.stderr === 'string' ? result.stderr : '',
-    isCanceled: result.isCanceled,
-    timedOut: result.timedOut,
+    // Cancelled by the caller wins over the timeout when both fired: the caller's reason is what happened.
+    isCanceled: result.isCanceled && options.cancelSignal?.aborted === true,
+    timedOut: result.isCanceled && options.cancelSignal?.aborted !== true && timeout.aborted,
   };
 };
+
+/** The nodetool command in an argument list that starts with connection options (`-h H -p P …`). */
+function subcommandOf(args: readonly string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i]!.startsWith('-')) i++;
+    else return args[i]!;
+  }
+  return '';
+}
 
 export interface NodetoolExecutorOptions {
   readonly connection: NodetoolConnection;
@@ -145,7 +161,9 @@ export class NodetoolExecutor implements Executor {
         killedMidCall = true;
         break;
       }
-      const parsed = parseRepairOutput(result.stdout, result.stderr, result.exitCode);
+      const output = parseRepairOutput(result.stdout, result.stderr, result.exitCode);
+      // nodetool's words enter tend here: one line, secrets masked, no stack trace.
+      const parsed = { ...output, message: sanitizeExternal(output.message) };
       commands.push(...parsed.commands);
       if (parsed.verdict === 'unreachable') {
         if (done === 0 && rangesRepaired.length === 0 && failures.length === 0) {
@@ -199,7 +217,9 @@ export class NodetoolExecutor implements Executor {
       },
     );
     if (result.exitCode !== 0 || result.timedOut) {
-      const reason = result.timedOut ? 'timed out' : lastLine(result.stderr) || `exit code ${result.exitCode}`;
+      const reason = result.timedOut
+        ? 'timed out'
+        : sanitizeExternal(lastLine(result.stderr)) || `exit code ${result.exitCode}`;
       throw new ClusterUnavailable('nodetool', `could not terminate repair sessions: ${reason}`);
     }
   }
@@ -209,7 +229,7 @@ export class NodetoolExecutor implements Executor {
       await this.stopAllOnServer();
       return { requested: true };
     } catch (error) {
-      return { requested: true, error: error instanceof Error ? error.message : String(error) };
+      return { requested: true, error: externalMessage(error) };
     }
   }
 }

@@ -15,7 +15,7 @@ export interface NodetoolConnection {
   readonly host: string;
   readonly port: number;
   readonly user?: string | undefined;
-  /** Passed as -pwf: nodetool reads it itself, so the password is never in argv or in tend's memory. */
+  /** Passed as -pwf: nodetool reads it itself, so the password is never in argv (tend reads it only to mask it). */
   readonly passwordFile?: string | undefined;
 }
 

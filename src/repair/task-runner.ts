@@ -11,6 +11,7 @@
  * coordinated by one node at once would double the validation load on the very replicas the lease protects.
  */
 import { ClusterUnavailable, RepairFailed, TendError } from '../errors.js';
+import { beginActivity } from '../activity.js';
 import type { Executor, RepairOutcome, RepairProgress, RepairRequest, RepairStatus } from './executor.js';
 
 export interface TaskRunnerOptions {
@@ -70,6 +71,7 @@ export async function runTasks(tasks: readonly RepairRequest[], options: TaskRun
     options.onTaskStart?.(task, index, tasks.length);
     const taskStartedAt = now();
     let outcome: RepairOutcome;
+    const end = beginActivity(`repair task ${task.id} (${options.executor.kind})`);
     try {
       outcome = await options.executor.run(task, {
         timeoutMs: options.taskTimeoutMs,
@@ -88,6 +90,8 @@ export async function runTasks(tasks: readonly RepairRequest[], options: TaskRun
       // The node cannot be reached: record this task as failed and leave the rest for the next tick.
       unavailable = error;
       outcome = failedOutcome(task, taskStartedAt, now(), error.message);
+    } finally {
+      end();
     }
     counts[outcome.status] += 1;
     outcomes.push(outcome);

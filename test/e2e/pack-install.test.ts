@@ -4,7 +4,7 @@
  * a version read from the wrong place.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -39,5 +39,24 @@ describe('npm pack + global install (e2e)', function () {
     for (const file of ['man/tend.8', 'completions/tend.bash', 'systemd/tend.service']) {
       expect(() => readFileSync(join(installed, file)), file).not.to.throw();
     }
+
+    // The README's install: npm links the package's man pages into PREFIX/share/man, so `man tend` finds them.
+    const manPath = join(dir, 'prefix', 'share', 'man');
+    for (const [page, section] of [
+      ['tend', '8'],
+      ['tend.yml', '5'],
+    ] as const) {
+      expect(lstatSync(join(manPath, `man${section}`, `${page}.${section}`)).isSymbolicLink()).to.equal(true);
+      const found = await execa('man', ['-M', manPath, '-w', section, page]);
+      expect(found.stdout.trim()).to.equal(join(installed, 'man', `${page}.${section}`));
+      const rendered = await execa('man', ['-M', manPath, section, page], { env: { MANPAGER: 'cat', PAGER: 'cat' } });
+      expect(rendered.stdout).to.match(/NAME/);
+    }
+    // The completion file the README links into bash-completion's directory registers tend's completion.
+    const bash = await execa('bash', [
+      '-c',
+      `source ${join(installed, 'completions', 'tend.bash')} && complete -p tend`,
+    ]);
+    expect(bash.stdout).to.match(/complete .* tend$/);
   });
 });

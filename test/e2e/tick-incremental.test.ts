@@ -43,10 +43,12 @@ import {
   writeScopedConfig,
   type TickJson,
 } from '../support/tick-e2e.js';
+import { NODES as SANDBOX_NODES } from '../sandbox/src/layout.js';
 
 const KS = `e2e_tick_incremental_${RUN}`;
 const TEND_KS = `tend_e2e_tick_incremental_${RUN}`;
-const NODES = [1, 2, 3];
+/** Every sandbox node, by 1-based index. */
+const NODES = SANDBOX_NODES.map((node) => node.index);
 
 /** PercentRepaired of KS.table on node `index`, read through its Jolokia agent (the Table metric). */
 async function percentRepaired(index: number, table: string): Promise<number> {

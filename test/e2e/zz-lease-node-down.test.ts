@@ -25,6 +25,7 @@ import {
   cassandraBackend,
   ensureLeaseKeyspace,
   leaseClient,
+  uniqueNodeResource,
   uniqueResource,
 } from '../support/lease-sandbox.js';
 
@@ -93,7 +94,7 @@ describe('leases with a Cassandra node stopped (real sandbox, disruptive)', func
 
   it('the built tend: lease status and release of our own lease work in node scope (exit 0)', async function () {
     const backend = cassandraBackend(await connected(1), 'node');
-    const resource = uniqueResource('down-cli');
+    const resource = uniqueNodeResource('down-cli');
     expect((await backend.tryAcquire(resource, { name: 'node1', host: 'h' }, 30_000)).acquired).to.equal(true);
     const config = configFor(1, 'node');
     const status = await tend(config, '--json', 'lease', 'status');

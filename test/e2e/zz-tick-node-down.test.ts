@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type cassandra from 'cassandra-driver';
 import { stopNode, up } from '../sandbox/src/sandbox.js';
+import { NODES } from '../sandbox/src/layout.js';
 import { cqlClient, jolokia } from '../support/sandbox-clients.js';
 import {
   createSmallKeyspace,
@@ -41,7 +42,7 @@ async function untilNode3Down(): Promise<void> {
       mbean: 'org.apache.cassandra.db:type=StorageService',
       attribute: 'LiveNodes',
     });
-    if (reply.status === 200 && !reply.value.some((n) => n.includes('127.0.0.3'))) return;
+    if (reply.status === 200 && !reply.value.some((n) => n.includes(NODES[2]!.address))) return;
     await sleep(250);
   }
   throw new Error('node1 still sees node3 as live after 60 s');
@@ -56,7 +57,7 @@ describe('schedule tick with a node down: tasks that need it are skipped, others
 
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), 'tend-tick-down-'));
-    client = cqlClient({ contactPoints: ['127.0.0.1', '127.0.0.2'], localDataCenter: 'dc1' });
+    client = cqlClient({ contactPoints: [NODES[0]!.address, NODES[1]!.address], localDataCenter: 'dc1' });
     await client.connect();
     await createTendKeyspace(client, TEND_KS);
     await createSmallKeyspace(client, BOTH_DCS, { dc1: 2, dc2: 1 }, ['t']);
@@ -105,7 +106,7 @@ describe('schedule tick with a node down: tasks that need it are skipped, others
       expect(t.report.tasks.map((task) => task.keyspace)).to.not.include(BOTH_DCS);
       const skipped = t.report.skipped.filter((s) => s.table === `${BOTH_DCS}.t`);
       expect(skipped.length, JSON.stringify(t.report)).to.be.greaterThan(0);
-      expect(skipped[0]!.reason).to.match(/127\.0\.0\.3/);
+      expect(skipped[0]!.reason).to.include(NODES[2]!.address);
       expect(skipped[0]!.reason).to.match(/down/);
       expect(t.stderr).to.match(new RegExp(`skipped ${BOTH_DCS}\\.t: .*down`));
     }

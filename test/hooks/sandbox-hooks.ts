@@ -1,5 +1,7 @@
 /**
- * Mocha root hooks shared by test/integration and test/e2e: one sandbox for the whole run.
+ * Mocha root hooks shared by test/integration and test/e2e: one sandbox for the whole run, the one that
+ * TEND_SANDBOX_INSTANCE (and the other TEND_SANDBOX_* knobs, see test/sandbox/src/layout.ts) select, so several
+ * runs can each use their own sandbox side by side.
  *
  * - When the sandbox is already running (a developer ran `npm run sandbox -- up`), it is used and left running.
  * - When it is partly running (say one node was stopped by hand), the missing parts are started and it is left

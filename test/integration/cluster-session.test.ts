@@ -20,7 +20,8 @@ describe('cluster session (real sandbox)', function () {
   });
 
   it('fails fast with ClusterUnavailable (exit 5) naming the host when nothing listens', async function () {
-    // 127.0.0.9 is on loopback and has no Cassandra: the connection is refused at once.
+    // 127.0.0.9 is on loopback and no sandbox instance uses it (instance 0 has 127.0.0.1–4, instance N 127.0.N.x):
+    // the connection is refused at once.
     const config = sandboxTendConfig(1, {}, (raw) => {
       raw.cassandra.contactPoints = ['127.0.0.9'];
       raw.cassandra.connectTimeout = '2s';

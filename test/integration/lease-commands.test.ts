@@ -16,7 +16,7 @@ import {
   consulBackend,
   ensureLeaseKeyspace,
   leaseClient,
-  uniqueResource,
+  uniqueNodeResource,
 } from '../support/lease-sandbox.js';
 
 for (const kind of ['cassandra', 'consul'] as const) {
@@ -51,7 +51,7 @@ for (const kind of ['cassandra', 'consul'] as const) {
     });
 
     it("status shows node2's lease; release refuses it (exit 4); --force breaks it and records node1", async function () {
-      const resource = uniqueResource(`cmd-${kind}`);
+      const resource = uniqueNodeResource(`cmd-${kind}`);
       const held = await backend.tryAcquire(resource, { name: 'node2', host: 'host-of-node2' }, 30_000, {
         task: 'shop.orders',
       });

@@ -80,7 +80,7 @@ async function insertSessions(
   base: number,
   stride: number,
 ) {
-  const insert = `INSERT INTO system_distributed.repair_history (keyspace_name, columnfamily_name, id, range_begin, range_end, status, started_at, finished_at, coordinator) VALUES (?, ?, ?, ?, ?, 'SUCCESS', ?, ?, '127.0.0.1')`;
+  const insert = `INSERT INTO system_distributed.repair_history (keyspace_name, columnfamily_name, id, range_begin, range_end, status, started_at, finished_at, coordinator) VALUES (?, ?, ?, ?, ?, 'SUCCESS', ?, ?, '${NODES[0]!.address}')`;
   for (let from = 0; from < count; from += 100) {
     await Promise.all(
       Array.from({ length: Math.min(100, count - from) }, (_, k) => {
@@ -205,7 +205,7 @@ describe('read side: schedule status / plan, history show (real sandbox)', funct
     const history = await json<HistoryReport>(node1, ['history', 'show', `${KS}.repaired`, '--since', '1h']);
     const session = history.sessions.find((s) => s.source === 'cassandra' && s.status === 'SUCCESS');
     expect(session, JSON.stringify(history.sessions)).to.not.equal(undefined);
-    expect(session!.coordinator).to.equal('127.0.0.1');
+    expect(session!.coordinator).to.equal(NODES[0]!.address);
     // The full set of ranges comes from parent_repair_history (repair_history keeps one range per session).
     expect(session!.ranges).to.be.greaterThan(1);
     expect(history.now - (session!.finishedAt ?? 0)).to.be.lessThan(5 * 60_000);

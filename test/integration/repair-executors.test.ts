@@ -18,10 +18,11 @@ import {
   untilRepairRuns,
 } from '../support/slow-repair.js';
 import { repairSessions } from '../support/cassandra-repairs.js';
+import { NODES } from '../sandbox/src/layout.js';
 
 const KS = 'it_repair_exec';
 const KS_PARTIAL = 'it_repair_exec_partial';
-const REPLICAS = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
+const REPLICAS = NODES.map((n) => n.address);
 /** Keyspaces made inconsistent for the stop tests, new names per run (dropping and re-creating one races). */
 const RUN = Date.now().toString(36);
 const stopKeyspace = (kind: string, test: string) => `it_repair_stop_${kind}_${test}_${RUN}`;
@@ -194,11 +195,13 @@ describe('repair executors against the sandbox (real Cassandra 5.0)', function (
           );
           await untilRepairRuns(client, keyspace, since);
           abortedAt = Date.now();
-          controller.abort(new Error('lease tend/node/127.0.0.2 lost'));
+          controller.abort(new Error(`lease tend/node/${NODES[1]!.address} lost`));
           return running;
         }, 2);
         expect(outcome.status, outcome.message).to.equal('aborted');
-        expect(outcome.message).to.match(/^aborted: lease tend\/node\/127\.0\.0\.2 lost; repair sessions terminated/);
+        expect(outcome.message).to.include(
+          `aborted: lease tend/node/${NODES[1]!.address} lost; repair sessions terminated`,
+        );
         expectStoppedOnNode(await noRepairLeft(client, keyspace, since), abortedAt);
       });
     });

@@ -13,6 +13,7 @@ import {
 } from '../../src/repair/index.js';
 import { cqlClient, nodetool } from '../support/sandbox-clients.js';
 import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { NODES } from '../sandbox/src/layout.js';
 
 const RUN = Date.now().toString(36);
 
@@ -62,7 +63,7 @@ describe('incremental eligibility against the sandbox (real Cassandra 5.0)', fun
           tables: ['events'],
           scope: 'table',
           ranges: [],
-          replicaAddresses: ['127.0.0.1', '127.0.0.2', '127.0.0.3'],
+          replicaAddresses: NODES.map((n) => n.address),
           incremental: true,
           parallelism: 'parallel',
         },

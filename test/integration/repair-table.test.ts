@@ -13,6 +13,7 @@ import { Output } from '../../src/output/output.js';
 import { MemoryStream } from '../../src/output/memory-stream.js';
 import { cqlClient } from '../support/sandbox-clients.js';
 import { ensureTendSchema, sandboxTendConfig } from '../support/sandbox-config.js';
+import { NODES } from '../sandbox/src/layout.js';
 
 const KS = 'it_repair_table';
 const RANGE = '-8839064868652493483:-8070450532247928832'; // two sandbox vnodes
@@ -68,7 +69,7 @@ describe('tend repair table against the sandbox (real Cassandra 5.0)', function 
 
   it('a lease held by another node: exit 4; with --wait it runs once the lease is released', async function () {
     const backend = await openLeaseBackend(config, {}, async () => client);
-    const groups = leaseGroups(config.lease, { datacenter: 'dc1', replicas: ['127.0.0.2'] });
+    const groups = leaseGroups(config.lease, { datacenter: 'dc1', replicas: [NODES[1]!.address] });
     const claim = await acquireLeases(backend, groups, {
       holder: { name: 'someone-else', host: 'elsewhere' },
       ttlMs: 30_000,
@@ -87,7 +88,7 @@ describe('tend repair table against the sandbox (real Cassandra 5.0)', function 
       const refused = await repairTable(deps, client, options).catch((e: unknown) => e);
       expect(refused).to.be.instanceOf(LeaseUnavailable);
       expect((refused as LeaseUnavailable).exitCode).to.equal(ExitCode.LeaseUnavailable);
-      expect((refused as Error).message).to.match(/lease node\/127\.0\.0\.2 is held by someone-else until /);
+      expect((refused as Error).message).to.include(`lease node/${NODES[1]!.address} is held by someone-else until `);
 
       const started = Date.now();
       setTimeout(() => void Promise.all(claim.leases.map((lease) => backend.release(lease))), 2000);

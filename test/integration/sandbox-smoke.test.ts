@@ -7,6 +7,7 @@ import type cassandra from 'cassandra-driver';
 import { repairSessions } from '../support/cassandra-repairs.js';
 import { consul, cqlClient, env, jolokia, nodeClient, nodetool } from '../support/sandbox-clients.js';
 import { sleep } from '../sandbox/src/wait.js';
+import { NODES, VNODES_PER_NODE } from '../sandbox/src/layout.js';
 
 const KEYSPACE = 'tend_smoke';
 
@@ -48,16 +49,16 @@ describe('sandbox (real servers)', function () {
     }
   });
 
-  it('the real nodetool status shows three nodes Up/Normal with 16 tokens each', async function () {
+  it('the real nodetool status shows every node Up/Normal with its vnodes', async function () {
     const result = await nodetool(1, ['status']);
     expect(result.exitCode, result.stderr).to.equal(0);
-    // UN  127.0.0.2  114.67 KiB  16  100.0%  <host id>  rack2
+    // UN  127.0.0.2  114.67 KiB  16  100.0%  <host id>  rack2   (127.0.N.i on instance N)
     const un = result.stdout
       .split('\n')
-      .map((line) => /^UN\s+(127\.0\.0\.[123])\s+\S+(?: \S?i?B)?\s+(\d+)\s/.exec(line))
+      .map((line) => /^UN\s+(127\.0\.\d+\.\d+)\s+\S+(?: \S?i?B)?\s+(\d+)\s/.exec(line))
       .filter((m) => m !== null);
-    expect(un.map((m) => m[1]).sort(), result.stdout).to.deep.equal(['127.0.0.1', '127.0.0.2', '127.0.0.3']);
-    for (const m of un) expect(m[2], m[0]).to.equal('16');
+    expect(un.map((m) => m[1]).sort(), result.stdout).to.deep.equal(NODES.map((n) => n.address).sort());
+    for (const m of un) expect(m[2], m[0]).to.equal(String(VNODES_PER_NODE));
     expect(result.stdout).to.match(/Datacenter: dc1/);
     expect(result.stdout).to.match(/Datacenter: dc2/);
   });

@@ -6,6 +6,7 @@ import { driverHost, readTopology } from '../../src/cluster/topology.js';
 import { readSizeEstimates } from '../../src/cluster/size-estimates.js';
 import { buildRing, computePlacement } from '../../src/core/index.js';
 import { sandboxTendConfig } from '../support/sandbox-config.js';
+import { NODES, VNODES_PER_NODE } from '../sandbox/src/layout.js';
 
 describe('topology and size estimates (real sandbox)', function () {
   const clients: cassandra.Client[] = [];
@@ -27,12 +28,12 @@ describe('topology and size estimates (real sandbox)', function () {
           tendKeyspace: 'tend',
           localNode: { address: config.node.address, contactPoint: config.cassandra.contactPoints[0] },
         });
-        expect(topology.nodes.map((n) => n.address).sort()).to.deep.equal(['127.0.0.1', '127.0.0.2', '127.0.0.3']);
-        expect(topology.nodes.every((n) => n.tokens.length === 16 && n.up)).to.equal(true);
-        expect(topology.localAddress).to.equal(`127.0.0.${index}`);
+        expect(topology.nodes.map((n) => n.address).sort()).to.deep.equal(NODES.map((n) => n.address).sort());
+        expect(topology.nodes.every((n) => n.tokens.length === VNODES_PER_NODE && n.up)).to.equal(true);
+        expect(topology.localAddress).to.equal(NODES[index - 1]!.address);
         expect(topology.localDatacenter).to.equal(dc);
         expect(topology.nodes.find((n) => n.hostId === topology.localHostId)?.rack).to.equal(rack);
-        expect(buildRing(topology.nodes).ranges).to.have.length(48);
+        expect(buildRing(topology.nodes).ranges).to.have.length(NODES.length * VNODES_PER_NODE);
         expect(topology.excludedKeyspaces.map((k) => k.name)).to.include.members([
           'system',
           'system_auth',
@@ -47,7 +48,7 @@ describe('topology and size estimates (real sandbox)', function () {
 
   it('placement of NTS dc1:2, dc2:1 on the ring read gives every range the same 3 replicas', async function () {
     const client = clients[0]!;
-    const topology = await readTopology(client, { tendKeyspace: 'tend', localNode: { address: '127.0.0.1' } });
+    const topology = await readTopology(client, { tendKeyspace: 'tend', localNode: { address: NODES[0]!.address } });
     const placement = computePlacement(buildRing(topology.nodes), {
       class: 'NetworkTopologyStrategy',
       datacenters: { dc1: 2, dc2: 1 },
@@ -58,7 +59,11 @@ describe('topology and size estimates (real sandbox)', function () {
 
   it('size estimates come from the local node (table_estimates, primary ranges)', async function () {
     const client = clients[0]!;
-    const estimates = await readSizeEstimates(client, [{ keyspace: 'system_auth' }], driverHost(client, '127.0.0.1'));
+    const estimates = await readSizeEstimates(
+      client,
+      [{ keyspace: 'system_auth' }],
+      driverHost(client, NODES[0]!.address),
+    );
     expect(estimates.source).to.equal('table_estimates');
     expect(estimates.rowsRead).to.be.greaterThan(0);
     const roles = estimates.tables.get('system_auth')?.get('roles');

@@ -51,3 +51,8 @@ export function consulBackend(prefix: string): ConsulLeaseBackend {
 export function uniqueResource(label: string): string {
   return `it/${label}/${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 }
+
+/** A unique resource in the grammar tend generates (`node/ADDRESS/slot-N`), for what the CLI must accept. */
+export function uniqueNodeResource(label: string): string {
+  return `node/${label}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}/slot-0`;
+}

@@ -9,6 +9,7 @@ import cassandra from 'cassandra-driver';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parentRepairs, type ParentRepair } from './cassandra-repairs.js';
 import { jolokia } from './sandbox-clients.js';
+import { NODES } from '../sandbox/src/layout.js';
 
 /**
  * A keyspace whose replicas disagree: written with one replica (dc1: 1), then widened to three. A full repair
@@ -50,7 +51,7 @@ const STREAM_THROUGHPUT = [
 export async function throttledStreaming<T>(work: () => Promise<T>, mebibytesPerSecond = 1): Promise<T> {
   const mbean = 'org.apache.cassandra.db:type=StorageService';
   const before: { index: number; attribute: string; value: number }[] = [];
-  for (const index of [1, 2, 3]) {
+  for (const index of NODES.map((node) => node.index)) {
     for (const attribute of STREAM_THROUGHPUT) {
       const reply = await jolokia<number>(index, { type: 'read', mbean, attribute: `${attribute}AsDouble` });
       if (reply.status !== 200) throw new Error(`reading ${attribute} on node${index}: ${reply.error}`);
@@ -98,7 +99,7 @@ interface Compaction {
 /** Validation compactions of `keyspace` running on any node (CompactionManager.Compactions via Jolokia). */
 export async function validationsRunning(keyspace: string): Promise<Compaction[]> {
   const found: Compaction[] = [];
-  for (const index of [1, 2, 3]) {
+  for (const index of NODES.map((node) => node.index)) {
     const reply = await jolokia<Compaction[]>(index, {
       type: 'read',
       mbean: 'org.apache.cassandra.db:type=CompactionManager',

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execa, type Options, type ResultPromise } from 'execa';
 import { stringify } from 'yaml';
 import type cassandra from 'cassandra-driver';
+import { nodeClient } from './sandbox-clients.js';
 import { schemaStatements } from '../../src/cluster/schema.js';
 import { NODES, type SandboxNode } from '../sandbox/src/layout.js';
 import { tendConfig } from '../sandbox/src/tend-config.js';
@@ -148,4 +149,19 @@ export async function historyRows(
     startedAt: (r.get('started_at') as Date).getTime(),
     finishedAt: (r.get('finished_at') as Date).getTime(),
   }));
+}
+
+/** The sandbox ring's vnode ranges as `START:END`, read from node1. */
+export async function ringRanges(): Promise<string[]> {
+  const client = nodeClient(1);
+  try {
+    const local = (await client.execute('SELECT tokens FROM system.local')).first().get('tokens') as string[];
+    const peers = await client.execute('SELECT tokens FROM system.peers_v2');
+    const tokens = [...local, ...peers.rows.flatMap((r) => r.get('tokens') as string[])]
+      .map(BigInt)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return tokens.map((end, i) => `${tokens[(i + tokens.length - 1) % tokens.length]}:${end}`);
+  } finally {
+    await client.shutdown();
+  }
 }

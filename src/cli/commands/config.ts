@@ -20,10 +20,11 @@ const show = defineCommand<ConfigShowOptions>({
   parse: () => ({}),
   async run(_options, deps) {
     const { configView } = await import('../../config/display.js');
+    const { maskSecrets } = await import('../../config/secrets.js');
     const { stringify } = await import('yaml');
     const loaded = await deps.loadConfig();
     const view = configView(loaded.config, deps.env, loaded.filepath, loaded.source);
-    deps.out.data({ ...view, warnings: loaded.warnings }, () => {
+    deps.out.data({ ...view, warnings: loaded.warnings.map(maskSecrets) }, () => {
       const secretLines = Object.entries(view.secrets).map(([name, origin]) => `#   ${name}: ${origin}`);
       deps.out.text(
         [
@@ -55,15 +56,22 @@ const check = defineCommand<ConfigCheckOptions>({
   parse: () => ({}),
   async run(_options, deps) {
     const { checkConfig } = await import('../../app/config-check.js');
+    const { maskSecrets } = await import('../../config/secrets.js');
     const report = await checkConfig(deps);
-    deps.out.data(report, () => {
+    // Problems quote values from the file (outside text): a secret pasted under the wrong key is masked there.
+    const document = {
+      ...report,
+      errors: report.errors.map(maskSecrets),
+      warnings: report.warnings.map(maskSecrets),
+    };
+    deps.out.data(document, () => {
       if (report.valid) {
         deps.out.text(
           `configuration OK: ${report.file ?? 'no file found, built-in defaults'}${report.warnings.length ? ` (${report.warnings.length} warning${report.warnings.length === 1 ? '' : 's'})` : ''}`,
         );
       }
     });
-    for (const warning of report.warnings) deps.out.warn(warning);
+    for (const warning of document.warnings) deps.out.warn(warning);
     if (!report.valid) throw report.error;
   },
 });

@@ -1,7 +1,9 @@
 /** `tend history show`: repair sessions (anyone's and tend's), and with --coverage how well each table is covered. */
 import { ExitCode, UsageError } from '../../errors.js';
-import { parseDuration } from '../../config/units.js';
+import { parseDurationIn } from '../../config/units.js';
+import { DURATION_RANGES } from '../../config/ranges.js';
 import { defineCommand, type CommandDeps, type CommandModule } from '../types.js';
+import { scopeArgument } from '../arguments.js';
 import type { HistoryReport } from '../../app/history-show.js';
 
 export interface HistoryShowOptions {
@@ -83,13 +85,15 @@ const show = defineCommand<HistoryShowOptions>({
   parse(args, opts) {
     let sinceMs: number | undefined;
     if (opts.since !== undefined) {
-      sinceMs = parseDuration(String(opts.since));
-      if (sinceMs === undefined || sinceMs <= 0) {
-        throw new UsageError(`--since ${String(opts.since)}: expected a duration like 90m, 24h or 7d`);
+      // Bounded like repair.historyLookback: `--since 999999999w` once became "Invalid date" (exit 1).
+      const parsed = parseDurationIn(String(opts.since), DURATION_RANGES.since);
+      if (typeof parsed !== 'number') {
+        throw new UsageError(`--since ${String(opts.since)}: expected ${parsed.expected}, like 90m, 24h or 7d`);
       }
+      sinceMs = parsed;
     }
     return {
-      scope: typeof args[0] === 'string' && args[0] !== '' ? args[0] : undefined,
+      scope: scopeArgument(args[0]),
       sinceMs,
       coverage: opts.coverage === true,
     };

@@ -1,6 +1,7 @@
 /** `tend lease status` and `tend lease release RESOURCE [--force]`. */
-import { ExitCode, UsageError } from '../../errors.js';
+import { ExitCode } from '../../errors.js';
 import { defineCommand, type CommandDeps, type CommandModule } from '../types.js';
+import { leaseResource } from '../arguments.js';
 import type { LeaseStatusReport } from '../../app/lease-status.js';
 
 export type LeaseStatusOptions = Record<string, never>;
@@ -91,8 +92,7 @@ const release = defineCommand<LeaseReleaseOptions>({
   ],
   exitCodes: [ExitCode.Config, ExitCode.LeaseUnavailable, ExitCode.ClusterUnavailable],
   parse(args, opts) {
-    const resource = typeof args[0] === 'string' ? args[0].trim() : '';
-    if (!resource) throw new UsageError('RESOURCE must not be empty');
+    const resource = leaseResource(args[0]);
     return { resource, force: opts.force === true };
   },
   async run(options, deps) {

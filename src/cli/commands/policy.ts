@@ -1,6 +1,8 @@
 /** `tend policy list|add|remove`: run windows stored in tend's keyspace, shared by every node. */
 import { ExitCode, UsageError } from '../../errors.js';
 import { defineCommand, type CommandDeps, type CommandModule } from '../types.js';
+import { scopeArgument } from '../arguments.js';
+import { escapeControl } from '../../output/sanitize.js';
 import type { WindowSpec, WindowSpecInput } from '../../app/policy-input.js';
 import type { PolicyListing, PolicyView } from '../../app/policy-manage.js';
 
@@ -77,7 +79,7 @@ const list = defineCommand<PolicyListOptions>({
     { command: 'tend policy list shop.orders --json', description: 'Windows that apply to one table, as JSON.' },
   ],
   exitCodes: [ExitCode.Config, ExitCode.ClusterUnavailable],
-  parse: (args) => ({ target: optionalString(args[0]) }),
+  parse: (args) => ({ target: scopeArgument(args[0]) }),
   async run(options, deps) {
     const { parseTarget, formatDays } = await import('../../app/policy-input.js');
     const filter = parseTarget(options.target);
@@ -94,7 +96,7 @@ const add = defineCommand<PolicyAddOptions>({
   path: ['policy', 'add'],
   summary: 'add a time window in which repairs are blocked or allowed',
   description:
-    "Stores a weekly time window in tend's keyspace; every node's next tick applies it. A block window keeps new repair tasks from starting while it is open (business hours, batch jobs). When allow windows apply to a table, tasks for it start only while one of them is open. Tasks already running are not stopped. The window applies to every table, a keyspace (KEYSPACE) or one table (KEYSPACE.TABLE), in every datacenter or one (--datacenter); the keyspace, table and datacenter must exist. --start and --end are HH:MM in --timezone (an IANA name, default UTC); an end before the start runs past midnight, and start equal to end is the whole day. --days takes mon…sun, ranges (mon-fri), weekdays, weekends or daily (the default). Adding the same window again changes nothing; the id is derived from the window. Written at EACH_QUORUM so every datacenter sees it at once (LOCAL_QUORUM, with a warning, when one is unreachable).",
+    "Stores a weekly time window in tend's keyspace; every node's next tick applies it. A block window keeps new repair tasks from starting while it is open (business hours, batch jobs). When allow windows apply to a table, tasks for it start only while one of them is open. Tasks already running are not stopped. The window applies to every table, a keyspace (KEYSPACE) or one table (KEYSPACE.TABLE), in every datacenter or one (--datacenter); the keyspace, table and datacenter must exist. --start and --end are HH:MM in --timezone (an IANA name, default UTC); an end before the start runs past midnight; an end equal to the start is refused (the whole day is --start 00:00 --end 24:00). --days takes mon…sun, ranges (mon-fri), weekdays, weekends or daily (the default). Adding the same window again changes nothing; the id is derived from the window. Written at EACH_QUORUM so every datacenter sees it at once (LOCAL_QUORUM, with a warning, when one is unreachable).",
   arguments: [
     { name: 'ACTION', description: 'block or allow.', required: true, choices: ['block', 'allow'] },
     {
@@ -105,7 +107,10 @@ const add = defineCommand<PolicyAddOptions>({
   ],
   options: [
     { flags: '--start <HH:MM>', description: 'Opening time of the window (required).' },
-    { flags: '--end <HH:MM>', description: 'Closing time; earlier than --start runs past midnight (required).' },
+    {
+      flags: '--end <HH:MM>',
+      description: 'Closing time; earlier than --start runs past midnight; 24:00 is the end of the day (required).',
+    },
     { flags: '--days <DAYS>', description: 'mon,tue,… or ranges (mon-fri), weekdays, weekends, daily (default).' },
     { flags: '--timezone <TZ>', description: 'IANA time zone of --start and --end (default UTC).' },
     { flags: '--datacenter <DC>', description: 'Apply only to nodes of this datacenter (default: every one).' },
@@ -125,7 +130,7 @@ const add = defineCommand<PolicyAddOptions>({
     const action = args[0];
     if (action !== 'block' && action !== 'allow') throw new UsageError(`ACTION must be block or allow`);
     const input: PolicyAddOptions = { action };
-    const target = optionalString(args[1]);
+    const target = args[1] === '*' ? '*' : scopeArgument(args[1]);
     if (target !== undefined) input.target = target;
     for (const key of ['start', 'end', 'days', 'timezone', 'datacenter'] as const) {
       const value = optionalString(opts[key]);
@@ -169,6 +174,13 @@ const remove = defineCommand<PolicyRemoveOptions>({
   parse: (args) => {
     const ids = Array.isArray(args[0]) ? (args[0] as unknown[]).map(String) : [];
     if (ids.length === 0) throw new UsageError('give at least one window ID');
+    for (const id of ids) {
+      if (!/^[\w:.-]{1,64}$/.test(id)) {
+        throw new UsageError(`"${escapeControl(id)}" is not a window ID`, {
+          hints: ["window IDs are what 'tend policy list' shows, e.g. w1a2b3c4d"],
+        });
+      }
+    }
     return { ids };
   },
   async run(options, deps) {

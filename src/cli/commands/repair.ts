@@ -1,7 +1,16 @@
 /** `tend repair table`: an ad hoc repair of one table, under the tick's lease, recorded in tend's history. */
-import { parseTokenRange, TokenFormatError, type RepairParallelism, type TokenRange } from '../../core/index.js';
+import {
+  MAX_TOKEN,
+  MIN_TOKEN,
+  parseTokenRange,
+  TokenFormatError,
+  type RepairParallelism,
+  type TokenRange,
+} from '../../core/index.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { defineCommand, type CommandDeps, type CommandModule } from '../types.js';
+import { repairTableBound } from '../../app/time-bound.js';
+import { tableArgument } from '../arguments.js';
 import type { RepairTableReport } from '../../app/repair-table.js';
 
 export interface RepairTableCommandOptions {
@@ -13,6 +22,20 @@ export interface RepairTableCommandOptions {
 }
 
 const PARALLELISM = ['sequential', 'parallel', 'dc_parallel'] as const;
+
+/**
+ * Ranges whose START is greater than their END wrap around the ring, as Cassandra reads them: say what that
+ * covers, since `--range 5:3` looks like a small range and is almost the whole ring. A range ending at the
+ * smallest token (the last vnode range) reaches the end of the ring without wrapping past it.
+ */
+export function wrapNotes(ranges: readonly TokenRange[]): string[] {
+  return ranges
+    .filter((range) => range.start > range.end && range.end !== MIN_TOKEN)
+    .map(
+      (range) =>
+        `--range ${range.start}:${range.end} wraps around the ring (START is greater than END): it repairs (${range.start}, ${MAX_TOKEN}] and (${MIN_TOKEN}, ${range.end}]`,
+    );
+}
 
 function seconds(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -49,12 +72,13 @@ const table = defineCommand<RepairTableCommandOptions>({
   path: ['repair', 'table'],
   summary: 'repair one table now, under the same lease as the schedule',
   description:
-    "Repairs KEYSPACE.TABLE from the node tend acts for, through the configured executor (nodetool or Jolokia), and records the outcome in tend's history like a scheduled task. Without --range every range the node replicates is repaired in one call; each --range START:END (repeatable) is cut at vnode boundaries and must be replicated by this node. Full repair unless --incremental (or the table's repair.type is incremental). The lease is the one `schedule tick` takes (lease.scope): when another node holds it the command exits 4, or waits for it with --wait. On a terminal a spinner shows ranges done of total, time elapsed and an estimate. The repair is stopped on the node too after repair.taskTimeout, on SIGINT/SIGTERM (exit 130) and when the lease is lost (exit 1).",
+    "Repairs KEYSPACE.TABLE from the node tend acts for, through the configured executor (nodetool or Jolokia), and records the outcome in tend's history like a scheduled task. Without --range every range the node replicates is repaired in one call; each --range START:END (repeatable) is the token range (START, END] as Cassandra writes it, cut at vnode boundaries, and must be replicated by this node; a START greater than END wraps around the ring, as in Cassandra: 5:3 is (5, 9223372036854775807] plus (-9223372036854775808, 3], almost the whole ring (a note on stderr says so). Full repair unless --incremental (or the table's repair.type is incremental). The lease is the one `schedule tick` takes (lease.scope): when another node holds it the command exits 4, or waits for it with --wait. On a terminal a spinner shows ranges done of total, time elapsed and an estimate. The repair is stopped on the node too after repair.taskTimeout, on SIGINT/SIGTERM (exit 130) and when the lease is lost (exit 1).",
   arguments: [{ name: 'KEYSPACE.TABLE', description: 'the table to repair', required: true }],
   options: [
     {
       flags: '--range <START:END>',
-      description: 'repair only this token range (repeatable), e.g. --range=-9223372036854775808:0',
+      description:
+        'repair only the token range (START, END] (repeatable), e.g. --range=-9223372036854775808:0; START > END wraps around the ring',
       repeatable: true,
     },
     { flags: '--full', description: 'full repair (the default unless repair.type is incremental)' },
@@ -64,7 +88,11 @@ const table = defineCommand<RepairTableCommandOptions>({
       description: 'validation parallelism (default: repair.parallelism)',
       choices: PARALLELISM,
     },
-    { flags: '--wait', description: 'wait for the lease instead of exiting 4 when another node holds it' },
+    {
+      flags: '--wait',
+      description:
+        'wait for the lease instead of exiting 4 when another node holds it (at most schedule.maxDuration + repair.taskTimeout + lease.ttl)',
+    },
   ],
   examples: [
     { command: 'tend repair table shop.orders', description: 'Full repair of every range this node replicates.' },
@@ -83,7 +111,8 @@ const table = defineCommand<RepairTableCommandOptions>({
     ExitCode.Interrupted,
   ],
   parse(args, opts) {
-    const name = String(args[0] ?? '');
+    // Checked before anything connects: `ks`, `ks.t.x` and '' are usage errors even when Cassandra is down.
+    const name = tableArgument(args[0]).text;
     if (opts.full === true && opts.incremental === true) {
       throw new UsageError('--full and --incremental exclude each other');
     }
@@ -109,7 +138,9 @@ const table = defineCommand<RepairTableCommandOptions>({
       wait: opts.wait === true,
     };
   },
+  timeBound: (config, options) => repairTableBound(config, options.wait),
   async run(options, deps) {
+    for (const note of wrapNotes(options.ranges)) deps.out.info(note);
     const { withCluster } = await import('../../app/cluster-session.js');
     const { repairTable } = await import('../../app/repair-table.js');
     const spinner = deps.out.spinner(`repairing ${options.table}`);

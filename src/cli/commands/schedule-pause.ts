@@ -4,6 +4,7 @@
  */
 import { ExitCode } from '../../errors.js';
 import { defineCommand, type CommandModule } from '../types.js';
+import { reasonText, REASON_MAX_LENGTH } from '../arguments.js';
 
 export interface SchedulePauseOptions {
   /** As typed; parsed (duration or ISO-8601) before anything connects. */
@@ -21,7 +22,10 @@ const pause = defineCommand<SchedulePauseOptions>({
   arguments: [],
   options: [
     { flags: '--until <TIME>', description: 'End the pause by itself: a duration (2h) or an ISO-8601 time (UTC).' },
-    { flags: '--reason <TEXT>', description: 'Why, for the other operators.' },
+    {
+      flags: '--reason <TEXT>',
+      description: `Why, for the other operators (at most ${REASON_MAX_LENGTH} characters, one line).`,
+    },
   ],
   examples: [
     { command: "tend schedule pause --until 4h --reason 'upgrade to 5.0.9'", description: 'Pause for an upgrade.' },
@@ -30,7 +34,7 @@ const pause = defineCommand<SchedulePauseOptions>({
   exitCodes: [ExitCode.Config, ExitCode.ClusterUnavailable],
   parse: (_args, opts) => ({
     until: typeof opts.until === 'string' ? opts.until : undefined,
-    reason: typeof opts.reason === 'string' && opts.reason.trim() !== '' ? opts.reason : undefined,
+    reason: reasonText(opts.reason),
   }),
   async run(options, deps) {
     const { parseUntil } = await import('../../app/policy-input.js');

@@ -5,6 +5,8 @@
 import { parseDuration } from '../../config/units.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { defineCommand, type CommandModule } from '../types.js';
+import { commandBound, tickBound } from '../../app/time-bound.js';
+import { MAX_TASKS_LIMIT, wholeNumber } from '../arguments.js';
 
 export interface ScheduleTickOptions {
   dryRun: boolean;
@@ -36,13 +38,8 @@ const tick = defineCommand<ScheduleTickOptions>({
     ExitCode.Interrupted,
   ],
   parse(_args, opts) {
-    let maxTasks: number | undefined;
-    if (opts.maxTasks !== undefined) {
-      maxTasks = Number(opts.maxTasks);
-      if (!Number.isInteger(maxTasks) || maxTasks < 1) {
-        throw new UsageError(`--max-tasks: expected a whole number of at least 1, found '${String(opts.maxTasks)}'`);
-      }
-    }
+    const maxTasks =
+      opts.maxTasks === undefined ? undefined : wholeNumber(opts.maxTasks, '--max-tasks', 1, MAX_TASKS_LIMIT);
     let maxDurationMs: number | undefined;
     if (opts.maxDuration !== undefined) {
       maxDurationMs = parseDuration(String(opts.maxDuration));
@@ -54,6 +51,7 @@ const tick = defineCommand<ScheduleTickOptions>({
     }
     return { dryRun: opts.dryRun === true, maxTasks, maxDurationMs };
   },
+  timeBound: (config, options) => (options.dryRun ? commandBound(config) : tickBound(config, options.maxDurationMs)),
   async run(options, deps) {
     const { withCluster } = await import('../../app/cluster-session.js');
     if (options.dryRun) {

@@ -1,6 +1,7 @@
 /** `tend schedule status|plan`: every table job's state, and what the next tick would run and why. */
 import { AlarmCrossed, ExitCode } from '../../errors.js';
 import { defineCommand, type CommandDeps, type CommandModule } from '../types.js';
+import { scopeArgument } from '../arguments.js';
 import type { StatusReport, PlanReport } from '../../app/schedule.js';
 
 export interface ScheduleStatusOptions {
@@ -35,7 +36,7 @@ function renderStatus(report: StatusReport, deps: Pick<CommandDeps, 'out'>): voi
   out.table(
     [
       { header: 'TABLE', value: (r) => `${r.keyspace}.${r.table}` },
-      { header: 'STATE', value: (r) => paint(r.state) },
+      { header: 'STATE', value: (r) => r.state, style: (text) => paint(text) },
       {
         header: 'LAST REPAIRED',
         value: (r) => (r.state === 'SKIPPED' ? '-' : when(deps, r.lastRepairedAt, report.now)),
@@ -84,7 +85,7 @@ const status = defineCommand<ScheduleStatusOptions>({
   ],
   exitCodes: [ExitCode.Config, ExitCode.ClusterUnavailable, ExitCode.AlarmCrossed],
   parse: (args, opts) => ({
-    scope: typeof args[0] === 'string' && args[0] !== '' ? args[0] : undefined,
+    scope: scopeArgument(args[0]),
     check: opts.check === true,
   }),
   async run(options, deps) {

@@ -5,7 +5,14 @@
 import { Marked } from 'marked';
 import markedMan from 'marked-man';
 import { EXIT_CODE_DESCRIPTIONS } from '../../errors.js';
-import { configJsonSchema, KIND_KEY, type JsonSchemaNode } from '../../config/schema.js';
+import {
+  configJsonSchema,
+  formatDuration,
+  formatSize,
+  KIND_KEY,
+  RANGE_KEY,
+  type JsonSchemaNode,
+} from '../../config/schema.js';
 import { SECRET_ENV } from '../../config/secrets.js';
 import { BUILTIN_OPTIONS } from '../global-options.js';
 import { PROGRAM_SUMMARY, usageLine, type Registry } from '../registry.js';
@@ -131,7 +138,7 @@ Without any file, built-in defaults apply (Cassandra on 127.0.0.1:9042 without a
 * \`NO_COLOR\`:
   Any non-empty value turns colour off, like \`--no-color\`.
 
-Secrets are never accepted as command-line options and never printed; values of these variables are masked in all output.
+Secrets are never accepted as command-line options and never printed; messages from Cassandra, Consul, Jolokia or nodetool that echo a secret (from these variables or from a file) are masked where they enter tend's messages.
 
 ## FILES
 
@@ -183,6 +190,14 @@ function defaultOf(node: JsonSchemaNode): string | undefined {
   return `\`${String(node.default)}\``;
 }
 
+/** `10s to 7d`, `1MiB to 1TiB`: the accepted range of a duration or size key. */
+function rangeOf(node: JsonSchemaNode): string | undefined {
+  const range = node[RANGE_KEY];
+  if (!range) return undefined;
+  const format = node[KIND_KEY] === 'size' ? formatSize : formatDuration;
+  return `${format(range.min)} to ${format(range.max)}`;
+}
+
 function keyItems(node: JsonSchemaNode, prefix: string, out: string[]): void {
   for (const [key, child] of Object.entries(node.properties ?? {})) {
     const path = `${prefix}.${key}`;
@@ -191,6 +206,7 @@ function keyItems(node: JsonSchemaNode, prefix: string, out: string[]): void {
       typeOf(child),
       required ? 'required' : undefined,
       defaultOf(child) ? `default ${defaultOf(child)}` : undefined,
+      rangeOf(child),
     ]
       .filter(Boolean)
       .join(', ');
@@ -222,14 +238,20 @@ export function configManMarkdown(exampleYaml: string): string {
 
 ## DESCRIPTION
 
-tend reads one YAML (or JSON) document with the sections below. Every section and key is optional; what is left out takes the default shown. The whole file is validated before anything connects: every problem is reported at once, each naming its dotted path (\`repair.tables[2].interval\`) and what was expected, and an unknown key is an error with a suggestion. \`tend config check\` validates without connecting; \`tend config show\` prints the effective configuration.
+tend reads one YAML (or JSON) document with the sections below. Every section and key is optional; what is left out takes the default shown. The whole file is validated before anything connects: every problem is reported at once, each naming its dotted path (\`repair.tables[2].interval\`) and what was expected, and an unknown key is an error with a suggestion. The file must be a regular file of at most 1MiB (a device, FIFO or directory is refused). \`tend config show\` prints the effective configuration.
+
+\`tend config check\` validates without connecting to anything, and also checks the files the configuration names: each must be a readable regular file (at most 64KiB for a password or token, 1MiB for a PEM file); \`caFile\` and \`certFile\` must hold PEM certificates, \`keyFile\` an unencrypted PEM private key matching \`certFile\`; \`metrics.textfileDirectory\` must be a writable directory. It warns (exit 0) about a password, token or key file readable by group or others, \`rejectUnauthorized: false\`, a Consul token or Jolokia password sent over plain http to another machine, an expired client certificate, and a nodetool that is not in PATH.
 
 ## VALUES
 
 * duration:
-  A string of numbers with units \`ms\`, \`s\`, \`m\`, \`h\`, \`d\`, \`w\`: \`90s\`, \`30m\`, \`7d\`, \`1h30m\`.
+  A string of numbers with units \`ms\`, \`s\`, \`m\`, \`h\`, \`d\`, \`w\`: \`90s\`, \`30m\`, \`7d\`, \`1h30m\`. Every duration key accepts the range shown with it (\`10s to 7d\`), and a value outside it is an error naming the range: zero is never accepted, and no key that sets a timer goes near Node's timer limit of about 24.8 days.
 * size:
-  A number with a unit \`B\`, \`KiB\`, \`MiB\`, \`GiB\`, \`TiB\` (powers of 1024) or \`KB\`, \`MB\`, \`GB\`, \`TB\` (powers of 1000): \`200MiB\`.
+  A number with a unit \`B\`, \`KiB\`, \`MiB\`, \`GiB\`, \`TiB\` (powers of 1024) or \`KB\`, \`MB\`, \`GB\`, \`TB\` (powers of 1000): \`200MiB\`. Size keys have a range too.
+* host:
+  A contact point is \`host\` or \`host:port\` (port 1-65535): an IPv4 address, a host name, or an IPv6 address in brackets (\`[::1]\`, \`[::1]:9042\`). No scheme, no path. \`executor.nodetool.host\` is a host alone.
+* URL:
+  \`http://\` or \`https://\` only, without credentials (\`http://user:secret@host\` is an error: a password goes in a \`passwordFile\`, a Consul token in \`lease.consul.tokenFile\`).
 * path:
   A file system path; relative paths are relative to the working directory of tend.
 * days:
@@ -257,7 +279,8 @@ ${sectionsMarkdown}
 * \`repair.alarm.warn\` must be shorter than \`repair.alarm.error\`, and \`repair.interval\` shorter than \`repair.alarm.error\` (also per table override).
 * \`repair.historyLookback\` must be at least \`repair.alarm.error\`.
 * \`repair.retry.initialBackoff\` must not exceed \`repair.retry.maxBackoff\`.
-* With \`lease.backend: consul\`, \`lease.ttl\` must be between 10s and 24h (Consul's session TTL limits).
+* With \`lease.backend: consul\`, \`lease.ttl\` and \`lease.announcementTtl\` must be at least 20s (tend asks Consul for sessions of half of them, and Consul's minimum is 10s), and \`lease.renewEvery\` shorter than half of \`lease.ttl\`.
+* When the first contact point is a host name, \`cassandra.localDatacenter\` and \`node.address\` (or \`node.hostId\`) are required: the driver and Cassandra know nodes only by address, so tend can neither ask that node for its datacenter nor recognise it as the node it acts for. An IPv6 first contact point needs \`cassandra.localDatacenter\` for the same reason.
 * TLS \`certFile\` and \`keyFile\` go together; \`executor.jolokia.url\` must be https when its tls is set.
 * \`executor.nodetool.user\` and \`executor.nodetool.passwordFile\` go together.
 * \`node.hostId\` and \`node.address\` exclude each other.

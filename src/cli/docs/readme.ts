@@ -88,19 +88,22 @@ ${sectionRows.join('\n')}
   \`lease.renewEvery\` < \`lease.ttl\`; \`repair.alarm.warn\` < \`repair.alarm.error\`; \`repair.interval\` <
   \`repair.alarm.error\` (per table override too); with Consul, \`lease.ttl\` between 20s and 24h and \`renewEvery\`
   below half of it (tend asks Consul for a session TTL of ttl/2, because Consul may expire a session up to twice
-  its TTL late; Consul's own minimum is 10s); TLS cert and key together.
+  its TTL late; Consul's own minimum is 10s); TLS cert and key together. Every duration and size key has a range,
+  listed in tend.yml(5) and stated in the error (\`repair.taskTimeout: expected a duration between 10s and 7d, found
+  "30d"\`); zero is never accepted.
   \`tend config check\` runs all of it, plus readability of the files the configuration names, without connecting
   anywhere; \`tend config show\` prints the effective configuration.
 - **Secrets** never go in the file (a \`password:\` or \`token:\` key is an error) nor on the command line. Each is
   read from the first line of a file (\`cassandra.auth.passwordFile\`, \`lease.consul.tokenFile\`,
   \`executor.jolokia.passwordFile\`, \`executor.nodetool.passwordFile\` — passed to nodetool as \`-pwf\`) or, when that
   key is unset, from \`${SECRET_ENV.cassandraPassword}\`, \`${SECRET_ENV.consulToken}\` or \`${SECRET_ENV.jolokiaPassword}\`.
-  \`config show\` prints only where each secret comes from, and the values of those variables are masked in every
-  line tend writes.
+  \`config show\` prints only where each secret comes from. tend never writes a secret; text from Cassandra,
+  Consul, Jolokia or nodetool that echoes one (from a file or a variable) is masked where it enters tend's messages.
 - **Per-table overrides** (\`repair.tables\`): each entry has a \`match\` — an exact \`keyspace.table\` or a
   \`/regex/\` tested against \`keyspace.table\` — and any of \`enabled\`, \`interval\`, \`alarm\`, \`type\`, \`parallelism\`,
   \`sizeTarget\`, \`taskTimeout\`, \`weight\`. An exact match beats every regex; among regexes the first match in file
-  order wins; only that one entry applies, and keys it leaves out come from the \`repair\` section.
+  order wins; only that one entry applies, and keys it leaves out come from the \`repair\` section. Both kinds of
+  match are case-sensitive: write names as Cassandra stores them (lower case unless created with quotes).
   \`enabled: false\` excludes the tables from repair and from alarms.
 
 ## Exit codes
@@ -112,38 +115,54 @@ ${exitRows.join('\n')}
 "Nothing due" and "another node holds the lease" are successes: a timer-driven tick exits 0 and systemd records
 no failure.
 
-## Installing the systemd units
+## Install on a Cassandra node
 
 tend runs as short, stateless invocations: \`tend.timer\` starts the oneshot \`tend.service\` (one
 \`tend schedule tick\`) every 5 minutes with up to 90 s of random delay, and catches up after downtime
-(\`Persistent=true\`). On every Cassandra node:
+(\`Persistent=true\`). On every Cassandra node (Node.js 20.19, 22 or 24 installed), as root:
 
 \`\`\`sh
-# 1. A system user that can read the configuration and its secret files.
-sudo useradd --system --home-dir /var/lib/tend --shell /usr/sbin/nologin tend
-sudo install -d -o root -g tend -m 0750 /etc/tend
-sudo install -o root -g tend -m 0640 systemd/tend.yml.example /etc/tend/tend.yml   # then edit it
-printf '%s\\n' 'the-password' | sudo install -o root -g tend -m 0640 /dev/stdin /etc/tend/cassandra.password
-sudo -u tend tend config check                                                     # validates, connects nowhere
+# 1. The package, from its tarball (\`npm pack\` in a checkout makes tend-VERSION.tgz). --prefix /usr puts the
+#    binary at /usr/bin/tend, where tend.service expects it, and links the man pages into /usr/share/man.
+npm install --global --prefix /usr ./tend-0.1.0.tgz
+ln -s /usr/lib/node_modules/tend/completions/tend.bash /usr/share/bash-completion/completions/tend
+ln -s /usr/lib/node_modules/tend/completions/_tend /usr/share/zsh/vendor-completions/_tend
+ln -s /usr/lib/node_modules/tend/completions/tend.fish /usr/share/fish/vendor_completions.d/tend.fish
 
-# 2. tend's keyspace (once per cluster), then the units.
-tend schema print | cqlsh -u admin                  # or: tend schema apply
-sudo install -m 0644 systemd/tend.service systemd/tend.timer /etc/systemd/system/
-sudo install -m 0644 man/tend.8 /usr/local/share/man/man8/ && sudo install -m 0644 man/tend.yml.5 /usr/local/share/man/man5/
-sudo systemctl daemon-reload
-sudo systemctl enable --now tend.timer
+# 2. A system user; the configuration readable by it, the secrets by it alone.
+useradd --system --home-dir /var/lib/tend --shell /usr/sbin/nologin tend
+install -d -o root -g tend -m 0750 /etc/tend
+install -o root -g tend -m 0640 /usr/lib/node_modules/tend/systemd/tend.yml.example /etc/tend/tend.yml  # edit it
+printf '%s\\n' 'the-password' | install -o tend -g tend -m 0600 /dev/stdin /etc/tend/cassandra.password
+install -d -o tend -g tend -m 0755 /var/lib/prometheus/node-exporter   # metrics.textfileDirectory
+sudo -u tend tend config check                       # validates, connects nowhere; warns about loose modes
 
-# 3. Watch it.
+# 3. tend's keyspace (once per cluster), then the units.
+tend schema print | cqlsh -u admin                   # or: tend schema apply
+install -m 0644 /usr/lib/node_modules/tend/systemd/tend.service /usr/lib/node_modules/tend/systemd/tend.timer /etc/systemd/system/
+systemctl daemon-reload
+systemctl enable --now tend.timer
+
+# 4. Watch it.
 systemctl list-timers tend.timer
-journalctl -u tend.service -f                       # key=value lines
+journalctl -u tend.service -f                        # key=value lines
+man tend                                             # tend(8); man tend.yml for every key
 \`\`\`
 
-The service expects the binary at \`/usr/bin/tend\` (adjust \`ExecStart\` with \`systemctl edit tend.service\`
-otherwise). It is hardened (\`NoNewPrivileges\`, \`ProtectSystem=strict\`, \`ProtectHome\`, \`PrivateTmp\`, no
-capabilities, a system-call filter, …); \`MemoryDenyWriteExecute\` is deliberately off because it breaks V8 and the
-JVM that nodetool starts, and \`PrivateNetwork\` because tend must reach the cluster. The only writable paths are
-\`/var/lib/tend\` (nodetool's history file) and the Prometheus textfile directory; if yours differs from
-\`/var/lib/prometheus/node-exporter\`, add it with \`ReadWritePaths=\` in a drop-in. On stop, systemd sends SIGTERM:
-tend cancels the running repair and releases its lease within \`TimeoutStopSec=2min\`.
+- **Files and modes.** \`/etc/tend\` is \`root:tend 0750\` and \`tend.yml\` \`root:tend 0640\`: tend reads them, cannot
+  change them. Secret files (\`passwordFile\`, \`tokenFile\`, TLS keys, nodetool's JMX password file) are
+  \`tend:tend 0600\`: \`config check\` and every command warn about a secret file readable by group or others. The
+  metrics directory must be writable by tend; tend writes \`tend.prom\` there with mode 0644 whatever the umask (the
+  unit's \`UMask=0077\`), so node_exporter, another user, can read it.
+- **Man pages and completions.** The package's \`man\` field makes \`npm install --global\` link tend(8) and
+  tend.yml(5) into \`PREFIX/share/man\`; completions are not linked by npm, hence the three links above (or
+  \`source <(tend completion bash)\`).
+- **The unit.** It expects the binary at \`/usr/bin/tend\` (adjust \`ExecStart\` with \`systemctl edit tend.service\`
+  for another prefix). It is hardened (\`NoNewPrivileges\`, \`ProtectSystem=strict\`, \`ProtectHome\`, \`PrivateTmp\`,
+  no capabilities, a system-call filter, …); \`MemoryDenyWriteExecute\` is deliberately off because it breaks V8 and
+  the JVM that nodetool starts, and \`PrivateNetwork\` because tend must reach the cluster. The only writable paths
+  are \`/var/lib/tend\` (nodetool's history file) and the Prometheus textfile directory; if yours differs from
+  \`/var/lib/prometheus/node-exporter\`, add it with \`ReadWritePaths=\` in a drop-in. On stop, systemd sends
+  SIGTERM: tend cancels the running repair and releases its lease within \`TimeoutStopSec=2min\`.
 `;
 }

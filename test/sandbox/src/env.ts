@@ -2,9 +2,11 @@
  * Connection details of the running sandbox, for tests, the README's demo and `sandbox env`.
  * Plain data; nothing here talks to a server.
  */
-import { CONSUL, NODES, paths } from './layout.js';
+import { CASSANDRA_VERSION, CONSUL, INSTANCE, NODES, paths } from './layout.js';
 
 export interface SandboxEnv {
+  instance: number;
+  cassandraVersion: string;
   cassandra: { contactPoints: string[]; localDatacenter: string; nativePort: number };
   nodes: {
     name: string;
@@ -21,6 +23,8 @@ export interface SandboxEnv {
 
 export function sandboxEnv(): SandboxEnv {
   return {
+    instance: INSTANCE,
+    cassandraVersion: CASSANDRA_VERSION,
     cassandra: {
       contactPoints: NODES.map((n) => n.address),
       localDatacenter: NODES[0]!.datacenter,
@@ -31,7 +35,7 @@ export function sandboxEnv(): SandboxEnv {
       address: n.address,
       datacenter: n.datacenter,
       rack: n.rack,
-      jmxHost: '127.0.0.1',
+      jmxHost: n.jmxHost,
       jmxPort: n.jmxPort,
       jolokiaUrl: `http://${n.address}:${n.jolokiaPort}/jolokia/`,
     })),
@@ -43,6 +47,8 @@ export function sandboxEnv(): SandboxEnv {
 /** Shell-friendly form for `eval "$(npm run -s sandbox env)"`. */
 export function envLines(env: SandboxEnv): string[] {
   return [
+    `TEND_SANDBOX_INSTANCE=${env.instance}`,
+    `TEND_SANDBOX_CASSANDRA=${env.cassandraVersion}`,
     `TEND_SANDBOX_CONTACT_POINTS=${env.cassandra.contactPoints.join(',')}`,
     `TEND_SANDBOX_LOCAL_DC=${env.cassandra.localDatacenter}`,
     `TEND_SANDBOX_NODETOOL=${env.nodetool}`,

@@ -1,16 +1,15 @@
 /**
  * tend's local test cluster: `up`, `down [--purge]`, `status`, `env [--json]`, `stop-node NAME`, `tend-config NAME`.
- * Run as `npm run sandbox -- VERB`. See README.md, Development.
+ * Run as `npm run sandbox -- VERB`. See README.md, Development (TEND_SANDBOX_* select the instance and its knobs).
  */
-import { sandboxEnv, envLines } from './env.js';
-import { down, status, stopNode, up } from './sandbox.js';
-import { SandboxError } from './log.js';
-import { NODES } from './layout.js';
-import { tendConfigPath } from './tend-config.js';
-
 const USAGE = `usage: sandbox up | down [--purge] | status [--json] | env [--json] | stop-node NAME | tend-config NAME`;
 
 async function run(argv: string[]): Promise<number> {
+  // Loaded here, not at the top: a bad TEND_SANDBOX_* value is reported as a plain message, not a stack trace.
+  const { sandboxEnv, envLines } = await import('./env.js');
+  const { down, status, stopNode, up } = await import('./sandbox.js');
+  const { NODES } = await import('./layout.js');
+  const { tendConfigPath } = await import('./tend-config.js');
   const [verb, ...rest] = argv;
   switch (verb) {
     case 'up':
@@ -61,7 +60,8 @@ run(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof SandboxError) {
+    // SandboxError (log.ts) and SandboxSettingError (layout.ts) explain themselves: no stack trace.
+    if (error instanceof Error && error.name === 'SandboxError') {
       process.stderr.write(`sandbox: ${error.message}\n`);
     } else {
       process.stderr.write(`sandbox: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

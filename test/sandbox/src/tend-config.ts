@@ -43,7 +43,7 @@ export function tendConfig(
     },
     executor: {
       type: overrides.executor ?? 'nodetool',
-      nodetool: { path: paths.nodetool(), host: '127.0.0.1', port: node.jmxPort },
+      nodetool: { path: paths.nodetool(), host: node.jmxHost, port: node.jmxPort },
       jolokia: { url: `http://${node.address}:${node.jolokiaPort}/jolokia/` },
     },
     metrics: { textfileDirectory: join(paths.state(), 'metrics', node.name) },

@@ -125,7 +125,6 @@ function harness(
     json: false,
     colorAllowed: false,
     verbosity: 'normal',
-    secrets: [],
   });
   const ports: Partial<TickPorts> = {
     plan: async (): Promise<PlanContextAndPlan> => ({
@@ -289,7 +288,6 @@ describe('tick (against fakes of its ports)', function () {
           json: false,
           colorAllowed: false,
           verbosity: 'normal',
-          secrets: [],
         }),
         signal: new AbortController().signal,
       },

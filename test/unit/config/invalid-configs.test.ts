@@ -11,6 +11,8 @@ interface InvalidCase {
   file?: string;
   /** Text that must appear in the error output: the dotted path (and sometimes the hint). */
   expect: string[];
+  /** Text that must not appear anywhere in the output (a secret). */
+  absent?: string[];
 }
 
 const cases: InvalidCase[] = [
@@ -166,7 +168,7 @@ const cases: InvalidCase[] = [
   {
     name: 'consul ttl below its minimum',
     config: 'lease: { backend: consul, ttl: 5s, renewEvery: 1s }',
-    expect: ['lease.ttl: must be between 10s and 24h'],
+    expect: ['lease.ttl: expected a duration between 10s and 1d, found "5s"'],
   },
   {
     name: 'consul token in the file',
@@ -213,7 +215,229 @@ const cases: InvalidCase[] = [
   },
   { name: 'duplicate YAML key', config: 'cassandra:\n  port: 1\n  port: 2\n', expect: ['tend.yml:3:3'] },
   { name: 'JSON file', file: 'tend.json', config: '{"cassandra": {"port": "9042"}}', expect: ['cassandra.port'] },
+  ...issue12Cases(),
 ];
+
+/**
+ * Issue 12, items 2-8: values accepted before and broken at run time. Each names the dotted key and, for durations
+ * and sizes, the accepted range and what was found.
+ */
+function issue12Cases(): InvalidCase[] {
+  const range = (key: string, value: string, between: string, section = key.split('.')[0] as string): InvalidCase => {
+    const leaf = key.split('.').slice(1);
+    let yaml = `${leaf[leaf.length - 1]}: "${value}"`;
+    for (const part of leaf.slice(0, -1).reverse()) yaml = `${part}: { ${yaml} }`;
+    return {
+      name: `${key}: ${value.length > 20 ? `${value.slice(0, 20)}…` : value}`,
+      config: `${section}: { ${yaml} }`,
+      expect: [`${key}: expected a ${between}, found "${value.length > 60 ? value.slice(0, 57) : value}`],
+    };
+  };
+  return [
+    // Item 2: beyond Node's timer limit (2^31-1 ms, about 24.8 days), or beyond what the key can mean.
+    range('repair.taskTimeout', '30d', 'duration between 10s and 7d'),
+    range('lease.ttl', '30d', 'duration between 10s and 1d'),
+    range('cassandra.requestTimeout', '30d', 'duration between 1s and 5m'),
+    range('cassandra.connectTimeout', '25d', 'duration between 100ms and 5m'),
+    range('lease.renewEvery', '25d', 'duration between 1s and 1d'),
+    range('lease.announcementTtl', '30d', 'duration between 10s and 1d'),
+    range('schedule.maxDuration', '30d', 'duration between 1m and 1d'),
+    range('repair.retry.maxBackoff', '30d', 'duration between 1s and 7d'),
+    range('repair.interval', '400d', 'duration between 1s and 365d'),
+    range('repair.alarm.error', '2y'.replace('2y', '60w'), 'duration between 1m and 365d'),
+    range('repair.historyLookback', '53w', 'duration between 1h and 365d'),
+    {
+      name: 'per-table taskTimeout beyond the timer limit',
+      config: 'repair: { tables: [ { match: a.b, taskTimeout: 30d } ] }',
+      expect: ['repair.tables[0].taskTimeout: expected a duration between 10s and 7d, found "30d"'],
+    },
+    // Item 3: zero and absurdly small durations.
+    range('cassandra.connectTimeout', '0s', 'duration between 100ms and 5m'),
+    range('cassandra.requestTimeout', '0s', 'duration between 1s and 5m'),
+    range('cassandra.requestTimeout', '1ms', 'duration between 1s and 5m'),
+    range('lease.renewEvery', '0s', 'duration between 1s and 1d'),
+    range('lease.renewEvery', '10ms', 'duration between 1s and 1d'),
+    range('lease.ttl', '0s', 'duration between 10s and 1d'),
+    range('lease.announcementTtl', '0s', 'duration between 10s and 1d'),
+    range('schedule.maxDuration', '0ms', 'duration between 1m and 1d'),
+    range('schedule.maxDuration', '1s', 'duration between 1m and 1d'),
+    range('repair.taskTimeout', '0s', 'duration between 10s and 7d'),
+    range('repair.taskTimeout', '1s', 'duration between 10s and 7d'),
+    range('repair.interval', '0s', 'duration between 1s and 365d'),
+    range('repair.interval', '0.1ms', 'duration between 1s and 365d'),
+    range('repair.retry.initialBackoff', '0s', 'duration between 1s and 7d'),
+    range('repair.alarm.warn', '0s', 'duration between 1m and 365d'),
+    {
+      name: 'per-table interval and alarm of zero',
+      config: 'repair: { tables: [ { match: a.b, interval: 0s, alarm: { warn: 0s } } ] }',
+      expect: [
+        'repair.tables[0].interval: expected a duration between 1s and 365d, found "0s"',
+        'repair.tables[0].alarm.warn: expected a duration between 1m and 365d, found "0s"',
+      ],
+    },
+    // Item 4: sizeTarget bounds.
+    range('repair.sizeTarget', '1B', 'size between 1MiB and 1TiB'),
+    range('repair.sizeTarget', '512KiB', 'size between 1MiB and 1TiB'),
+    range('repair.sizeTarget', '2TiB', 'size between 1MiB and 1TiB'),
+    range('repair.sizeTarget', `${'9'.repeat(400)}TiB`, 'size between 1MiB and 1TiB'),
+    {
+      name: 'per-table sizeTarget of one byte',
+      config: 'repair: { tables: [ { match: a.b, sizeTarget: 1B } ] }',
+      expect: ['repair.tables[0].sizeTarget: expected a size between 1MiB and 1TiB, found "1B"'],
+    },
+    // Item 5: look-backs of many digits (Infinity) or beyond what a Date holds.
+    range('repair.historyLookback', `${'9'.repeat(400)}d`, 'duration between 1h and 365d'),
+    range('repair.historyLookback', '999999999w', 'duration between 1h and 365d'),
+    // Item 6: contact points.
+    {
+      name: 'contact point with a scheme',
+      config: 'cassandra: { contactPoints: ["http://127.0.0.1"] }',
+      expect: ['cassandra.contactPoints[0]: expected a host or host:port, found "http://127.0.0.1": no scheme'],
+    },
+    {
+      name: 'contact point port out of range',
+      config: 'cassandra: { contactPoints: ["127.0.0.1:99999"] }',
+      expect: [
+        'cassandra.contactPoints[0]: expected a host or host:port, found "127.0.0.1:99999": port 99999 is outside 1-65535',
+      ],
+    },
+    {
+      name: 'contact point port zero',
+      config: 'cassandra: { contactPoints: ["10.0.0.1", "127.0.0.1:0"] }',
+      expect: [
+        'cassandra.contactPoints[1]: expected a host or host:port, found "127.0.0.1:0": port 0 is outside 1-65535',
+      ],
+    },
+    {
+      name: 'contact point port not a number',
+      config: 'cassandra: { contactPoints: ["127.0.0.1:notaport"] }',
+      expect: [
+        'cassandra.contactPoints[0]: expected a host or host:port, found "127.0.0.1:notaport": port "notaport" is not a number',
+      ],
+    },
+    {
+      name: 'contact point IPv6 without brackets',
+      config: 'cassandra: { contactPoints: ["::1"], localDatacenter: dc1 }',
+      expect: [
+        'cassandra.contactPoints[0]: expected a host or host:port, found "::1": write an IPv6 address in brackets',
+      ],
+    },
+    {
+      name: 'contact point IPv6 without brackets, with what looks like a port',
+      config: 'cassandra: { contactPoints: ["fe80::1:9042"], localDatacenter: dc1 }',
+      expect: ['cassandra.contactPoints[0]', 'write an IPv6 address in brackets'],
+    },
+    {
+      name: 'contact point not an IPv4 address',
+      config: 'cassandra: { contactPoints: ["256.0.0.1"] }',
+      expect: ['cassandra.contactPoints[0]', '256.0.0.1 is not a valid IPv4 address'],
+    },
+    {
+      name: 'contact point that is an option',
+      config: 'cassandra: { contactPoints: ["-h"] }',
+      expect: ['cassandra.contactPoints[0]', 'cannot start with "-"'],
+    },
+    {
+      name: 'contact point in brackets that is not IPv6',
+      config: 'cassandra: { contactPoints: ["[localhost]:9042"], localDatacenter: dc1 }',
+      expect: ['cassandra.contactPoints[0]', 'localhost in brackets is not an IPv6 address'],
+    },
+    {
+      name: 'host name contact point without localDatacenter or node',
+      config: 'cassandra: { contactPoints: [localhost] }',
+      expect: [
+        'cassandra.localDatacenter: required when the first contact point is a host name (localhost)',
+        'the driver matches nodes by address',
+        'node.address: required (or node.hostId) when the first contact point is a host name (localhost)',
+      ],
+    },
+    {
+      name: 'host name contact point with localDatacenter but no node',
+      config: 'cassandra: { contactPoints: ["cass1.example.com:9042"], localDatacenter: dc1 }',
+      expect: ['node.address: required (or node.hostId) when the first contact point is a host name'],
+    },
+    {
+      name: 'IPv6 contact point without localDatacenter',
+      config: 'cassandra: { contactPoints: ["[::1]:9042"] }',
+      expect: ['cassandra.localDatacenter: required when the first contact point is an IPv6 address ([::1]:9042)'],
+    },
+    // Item 7: credentials in URLs, and schemes other than http and https.
+    {
+      name: 'credentials in the Consul address',
+      config: 'lease: { consul: { address: "http://user:s3cr3t@consul:8500" } }',
+      expect: [
+        'lease.consul.address:',
+        'credentials do not belong in the URL',
+        'lease.consul.tokenFile or TEND_CONSUL_TOKEN',
+      ],
+      absent: ['s3cr3t', 'user:'],
+    },
+    {
+      name: 'credentials in the Jolokia URL',
+      config: 'executor: { jolokia: { url: "https://tend:s3cr3t@10.0.0.1:8778/jolokia/" } }',
+      expect: ['executor.jolokia.url:', 'credentials do not belong in the URL', 'executor.jolokia.passwordFile'],
+      absent: ['s3cr3t'],
+    },
+    {
+      name: 'token in the Consul address query',
+      config: 'lease: { consul: { address: "http://consul:8500/?token=s3cr3t" } }',
+      expect: ['lease.consul.address:', 'no ?query'],
+      absent: ['s3cr3t'],
+    },
+    {
+      name: 'Consul address with an ftp scheme',
+      config: 'lease: { consul: { address: "ftp://consul:8500" } }',
+      expect: [
+        'lease.consul.address: expected an http:// or https:// URL',
+        'the scheme must be http or https, not ftp',
+      ],
+    },
+    {
+      name: 'Consul address without a scheme',
+      config: 'lease: { consul: { address: "localhost:8500" } }',
+      expect: ['lease.consul.address: expected an http:// or https:// URL', 'not localhost'],
+    },
+    {
+      name: 'Jolokia URL with a file scheme',
+      config: 'executor: { jolokia: { url: "file:///etc/passwd" } }',
+      expect: ['executor.jolokia.url:', 'not file'],
+    },
+    {
+      name: 'Consul announcements shorter than a Consul session may be',
+      config: 'lease: { backend: consul, ttl: 30s, renewEvery: 5s, announcementTtl: 15s }',
+      expect: ['lease.announcementTtl: must be at least 20s with the consul backend'],
+    },
+    // Item 8: an option where a host belongs, system keyspaces, invalid keyspace names.
+    {
+      name: 'nodetool host that is an option',
+      config: "executor: { nodetool: { host: '-pw' } }",
+      expect: ['executor.nodetool.host: expected a host name or address, found "-pw"', 'read as an option'],
+    },
+    {
+      name: 'nodetool host with a port',
+      config: "executor: { nodetool: { host: 'node1:7199' } }",
+      expect: ['executor.nodetool.host', 'a host without a port'],
+    },
+    {
+      name: 'nodetool host empty',
+      config: "executor: { nodetool: { host: '' } }",
+      expect: ['executor.nodetool.host', 'the host is empty'],
+    },
+    ...['system_auth', 'system', 'system_distributed', 'system_schema', 'System_Traces', 'dse_security'].map(
+      (keyspace): InvalidCase => ({
+        name: `keyspace ${keyspace}`,
+        config: `cassandra: { keyspace: ${keyspace} }`,
+        expect: [`cassandra.keyspace: expected a keyspace of tend's own, found "${keyspace}": a system keyspace`],
+      }),
+    ),
+    {
+      name: 'keyspace name too long',
+      config: `cassandra: { keyspace: ${'k'.repeat(49)} }`,
+      expect: ['cassandra.keyspace: expected a keyspace name'],
+    },
+    { name: 'keyspace name quoted', config: 'cassandra: { keyspace: \'"Tend"\' }', expect: ['cassandra.keyspace'] },
+  ];
+}
 
 describe('invalid configurations exit 3 and name the offending path', () => {
   const invalid = cases.filter((testCase) => testCase.expect.length > 0);
@@ -227,7 +451,10 @@ describe('invalid configurations exit 3 and name the offending path', () => {
       const file = testCase.file ?? 'tend.yml';
       const result = await runTend(['-c', file, 'config', 'check'], { files: { [file]: testCase.config } });
       expect(result.code, result.stderr).to.equal(3);
-      for (const text of testCase.expect) expect(result.stderr).to.include(text);
+      // key=value log lines escape the quotes of `found "…"`.
+      const stderr = result.stderr.replaceAll('\\"', '"');
+      for (const text of testCase.expect) expect(stderr).to.include(text);
+      for (const text of testCase.absent ?? []) expect(stderr).not.to.include(text);
       expect(result.stdout, 'no data on stdout for an invalid configuration').to.equal('');
     });
   }
@@ -251,6 +478,15 @@ describe('invalid configurations exit 3 and name the offending path', () => {
       'repair.type',
       'lease.renewEvery',
     ]);
+  });
+
+  it('config show refuses a look-back of many digits instead of printing Infinityd (issue 12, item 5)', async () => {
+    const result = await runTend(['-c', 'tend.yml', 'config', 'show'], {
+      files: { 'tend.yml': `repair: { historyLookback: ${'9'.repeat(400)}d }` },
+    });
+    expect(result.code).to.equal(3);
+    expect(result.stderr).to.include('repair.historyLookback: expected a duration between 1h and 365d');
+    expect(result.stdout + result.stderr).to.not.include('Infinity');
   });
 
   it('exits 3 naming the file when --config points nowhere', async () => {
@@ -293,6 +529,38 @@ describe('valid configurations pass', () => {
         'executor: { type: jolokia, jolokia: { url: "https://127.0.0.1:8778/jolokia/", user: tend, passwordFile: /p, tls: { caFile: /ca.pem, certFile: /c.pem, keyFile: /k.pem } } }',
     },
     { name: 'interval equal to warn (a warning, not an error)', config: 'repair: { interval: 8d }' },
+    {
+      name: 'host name contact points with localDatacenter and node.address',
+      config:
+        'cassandra: { contactPoints: [cass1.example.com, "cass2.example.com:9142"], localDatacenter: dc1 }\nnode: { address: 10.0.0.1 }',
+    },
+    {
+      name: 'host name contact point with node.hostId',
+      config:
+        'cassandra: { contactPoints: [localhost], localDatacenter: dc1 }\nnode: { hostId: 5f2c9a36-1a5e-4e39-9f0e-3b9a1a0f6c11 }',
+    },
+    {
+      name: 'a host name after an IPv4 first contact point',
+      config: 'cassandra: { contactPoints: [10.0.0.1, cass2] }',
+    },
+    {
+      name: 'IPv6 contact points in brackets with localDatacenter',
+      config: 'cassandra: { contactPoints: ["[::1]", "[2001:db8::7]:9042"], localDatacenter: dc1 }',
+    },
+    { name: 'a keyspace that only starts like a system one', config: 'cassandra: { keyspace: systemic_tend }' },
+    { name: 'nodetool host as an IPv6 address', config: 'executor: { nodetool: { host: "::1" } }' },
+    {
+      name: 'Jolokia URL with a query',
+      config: 'executor: { jolokia: { url: "http://127.0.0.1:8778/jolokia/?maxDepth=5" } }',
+    },
+    {
+      name: 'ranges at their ends',
+      config:
+        'cassandra: { connectTimeout: 100ms, requestTimeout: 5m }\n' +
+        'repair: { interval: 1s, alarm: { warn: 1m, error: 365d }, historyLookback: 365d, taskTimeout: 7d, sizeTarget: 1MiB, ' +
+        'tables: [ { match: a.b, sizeTarget: 1TiB, taskTimeout: 10s } ] }\n' +
+        'schedule: { maxDuration: 1d }\nlease: { ttl: 1d, renewEvery: 1s, announcementTtl: 10s }',
+    },
   ];
   for (const testCase of valid) {
     it(testCase.name, () => {

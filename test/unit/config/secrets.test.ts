@@ -82,12 +82,13 @@ describe('secrets never appear in output', () => {
 });
 
 describe('deps.secret()', () => {
-  it('reads the password file and masks the value in everything written afterwards', async () => {
+  it('reads the password file; outside text echoing the value is masked where it enters', async () => {
     const { main } = await import('../../../src/cli/main.js');
     const { buildRegistry } = await import('../../../src/cli/registry.js');
     const { defineCommand } = await import('../../../src/cli/types.js');
     const { MemoryStream } = await import('../../../src/output/memory-stream.js');
     const { tempDir } = await import('../cli/helpers.js');
+    const { sanitizeExternal } = await import('../../../src/output/sanitize.js');
     const { readFile } = await import('node:fs/promises');
     const dir = tempDir({
       'tend.yml': `cassandra: { auth: { username: tend, passwordFile: ${'pw.txt'} } }`,
@@ -104,8 +105,8 @@ describe('deps.secret()', () => {
       parse: () => ({}),
       async run(_options, deps) {
         seen = await deps.secret('cassandraPassword');
-        deps.out.error(`driver said: authentication failed for tend/${seen}`);
-        deps.out.text(`password=${seen}`);
+        // A server's message that echoes the password enters tend's logs through sanitizeExternal.
+        deps.out.error(`driver said: ${sanitizeExternal(`authentication failed for tend/${seen}`)}`);
       },
     });
     const stdout = new MemoryStream(false);

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { formatDuration, formatSize, parseDuration, parseSize } from '../../../src/config/units.js';
+import {
+  formatDuration,
+  formatSize,
+  MAX_DURATION_MS,
+  parseDuration,
+  parseDurationIn,
+  parseSize,
+} from '../../../src/config/units.js';
 import { parseDays } from '../../../src/config/schema.js';
 import { validateConfig } from '../../../src/config/validate.js';
 
@@ -41,6 +48,37 @@ describe('config/units', () => {
     expect(formatDuration(1500)).to.equal('1s500ms');
     expect(formatSize(200 * 1024 ** 2)).to.equal('200MiB');
     expect(formatSize(1e9)).to.equal('1000000000B');
+  });
+
+  // Issue 12, item 5: `999999999w` became "Invalid date" and a few hundred digits Infinity (`config show` printed
+  // `Infinityd`). No duration is ever Infinity or too long for `now - duration` to be a Date.
+  const unbounded = ['999999999w', `${'9'.repeat(400)}d`, `${'9'.repeat(320)}ms`, '36501d', '5300w'];
+  for (const text of unbounded) {
+    it(`refuses ${text.length > 20 ? `${text.slice(0, 20)}…` : text} (beyond 100 years)`, () => {
+      expect(parseDuration(text)).to.equal(undefined);
+    });
+  }
+
+  it('accepts up to 100 years, and every accepted duration keeps a Date valid', () => {
+    expect(parseDuration('36500d')).to.equal(MAX_DURATION_MS);
+    expect(new Date(Date.now() - MAX_DURATION_MS).getTime()).to.not.be.NaN;
+    expect(new Date(Date.now() + MAX_DURATION_MS).getTime()).to.not.be.NaN;
+  });
+
+  it('checks a duration against a range, saying which', () => {
+    const range = { min: 1000, max: 7 * 86_400_000 };
+    expect(parseDurationIn('3h', range)).to.equal(10_800_000);
+    expect(parseDurationIn('1s', range)).to.equal(1000);
+    expect(parseDurationIn('7d', range)).to.equal(604_800_000);
+    for (const text of ['999ms', '0s', '7d1ms', '999999999w', 'soon']) {
+      expect(parseDurationIn(text, range), text).to.deep.equal({ expected: 'a duration between 1s and 7d' });
+    }
+  });
+
+  it('refuses a size that is not a safe integer of bytes', () => {
+    expect(parseSize(`${'9'.repeat(400)}TiB`)).to.equal(undefined);
+    expect(parseSize('9000000TiB')).to.equal(undefined);
+    expect(parseSize('8000TiB')).to.equal(8000 * 1024 ** 4);
   });
 
   it('round-trips every duration it formats', () => {

@@ -8,9 +8,9 @@ function errorsFor(lease: Record<string, unknown>): string[] {
 describe('lease config rules', function () {
   const cases: Array<{ name: string; lease: Record<string, unknown>; expect: string[] }> = [
     {
-      name: 'consul ttl below Consul minimum',
+      name: 'consul ttl below Consul minimum (below every backend minimum since issue 12)',
       lease: { backend: 'consul', ttl: '5s', renewEvery: '1s' },
-      expect: ['lease.ttl: must be between 10s and 24h'],
+      expect: ['lease.ttl: expected a duration between 10s and 1d'],
     },
     {
       name: 'consul ttl below twice the minimum',

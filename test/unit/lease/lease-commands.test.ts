@@ -79,7 +79,11 @@ describe('lease status and release (use cases)', function () {
   it('argv → options', function () {
     const release = leaseModule.commands.find((command) => command.path[1] === 'release')!;
     expect(release.parse(['dc/dc1/slot-0'], {})).to.deep.equal({ resource: 'dc/dc1/slot-0', force: false });
-    expect(release.parse(['r'], { force: true })).to.deep.equal({ resource: 'r', force: true });
-    expect(() => release.parse([' '], {})).to.throw('RESOURCE');
+    expect(release.parse(['node/10.0.0.7/slot-1'], { force: true })).to.deep.equal({
+      resource: 'node/10.0.0.7/slot-1',
+      force: true,
+    });
+    expect(() => release.parse([' '], {})).to.throw('is not a lease resource');
+    expect(() => release.parse(['r'], {})).to.throw('is not a lease resource');
   });
 });

@@ -260,3 +260,35 @@ describe('heartbeat and withLeases (fake clock)', function () {
     expect(await backend.list()).to.deep.equal([]);
   });
 });
+
+describe('announcements when the backend cannot be reached', function () {
+  it('an announcement that failed is not withdrawn (that would only wait for a second timeout); written ones are', async function () {
+    const backend = new MemoryLeaseBackend();
+    const announce = backend.announce.bind(backend);
+    backend.announce = async (note, ttl) => {
+      if (note.resource === 'node/b') throw new Error('consul unavailable: no answer within 2000 ms');
+      return announce(note, ttl);
+    };
+    const withdrawn: string[] = [];
+    const withdraw = backend.withdraw.bind(backend);
+    backend.withdraw = async (resource, holder) => {
+      withdrawn.push(resource);
+      return withdraw(resource, holder);
+    };
+    const groups = [
+      { name: 'node/a', slots: ['node/a/slot-0'] },
+      { name: 'node/b', slots: ['node/b/slot-0'] },
+    ];
+    const error = await acquireLeases(backend, groups, {
+      holder: me,
+      ttlMs: 10_000,
+      announcementTtlMs: 10_000,
+      priority: { priority: 1, tieBreaker: 1 },
+    }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).to.include('consul unavailable');
+    expect(withdrawn).to.deep.equal(['node/a']);
+  });
+});

@@ -118,13 +118,12 @@ describe('output: stderr carries diagnostics', () => {
     });
   }
 
-  it('masks registered secrets everywhere', () => {
-    const { out, stdout, stderr } = make(false, { secrets: ['s3cr3t-value'] });
-    out.addSecret('file-password');
-    out.error('login failed with s3cr3t-value');
-    out.text('password is file-password');
-    expect(stderr.text + stdout.text).to.not.match(/s3cr3t-value|file-password/);
-    expect(stderr.text).to.include('[redacted]');
+  it('writes data as it is: no search-and-replace of secrets over the output', () => {
+    // A password `tend` once turned `keyspace: tend` into `keyspace: [redacted]`, and a password `true` made
+    // `config check --json` print `"valid": [redacted]`. Secrets are never put into output in the first place.
+    const { out, stdout } = make(false);
+    out.text('keyspace: tend');
+    expect(stdout.text).to.equal('keyspace: tend\n');
   });
 });
 

@@ -12,15 +12,16 @@ import {
 } from '../../../src/repair/nodetool-output.js';
 import type { RepairRequest } from '../../../src/repair/executor.js';
 
-const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/nodetool/5.0.8');
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/nodetool');
 
-function captured(name: string) {
-  const read = (ext: string) => readFileSync(join(FIXTURES, `${name}.${ext}`), 'utf8');
+/** Output of the sandbox's real nodetool, captured by test/fixtures/nodetool/capture.sh per Cassandra version. */
+function captured(name: string, version = '5.0.8') {
+  const read = (ext: string) => readFileSync(join(FIXTURES, version, `${name}.${ext}`), 'utf8');
   return { stdout: read('stdout'), stderr: read('stderr'), exitCode: Number(read('exit').trim()) };
 }
 
-function parse(name: string) {
-  const { stdout, stderr, exitCode } = captured(name);
+function parse(name: string, version = '5.0.8') {
+  const { stdout, stderr, exitCode } = captured(name, version);
   return parseRepairOutput(stdout, stderr, exitCode);
 }
 
@@ -179,5 +180,75 @@ describe('nodetool repaired-state output (captured from Cassandra 5.0.8)', funct
     const stats = parseSummarizeRepaired(captured('summarize-repaired').stdout);
     expect(stats.get('it_repair_capture.t1')).to.equal(0);
     expect(stats.get('it_repair_capture.t2')).to.equal(1795289405001);
+  });
+});
+
+/**
+ * 4.1.10's nodetool (on Java 11) prints the same repair notifications as 5.0.8's; its stderr lacks 5.0's logback
+ * noise. Captured on a 4.1.10 sandbox (instance 2: nodes on 127.0.2.x).
+ */
+describe('nodetool output (captured from Cassandra 4.1.10)', function () {
+  const V = '4.1.10';
+
+  it('ranged full repair of two tables: success, command number and the session with its range', function () {
+    const run = parse('repair-range-success', V);
+    expect(run.verdict).to.equal('success');
+    expect(run.commands).to.include.members(['#1', '18241000-eef9-11f1-a2e6-b3e6be82bba5']);
+    expect(run.sessions).to.deep.equal([
+      {
+        id: '18b44210-eef9-11f1-a2e6-b3e6be82bba5',
+        ranges: [{ start: '-9223372036854775808', end: '-8839064868652493483' }],
+      },
+    ]);
+  });
+
+  it('sequential and dc-parallel runs succeed', function () {
+    for (const name of ['repair-range-sequential', 'repair-range-dc-parallel']) {
+      expect(parse(name, V).verdict, name).to.equal('success');
+    }
+  });
+
+  it('incremental whole-table repair: one session over all 48 ranges', function () {
+    const run = parse('repair-incremental-table', V);
+    expect(run.verdict).to.equal('success');
+    expect(run.sessions).to.have.length(1);
+    expect(run.sessions[0]!.ranges).to.have.length(48);
+  });
+
+  it('refusals keep Cassandra message: straddling range, range not local, unknown table, unknown keyspace', function () {
+    const straddling = parse('repair-range-not-contained', V);
+    expect(straddling.verdict).to.equal('failed');
+    expect(straddling.message).to.match(
+      /^Requested range \(-9223372036854775808,-8454757700450211158\] intersects a local/,
+    );
+    expect(straddling.commands).to.include('#5');
+    expect(parse('repair-range-not-local', V).message).to.equal(
+      'Nothing to repair for (-8839064868652493483,-8454757700450211158] in it_repair_capture_partial - aborting',
+    );
+    expect(parse('repair-unknown-table', V).message).to.equal('Unknown keyspace/cf pair (it_repair_capture.nosuch)');
+    expect(parse('repair-unknown-keyspace', V).message).to.equal('Keyspace [it_repair_nosuch] does not exist.');
+  });
+
+  it('a replica that is down: failed, naming the endpoint', function () {
+    const run = parse('repair-replica-down', V);
+    expect(run.verdict).to.equal('failed');
+    expect(run.message).to.equal('Endpoint not alive: /127.0.2.3:7000');
+    expect(run.commands).to.include('#8');
+  });
+
+  it('replication factor 1: nothing to repair; a closed JMX port: unreachable', function () {
+    expect(parse('repair-rf1', V).verdict).to.equal('nothing_to_repair');
+    const refused = parse('repair-jmx-refused', V);
+    expect(refused.verdict).to.equal('unreachable');
+    expect(refused.message).to.match(/Failed to connect to '127\.0\.0\.1:7999'/);
+  });
+
+  it('tablestats and repair_admin summarize-repaired', function () {
+    const percent = parseTablestatsPercentRepaired(captured('tablestats', V).stdout);
+    expect(percent.get('it_repair_capture.t1')).to.equal(0);
+    expect(percent.get('it_repair_capture.t2')).to.equal(100);
+    const summary = parseSummarizeRepaired(captured('summarize-repaired', V).stdout);
+    expect(summary.get('it_repair_capture.t1')).to.equal(0);
+    expect(summary.get('it_repair_capture.t2')).to.equal(1796288920789);
   });
 });

@@ -241,4 +241,22 @@ describe('history records from an outcome', function () {
     expect(records.map((r) => r.status)).to.deep.equal(['ABORTED']);
     expect(records[0]!.ranges).to.have.length(3);
   });
+
+  it('a failed command over several tables: SUCCESS for the tables Cassandra reported repaired, FAILED for the rest', function () {
+    const records = historyRecords(
+      planned,
+      { ...base, tables: ['a', 'b', 'c'], status: 'failed', rangesRepaired: [], tablesRepaired: ['a', 'c'] },
+      { coordinator: 'n' },
+    );
+    expect(records.map((r) => [r.status, r.tables, r.ranges.length])).to.deep.equal([
+      ['SUCCESS', ['a', 'c'], 3],
+      ['FAILED', ['b'], 3],
+    ]);
+    const none = historyRecords(
+      planned,
+      { ...base, tables: ['a', 'b'], status: 'failed', rangesRepaired: [], tablesRepaired: [] },
+      { coordinator: 'n' },
+    );
+    expect(none.map((r) => [r.status, r.tables])).to.deep.equal([['FAILED', ['a', 'b']]]);
+  });
 });

@@ -13,6 +13,9 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageInfo } from '../../../src/cli/package-info.js';
 import { requireTool, tempDir } from '../cli/helpers.js';
+import { validateConfig } from '../../../src/config/validate.js';
+import { tickBound } from '../../../src/app/time-bound.js';
+import { INTERRUPT_GRACE_MS } from '../../../src/cli/main.js';
 
 const root = packageInfo().root;
 const service = readFileSync(join(root, 'systemd/tend.service'), 'utf8');
@@ -80,6 +83,21 @@ describe('systemd units', () => {
     // Each protection left out says why.
     expect(service).to.match(/# - MemoryDenyWriteExecute=true: .*V8/);
     expect(service).to.match(/# - PrivateNetwork=true: /);
+  });
+
+  it('TimeoutStartSec is a backstop just after the watchdog bound of a tick with the default configuration', () => {
+    const d = directives(service);
+    const text = d.get('TimeoutStartSec')?.[0] ?? '';
+    const units: Record<string, number> = { h: 3_600_000, min: 60_000, s: 1000 };
+    let ms = 0;
+    for (const match of text.matchAll(/(\d+)(h|min|s)/g)) ms += Number(match[1]) * units[match[2]!]!;
+    const validated = validateConfig({}, { env: {} });
+    const bound = tickBound(validated.config!).ms;
+    // The watchdog fires at the bound and gives the tick INTERRUPT_GRACE_MS + 10 s to clean up before it exits.
+    const watchdogExit = bound + INTERRUPT_GRACE_MS + 10_000;
+    expect(ms, `TimeoutStartSec=${text}`).to.be.greaterThan(watchdogExit);
+    expect(ms - watchdogExit).to.be.at.most(15 * 60_000);
+    expect(service).to.match(/# .*watchdog.*schedule\.maxDuration/);
   });
 
   it('the timer runs every few minutes, randomised and persistent', () => {

