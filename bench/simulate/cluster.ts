@@ -22,6 +22,7 @@ import { prng } from '../../test/unit/core/synthetic.js';
 import { commandDurationMs, type RepairCost } from './bound.js';
 import { CountingLeaseBackend, type LeaseCounts } from './counting-backend.js';
 import { SimulatedClock } from './events.js';
+import { ReplicaOccupancy } from './occupancy.js';
 import { buildShape, localSize, type Shape, type ShapeOptions, type SimulatedNode } from './shape.js';
 import { carryOutTasks, type LeaseSettings, type TickModelResult } from './tick-model.js';
 
@@ -275,13 +276,11 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     planMs: [] as number[],
     planCalls: [] as number[],
   };
-  let overlaps = 0;
-  const overlapExamples: string[] = [];
+  const occupancy = new ReplicaOccupancy();
   let lostLeases = 0;
   let idleTicksVerified = 0;
 
   // Cluster state for the time shares.
-  const repairingOn = new Map<string, number>();
   let runningRepairs = 0;
   let runningWhole = 0;
   let activeTicks = 0;
@@ -420,16 +419,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   /** The simulated executor: the repair occupies its replicas for its modelled duration. */
   const repair = async (task: RepairTask): Promise<void> => {
     mark();
-    for (const host of task.replicas) {
-      const busy = repairingOn.get(host) ?? 0;
-      if (busy > 0) {
-        overlaps++;
-        if (overlapExamples.length < 5) {
-          overlapExamples.push(`${new Date(clock.now()).toISOString()} ${task.id} on ${host}`);
-        }
-      }
-      repairingOn.set(host, busy + 1);
-    }
+    occupancy.start(task.replicas, () => `${new Date(clock.now()).toISOString()} ${task.id}`);
     const whole = task.scope === 'table';
     runningRepairs++;
     if (whole) runningWhole++;
@@ -438,7 +428,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     mark();
     runningRepairs--;
     if (whole) runningWhole--;
-    for (const host of task.replicas) repairingOn.set(host, (repairingOn.get(host) ?? 1) - 1);
+    occupancy.end(task.replicas);
     if (whole) {
       repairs.wholeTableCommands++;
       repairs.wholeTableMs += duration;
@@ -611,8 +601,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       phases: { scratch, steady: null },
       rows,
       steady: null,
-      overlaps,
-      overlapExamples,
+      overlaps: occupancy.overlaps,
+      overlapExamples: occupancy.examples,
       lostLeases,
       idleTicksVerified,
       events: clock.events,
@@ -651,8 +641,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     phases: { scratch, steady: steadyPhase },
     rows,
     steady: { fromMs: steadyFrom, toMs: end, maxAgeByTable, endAgeByTable },
-    overlaps,
-    overlapExamples,
+    overlaps: occupancy.overlaps,
+    overlapExamples: occupancy.examples,
     lostLeases,
     idleTicksVerified,
     events: clock.events,

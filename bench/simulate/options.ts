@@ -67,5 +67,6 @@ export const SMALL_SHAPE: ShapeOptions = {
   intervalMs: 7 * DAY,
   warnMs: 8 * DAY,
   errorMs: 10 * DAY,
+  gcGraceMs: 10 * DAY,
   seed: 14,
 };

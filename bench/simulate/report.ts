@@ -20,6 +20,8 @@ export interface SteadySummary {
   readonly overInterval: number;
   readonly overWarn: number;
   readonly overError: number;
+  /** Tables whose oldest range got older than gc_grace_seconds in the window (deleted data could come back). */
+  readonly overGcGrace: number;
   /** The oldest table's age at the end of the run. */
   readonly endMaxAgeMs: number;
 }
@@ -87,6 +89,7 @@ export function summarize(result: SimulationResult): Summary {
       overInterval: count(options.shape.intervalMs),
       overWarn: count(options.shape.warnMs),
       overError: count(options.shape.errorMs),
+      overGcGrace: count(options.shape.gcGraceMs),
       endMaxAgeMs: Math.max(...endAgeByTable),
     };
   }
@@ -232,7 +235,8 @@ export function formatReport(result: SimulationResult, summary: Summary): string
   lines.push(
     `rows per table a tick reads (1 system_schema row + 1 summary row per table; per table read, its local ranges ` +
       `in repair_state + the node's primary ranges in size estimates)`,
-    `  idle ticks         median ${fixed(idle.median, 2)}, max ${fixed(idle.max, 2)} (${int(idle.count)} ticks)`,
+    `  idle ticks         median ${fixed(idle.median, 2)}, max ${fixed(idle.max, 2)} (${int(idle.count)} ticks; ` +
+      `${int(idle.max * shape.tables.length)} rows per idle tick at most, whatever the ${int(shape.ring.ranges.length)} ranges; target ≤ 3 per table)`,
     `  reading ticks      median ${fixed(busy.median, 2)}, max ${fixed(busy.max, 2)} (${int(busy.count)} ticks; ` +
       `tables read median ${fixed(busyTablesRead.median, 0)}, max ${fixed(busyTablesRead.max, 0)})`,
     `planning per reading tick  ${fixed(summary.rows.planCalls.median, 0)} plan() calls (max ` +
@@ -243,10 +247,10 @@ export function formatReport(result: SimulationResult, summary: Summary): string
     const s = summary.steady;
     lines.push(
       `steady state       ${ms(s.windowMs)} after the first full repair: oldest table ${s.oldestTable} reached ` +
-        `${ms(s.maxAgeMs)} (${fixed(s.maxAgeMs / o.intervalMs, 3)} × interval; median table ${ms(s.medianMaxAgeMs)}); ` +
-        `at the end the oldest is ${ms(s.endMaxAgeMs)}`,
+        `${ms(s.maxAgeMs)} (${fixed(s.maxAgeMs / o.intervalMs, 3)} × interval, ${fixed(s.maxAgeMs / o.gcGraceMs, 3)} × ` +
+        `gc_grace ${ms(o.gcGraceMs)}; median table ${ms(s.medianMaxAgeMs)}); at the end the oldest is ${ms(s.endMaxAgeMs)}`,
       `                   tables past interval ${s.overInterval} (a range is repaired once it is due, so ≥ interval ` +
-        `is by design), past warn ${s.overWarn}, past error ${s.overError}`,
+        `is by design), past warn ${s.overWarn}, past error ${s.overError}, past gc_grace ${s.overGcGrace}`,
     );
   }
   lines.push(

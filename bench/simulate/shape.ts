@@ -44,6 +44,11 @@ export interface ShapeOptions {
   readonly intervalMs: number;
   readonly warnMs: number;
   readonly errorMs: number;
+  /**
+   * gc_grace_seconds of every table (ms): a range not repaired within it may bring deleted data back. What tend's
+   * interval and alarms exist to stay under; the report sets the oldest range's age against it.
+   */
+  readonly gcGraceMs: number;
   readonly seed: number;
 }
 
@@ -67,6 +72,8 @@ export const DEFAULT_SHAPE: ShapeOptions = {
   intervalMs: 7 * DAY,
   warnMs: 8 * DAY,
   errorMs: 10 * DAY,
+  // Cassandra's default gc_grace_seconds, 864000.
+  gcGraceMs: 10 * DAY,
   seed: 14,
 };
 

@@ -75,6 +75,24 @@ function groupKey(groups: readonly LeaseGroup[]): string {
   return groups.map((group) => group.name).join(' ');
 }
 
+/**
+ * The decision "keep these leases for the next task", the only one of the tick's decisions this model duplicates
+ * (src/app/tick.ts: `next.propose` and `next.mayStart` given to runLeasedTasks). Issue 13 (item 1) moves it into a
+ * pure function of src/core; when that is merged, call it here instead, so the simulation runs tend's own decision.
+ * - Proposed (no `startDeadline`): the next planned task follows under the held leases when it needs exactly the
+ *   same lease groups and no other node announced a job that outranks it.
+ * - Started (with `startDeadline` and `now`): the proposed task starts only while maxDuration has not passed.
+ * (The real tick's other conditions, an interrupt and a replica found down mid-batch, never arise here.)
+ */
+export function keepLeasesFor(
+  candidate: RepairTask | undefined,
+  facts: { sameLeases: boolean; outranked: boolean; startDeadline?: number; now?: number },
+): RepairTask | undefined {
+  if (!candidate || !facts.sameLeases || facts.outranked) return undefined;
+  if (facts.startDeadline !== undefined && (facts.now ?? -Infinity) >= facts.startDeadline) return undefined;
+  return candidate;
+}
+
 /** Carries out `tasks` (a plan's tasks, in order) as src/app/tick.ts does. */
 export async function carryOutTasks(
   tasks: readonly RepairTask[],
@@ -142,16 +160,20 @@ export async function carryOutTasks(
     const stopHeartbeat = ports.heartbeat(claim.leases);
     try {
       for (let current: RepairTask | undefined = task; current;) {
-        // Decided as the task starts (the real tick reads the announcements while the repair runs).
+        // Proposed as the task starts (the real tick reads the announcements while the repair runs); the
+        // announcements are read only when the next task needs the same leases, as tick.ts does.
         const candidate = tasks[index];
-        let proposed: RepairTask | undefined;
-        if (candidate && groupKey(groupsOf(candidate)) === heldKey) {
-          const higher = await higherAnnouncement(backend, groups, holder.name, priorityOf(candidate));
-          proposed = higher ? undefined : candidate;
-        }
+        const sameLeases = candidate !== undefined && groupKey(groupsOf(candidate)) === heldKey;
+        const outranked =
+          sameLeases && (await higherAnnouncement(backend, groups, holder.name, priorityOf(candidate))) !== undefined;
+        const proposed = keepLeasesFor(candidate, { sameLeases, outranked });
         await ports.repair(current);
         result.ran += 1;
-        if (!proposed || now() >= startDeadline || result.ran >= (options.maxRun ?? Infinity)) break;
+        const follows =
+          proposed !== undefined &&
+          keepLeasesFor(proposed, { sameLeases, outranked, startDeadline, now: now() }) !== undefined &&
+          result.ran < (options.maxRun ?? Infinity);
+        if (!follows) break;
         index += 1;
         result.kept += 1;
         current = proposed;
