@@ -178,6 +178,12 @@ const result = await simulate({
       );
     },
   },
+  // The steady state takes as long again per interval: print the first full repair as soon as it is reached.
+  onFirstFullRepair: (scratch) => {
+    console.log('tend bench/simulate: the first full repair (the steady state follows)');
+    for (const line of formatReport(scratch, summarize(scratch))) console.log(line ? `  ${line}` : '');
+    console.log(`  so far             ${((performance.now() - startedAt) / 1000).toFixed(1)} s wall\n`);
+  },
 });
 const wallMs = performance.now() - startedAt;
 const cpu = process.cpuUsage(cpuBefore);

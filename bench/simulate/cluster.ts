@@ -58,6 +58,8 @@ export interface SimulationOptions {
   readonly start: number;
   /** Told every `every` ms of simulated time how far the run got (the bench prints it on stderr). */
   readonly progress?: { readonly every: number; readonly report: (progress: Progress) => void };
+  /** Told the figures up to the first full repair as soon as it is reached (a long steady state follows). */
+  readonly onFirstFullRepair?: (result: SimulationResult) => void;
   /** Prototypes of changes to tend, measured here; none is what tend does today. */
   readonly prototypes?: {
     readonly keepAnnouncementOnFailure?: boolean;
@@ -592,22 +594,22 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   });
   const atScratch = snapshot();
   const scratch: PhaseFigures = { fromMs: options.start, toMs: scratchEnd, ...atScratch };
-  if (firstFullRepairAt === null) {
-    return {
-      shape,
-      options,
-      start: options.start,
-      firstFullRepairAt,
-      phases: { scratch, steady: null },
-      rows,
-      steady: null,
-      overlaps: occupancy.overlaps,
-      overlapExamples: occupancy.examples,
-      lostLeases,
-      idleTicksVerified,
-      events: clock.events,
-    };
-  }
+  const scratchResult: SimulationResult = {
+    shape,
+    options,
+    start: options.start,
+    firstFullRepairAt,
+    phases: { scratch, steady: null },
+    rows: { ...rows, idle: [...rows.idle], busy: [...rows.busy], busyTablesRead: [...rows.busyTablesRead] },
+    steady: null,
+    overlaps: occupancy.overlaps,
+    overlapExamples: [...occupancy.examples],
+    lostLeases,
+    idleTicksVerified,
+    events: clock.events,
+  };
+  if (firstFullRepairAt === null || options.steadyIntervals === 0) return scratchResult;
+  options.onFirstFullRepair?.(scratchResult);
 
   // Phase 2: the steady state, for steadyIntervals intervals more.
   steadyFrom = firstFullRepairAt;

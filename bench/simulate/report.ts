@@ -59,9 +59,13 @@ function perTable(counts: LeaseCounts, divisor: number): LeaseCounts {
   return out as unknown as LeaseCounts;
 }
 
+/** The bound of a run's shape, computed once (the cover search and the ideal scheduler take seconds at 30 nodes). */
+const bounds = new WeakMap<SimulationResult['shape'], LowerBound>();
+
 export function summarize(result: SimulationResult): Summary {
   const { shape, options } = result;
-  const bound = lowerBound(shape, options.cost, options.limits);
+  let bound = bounds.get(shape);
+  if (!bound) bounds.set(shape, (bound = lowerBound(shape, options.cost, options.limits)));
   const firstFullRepairMs = result.firstFullRepairAt === null ? null : result.firstFullRepairAt - result.start;
   const scratch = result.phases.scratch;
   const packingBoundMs = bound.wholeTableExclusive
