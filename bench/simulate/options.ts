@@ -41,7 +41,7 @@ export const DEFAULT_OPTIONS: SimulationOptions = {
   },
   timer: DEFAULT_TIMER,
   cost: DEFAULT_COST,
-  steadyIntervals: 2,
+  steadyIntervals: 1,
   verifyIdleEvery: 50,
   maxSimulatedMs: 60 * DAY,
   historyLookbackMs: DEFAULT_HISTORY_LOOKBACK_MS,
