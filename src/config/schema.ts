@@ -21,11 +21,12 @@ import {
   type DurationRange,
 } from './units.js';
 import { DURATION_RANGES, SIZE_TARGET_RANGE, SMALL_TABLE_SIZE_RANGE, TIMER_MAX_MS } from './ranges.js';
+import { ALARM_WARN_SHARE, INTERVAL_SHARE } from './schedule-defaults.js';
 import { checkHttpUrl, parseContactPoint, parseHost, redactUrl, type HttpUrlRules } from './network.js';
 
 /** Extra JSON-schema keyword telling docs and `config show` how to present a value. */
 export const KIND_KEY = 'x-tend-kind';
-export type ValueKind = 'duration' | 'size' | 'path' | 'secret-file' | 'days';
+export type ValueKind = 'duration' | 'size' | 'path' | 'secret-file' | 'days' | 'percent';
 /** Extra JSON-schema keyword: the accepted range of a duration (ms) or size (bytes), both ends included. */
 export const RANGE_KEY = 'x-tend-range';
 
@@ -345,6 +346,14 @@ const tableOverride = z
         .meta({ description: 'false: never repair the matched tables (and never alarm on them).' }),
       interval: optionalDuration('Repair interval for the matched tables.', DURATION_RANGES.interval),
       alarm: alarmOverride,
+      skipGcGraceZero: z
+        .boolean({ error: expected('true or false') })
+        .optional()
+        .meta({ description: 'repair.skipGcGraceZero for the matched tables.' }),
+      skipTwcs: z
+        .boolean({ error: expected('true or false') })
+        .optional()
+        .meta({ description: 'repair.skipTwcs for the matched tables.' }),
       type: z
         .enum(REPAIR_TYPES, { error: expected(`one of ${REPAIR_TYPES.join(', ')}`) })
         .optional()
@@ -449,22 +458,37 @@ export const nodeSchema = section(
 
 export const repairSchema = section(
   {
-    interval: duration(
-      'Repair every table at least this often. Shorter than the timer period means: due at every tick.',
-      '7d',
+    interval: optionalDuration(
+      `Repair every table at least this often. Default: per table, ${INTERVAL_SHARE * 100}% of its error alarm (7d for Cassandra's default gc_grace_seconds of 10 days), leaving time for retries before the alarm. Shorter than the timer period means: due at every tick.`,
       DURATION_RANGES.interval,
     ),
     alarm: section(
       {
-        warn: duration('Warn when a table was last fully repaired longer ago than this.', '8d', DURATION_RANGES.alarm),
-        error: duration(
-          'Alarm (exit 7 from `schedule status --check`) beyond this; keep below gc_grace_seconds.',
-          '10d',
+        warn: optionalDuration(
+          `Warn when a table was last fully repaired longer ago than this. Default: per table, ${ALARM_WARN_SHARE * 100}% of its error alarm (8d for gc_grace_seconds of 10 days).`,
+          DURATION_RANGES.alarm,
+        ),
+        error: optionalDuration(
+          "Alarm (exit 7 from `schedule status --check`) beyond this. Default: per table, its gc_grace_seconds (past it, deleted data may come back), at most repair.historyLookback. A value set here applies to every table whatever its gc_grace_seconds; tend warns when it is longer than a table's.",
           DURATION_RANGES.alarm,
         ),
       },
-      'Alarm thresholds on the age of the oldest repaired range of a table.',
+      "Alarm thresholds on the age of the oldest repaired range of a table. Unset, they follow each table's gc_grace_seconds.",
     ),
+    skipGcGraceZero: z
+      .boolean({ error: expected('true or false') })
+      .default(true)
+      .meta({
+        description:
+          'Do not repair tables with gc_grace_seconds = 0 (listed as SKIPPED, gc_grace_zero): their tombstones are purged at the first compaction, so repair cannot stop deleted data from coming back, which is what the schedule is for. false: repair them on repair.interval and alarm on repair.alarm (set both: the gc_grace defaults do not apply).',
+      }),
+    skipTwcs: z
+      .boolean({ error: expected('true or false') })
+      .default(false)
+      .meta({
+        description:
+          'Do not repair tables that use TimeWindowCompactionStrategy (SKIPPED, twcs), like ecChronos ignore_twcs_tables and Reaper blacklistTwcsTables. Right for time series written once with a TTL, never updated or deleted early, read at a consistency that tolerates a missed write: repair would mix old and new data into the same SSTables and keep whole windows from expiring. Wrong when rows are deleted, or written at ONE and read at QUORUM.',
+      }),
     type: choice(
       REPAIR_TYPES,
       'vnode: one task per vnode range; subrange: split ranges to sizeTarget; incremental: incremental repair.',
