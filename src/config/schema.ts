@@ -20,7 +20,15 @@ import {
   formatSize,
   type DurationRange,
 } from './units.js';
-import { DURATION_RANGES, SIZE_TARGET_RANGE, SMALL_TABLE_SIZE_RANGE, TIMER_MAX_MS } from './ranges.js';
+import {
+  DURATION_RANGES,
+  FREE_DISK_PERCENT_RANGE,
+  PENDING_COMPACTIONS_RANGE,
+  SIZE_TARGET_RANGE,
+  SMALL_TABLE_SIZE_RANGE,
+  SSTABLES_RANGE,
+  TIMER_MAX_MS,
+} from './ranges.js';
 import { ALARM_WARN_SHARE, INTERVAL_SHARE } from './schedule-defaults.js';
 import { checkHttpUrl, parseContactPoint, parseHost, redactUrl, type HttpUrlRules } from './network.js';
 
@@ -489,6 +497,61 @@ export const repairSchema = section(
         description:
           'Do not repair tables that use TimeWindowCompactionStrategy (SKIPPED, twcs), like ecChronos ignore_twcs_tables and Reaper blacklistTwcsTables. Right for time series written once with a TTL, never updated or deleted early, read at a consistency that tolerates a missed write: repair would mix old and new data into the same SSTables and keep whole windows from expiring. Wrong when rows are deleted, or written at ONE and read at QUORUM.',
       }),
+    backPressure: section(
+      {
+        enabled: z
+          .boolean({ error: expected('true or false') })
+          .default(true)
+          .meta({ description: 'Postpone a task while one of its replicas is past a limit below.' }),
+        maxPendingCompactions: z
+          .number({ error: expected('a whole number between 0 and 100000') })
+          .int({ error: expected('a whole number between 0 and 100000') })
+          .min(PENDING_COMPACTIONS_RANGE.min, { error: expected('a whole number between 0 and 100000') })
+          .max(PENDING_COMPACTIONS_RANGE.max, { error: expected('a whole number between 0 and 100000') })
+          .default(20)
+          .meta({
+            description:
+              "Postpone while a replica has more pending compactions than this (JMX Compaction.PendingTasks through Jolokia, what `nodetool compactionstats` shows). 20 is Reaper's default: a node that far behind turns every repair's streamed SSTables into more backlog.",
+          }),
+        maxSSTables: z
+          .number({ error: expected('a whole number between 1 and 10000000') })
+          .int({ error: expected('a whole number between 1 and 10000000') })
+          .min(SSTABLES_RANGE.min, { error: expected('a whole number between 1 and 10000000') })
+          .max(SSTABLES_RANGE.max, { error: expected('a whole number between 1 and 10000000') })
+          .default(50_000)
+          .meta({
+            description:
+              "Postpone while one of the task's tables has more live SSTables than this on a replica (JMX LiveSSTableCount): validation opens every SSTable. 50,000 is AutoRepair's sstable_upper_threshold in 5.0; a leveled table of 160MiB SSTables reaches it at about 7.6TiB on one node, so it trips on a compaction backlog, not on size.",
+          }),
+        minFreeDisk: z
+          .string({ error: expected('a percentage like 10%') })
+          .transform((value, context): number => {
+            const match = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
+            const percent = match ? Number(match[1]) : NaN;
+            if (!(percent >= FREE_DISK_PERCENT_RANGE.min && percent <= FREE_DISK_PERCENT_RANGE.max)) {
+              return refuse(context, value, expected('a percentage between 0% and 90%, like 10%')({ input: value }));
+            }
+            return percent / 100;
+          })
+          .prefault('10%')
+          .meta({
+            description:
+              "Postpone while the node tend runs on has less than this share of its data directories' file system free (0% turns the check off); every replica is also held back while Cassandra itself reports its disks STUFFED or FULL (the guardrails data_disk_usage_percentage_warn_threshold and _fail_threshold, gossiped by every node). 10%: repair streams and anticompaction write new SSTables before old ones go, and a Cassandra node that fills its disk stops.",
+            [KIND_KEY]: 'percent',
+          }),
+        jolokiaUrl: z
+          .string({ error: expected('an http:// or https:// URL with {address}, like http://{address}:8778/jolokia/') })
+          .refine((value) => value.includes('{address}') && /^https?:\/\//.test(value), {
+            error: expected('an http:// or https:// URL with {address}, like http://{address}:8778/jolokia/'),
+          })
+          .optional()
+          .meta({
+            description:
+              "Where each replica's Jolokia agent answers, {address} standing for the replica's address; user, password and TLS are executor.jolokia's. Default: executor.jolokia.url with its host replaced by {address}. Without an agent on a replica its compaction backlog is the compaction executor's running and queued tasks (system_views.thread_pools, a lower bound) and its SSTable count is unknown.",
+          }),
+      },
+      'Postpone a task while one of its replicas is overloaded. Figures that cannot be measured never postpone; they are listed by `schedule plan --explain`.',
+    ),
     type: choice(
       REPAIR_TYPES,
       'vnode: one task per vnode range; subrange: split ranges to sizeTarget; incremental: incremental repair.',
@@ -697,6 +760,7 @@ export const configSchema = z.strictObject(sections, { error: expected('a mappin
 export type TendConfig = z.output<typeof configSchema>;
 export type RepairConfig = TendConfig['repair'];
 export type TableOverride = RepairConfig['tables'][number];
+export type BackPressureConfig = RepairConfig['backPressure'];
 
 /** JSON-schema view (input side: strings for durations) used by docs, `config show` and suggestions. */
 export function configJsonSchema(): JsonSchemaNode {
