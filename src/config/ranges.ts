@@ -45,6 +45,11 @@ export const DURATION_RANGES = {
   announcementTtl: { min: 10 * SECOND, max: DAY },
   /** `history show --since`: as far back as repair.historyLookback may reach. */
   since: { min: SECOND, max: 365 * DAY },
+  /**
+   * A hook runs inside the tick, which waits for it (and the watchdog's bound counts it): long enough for a
+   * webhook over a slow link or a pager's API, short enough that a hung hook never holds a tick for long.
+   */
+  hookTimeout: { min: SECOND, max: 5 * MINUTE },
 } as const satisfies Record<string, DurationRange>;
 
 /**

@@ -719,6 +719,49 @@ export const executorSchema = section(
   'How repair tasks are executed.',
 );
 
+function hook(event: string, example: string) {
+  return z
+    .strictObject(
+      {
+        command: z
+          .array(z.string({ error: expected('a string') }).min(1, { error: expected('a non-empty string') }), {
+            error: expected('the command as a list of arguments, like [/usr/local/bin/notify, --channel, ops]'),
+          })
+          .min(1, { error: expected('at least the program to run') })
+          .meta({
+            description: `The program and its arguments, as a list: run directly, never through a shell (quote nothing; ${example}). A program without a slash is looked up in PATH.`,
+          }),
+        timeout: duration(
+          'The hook is stopped (SIGTERM, then SIGKILL 2s later) when it runs longer; the tick goes on.',
+          '30s',
+          DURATION_RANGES.hookTimeout,
+        ),
+      },
+      { error: expected('a mapping with command (and timeout)') },
+    )
+    .optional()
+    .meta({ description: event });
+}
+
+export const hooksSchema = section(
+  {
+    onTaskFailed: hook(
+      'Runs when a repair task fails, times out or is aborted (one event per task).',
+      'e.g. [/usr/bin/curl, -fsS, --data-binary, @-, https://hooks.example.com/tend]',
+    ),
+    onAlarm: hook(
+      'Runs at the end of a tick in which tables are past their warn or error alarm (one event listing them all).',
+      'e.g. [/usr/local/bin/page-oncall, --service, cassandra]',
+    ),
+    onLeaseBroken: hook(
+      "Runs when this node's lease was lost or broken while it repaired (`tend lease release --force` elsewhere).",
+      'e.g. [/usr/bin/logger, -t, tend-lease]',
+    ),
+    onTick: hook('Runs at the end of every tick, with its result.', 'e.g. [/usr/bin/logger, -t, tend]'),
+  },
+  'Commands run on events, each given the event as JSON on stdin and in TEND_EVENT_* environment variables. A hook that fails or hangs is logged and stopped at its timeout; it never fails the tick.',
+);
+
 export const metricsSchema = section(
   {
     textfileDirectory: path(
@@ -749,6 +792,7 @@ export const sections = {
   lease: leaseSchema,
   executor: executorSchema,
   metrics: metricsSchema,
+  hooks: hooksSchema,
   log: logSchema,
 } as const;
 
@@ -761,6 +805,8 @@ export type TendConfig = z.output<typeof configSchema>;
 export type RepairConfig = TendConfig['repair'];
 export type TableOverride = RepairConfig['tables'][number];
 export type BackPressureConfig = RepairConfig['backPressure'];
+export type HooksConfig = TendConfig['hooks'];
+export type HookConfig = NonNullable<HooksConfig['onTick']>;
 
 /** JSON-schema view (input side: strings for durations) used by docs, `config show` and suggestions. */
 export function configJsonSchema(): JsonSchemaNode {
