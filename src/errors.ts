@@ -226,3 +226,60 @@ export function exitCodeOf(error: unknown): number {
   if (error instanceof TendError) return error.exitCode;
   return ExitCode.Failure;
 }
+
+/** Node's codes for a server certificate that no configured CA vouches for. */
+const UNTRUSTED_SERVER_CERTIFICATE = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/** A failed TLS handshake in the operator's terms, with the configuration keys to check. */
+export interface TlsFailure {
+  readonly message: string;
+  readonly hint: string;
+}
+
+/**
+ * What a failed TLS handshake means, from Node's error codes: the server's certificate is not signed by a trusted
+ * CA, a certificate has expired or names another host, or the server ended the handshake with an alert (it did not
+ * take our client certificate: Cassandra answers "internal error", Consul "unknown ca"). `section` is the
+ * configuration's tls section (`cassandra.tls`, …). Undefined for an error that is not about TLS. The message
+ * carries OpenSSL's short reason, never its error dump.
+ */
+export function describeTlsFailure(error: unknown, section: string): TlsFailure | undefined {
+  const { code, message, reason } = (error ?? {}) as { code?: unknown; message?: unknown; reason?: unknown };
+  if (typeof code !== 'string') return undefined;
+  const detail = typeof reason === 'string' ? reason : typeof message === 'string' ? message : code;
+  if (UNTRUSTED_SERVER_CERTIFICATE.has(code)) {
+    return {
+      message: `the server's certificate is not signed by a CA tend trusts (${detail})`,
+      hint: `check ${section}.caFile: it must hold the CA that signed the server's certificate`,
+    };
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return {
+      message: `a certificate of the server's chain ${code === 'CERT_HAS_EXPIRED' ? 'has expired' : 'is not valid yet'} (${detail})`,
+      hint: `check the dates of the server's certificate and of the CA in ${section}.caFile (openssl x509 -noout -dates -in FILE)`,
+    };
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return {
+      message: `the server's certificate is not issued for the address tend connects to (${detail})`,
+      hint: `connect by a name or address listed in the server certificate's subjectAltName`,
+    };
+  }
+  if (/^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_/.test(code)) {
+    const required = /certificate required/i.test(detail);
+    return {
+      message: `the server refused the TLS handshake (alert: ${detail})`,
+      hint: required
+        ? `the server requires a client certificate: set ${section}.certFile and ${section}.keyFile`
+        : `the server must trust the client certificate in ${section}.certFile (signed by a CA it trusts, with the clientAuth usage), and ${section}.keyFile must be its key`,
+    };
+  }
+  return undefined;
+}

@@ -13,6 +13,7 @@ import { loadConfig } from '../config/load.js';
 import { validateConfig } from '../config/validate.js';
 import type { TendConfig } from '../config/schema.js';
 import { FileRefused, PEM_FILE_LIMIT, readBoundedFile, SECRET_FILE_LIMIT } from '../config/files.js';
+import { secretModeWarning } from '../config/secrets.js';
 import type { CommandDeps } from '../cli/types.js';
 
 export interface ConfigCheckReport {
@@ -53,11 +54,6 @@ interface FileFindings {
   warnings: string[];
 }
 
-/** `0644` */
-function octal(mode: number): string {
-  return `0${(mode & 0o777).toString(8).padStart(3, '0')}`;
-}
-
 /**
  * Reads and checks one named file. Parsing a PEM file here turns "unavailable" at 3 a.m. (the TLS handshake
  * failing on a file that was never a certificate) into exit 3 naming the key. Messages never quote the content.
@@ -81,14 +77,8 @@ async function checkFile(
     return {};
   }
   if (role === 'secret' || role === 'key') {
-    // Only the tend user needs it; the unit's UMask does not protect a file an operator created by hand.
-    const mode = (await stat(absolute)).mode;
-    if (mode & 0o044) {
-      const who = mode & 0o040 ? (mode & 0o004 ? 'group and others' : 'group') : 'others';
-      out.warnings.push(
-        `${path}: ${file} is readable by ${who} (mode ${octal(mode)}); make it readable by the tend user only (chmod 600)`,
-      );
-    }
+    const warning = secretModeWarning(path, file, (await stat(absolute)).mode);
+    if (warning) out.warnings.push(warning);
   }
   const text = content.toString('utf8');
   if (role === 'ca' || role === 'cert') {
@@ -105,6 +95,22 @@ async function checkFile(
         out.errors.push(`${path}: ${file}: certificate ${index + 1} of ${blocks.length} does not parse`);
         return {};
       }
+    }
+    if (role === 'ca') {
+      // A CA that has expired vouches for nothing: every handshake with it fails (exit 5 at 3 a.m.), so when no
+      // certificate of the file is valid any more that is an error now; some expired among valid ones, a warning.
+      const expired = certificates.filter((ca) => new Date(ca.validTo) < now);
+      const last = new Date(Math.max(...expired.map((ca) => new Date(ca.validTo).getTime())));
+      if (expired.length === certificates.length) {
+        out.errors.push(
+          `${path}: every certificate in ${file} has expired (the last on ${last.toISOString()}): no server certificate can be verified with it`,
+        );
+      } else if (expired.length > 0) {
+        out.warnings.push(
+          `${path}: ${expired.length} of the ${certificates.length} certificates in ${file} have expired`,
+        );
+      }
+      return {};
     }
     const certificate = certificates[0];
     if (role === 'cert' && certificate) {

@@ -3,10 +3,12 @@
  * each table is marked repaired and drop the tables (and tasks) that have nothing to repair. Full-repair tasks
  * pass through untouched. The tick calls this between plan and lease, so a skipped table never takes a lease.
  */
-import type { RepairTask } from '../core/index.js';
+import { narrowTask, type RepairTask } from '../core/index.js';
 import { incrementalDecision, type IncrementalDecision, type RepairedStateReader } from '../repair/index.js';
 
-export interface IncrementalFilterResult<T extends Pick<RepairTask, 'keyspace' | 'tables' | 'incremental'>> {
+export interface IncrementalFilterResult<
+  T extends Pick<RepairTask, 'id' | 'keyspace' | 'tables' | 'incremental' | 'reason'>,
+> {
   /** Tasks to run: full ones as planned, incremental ones narrowed to their eligible tables. */
   readonly tasks: T[];
   /** Tables left out because they are fully repaired, with the decision that says so. */
@@ -15,10 +17,9 @@ export interface IncrementalFilterResult<T extends Pick<RepairTask, 'keyspace' |
   readonly decisions: IncrementalDecision[];
 }
 
-export async function filterIncrementalTasks<T extends Pick<RepairTask, 'keyspace' | 'tables' | 'incremental'>>(
-  tasks: readonly T[],
-  reader: RepairedStateReader,
-): Promise<IncrementalFilterResult<T>> {
+export async function filterIncrementalTasks<
+  T extends Pick<RepairTask, 'id' | 'keyspace' | 'tables' | 'incremental' | 'reason'>,
+>(tasks: readonly T[], reader: RepairedStateReader): Promise<IncrementalFilterResult<T>> {
   // One read per keyspace, for every incremental table of it.
   const wanted = new Map<string, Set<string>>();
   for (const task of tasks) {
@@ -47,7 +48,7 @@ export async function filterIncrementalTasks<T extends Pick<RepairTask, 'keyspac
     const eligible = task.tables.filter((table) => decide(task.keyspace, table).eligible);
     skipped.push(...task.tables.filter((t) => !eligible.includes(t)).map((t) => decide(task.keyspace, t)));
     if (eligible.length === task.tables.length) kept.push(task);
-    else if (eligible.length > 0) kept.push({ ...task, tables: eligible });
+    else if (eligible.length > 0) kept.push(narrowTask(task, eligible));
   }
   return { tasks: kept, skipped, decisions: [...decisions.values()] };
 }

@@ -23,8 +23,11 @@ export interface TimeBound {
 
 /** Fixed part of a tick's or a repair's grace: nodetool's server-side stop call alone may take 60 s. */
 export const TASK_GRACE_FIXED_MS = 120_000;
-/** Fixed part of any other command's grace. */
-export const COMMAND_GRACE_FIXED_MS = 30_000;
+/**
+ * Fixed part of any other command's grace. Generous: `schedule status` reads history table by table (about 1 s per
+ * 100 tables on the sandbox), and a cluster of thousands of tables must not be stopped for being large.
+ */
+export const COMMAND_GRACE_FIXED_MS = 300_000;
 /** How many connect + request timeouts a grace allows for (planning, history, lease release, metrics). */
 export const GRACE_REQUESTS = 4;
 

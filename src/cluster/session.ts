@@ -3,7 +3,7 @@
  * fail fast. Every other adapter (topology, history, leases) takes the Client this returns.
  */
 import cassandra from 'cassandra-driver';
-import { ClusterUnavailable, ConfigError, RequestRefused, TendError } from '../errors.js';
+import { ClusterUnavailable, ConfigError, describeTlsFailure, RequestRefused, TendError } from '../errors.js';
 import { externalMessage } from '../output/sanitize.js';
 import type { TendConfig } from '../config/schema.js';
 import { readSecret, secretOrigins, type Env } from '../config/secrets.js';
@@ -70,14 +70,33 @@ export function driverErrorOf(error: unknown): DriverErrorShape | undefined {
  * without the stack traces the driver puts into NoHostAvailableError's own message), secrets masked.
  */
 export function describeUnavailable(error: unknown): string {
+  return causes(error)
+    .map(([host, cause]) => {
+      const reason = describeTlsFailure(cause, 'cassandra.tls')?.message ?? externalMessage(cause, 300);
+      return host === undefined ? reason : `${host}: ${reason}`;
+    })
+    .join('; ');
+}
+
+/** The reasons a request failed: the driver's innerErrors by address, or the error itself. */
+function causes(error: unknown): Array<[host: string | undefined, cause: unknown]> {
   const driver = driverErrorOf(error) ?? (error as DriverErrorShape);
   const inner = driver?.innerErrors;
-  if (inner && Object.keys(inner).length > 0) {
-    return Object.entries(inner)
-      .map(([host, cause]) => `${host}: ${externalMessage(cause, 300)}`)
-      .join('; ');
+  if (inner && Object.keys(inner).length > 0) return Object.entries(inner);
+  return [[undefined, driver ?? error]];
+}
+
+/** What to check, for the failures an operator fixes in tend.yml: TLS files, the role and its password. */
+function unavailableHints(error: unknown): string[] {
+  const hints = new Set<string>();
+  for (const [, cause] of causes(error)) {
+    const tls = describeTlsFailure(cause, 'cassandra.tls');
+    if (tls) hints.add(tls.hint);
+    else if ((cause as { name?: string }).name === 'AuthenticationError') {
+      hints.add('check cassandra.auth.username and cassandra.auth.passwordFile (or TEND_CASSANDRA_PASSWORD)');
+    }
   }
-  return externalMessage(driver ?? error);
+  return [...hints];
 }
 
 const CODES = cassandra.types.responseErrorCodes;
@@ -116,7 +135,11 @@ export function cassandraError(error: unknown, doing: string): unknown {
         : {}),
     });
   }
-  return new ClusterUnavailable('cassandra', `${doing}: ${describeUnavailable(error)}`, { cause: error });
+  const hints = unavailableHints(error);
+  return new ClusterUnavailable('cassandra', `${doing}: ${describeUnavailable(error)}`, {
+    cause: error,
+    ...(hints.length > 0 ? { hints } : {}),
+  });
 }
 
 /** Throws the mapped error (see `cassandraError`). */

@@ -12,11 +12,13 @@
  * readBoundedFile: cosmiconfig read any path whole (`-c /dev/zero` ran out of memory, a FIFO hung the process)
  * and followed a `$import:` key to any other file.
  */
+import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { validateConfig, type ValidationResult } from './validate.js';
-import type { Env } from './secrets.js';
+import { secretFiles, secretModeWarning, type Env } from './secrets.js';
+import type { TendConfig } from './schema.js';
 import { CONFIG_FILE_LIMIT, describeReadError, readBoundedFile } from './files.js';
 
 export const DEFAULT_SYSTEM_CONFIG_DIR = '/etc/tend';
@@ -129,5 +131,24 @@ export async function loadValidConfig(
       ...(loaded.filepath ? { filepath: loaded.filepath } : {}),
     });
   }
-  return { ...loaded, ...result, config: result.config };
+  const warnings = [...result.warnings, ...(await secretFileModeWarnings(result.config, options.cwd ?? process.cwd()))];
+  return { ...loaded, ...result, warnings, config: result.config };
+}
+
+/**
+ * Secret files that others can read, checked by every command that reads the configuration (not only `config
+ * check`): a tick from the timer logs it where the operator looks. A file that cannot be stat'ed is left to the
+ * reader that needs it, which says why.
+ */
+async function secretFileModeWarnings(config: TendConfig, cwd: string): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const { path, file } of secretFiles(config)) {
+    try {
+      const warning = secretModeWarning(path, file, (await stat(resolve(cwd, file))).mode);
+      if (warning) warnings.push(warning);
+    } catch {
+      // reported by the command that reads it
+    }
+  }
+  return warnings;
 }

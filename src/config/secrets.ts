@@ -146,3 +146,38 @@ export function jmxPasswords(content: string, user: string | undefined): string[
   }
   return passwords;
 }
+
+/**
+ * The files that hold a secret (passwords, tokens, private keys), by dotted path: only the tend user should be
+ * able to read them.
+ */
+export function secretFiles(config: TendConfig): Array<{ path: string; file: string }> {
+  const entries: Array<[string, string | undefined]> = [
+    ['cassandra.auth.passwordFile', config.cassandra.auth?.passwordFile],
+    ['cassandra.tls.keyFile', config.cassandra.tls?.keyFile],
+    ['lease.consul.tokenFile', config.lease.consul.tokenFile],
+    ['lease.consul.tls.keyFile', config.lease.consul.tls?.keyFile],
+    ['executor.nodetool.passwordFile', config.executor.nodetool.passwordFile],
+    ['executor.jolokia.passwordFile', config.executor.jolokia.passwordFile],
+    ['executor.jolokia.tls.keyFile', config.executor.jolokia.tls?.keyFile],
+  ];
+  return entries
+    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+    .map(([path, file]) => ({ path, file }));
+}
+
+/** `0644` */
+function octal(mode: number): string {
+  return `0${(mode & 0o777).toString(8).padStart(3, '0')}`;
+}
+
+/**
+ * The warning for a secret file that others can read (group or world read bit), or undefined. The unit's UMask
+ * does not protect a file an operator created by hand; `config check` and every command that reads the
+ * configuration say so, naming the file.
+ */
+export function secretModeWarning(path: string, file: string, mode: number): string | undefined {
+  if (!(mode & 0o044)) return undefined;
+  const who = mode & 0o040 ? (mode & 0o004 ? 'group and others' : 'group') : 'others';
+  return `${path}: ${file} is readable by ${who} (mode ${octal(mode)}); make it readable by the tend user only (chmod 600)`;
+}

@@ -622,8 +622,39 @@ function buildTasks(
 const NOT_READ_REASON = 'due by its summary; its range-level history was not read for this plan';
 
 /** `ks.table#1`; a command of several tables: `ks.table+3#1`. */
-function taskId(job: TableJob, tables: number, index: number): string {
+function taskId(job: Pick<TableJob, 'keyspace' | 'table'>, tables: number, index: number): string {
   return `${tableKey(job.keyspace, job.table)}${tables > 1 ? `+${tables - 1}` : ''}#${index}`;
+}
+
+/** The start of a whole-table command's reason when it repairs several tables; empty for one table. */
+function commandPrefix(keyspace: string, tables: readonly string[]): string {
+  if (tables.length < 2) return '';
+  const listed = `${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}`;
+  return `${tables.length} tables of ${keyspace} in one command (${listed}); `;
+}
+
+/**
+ * A planned task narrowed to some of its tables (a non-empty subset, kept in the task's order), for a table left
+ * out after planning (incremental: the node reports it fully repaired). The id and the reason then name what the
+ * command repairs, not what was planned: an operator reading `KS.done+1` for a command that repaired only `todo`
+ * would look for the wrong table. estimatedBytes stays the planned group's, an upper bound.
+ */
+export function narrowTask<T extends Pick<RepairTask, 'id' | 'keyspace' | 'tables' | 'reason'>>(
+  task: T,
+  tables: readonly string[],
+): T {
+  const kept = task.tables.filter((table) => tables.includes(table));
+  if (kept.length === task.tables.length) return task;
+  if (kept.length === 0) throw new Error(`narrowTask: no table of ${task.id} kept`);
+  const prefix = commandPrefix(task.keyspace, task.tables);
+  const rest = prefix !== '' && task.reason.startsWith(prefix) ? task.reason.slice(prefix.length) : task.reason;
+  const index = Number(task.id.slice(task.id.lastIndexOf('#') + 1));
+  return {
+    ...task,
+    tables: kept,
+    id: taskId({ keyspace: task.keyspace, table: kept[0]! }, kept.length, index),
+    reason: `${commandPrefix(task.keyspace, kept)}${rest}`,
+  };
 }
 
 /**
@@ -703,10 +734,7 @@ function wholeTableTask(context: PlanContext, group: readonly Candidate[]): Task
     (sum, member) => (sum === null || member.size === undefined ? null : sum + member.size.totalBytes),
     0,
   );
-  const together =
-    group.length > 1
-      ? `${group.length} tables of ${lead.job.keyspace} in one command (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}); `
-      : '';
+  const together = commandPrefix(lead.job.keyspace, tables);
   return {
     keyspace: lead.job.keyspace,
     tables,

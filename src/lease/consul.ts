@@ -19,7 +19,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { ClusterUnavailable, RequestRefused, TendError } from '../errors.js';
+import { ClusterUnavailable, describeTlsFailure, TendError } from '../errors.js';
 import { setLongTimeout, timerDelay } from '../timers.js';
 import { beginActivity } from '../activity.js';
 import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
@@ -69,6 +69,9 @@ interface AnnouncementValue {
 }
 
 const BROKEN_KEEP_MS = 7 * 86_400_000;
+
+/** Consul refused the ACL token: an answer, not a lost request, so never an "unknown outcome" to look up. */
+class ConsulAclRefused extends ClusterUnavailable {}
 
 /** Consul's session TTL for a lease of `ttlMs` (see the header). */
 export function sessionTtlMs(ttlMs: number): number {
@@ -188,21 +191,39 @@ export class ConsulLeaseBackend implements LeaseBackend {
   }
 
   private unreachable(error: Error, method: string, url: URL): ClusterUnavailable {
-    return new ClusterUnavailable('consul', `${method} ${url.origin}${url.pathname}: ${externalMessage(error)}`, {
-      cause: error,
-      hints: ['check lease.consul.address and that the Consul agent is running'],
-    });
+    const tls = url.protocol === 'https:' ? describeTlsFailure(error, 'lease.consul.tls') : undefined;
+    return new ClusterUnavailable(
+      'consul',
+      `${method} ${url.origin}${url.pathname}: ${tls?.message ?? externalMessage(error)}`,
+      {
+        cause: error,
+        hints: [tls?.hint ?? 'check lease.consul.address and that the Consul agent is running'],
+      },
+    );
+  }
+
+  /**
+   * Consul refused the token (403: unknown token, or a policy without the right): exit 5 like an agent that cannot
+   * be reached, since no lease can be taken either way, with Consul's words (they name the token by its accessor
+   * id, never its secret) and the policy tend needs.
+   */
+  private refused(what: string, res: { body: string }): ClusterUnavailable {
+    return new ConsulAclRefused(
+      'consul',
+      `${what}: the ACL token was refused (HTTP 403: ${sanitizeExternal(res.body)})`,
+      {
+        hints: [
+          `the token (lease.consul.tokenFile or TEND_CONSUL_TOKEN) must exist and allow key:write under "${this.prefix}" and session:write: key_prefix "${this.prefix}" { policy = "write" } and session_prefix "" { policy = "write" }`,
+        ],
+      },
+    );
   }
 
   /** A call that must answer 200; 403 and 5xx are reported with Consul's own words. */
   private async ok(method: string, path: string, query: Record<string, string | undefined> = {}, body?: string) {
     const res = await this.call(method, path, query, body);
     if (res.status === 200) return res.body;
-    if (res.status === 403) {
-      throw new RequestRefused('consul', `${method} ${path}: ${sanitizeExternal(res.body)}`, {
-        hints: ['the ACL token (lease.consul.tokenFile or TEND_CONSUL_TOKEN) needs session:write and key:write'],
-      });
-    }
+    if (res.status === 403) throw this.refused(`${method} ${path}`, res);
     throw new ClusterUnavailable('consul', `${method} ${path} answered ${res.status}: ${sanitizeExternal(res.body)}`);
   }
 
@@ -239,7 +260,7 @@ export class ConsulLeaseBackend implements LeaseBackend {
     }
     // 500 "invalid session": the session is gone (expired or destroyed).
     if (res.status === 500 && /session/i.test(res.body)) return false;
-    if (res.status === 403) throw new RequestRefused('consul', `writing ${key}: ${sanitizeExternal(res.body)}`);
+    if (res.status === 403) throw this.refused(`acquiring ${key}`, res);
     throw new ClusterUnavailable('consul', `acquiring ${key} answered ${res.status}: ${sanitizeExternal(res.body)}`);
   }
 
@@ -248,6 +269,7 @@ export class ConsulLeaseBackend implements LeaseBackend {
     if (!res.headers['x-consul-index'])
       throw this.notConsul('GET', `/v1/kv/${key}`, res.status, 'without X-Consul-Index');
     if (res.status === 404) return undefined;
+    if (res.status === 403) throw this.refused(`reading ${key}`, res);
     if (res.status !== 200) throw new ClusterUnavailable('consul', `reading ${key} answered ${res.status}`);
     return (JSON.parse(res.body) as KvEntry[])[0];
   }
@@ -258,6 +280,7 @@ export class ConsulLeaseBackend implements LeaseBackend {
       throw this.notConsul('GET', `/v1/kv/${prefix}/`, res.status, 'without X-Consul-Index');
     }
     if (res.status === 404) return [];
+    if (res.status === 403) throw this.refused(`listing ${prefix}`, res);
     if (res.status !== 200) throw new ClusterUnavailable('consul', `listing ${prefix} answered ${res.status}`);
     return JSON.parse(res.body) as KvEntry[];
   }
@@ -313,7 +336,7 @@ export class ConsulLeaseBackend implements LeaseBackend {
         acquired = await this.kvAcquire(key, session, this.leaseValue(lease, lease.acquiredAt));
       } catch (error) {
         // Unknown outcome: the key itself says whether our session holds it.
-        if (!(error instanceof ClusterUnavailable)) throw error;
+        if (!(error instanceof ClusterUnavailable) || error instanceof ConsulAclRefused) throw error;
         acquired = (await this.kvGet(key))?.Session === session;
       }
       if (acquired) return { acquired: true, lease };
@@ -336,6 +359,7 @@ export class ConsulLeaseBackend implements LeaseBackend {
       }
       return { renewed: false, reason: 'gone' };
     }
+    if (res.status === 403) throw this.refused('renewing the session', res);
     if (res.status !== 200) throw new ClusterUnavailable('consul', `renewing session answered ${res.status}`);
     const key = this.leaseKey(lease.resource);
     if (await this.kvAcquire(key, lease.leaseId, this.leaseValue(lease, new Date(sentAt)))) {

@@ -11,7 +11,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { readConfiguredText } from '../config/files.js';
-import { ClusterUnavailable } from '../errors.js';
+import { ClusterUnavailable, describeTlsFailure } from '../errors.js';
 import { setLongTimeout, timerDelay } from '../timers.js';
 import { beginActivity } from '../activity.js';
 import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
@@ -121,6 +121,28 @@ export class JolokiaClient {
     });
   }
 
+  /** A transport failure as exit 5, saying what failed in TLS terms when it was the handshake. */
+  private unreachable(error: Error, https: boolean): ClusterUnavailable {
+    const tls = https ? describeTlsFailure(error, 'executor.jolokia.tls') : undefined;
+    if (tls)
+      return new ClusterUnavailable('jolokia', `${this.endpoint}: ${tls.message}`, { cause: error, hints: [tls.hint] });
+    // The JVM agent's HTTPS server drops a connection whose client certificate it does not trust without a TLS
+    // alert, so all the client sees is the connection closing before an answer (checked on Jolokia 2.5.1).
+    if (https && this.tls?.cert && (error as NodeJS.ErrnoException).code === 'ECONNRESET') {
+      return new ClusterUnavailable(
+        'jolokia',
+        `${this.endpoint}: the agent closed the connection without answering (${externalMessage(error)})`,
+        {
+          cause: error,
+          hints: [
+            "the Jolokia agent closes the connection when it does not trust the client certificate: check that executor.jolokia.tls.certFile is signed by a CA in the agent's caCert",
+          ],
+        },
+      );
+    }
+    return new ClusterUnavailable('jolokia', `${this.endpoint}: ${externalMessage(error)}`, { cause: error });
+  }
+
   private async post(bodies: readonly JolokiaRequest[], signal?: AbortSignal): Promise<JolokiaReply[]> {
     const payload = JSON.stringify(bodies);
     const https = this.url.protocol === 'https:';
@@ -177,7 +199,7 @@ export class JolokiaClient {
       req.on('timeout', silent);
       req.on('error', (error: Error) => {
         if (error instanceof ClusterUnavailable || error.name === 'AbortError') reject(error);
-        else reject(new ClusterUnavailable('jolokia', `${this.endpoint}: ${externalMessage(error)}`, { cause: error }));
+        else reject(this.unreachable(error, https));
       });
       req.end(payload);
     }).finally(end);

@@ -8,6 +8,7 @@
  * (`nodetool sjk mx … forceTerminateAllRepairSessions`), which needs no extra port or agent.
  */
 import { ClusterUnavailable } from '../errors.js';
+import { SECRET_ENV } from '../config/secrets.js';
 import { timeoutSignal } from '../timers.js';
 import { beginActivity } from '../activity.js';
 import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
@@ -52,6 +53,17 @@ export type RunProcess = (
   },
 ) => Promise<ProcessResult>;
 
+/**
+ * The environment a child runs with: tend's own without the variables that carry tend's secrets
+ * (TEND_CASSANDRA_PASSWORD, …). nodetool takes its password from -pwf and needs none of them, and a child's
+ * environment is readable in /proc/PID/environ for as long as it runs (and by whatever it starts in turn).
+ */
+export function childEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const variable of Object.values(SECRET_ENV)) delete out[variable];
+  return out;
+}
+
 export const runProcess: RunProcess = async (file, args, options) => {
   // Loaded on first use: execa and its dependencies cost ~0.1 s of start-up that a Jolokia tick never needs.
   const { execa } = await import('execa');
@@ -59,6 +71,8 @@ export const runProcess: RunProcess = async (file, args, options) => {
   // would overflow it and kill nodetool at once (then terminate every repair session on the node).
   const timeout = timeoutSignal(options.timeoutMs);
   const subprocess = execa(file, args, {
+    env: childEnvironment(process.env),
+    extendEnv: false,
     reject: false,
     cancelSignal: options.cancelSignal ? AbortSignal.any([options.cancelSignal, timeout]) : timeout,
     // A JVM usually exits on SIGTERM within a second; the grace period covers a JVM stuck in GC or shutdown hooks.
@@ -165,12 +179,8 @@ export class NodetoolExecutor implements Executor {
       // nodetool's words enter tend here: one line, secrets masked, no stack trace.
       const parsed = { ...output, message: sanitizeExternal(output.message) };
       commands.push(...parsed.commands);
-      if (parsed.verdict === 'unreachable') {
-        if (done === 0 && rangesRepaired.length === 0 && failures.length === 0) {
-          throw new ClusterUnavailable('nodetool', parsed.message, {
-            hints: [`check that JMX listens on ${this.connection.host}:${this.connection.port}`],
-          });
-        }
+      if (parsed.verdict === 'unreachable' || parsed.verdict === 'refused_credentials') {
+        if (done === 0 && rangesRepaired.length === 0 && failures.length === 0) throw this.unavailable(parsed);
         failures.push(parsed.message);
         break; // the node went away mid-task: the remaining ranges would fail the same way
       }
@@ -205,6 +215,19 @@ export class NodetoolExecutor implements Executor {
       commands: [...new Set(commands)],
       ...(serverStop ? { serverStop } : {}),
     };
+  }
+
+  /** Exit 5 naming JMX and what to check: the port, or (refused credentials) the user and password file. */
+  private unavailable(parsed: { verdict: string; message: string }): ClusterUnavailable {
+    const where = `${this.connection.host}:${this.connection.port}`;
+    if (parsed.verdict === 'refused_credentials') {
+      return new ClusterUnavailable('nodetool', `JMX on ${where} refused the credentials: ${parsed.message}`, {
+        hints: [
+          'check executor.nodetool.user and executor.nodetool.passwordFile (a line "USER PASSWORD", as nodetool -pwf reads it)',
+        ],
+      });
+    }
+    return new ClusterUnavailable('nodetool', parsed.message, { hints: [`check that JMX listens on ${where}`] });
   }
 
   async stopAllOnServer(): Promise<void> {

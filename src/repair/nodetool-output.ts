@@ -78,7 +78,9 @@ export type RepairVerdict =
   /** Cassandra refused or failed the repair; `message` is its reason. */
   | 'failed'
   /** nodetool could not reach the node's JMX port. */
-  | 'unreachable';
+  | 'unreachable'
+  /** JMX refused nodetool's credentials (a wrong password, or none where the node requires one). */
+  | 'refused_credentials';
 
 export interface ParsedRepairRun {
   readonly verdict: RepairVerdict;
@@ -139,6 +141,11 @@ export function parseRepairOutput(stdout: string, stderr: string, exitCode: numb
   }
   if (clientError && /Failed to connect|Connection refused|ConnectException|UnknownHost/i.test(clientError)) {
     return { ...base, verdict: 'unreachable', message: clientError };
+  }
+  // The JDK's JMX authenticator, as nodetool prints it (captured on 5.0.8 with a password file): "error: Invalid
+  // username or password" for a wrong one, "error: Authentication failed! Credentials required" for none.
+  if (jobError && /^(Invalid username or password|Authentication failed!)/.test(jobError)) {
+    return { ...base, verdict: 'refused_credentials', message: jobError };
   }
   const message =
     failure ??

@@ -70,7 +70,11 @@ describe('schedule tick: timeouts, lost leases and SIGTERM stop the repair on th
     client = cqlClient();
     await client.connect();
     await createTendKeyspace(client, TEND_KS);
-    await Promise.all(Object.values(KS).map((keyspace) => inconsistentKeyspace(client, keyspace)));
+    // repair.taskTimeout cannot be under 10 s (src/config/ranges.ts): the timed-out repair gets 40 MB to stream
+    // at 1 MiB/s, so it still runs when its 10 s are up.
+    await Promise.all(
+      Object.values(KS).map((keyspace) => inconsistentKeyspace(client, keyspace, keyspace === KS.timeout ? 40 : 10)),
+    );
   });
 
   after(async function () {
@@ -82,15 +86,15 @@ describe('schedule tick: timeouts, lost leases and SIGTERM stop the repair on th
   });
 
   it('a task over repair.taskTimeout is stopped on the node, recorded TIMEOUT; exit 6', async function () {
-    const config = configFor(KS.timeout, '1s');
+    const config = configFor(KS.timeout, '10s');
     const since = Date.now();
     const result = await throttledStreaming(() => tick(config));
     expect(result.exitCode, String(result.stderr)).to.equal(6);
     const report = JSON.parse(String(result.stdout)) as TickJson;
     expect(report.result).to.equal('failed');
     expect(report.tasks.map((t) => t.status)).to.deep.equal(['timed_out']);
-    // The tick started after `since`, so its 1 s timeout cannot have fired before since + 1 s.
-    expectStoppedOnNode(await noRepairLeft(client, KS.timeout, since), since + 1000);
+    // The tick started after `since`, so its 10 s timeout cannot have fired before since + 10 s.
+    expectStoppedOnNode(await noRepairLeft(client, KS.timeout, since), since + 10_000);
     const history = await historyRows(client, TEND_KS, KS.timeout, 'big');
     expect(history.length).to.be.greaterThan(0);
     expect([...new Set(history.map((r) => r.status))]).to.deep.equal(['TIMEOUT']);

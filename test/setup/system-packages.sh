@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real: the JVM and Maven for the sandbox's Cassandra,
-# Go for its Consul, and the shells, man and systemd tools the completion, man page and unit-file tests run.
+# Go for its Consul, openssl for the secured profile's certificates, and the shells, man and systemd tools the
+# completion, man page and unit-file tests run.
 # Runs before `npm test` (pretest) and `npm run demo`; installs only what is missing, with apt-get as root or
 # through passwordless sudo, and otherwise names the packages and stops.
 set -euo pipefail
@@ -16,6 +17,7 @@ declare -A packages=(
   [groff]=groff-base
   [man]=man-db
   [systemd-analyze]=systemd
+  [openssl]=openssl
 )
 only=("$@")
 [ ${#only[@]} -gt 0 ] || only=("${!packages[@]}")

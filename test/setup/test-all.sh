@@ -7,13 +7,20 @@
 #      (test/e2e/tick-*.test.ts: both executors, both lease backends, failures, policies, incremental) and the
 #      version check. tick-cluster repairs one table instead of five there (TEND_TEST_TICK_TABLES=1): its nodetool
 #      variant starts a JVM per vnode range, 240 for five tables, and the 5.0 phase already runs all five.
-# The 5.0 sandbox is stopped before the 4.1 one starts (2 cores: side by side, each would only slow the other).
+#   4. The secured profile (TEND_SANDBOX_SECURE=1, Cassandra 5.0, instance TEND_SANDBOX_INSTANCE + 2, or
+#      TEND_TEST_SECURE_INSTANCE): Cassandra auth and TLS, JMX auth, Jolokia HTTPS with client certificates, Consul
+#      ACLs and HTTPS. test/secure (credential failures, repair table, history show, lease status and release, the
+#      /proc sampling of secrets) and tick-cluster with one table, nodetool + Cassandra leases and Jolokia + Consul
+#      leases (both executors, both lease backends).
+# The 5.0 sandbox is stopped before the 4.1 one starts (2 cores: side by side, each would only slow the other);
+# likewise 4.1 before the secured one.
 # A sandbox that was already running is used and left running; one started here is stopped at the end unless
 # TEND_SANDBOX_KEEP=1. Every phase runs even when an earlier one failed; the exit code is non-zero if any failed,
 # and the last line adds up every run: `tests: N passed, N failed, N skipped`.
 #
 # Knobs: TEND_TEST_NODE_VERSIONS (default "22.23.5 24.22.3"; empty skips phase 2), TEND_TEST_41_CASSANDRA
-# (default 4.1.10; "none" skips phase 3), TEND_TEST_41_INSTANCE.
+# (default 4.1.10; "none" skips phase 3), TEND_TEST_41_INSTANCE, TEND_TEST_SECURE ("0" skips phase 4),
+# TEND_TEST_SECURE_INSTANCE.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -21,6 +28,8 @@ instance=${TEND_SANDBOX_INSTANCE:-0}
 node_versions=${TEND_TEST_NODE_VERSIONS-22.23.5 24.22.3}
 compat_cassandra=${TEND_TEST_41_CASSANDRA:-4.1.10}
 compat_instance=${TEND_TEST_41_INSTANCE:-$((instance + 1))}
+secure_phase=${TEND_TEST_SECURE:-1}
+secure_instance=${TEND_TEST_SECURE_INSTANCE:-$((instance + 2))}
 logs=$(mktemp -d "${TMPDIR:-/tmp}/tend-test-all.XXXXXX")
 failed=0
 passed_total=0 failed_total=0 skipped_total=0
@@ -101,6 +110,23 @@ if [ "$compat_cassandra" != none ]; then
     phase "ticks-${compat_cassandra}" env TEND_TEST_TICK_TABLES=1 npx mocha --config .mocharc.file.json \
       test/integration/cassandra-version.test.ts test/e2e/tick-*.test.ts
     sandbox_down_if_started "$compat_state"
+  fi
+fi
+
+# 4. The secured profile: its own instance and state directory (cluster-N-secure), certificates and secrets made
+#    on this machine by its first start.
+if [ "$secure_phase" != 0 ]; then
+  unset TEND_SANDBOX_CASSANDRA # the default release, 5.0.8: the profile runs 5.0 only
+  export TEND_SANDBOX_INSTANCE=$secure_instance TEND_SANDBOX_SECURE=1
+  if phase sandbox-secure-up sandbox_up secure.state; then
+    secure_state=$(cat "$logs/secure.state")
+    # tick-cluster's nodetool + Cassandra leases and Jolokia + Consul leases variants (both executors, both lease
+    # backends) with one table; its datacenter-scope variant differs only in the lease's Paxos scope, which the
+    # role's grants do not distinguish (the 5.0 and 4.1 phases run it).
+    phase secure env TEND_TEST_TICK_TABLES=1 npx mocha --config .mocharc.file.json \
+      --grep 'Jolokia \+ Cassandra leases, scope datacenter' --invert \
+      test/secure/*.test.ts test/e2e/tick-cluster.test.ts
+    sandbox_down_if_started "$secure_state"
   fi
 fi
 

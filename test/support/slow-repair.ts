@@ -13,15 +13,16 @@ import { NODES } from '../sandbox/src/layout.js';
 
 /**
  * A keyspace whose replicas disagree: written with one replica (dc1: 1), then widened to three. A full repair
- * must then stream about 10 MB to two replicas; with streaming throttled (`throttledStreaming`) that keeps it
- * running for seconds. Unthrottled, the sandbox repairs it in under a second.
+ * must then stream about `megabytes` MB (10 by default) to two replicas; with streaming throttled
+ * (`throttledStreaming`, 1 MiB/s) that keeps it running for about as many seconds. Unthrottled, the sandbox
+ * repairs 10 MB in under a second.
  */
-export async function inconsistentKeyspace(client: cassandra.Client, keyspace: string): Promise<void> {
+export async function inconsistentKeyspace(client: cassandra.Client, keyspace: string, megabytes = 10): Promise<void> {
   await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
   await client.execute(`CREATE KEYSPACE ${keyspace} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1}`);
   await client.execute(`CREATE TABLE ${keyspace}.big (id int, c int, v blob, PRIMARY KEY (id, c))`);
   const pending: Promise<unknown>[] = [];
-  for (let i = 0; i < 1000; i++) {
+  for (let i = 0; i < megabytes * 100; i++) {
     pending.push(
       client.execute(`INSERT INTO ${keyspace}.big (id, c, v) VALUES (?, ?, ?)`, [i % 100, i, randomBytes(10_000)], {
         prepare: true,

@@ -11,7 +11,8 @@ import { stringify } from 'yaml';
 import type cassandra from 'cassandra-driver';
 import { nodeClient } from './sandbox-clients.js';
 import { schemaStatements } from '../../src/cluster/schema.js';
-import { NODES, type SandboxNode } from '../sandbox/src/layout.js';
+import { NODES, SECURE, type SandboxNode } from '../sandbox/src/layout.js';
+import { tendGrants } from '../sandbox/src/secure.js';
 import { tendConfig } from '../sandbox/src/tend-config.js';
 
 export const BIN = 'bin/tend';
@@ -69,12 +70,16 @@ export function nodeByName(name: string): SandboxNode {
   return node;
 }
 
-/** Creates tend's keyspace `keyspace` from scratch (dropped first). */
+/**
+ * Creates tend's keyspace `keyspace` from scratch (dropped first). In the secured profile the client is the
+ * superuser (a DBA running `tend schema print | cqlsh`), and tend's role then gets what it needs on the keyspace.
+ */
 export async function createTendKeyspace(client: cassandra.Client, keyspace: string): Promise<void> {
   await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
   for (const statement of schemaStatements(keyspace, { class: 'NetworkTopologyStrategy', dc1: 2, dc2: 1 })) {
     await client.execute(statement);
   }
+  if (SECURE) for (const grant of tendGrants(keyspace)) await client.execute(grant);
 }
 
 /** A fresh data keyspace with `tables` small tables of a few rows each. */
@@ -115,7 +120,15 @@ export interface TickJson {
   plannedTasks: number;
   /** Tables left out: a replica down, or (incremental) reported fully repaired by the node. */
   skipped: { table: string; reason: string }[];
-  tasks: { id: string; keyspace: string; tables: string[]; status: string; message: string; replicas: string[] }[];
+  tasks: {
+    id: string;
+    keyspace: string;
+    tables: string[];
+    status: string;
+    message: string;
+    reason: string;
+    replicas: string[];
+  }[];
 }
 
 /** Runs the built `tend -c CONFIG --json schedule tick ARGS…`. */

@@ -137,8 +137,8 @@ printf '%s\\n' 'the-password' | install -o tend -g tend -m 0600 /dev/stdin /etc/
 install -d -o tend -g tend -m 0755 /var/lib/prometheus/node-exporter   # metrics.textfileDirectory
 sudo -u tend tend config check                       # validates, connects nowhere; warns about loose modes
 
-# 3. tend's keyspace (once per cluster), then the units.
-tend schema print | cqlsh -u admin                   # or: tend schema apply
+# 3. tend's keyspace and role (once per cluster, by an administrator: see Security), then the units.
+tend schema print | cqlsh -u admin                   # then the GRANTs under Security
 install -m 0644 /usr/lib/node_modules/tend/systemd/tend.service /usr/lib/node_modules/tend/systemd/tend.timer /etc/systemd/system/
 systemctl daemon-reload
 systemctl enable --now tend.timer

@@ -13,6 +13,7 @@ import {
   HEAP,
   NODES,
   SANDBOX_SOURCE_DIR,
+  SECURE,
   VNODES_PER_NODE,
   javaRuntime,
   nodeTokens,
@@ -21,6 +22,7 @@ import {
 } from './layout.js';
 import { jammJar } from './provision.js';
 import type { Daemon } from './processes.js';
+import { secureCassandraYaml, secureJolokiaAgentOptions, secureJvmProperties, writeSecureNodeFiles } from './secure.js';
 
 export const nodeDaemon = (node: SandboxNode): Daemon => ({
   name: `cassandra ${node.name}`,
@@ -74,6 +76,7 @@ function cassandraYaml(node: SandboxNode): Record<string, unknown> {
     // Test tables are created and dropped in quick succession.
     materialized_views_enabled: false,
     ...(AUTO_REPAIR ? { auto_repair: AUTO_REPAIR_YAML } : {}),
+    ...(SECURE ? secureCassandraYaml(node) : {}),
   };
 }
 
@@ -96,6 +99,7 @@ export function writeNodeConfig(node: SandboxNode): void {
   writeFileSync(join(dir, 'conf', 'cassandra.yaml'), stringify(cassandraYaml(node)));
   writeFileSync(join(dir, 'conf', 'cassandra-rackdc.properties'), `dc=${node.datacenter}\nrack=${node.rack}\n`);
   copyFileSync(join(SANDBOX_SOURCE_DIR, 'cassandra', 'logback.xml'), join(dir, 'conf', 'logback.xml'));
+  if (SECURE) writeSecureNodeFiles(node);
 }
 
 export function nodeJavaArgs(node: SandboxNode): string[] {
@@ -109,7 +113,7 @@ export function nodeJavaArgs(node: SandboxNode): string[] {
     `-XX:HeapDumpPath=${join(dir, 'logs')}`,
     `@${join(SANDBOX_SOURCE_DIR, 'cassandra', javaRuntime().argsFile)}`,
     `-javaagent:${jammJar()}`,
-    `-javaagent:${paths.jolokiaAgent()}=host=${node.address},port=${node.jolokiaPort},discoveryEnabled=false`,
+    `-javaagent:${paths.jolokiaAgent()}=${SECURE ? secureJolokiaAgentOptions(node) : `host=${node.address},port=${node.jolokiaPort},discoveryEnabled=false`}`,
     `-Dcassandra.config=file://${join(dir, 'conf', 'cassandra.yaml')}`,
     `-Dcassandra-rackdc.properties=file://${join(dir, 'conf', 'cassandra-rackdc.properties')}`,
     '-Dcassandra-foreground=yes',
@@ -117,7 +121,7 @@ export function nodeJavaArgs(node: SandboxNode): string[] {
     `-Dcassandra.logdir=${join(dir, 'logs')}`,
     `-Dlogback.configurationFile=${join(dir, 'conf', 'logback.xml')}`,
     `-Dcassandra.jmx.local.port=${node.jmxPort}`,
-    '-Dcom.sun.management.jmxremote.authenticate=false',
+    ...(SECURE ? secureJvmProperties(node) : ['-Dcom.sun.management.jmxremote.authenticate=false']),
     '-Dcassandra.skip_wait_for_gossip_to_settle=0',
     '-Dcassandra.available_processors=2',
     // AutoRepair's schema (the auto_repair table option, system_distributed.auto_repair_history) exists only with

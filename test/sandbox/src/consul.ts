@@ -1,8 +1,9 @@
 /** A real Consul dev agent on loopback, built from source (see provision.ts). */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONSUL, paths } from './layout.js';
+import { CONSUL, SECURE, paths } from './layout.js';
 import type { Daemon } from './processes.js';
+import { httpsRequest, writeSecureConsulConfig } from './secure.js';
 
 export const consulDaemon = (): Daemon => ({
   name: 'consul',
@@ -11,10 +12,14 @@ export const consulDaemon = (): Daemon => ({
 });
 
 export const consulLog = () => join(paths.consulState(), 'consul.log');
-export const consulHttpAddress = () => `http://${CONSUL.address}:${CONSUL.httpPort}`;
+/** http://…, or in the secured profile https://… (the same port; plain HTTP is closed there). */
+export const consulHttpAddress = () => `${SECURE ? 'https' : 'http'}://${CONSUL.address}:${CONSUL.httpPort}`;
 
 export function consulArgs(): string[] {
   mkdirSync(paths.consulState(), { recursive: true });
+  // The secured profile: ACLs and HTTPS from a configuration file (it holds the management token: 0600).
+  const secureConfig = join(paths.consulState(), 'secure.hcl');
+  if (SECURE) writeSecureConsulConfig(secureConfig);
   return [
     'agent',
     '-dev',
@@ -24,8 +29,7 @@ export function consulArgs(): string[] {
     CONSUL.address,
     '-client',
     CONSUL.address,
-    '-http-port',
-    String(CONSUL.httpPort),
+    ...(SECURE ? ['-config-file', secureConfig] : ['-http-port', String(CONSUL.httpPort)]),
     '-server-port',
     String(CONSUL.serverPort),
     '-serf-lan-port',
@@ -48,6 +52,11 @@ export function consulArgs(): string[] {
 }
 
 export async function consulLeader(): Promise<string | undefined> {
+  if (SECURE) {
+    const reply = await httpsRequest(`${consulHttpAddress()}/v1/status/leader`, { timeoutMs: 2000 });
+    const leader = reply.status === 200 ? (JSON.parse(reply.body) as string) : '';
+    return leader ? leader : undefined;
+  }
   const response = await fetch(`${consulHttpAddress()}/v1/status/leader`, { signal: AbortSignal.timeout(2000) });
   if (!response.ok) return undefined;
   const leader = (await response.json()) as string;

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
-import { NODES, SANDBOX_SOURCE_DIR, paths, type SandboxNode } from './layout.js';
+import { NODES, SANDBOX_SOURCE_DIR, SECURE, paths, type SandboxNode } from './layout.js';
 import { singleNodeClient, up } from './sandbox.js';
 import { tendConfig } from './tend-config.js';
 
@@ -158,6 +158,12 @@ function describeChanges(last: LastRun, now: TableState[]): string[] {
 }
 
 async function main(): Promise<void> {
+  if (SECURE) {
+    // The demo applies tend's schema with the nodes' own configurations, which the secured profile's role may not.
+    throw new Error(
+      'npm run demo runs on the default profile: unset TEND_SANDBOX_SECURE (the secured profile is shown by test/secure)',
+    );
+  }
   if (!existsSync(join(BIN, '..', '..', 'dist', 'src'))) throw new Error('dist/ is missing: run npm run build first');
   await up();
   writeConfigs();

@@ -13,6 +13,10 @@
  * - TEND_SANDBOX_AUTOREPAIR=1 (default off; 5.0.7 and later): every node starts with Cassandra's own scheduled
  *   repair (CEP-37) on: `-Dcassandra.autorepair.enable=true` and an `auto_repair` section in cassandra.yaml that
  *   runs full repairs (see cassandra-node.ts). For tests of tend beside AutoRepair; it repairs every table.
+ * - TEND_SANDBOX_SECURE=1: the secured profile (see secure.ts): password authentication and authorization,
+ *   client TLS and JMX authentication in Cassandra, Jolokia over HTTPS with client certificates and basic auth,
+ *   Consul with default-deny ACLs over HTTPS. Its state lives in its own directory (cluster-N-secure), so the
+ *   default profile of the same instance is never touched.
  *
  * Everything downloaded, built or written at run time sits under the cache directory (outside the source tree),
  * so a fresh clone reuses what an earlier run fetched, and `git status` stays clean. The runtimes (jars, Java 11,
@@ -64,6 +68,10 @@ function readSettings() {
       `TEND_SANDBOX_AUTOREPAIR=1 needs Cassandra 5.0.7 or later (AutoRepair's backport), not ${cassandra}`,
     );
   }
+  const secure = process.env.TEND_SANDBOX_SECURE ?? '';
+  if (!['', '0', '1'].includes(secure)) {
+    throw new SandboxSettingError(`TEND_SANDBOX_SECURE=${secure}: expected 1 (the secured profile) or 0`);
+  }
   return {
     // Up to 10: JMX ports (all on 127.0.0.1) then stay at or below 17400, clear of instance 0's Consul on
     // 127.0.0.1:18300-18500 and of the kernel's ephemeral ports (32768 and up), which a client may hold.
@@ -74,6 +82,7 @@ function readSettings() {
     // num_tokens above 256 only slows everything down; 1 is a legal single-token ring.
     vnodes: intSetting('TEND_SANDBOX_VNODES', 16, 1, 256),
     autoRepair: autoRepair === '1',
+    secure: secure === '1',
   };
 }
 
@@ -81,6 +90,8 @@ export const SETTINGS = readSettings();
 
 export const INSTANCE = SETTINGS.instance;
 export const CASSANDRA_VERSION = SETTINGS.cassandra;
+/** The secured profile (TEND_SANDBOX_SECURE=1): authentication and TLS everywhere, see secure.ts. */
+export const SECURE = SETTINGS.secure;
 /** 4 or 5: selects the JVM (11 or 17), its flags, and what the tests may expect of the server. */
 export const CASSANDRA_MAJOR = Number(CASSANDRA_VERSION.split('.')[0]);
 export const CONSUL_VERSION = 'v1.16.1';
@@ -90,7 +101,7 @@ export const CONSUL_VERSION = 'v1.16.1';
  */
 export const JOLOKIA_VERSION = CASSANDRA_MAJOR === 4 ? '2.3.0' : '2.5.1';
 /** Instance 0 keeps the historical name; other instances get their own, so gossip can never join two sandboxes. */
-export const CLUSTER_NAME = INSTANCE === 0 ? 'tend-sandbox' : `tend-sandbox-${INSTANCE}`;
+export const CLUSTER_NAME = `${INSTANCE === 0 ? 'tend-sandbox' : `tend-sandbox-${INSTANCE}`}${SECURE ? '-secure' : ''}`;
 export const VNODES_PER_NODE = SETTINGS.vnodes;
 export const HEAP = SETTINGS.heap;
 /** TEND_SANDBOX_AUTOREPAIR=1: the nodes run Cassandra's AutoRepair (a start-up setting, like the heap). */
@@ -173,12 +184,13 @@ export const paths = {
   /**
    * Per-run state: node data, logs, pid files. Wiped by `down --purge`. Another release than the default gets
    * its own directory (cluster-N-4.1.10), so npm test's 4.1 phase never meets the 5.0 data of a developer's
-   * sandbox on the same instance number.
+   * sandbox on the same instance number; so does the secured profile (cluster-N-secure), whose nodes keep their
+   * roles and whose certificates and secrets live there too.
    */
   state: () =>
     join(
       cacheDir(),
-      `${INSTANCE === 0 ? 'cluster' : `cluster-${INSTANCE}`}${CASSANDRA_VERSION === DEFAULT_CASSANDRA ? '' : `-${CASSANDRA_VERSION}`}`,
+      `${INSTANCE === 0 ? 'cluster' : `cluster-${INSTANCE}`}${CASSANDRA_VERSION === DEFAULT_CASSANDRA ? '' : `-${CASSANDRA_VERSION}`}${SECURE ? '-secure' : ''}`,
     ),
   /** What the state was created with: tokens and data are fixed at bootstrap (see sandbox.ts). */
   manifest: () => join(paths.state(), 'sandbox.json'),

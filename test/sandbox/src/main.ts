@@ -2,14 +2,15 @@
  * tend's local test cluster: `up`, `down [--purge]`, `status`, `env [--json]`, `stop-node NAME`, `tend-config NAME`.
  * Run as `npm run sandbox -- VERB`. See README.md, Development (TEND_SANDBOX_* select the instance and its knobs).
  */
-const USAGE = `usage: sandbox up | down [--purge] | status [--json] | env [--json] | stop-node NAME | tend-config NAME`;
+const USAGE = `usage: sandbox up | down [--purge] | status [--json] | env [--json] | stop-node NAME | tend-config NAME|admin`;
 
 async function run(argv: string[]): Promise<number> {
   // Loaded here, not at the top: a bad TEND_SANDBOX_* value is reported as a plain message, not a stack trace.
   const { sandboxEnv, envLines } = await import('./env.js');
   const { down, status, stopNode, up } = await import('./sandbox.js');
   const { NODES } = await import('./layout.js');
-  const { tendConfigPath } = await import('./tend-config.js');
+  const { adminTendConfigPath, tendConfigPath } = await import('./tend-config.js');
+  const { SECURE } = await import('./layout.js');
   const [verb, ...rest] = argv;
   switch (verb) {
     case 'up':
@@ -39,6 +40,10 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'tend-config': {
+      if (rest[0] === 'admin' && SECURE) {
+        process.stdout.write(`${adminTendConfigPath()}\n`);
+        return 0;
+      }
       const node = NODES.find((n) => n.name === (rest[0] ?? 'node1'));
       if (!node) break;
       process.stdout.write(`${tendConfigPath(node)}\n`);

@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
 import {
   AUTO_REPAIR,
+  CASSANDRA_MAJOR,
   CASSANDRA_VERSION,
   CONSUL,
   INSTANCE,
+  SECURE,
   NODES,
   VNODES_PER_NODE,
   javaRuntime,
@@ -24,11 +26,24 @@ import {
   writeNodeConfig,
   writeNodetoolWrapper,
 } from './cassandra-node.js';
-import { consulArgs, consulDaemon, consulLeader, consulLog } from './consul.js';
+import { consulArgs, consulDaemon, consulHttpAddress, consulLeader, consulLog } from './consul.js';
 import { runningPid, startDaemon, stopDaemon, tail, type Daemon } from './processes.js';
 import { portOpen, waitFor, processAlive } from './wait.js';
 import { log, SandboxError } from './log.js';
 import { writeTendConfigs } from './tend-config.js';
+import {
+  ADMIN_USER,
+  adminCqlOptions,
+  bootstrapConsulAcl,
+  ensureSecureMaterial,
+  httpsRequest,
+  jolokiaAuthorization,
+  readSecretValue,
+  securePaths,
+  TEND_SYSTEM_GRANTS,
+  TEND_USER,
+  tendGrants,
+} from './secure.js';
 
 const NODE_START_TIMEOUT_MS = Number(process.env.TEND_SANDBOX_NODE_TIMEOUT_MS ?? 240_000);
 const CLUSTER_READY_TIMEOUT_MS = 180_000;
@@ -126,6 +141,10 @@ async function startConsul(): Promise<void> {
     onTimeout: () => `--- ${consulLog()} ---\n${tail(consulLog(), 20)}`,
   });
   log(`consul ready, leader ${leader}`);
+  if (SECURE) {
+    await bootstrapConsulAcl(consulHttpAddress());
+    log(`consul ACLs: default deny; tend's token limited to keys under tend and sessions`);
+  }
 }
 
 /** What each node itself says over CQL: its DC and rack, whether it bootstrapped, and which peers it sees. */
@@ -140,8 +159,21 @@ export interface NodeView {
   gossip: Record<string, { status: string; dc: string }>;
 }
 
+/**
+ * Driver options for the sandbox's own sessions: none in the default profile; in the secured one the superuser
+ * over TLS (with tend's client certificate: the nodes require one).
+ */
+export function adminClientOptions(password?: string): Partial<cassandra.ClientOptions> {
+  if (!SECURE) return {};
+  const { credentials, sslOptions } = adminCqlOptions(password);
+  return {
+    authProvider: new cassandra.auth.PlainTextAuthProvider(credentials.username, credentials.password),
+    sslOptions,
+  };
+}
+
 /** A client that talks to one node only: its own DC as local, and an allow-list of its address. */
-export function singleNodeClient(node: SandboxNode): cassandra.Client {
+export function singleNodeClient(node: SandboxNode, password?: string): cassandra.Client {
   const { AllowListPolicy, DCAwareRoundRobinPolicy } = cassandra.policies.loadBalancing;
   const endpoint = `${node.address}:${node.nativePort}`;
   return new cassandra.Client({
@@ -149,6 +181,7 @@ export function singleNodeClient(node: SandboxNode): cassandra.Client {
     localDataCenter: node.datacenter,
     policies: { loadBalancing: new AllowListPolicy(new DCAwareRoundRobinPolicy(node.datacenter), [endpoint]) },
     socketOptions: { connectTimeout: 5000, readTimeout: 10_000 },
+    ...adminClientOptions(password),
   });
 }
 
@@ -200,17 +233,100 @@ async function waitForClusterNormal(): Promise<NodeView[]> {
 }
 
 async function jolokiaOperationMode(node: SandboxNode): Promise<string | undefined> {
-  const response = await fetch(`http://${node.address}:${node.jolokiaPort}/jolokia/`, {
-    method: 'POST',
-    body: JSON.stringify({
-      type: 'read',
-      mbean: 'org.apache.cassandra.db:type=StorageService',
-      attribute: 'OperationMode',
-    }),
-    signal: AbortSignal.timeout(3000),
+  const request = JSON.stringify({
+    type: 'read',
+    mbean: 'org.apache.cassandra.db:type=StorageService',
+    attribute: 'OperationMode',
   });
-  const body = (await response.json()) as { status: number; value?: string };
+  let text: string;
+  if (SECURE) {
+    const reply = await httpsRequest(`https://${node.address}:${node.jolokiaPort}/jolokia/`, {
+      method: 'POST',
+      body: request,
+      headers: { authorization: jolokiaAuthorization() },
+      timeoutMs: 3000,
+    });
+    if (reply.status !== 200) throw new Error(`Jolokia answered HTTP ${reply.status}`);
+    text = reply.body;
+  } else {
+    const response = await fetch(`http://${node.address}:${node.jolokiaPort}/jolokia/`, {
+      method: 'POST',
+      body: request,
+      signal: AbortSignal.timeout(3000),
+    });
+    text = await response.text();
+  }
+  const body = JSON.parse(text) as { status: number; value?: string };
   return body.status === 200 ? body.value : undefined;
+}
+
+/**
+ * The superuser's password is the generated one: a fresh cluster has only `cassandra`/`cassandra` (created by
+ * each node a few seconds after it starts, once a quorum of system_auth answers), which is changed here. Tried
+ * until it works: the default role appears only after that delay.
+ */
+async function ensureAdminPassword(): Promise<void> {
+  const node = NODES[0]!;
+  const password = readSecretValue(securePaths.adminPassword());
+  await waitFor(
+    `the Cassandra superuser on ${node.address}`,
+    CLUSTER_READY_TIMEOUT_MS,
+    async () => {
+      const client = singleNodeClient(node, password);
+      try {
+        await client.connect();
+        return true;
+      } catch (error) {
+        if (!(error instanceof Error) || !/Authentication|credentials|password/i.test(describeDriverError(error)))
+          throw error;
+      } finally {
+        await client.shutdown().catch(() => undefined);
+      }
+      const initial = singleNodeClient(node, 'cassandra');
+      try {
+        await initial.connect();
+        await initial.execute(`ALTER ROLE ${ADMIN_USER} WITH PASSWORD = '${password}'`);
+        log(`Cassandra superuser ${ADMIN_USER}: password set from ${securePaths.adminPassword()}`);
+        return true;
+      } finally {
+        await initial.shutdown().catch(() => undefined);
+      }
+    },
+    { intervalMs: 2000 },
+  );
+}
+
+function describeDriverError(error: Error): string {
+  const inner = (error as { innerErrors?: Record<string, unknown> }).innerErrors;
+  return [error.message, ...Object.values(inner ?? {}).map((e) => (e instanceof Error ? e.message : String(e)))].join(
+    '; ',
+  );
+}
+
+/** tend's role, its grants and its (empty) keyspace; idempotent. See secure.ts, tendGrants. */
+async function bootstrapCassandraRoles(): Promise<void> {
+  const client = singleNodeClient(NODES[0]!);
+  try {
+    await client.connect();
+    // Logins read roles at LOCAL_QUORUM. SimpleStrategy counts its quorum over all replicas, which dc2's single
+    // node can never meet; per datacenter, with a replica on every node (as system_auth was created: see
+    // secureJvmProperties), no data has to move.
+    const perDatacenter = new Map<string, number>();
+    for (const node of NODES) perDatacenter.set(node.datacenter, (perDatacenter.get(node.datacenter) ?? 0) + 1);
+    const replication = [...perDatacenter].map(([dc, count]) => `'${dc}': ${count}`).join(', ');
+    await client.execute(
+      `ALTER KEYSPACE system_auth WITH replication = {'class': 'NetworkTopologyStrategy', ${replication}}`,
+    );
+    const password = readSecretValue(securePaths.cassandraPassword());
+    await client.execute(`CREATE ROLE IF NOT EXISTS ${TEND_USER} WITH LOGIN = true AND PASSWORD = '${password}'`);
+    await client.execute(
+      `CREATE KEYSPACE IF NOT EXISTS tend WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2, 'dc2': 1}`,
+    );
+    for (const statement of [...TEND_SYSTEM_GRANTS, ...tendGrants('tend')]) await client.execute(statement);
+    log(`Cassandra role ${TEND_USER}: SELECT, MODIFY on keyspace tend; SELECT on system_distributed's repair history`);
+  } finally {
+    await client.shutdown();
+  }
 }
 
 /** What a sandbox's data was created with; a node's tokens and its on-disk format are fixed at bootstrap. */
@@ -270,8 +386,14 @@ export function checkManifest(): void {
 
 export async function up(): Promise<void> {
   const started = Date.now();
+  if (SECURE && CASSANDRA_MAJOR !== 5) {
+    throw new SandboxError(
+      `TEND_SANDBOX_SECURE=1 runs Cassandra 5.0.x (its PEM-based SSL context factory is what is tested), not ${CASSANDRA_VERSION}`,
+    );
+  }
   checkManifest();
   await provision();
+  if (SECURE) await ensureSecureMaterial();
   writeNodetoolWrapper();
   writeTendConfigs();
   // Consul first: it is quick and independent, and its failure should not cost a Cassandra start.
@@ -279,7 +401,9 @@ export async function up(): Promise<void> {
   // Seed first, then the others one by one, as ccm does: concurrent joins race on gossip and on 2 cores
   // three JVMs starting at once are not faster anyway.
   for (const node of NODES) await startNode(node);
+  if (SECURE) await ensureAdminPassword();
   const views = await waitForClusterNormal();
+  if (SECURE) await bootstrapCassandraRoles();
   for (const view of views)
     log(`${view.address}: ${view.datacenter}/${view.rack}, Cassandra ${view.releaseVersion}, UN`);
   for (const node of NODES) {

@@ -4,7 +4,7 @@
  * configuration nor a file it names can exhaust memory or hang the process (a device, a FIFO, a huge file).
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -156,6 +156,77 @@ describe('config check: PEM files are parsed (item 9)', () => {
   });
 });
 
+describe('config check: an expired CA (issue 19)', () => {
+  const deps = (dir: string) => ({
+    env: {},
+    cwd: dir,
+    globals: { config: 'tend.yml', json: false, verbose: false, quiet: false, color: false },
+  });
+
+  it('a caFile whose every certificate has expired is an error (exit 3): no handshake can succeed', async () => {
+    const dir = tempDir({ 'tend.yml': 'lease: { consul: { tls: { caFile: ca.pem } } }', 'ca.pem': pem('ca.pem') });
+    expect((await checkConfig(deps(dir))).valid).to.equal(true);
+    // The fixture is valid for 100 years from 2026.
+    const later = await checkConfig({ ...deps(dir), now: () => new Date('2200-01-01T00:00:00Z') });
+    expect(later.valid).to.equal(false);
+    expect(later.errors).to.have.length(1);
+    expect(later.errors[0]).to.match(
+      /^lease\.consul\.tls\.caFile: every certificate in ca\.pem has expired \(the last on 21\d\d-.*\): no server certificate can be verified with it$/,
+    );
+  });
+
+  it('a bundle with some expired CAs among valid ones is a warning', async () => {
+    const dir = tempDir({ 'tend.yml': 'cassandra: { tls: { caFile: bundle.pem } }' });
+    // A CA valid for one day, next to the fixture CA (valid for 100 years), seen three days from now.
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=short-lived CA'].concat([
+        '-keyout',
+        join(dir, 'short.key'),
+        '-out',
+        join(dir, 'short.pem'),
+      ]),
+      { stdio: 'ignore' },
+    );
+    writeFileSync(join(dir, 'bundle.pem'), `${pem('ca.pem')}\n${readFileSync(join(dir, 'short.pem'), 'utf8')}`);
+    const later = await checkConfig({ ...deps(dir), now: () => new Date(Date.now() + 3 * 86_400_000) });
+    expect(later.valid).to.equal(true);
+    expect(later.warnings).to.include('cassandra.tls.caFile: 1 of the 2 certificates in bundle.pem have expired');
+  });
+});
+
+describe('every command that reads the configuration warns about secret files others can read (issue 19)', () => {
+  it('names each such file and its mode on stderr; a 0600 file gets no warning', async () => {
+    const dir = tempDir({
+      'cassandra.password': 'not-this-one\n',
+      'consul.token': 'nor-this-one\n',
+      'client.key': pem('client.key'),
+    });
+    chmodSync(join(dir, 'cassandra.password'), 0o644);
+    chmodSync(join(dir, 'consul.token'), 0o640);
+    chmodSync(join(dir, 'client.key'), 0o600);
+    writeFileSync(
+      join(dir, 'tend.yml'),
+      [
+        `cassandra: { replication: { dc1: 3 }, auth: { username: tend, passwordFile: ${join(dir, 'cassandra.password')} }, tls: { keyFile: ${join(dir, 'client.key')}, certFile: ${join(TLS, 'client.pem')} } }`,
+        `lease: { consul: { tokenFile: ${join(dir, 'consul.token')} } }`,
+      ].join('\n'),
+    );
+    const result = await runTend(['-c', join(dir, 'tend.yml'), 'schema', 'print']);
+    expect(result.code).to.equal(0);
+    const warnings = result.stderr.split('\n').filter((line) => line.startsWith('level=warn'));
+    expect(warnings).to.have.length(2);
+    expect(warnings[0]).to.include(
+      `cassandra.auth.passwordFile: ${join(dir, 'cassandra.password')} is readable by group and others (mode 0644)`,
+    );
+    expect(warnings[1]).to.include(
+      `lease.consul.tokenFile: ${join(dir, 'consul.token')} is readable by group (mode 0640)`,
+    );
+    expect(result.stderr).not.to.include('not-this-one');
+    expect(result.stderr).not.to.include('nor-this-one');
+  });
+});
+
 describe('config check: warnings (item 9)', () => {
   it('warns about rejectUnauthorized: false, naming the key, and still exits 0', async () => {
     const result = await check('cassandra: { tls: { rejectUnauthorized: false } }');
@@ -211,7 +282,7 @@ describe('config check: warnings (item 9)', () => {
     chmodSync(join(dir, 'jmx'), 0o604);
     chmodSync(join(dir, 'key.pem'), 0o600);
     const result = await check(
-      `cassandra: { auth: { username: tend, passwordFile: ${dir}/pw }, tls: { certFile: client.pem, keyFile: ${dir}/key.pem } }\n` +
+      `cassandra: { replication: { dc1: 3 }, auth: { username: tend, passwordFile: ${dir}/pw }, tls: { certFile: client.pem, keyFile: ${dir}/key.pem } }\n` +
         `lease: { consul: { tokenFile: ${dir}/token } }\n` +
         `executor: { nodetool: { user: jmx, passwordFile: ${dir}/jmx } }`,
       { 'client.pem': pem('client.pem') },
@@ -299,7 +370,7 @@ describe('files that are not files, or too large (item 22)', function () {
     truncateSync(join(dir, 'big'), 64 * 1024 + 1);
     mkfifo(join(dir, 'fifo'));
     const result = await check(
-      `cassandra: { auth: { username: tend, passwordFile: /dev/zero } }\n` +
+      `cassandra: { replication: { dc1: 3 }, auth: { username: tend, passwordFile: /dev/zero } }\n` +
         `lease: { consul: { tokenFile: ${dir}/fifo } }\n` +
         `executor: { jolokia: { passwordFile: ${dir}/big } }`,
     );

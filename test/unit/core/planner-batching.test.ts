@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import {
+  narrowTask,
   plan,
   tablesToRead,
   wholeTableReason,
@@ -73,6 +74,28 @@ describe('core/planner: small tables in few commands', () => {
     expect(task.estimatedBytes).to.equal(40_000);
     expect(task.reason).to.match(/^40 tables of ks in one command \(.*\); small table \(1000B ≤ 1.0GiB\)/);
     expect(result.deferred).to.deep.equal([]);
+  });
+
+  it('a command narrowed to some of its tables is named and explained by what it still repairs', () => {
+    const tables = ['a', 'b', 'c'].map((t) => settings('ks', t));
+    const [task] = plan(input(tables)).tasks;
+    const [first, second, third] = task!.tables;
+    expect(task!.reason).to.match(/^3 tables of ks in one command/);
+    const two = narrowTask(task!, [third!, first!]);
+    expect(two.tables).to.deep.equal([first, third]);
+    expect(two.id).to.equal(`ks.${first}+1#1`);
+    expect(two.reason).to.equal(
+      task!.reason.replace(
+        /^3 tables of ks in one command \([^)]*\)/,
+        `2 tables of ks in one command (${first}, ${third})`,
+      ),
+    );
+    const one = narrowTask(task!, [second!]);
+    expect(one).to.include({ id: `ks.${second}#1` });
+    expect(one.tables).to.deep.equal([second]);
+    expect(one.reason).to.not.match(/in one command \(/);
+    expect(narrowTask(task!, task!.tables)).to.equal(task);
+    expect(() => narrowTask(task!, [])).to.throw(/no table/);
   });
 
   it('caps a command at tablesPerCommand tables; each command counts as one task against maxTasks', () => {

@@ -3,7 +3,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { ClusterUnavailable } from '../../../src/errors.js';
-import { NodetoolExecutor, type ProcessResult, type RunProcess } from '../../../src/repair/nodetool-executor.js';
+import {
+  NodetoolExecutor,
+  runProcess,
+  type ProcessResult,
+  type RunProcess,
+} from '../../../src/repair/nodetool-executor.js';
 import type { RepairRequest } from '../../../src/repair/executor.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/nodetool/5.0.8');
@@ -95,6 +100,19 @@ describe('NodetoolExecutor', function () {
     const error = await executor.run(request, { timeoutMs: 60_000 }).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(ClusterUnavailable);
     expect((error as ClusterUnavailable).system).to.equal('nodetool');
+  });
+
+  it('JMX refusing the credentials is ClusterUnavailable (exit 5) naming JMX and the password file, not a failed repair', async function () {
+    const nodetool = scripted([captured('repair-jmx-wrong-password')]);
+    const executor = new NodetoolExecutor({ connection, runProcess: nodetool.run });
+    const error = await executor.run(request, { timeoutMs: 60_000 }).catch((e: unknown) => e);
+    expect(error).to.be.instanceOf(ClusterUnavailable);
+    expect((error as ClusterUnavailable).exitCode).to.equal(5);
+    expect((error as Error).message).to.equal(
+      `nodetool unavailable: JMX on ${connection.host}:${connection.port} refused the credentials: Invalid username or password`,
+    );
+    expect((error as ClusterUnavailable).hints.join(' ')).to.contain('executor.nodetool.passwordFile');
+    expect(nodetool.calls).to.have.length(1);
   });
 
   it('a whole-table task is one call without -st/-et and covers every listed range', async function () {
@@ -195,5 +213,28 @@ describe('NodetoolExecutor', function () {
     expect(outcome.status).to.equal('aborted');
     expect(outcome.serverStop).to.equal(undefined);
     expect(nodetool.calls).to.have.length(0);
+  });
+});
+
+describe('nodetool child process environment', function () {
+  it("a child gets tend's environment without the variables that carry tend's secrets", async function () {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      TEND_CASSANDRA_PASSWORD: 'cassandra-secret',
+      TEND_CONSUL_TOKEN: 'consul-secret',
+      TEND_JOLOKIA_PASSWORD: 'jolokia-secret',
+      TEND_SOMETHING_ELSE: 'kept',
+    });
+    try {
+      // A real child process (env(1)): what nodetool's shell wrapper and JVM would inherit.
+      const result = await runProcess('env', [], { timeoutMs: 10_000, killGraceMs: 1000 });
+      expect(result.exitCode).to.equal(0);
+      expect(result.stdout).not.to.match(/secret/);
+      expect(result.stdout).to.include('TEND_SOMETHING_ELSE=kept');
+      expect(result.stdout).to.include(`PATH=${process.env.PATH}`);
+    } finally {
+      for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+      Object.assign(process.env, saved);
+    }
   });
 });

@@ -161,6 +161,15 @@ describe('nodetool repair output (captured from Cassandra 5.0.8)', function () {
     expect(run.message).to.match(/Failed to connect to '127\.0\.0\.1:7999'/);
   });
 
+  it('JMX refusing the credentials (secured sandbox: wrong password, none at all) is refused_credentials', function () {
+    const wrong = parse('repair-jmx-wrong-password');
+    expect(wrong.verdict).to.equal('refused_credentials');
+    expect(wrong.message).to.equal('Invalid username or password');
+    const none = parse('repair-jmx-no-credentials');
+    expect(none.verdict).to.equal('refused_credentials');
+    expect(none.message).to.equal('Authentication failed! Credentials required');
+  });
+
   it('parses Cassandra range lists', function () {
     expect(parseRangeList('(8839064868652493482,-9223372036854775808], (0,384307168202282325]')).to.deep.equal([
       { start: '8839064868652493482', end: '-9223372036854775808' },

@@ -21,10 +21,11 @@ function reader(states: Record<string, number | null>): RepairedStateReader & { 
 }
 
 const task = (keyspace: string, tables: string[], incremental: boolean) => ({
-  id: `${keyspace}#1`,
+  id: `${keyspace}.${tables[0]}${tables.length > 1 ? `+${tables.length - 1}` : ''}#1`,
   keyspace,
   tables,
   incremental,
+  reason: `${tables.length > 1 ? `${tables.length} tables of ${keyspace} in one command (${tables.join(', ')}); ` : ''}incremental repair of the whole table; due`,
 });
 
 describe('incremental eligibility applied to planned tasks', function () {
@@ -45,6 +46,8 @@ describe('incremental eligibility applied to planned tasks', function () {
       'shop:orders:false',
     ]);
     expect(result.skipped.map((d) => `${d.keyspace}.${d.table}`)).to.deep.equal(['shop.orders', 'shop.events']);
+    // The narrowed command is named and explained by what it repairs.
+    expect(result.tasks[0]).to.include({ id: 'shop.carts#1', reason: 'incremental repair of the whole table; due' });
     expect(result.skipped[0]!.reason).to.match(/^fully repaired/);
     expect(states.reads).to.deep.equal(['shop:carts,events,orders', 'logs:lines']);
   });

@@ -66,6 +66,16 @@ describe('sandbox layout (TEND_SANDBOX_* knobs)', function () {
     expect(layout({ TEND_SANDBOX_CASSANDRA: '4.1.10' }).layout!.state).to.equal('/cache/cluster-4.1.10');
   });
 
+  it('the secured profile (TEND_SANDBOX_SECURE=1) has its own state directory and cluster name, same addresses', function () {
+    const { layout: l } = layout({ TEND_SANDBOX_INSTANCE: '7', TEND_SANDBOX_SECURE: '1' });
+    expect(l!.state).to.equal('/cache/cluster-7-secure');
+    expect(l!.cluster).to.equal('tend-sandbox-7-secure');
+    expect(l!.nodes.map((n) => n.address)).to.deep.equal(['127.0.7.1', '127.0.7.2', '127.0.7.3']);
+    expect(layout({ TEND_SANDBOX_SECURE: '1' }).layout!.state).to.equal('/cache/cluster-secure');
+    expect(layout({ TEND_SANDBOX_SECURE: '0' }).layout!.state).to.equal('/cache/cluster');
+    expect(layout({ TEND_SANDBOX_SECURE: 'yes' }).error).to.match(/TEND_SANDBOX_SECURE=yes: expected 1/);
+  });
+
   it('JMX ports (all on 127.0.0.1) never collide between instances, nor with Cassandra or Jolokia ports', function () {
     const ports = new Set<number>();
     for (let instance = 0; instance <= 10; instance++) {
