@@ -24,7 +24,7 @@ complete -c tend -n '__fish_seen_subcommand_from completion; and not __fish_seen
 complete -c tend -n '__fish_seen_subcommand_from config; and not __fish_seen_subcommand_from check show' -a check -d 'validate the configuration without connecting anywhere'
 complete -c tend -n '__fish_seen_subcommand_from config; and not __fish_seen_subcommand_from check show' -a show -d 'print the effective configuration, secrets redacted'
 complete -c tend -n '__fish_seen_subcommand_from history; and not __fish_seen_subcommand_from show' -a show -d 'repair sessions, and with --coverage how much of each table is repaired'
-complete -c tend -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l since -r -f -d 'how far back, e.g. 24h or 7d (default: repair.interval)'
+complete -c tend -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l since -r -f -d 'how far back, e.g. 24h or 7d (default: repair.interval, else 7d)'
 complete -c tend -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l coverage -d 'per table: share of ranges repaired within the interval, oldest range age'
 complete -c tend -n '__fish_seen_subcommand_from lease; and not __fish_seen_subcommand_from release status' -a release -d 'release a lease this node holds, or with --force another node\'s'
 complete -c tend -n '__fish_seen_subcommand_from lease; and not __fish_seen_subcommand_from release status' -a status -d 'who holds which lease, until when, and who is waiting'

@@ -9,7 +9,14 @@ import { ConfigError } from '../errors.js';
 import type { TendConfig } from '../config/schema.js';
 import { jmxPasswords, registerSecret, type SecretSource } from '../config/secrets.js';
 import { readConfiguredText, readPemFile } from '../config/files.js';
-import { openSession, type SessionOptions, type SessionSettings } from '../cluster/session.js';
+import {
+  openSession,
+  pinnedSessions,
+  type PinnedSessions,
+  type SessionOptions,
+  type SessionSettings,
+} from '../cluster/session.js';
+import { jolokiaUrlFor } from '../cluster/replica-load.js';
 import {
   CassandraLeaseBackend,
   ConsulLeaseBackend,
@@ -98,6 +105,11 @@ export async function consulSettings(config: TendConfig, secret: SecretSource): 
   };
 }
 
+/** Sessions to one node each, for node-local reads of the replicas (running repairs, back-pressure). */
+export async function openPinnedSessions(config: TendConfig, secret: SecretSource): Promise<PinnedSessions> {
+  return pinnedSessions(await cassandraSettings(config, secret));
+}
+
 /** The Cassandra lease backend's own settings (it runs on the caller's session). */
 export function cassandraLeaseSettings(config: TendConfig): CassandraLeaseOptions {
   return {
@@ -134,6 +146,23 @@ export async function jolokiaSettings(
     user: jolokia.user,
     password: await secret('jolokiaPassword'),
     tls: jolokia.tls ? await tlsFiles(jolokia.tls, 'executor.jolokia.tls', read) : undefined,
+  };
+}
+
+/**
+ * One Jolokia client per replica, made on first use: repair.backPressure.jolokiaUrl with the replica's address (or
+ * executor.jolokia.url with its host replaced), with executor.jolokia's user, password and TLS.
+ */
+export function replicaJolokia(config: TendConfig, secret: SecretSource): (address: string) => Promise<JolokiaClient> {
+  const clients = new Map<string, Promise<JolokiaClient>>();
+  return (address) => {
+    let client = clients.get(address);
+    if (!client) {
+      const url = jolokiaUrlFor(config, address);
+      client = jolokiaSettings(config, secret).then((settings) => new JolokiaClient({ ...settings, url }));
+      clients.set(address, client);
+    }
+    return client;
   };
 }
 

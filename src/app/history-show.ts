@@ -7,6 +7,7 @@
 import type cassandra from 'cassandra-driver';
 import { plan as computePlan, type TableJob } from '../core/index.js';
 import type { TendConfig } from '../config/schema.js';
+import { tableSettings } from '../config/tables.js';
 import { clusterNow } from '../cluster/session.js';
 import { readParentSessions, readSessionRowsOf, type SessionRow } from '../history/cassandra-history.js';
 import { readTendHistory, type TendHistoryRow } from '../history/tend-history.js';
@@ -195,7 +196,9 @@ export async function historyShow(
   const context = await gatherPlanInput(client, config, { scope: options.scope, readSizes: false });
   const plan = computePlan(context.input);
   const coverage = plan.jobs.map((job) => {
-    const intervalMs = context.settings.get(`${job.keyspace}.${job.table}`)?.interval ?? config.repair.interval;
+    const intervalMs =
+      context.settings.get(`${job.keyspace}.${job.table}`)?.interval ??
+      tableSettings(config.repair, job.keyspace, job.table).interval;
     const within = job.rangesTotal - job.rangesBehind;
     return {
       keyspace: job.keyspace,

@@ -44,7 +44,12 @@ import {
   type TableSize,
   type TableSummary,
 } from '../core/index.js';
-import { tableSettings, unmatchedOverrides, type TableSettings as ConfigTableSettings } from '../config/tables.js';
+import {
+  schemaSkip,
+  tableSettings,
+  unmatchedOverrides,
+  type TableSettings as ConfigTableSettings,
+} from '../config/tables.js';
 import type { TableOverride } from '../config/schema.js';
 import type { TendConfig } from '../config/schema.js';
 import { readTopology, driverHost, type ClusterTopology } from '../cluster/topology.js';
@@ -167,7 +172,7 @@ export function gcGraceWarning(
   return (
     `${short.length} table(s) have gc_grace_seconds shorter than their error alarm, so deleted data may come back ` +
     `before tend alarms: ${short.slice(0, 5).join(', ')}${short.length > 5 ? ', …' : ''}; lower repair.alarm.error ` +
-    `and repair.interval for them (repair.tables) or raise gc_grace_seconds`
+    `and repair.interval for them (repair.tables), leave them unset to follow gc_grace_seconds, or raise it`
   );
 }
 
@@ -324,9 +329,11 @@ function resolveTables(
   for (const ks of Object.values(topology.keyspaceInfo)) {
     for (const table of ks.tables) {
       if (!inScope(scope, ks.name, table)) continue;
-      const resolved = tableSettings(config.repair, ks.name, table);
+      const schema = { gcGraceMs: ks.gcGraceMs[table], compactionClass: ks.compaction[table] };
+      const resolved = tableSettings(config.repair, ks.name, table, schema);
       settings.set(tableKey(ks.name, table), resolved);
-      tables.push(coreTableSettings(ks.name, table, resolved));
+      const skip = schemaSkip(resolved, schema);
+      tables.push({ ...coreTableSettings(ks.name, table, resolved), ...(skip ? { skip } : {}) });
     }
   }
   return { settings, tables };

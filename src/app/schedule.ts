@@ -13,6 +13,7 @@ import {
 } from '../core/index.js';
 import { writeTableSummaries } from '../history/table-summary.js';
 import type { TendConfig } from '../config/schema.js';
+import type { TableSettings as ConfigTableSettings } from '../config/tables.js';
 import { gatherPlanInput, type GatherOptions, type PlanContext, type RowsRead } from './plan-input.js';
 
 export interface StatusRow {
@@ -32,6 +33,32 @@ export interface StatusRow {
   readonly matchedBy: string | null;
   /** Why skipped or blocked. */
   readonly reason: string | null;
+  /**
+   * The table's interval and alarms (ms), each with where it came from (a configuration key, the table's
+   * gc_grace_seconds, tend's default): what `schedule status` shows so an operator sees why a table alarms when.
+   */
+  readonly schedule: ScheduleValues | null;
+}
+
+export interface ScheduleValues {
+  readonly intervalMs: number;
+  readonly warnMs: number;
+  readonly errorMs: number;
+  /** gc_grace_seconds in ms, when the schema gave it. */
+  readonly gcGraceMs: number | null;
+  readonly sources: ConfigTableSettings['sources'];
+}
+
+function scheduleValues(context: PlanContext, keyspace: string, table: string): ScheduleValues | null {
+  const settings = context.settings.get(tableKey(keyspace, table));
+  if (!settings) return null;
+  return {
+    intervalMs: settings.interval,
+    warnMs: settings.alarm.warn,
+    errorMs: settings.alarm.error,
+    gcGraceMs: settings.gcGraceMs ?? null,
+    sources: settings.sources,
+  };
 }
 
 export interface StatusReport {
@@ -60,6 +87,7 @@ function jobRow(job: TableJob, context: PlanContext): StatusRow {
     repairType: job.repairType,
     matchedBy: context.settings.get(tableKey(job.keyspace, job.table))?.matchedBy ?? null,
     reason: job.blockedBy.length > 0 ? job.blockedBy.join('; ') : null,
+    schedule: scheduleValues(context, job.keyspace, job.table),
   };
 }
 
@@ -78,6 +106,7 @@ function skippedRow(skip: SkippedTable, context: PlanContext): StatusRow {
     repairType: null,
     matchedBy: context.settings.get(tableKey(skip.keyspace, skip.table))?.matchedBy ?? null,
     reason: `${skip.code}: ${skip.reason}`,
+    schedule: scheduleValues(context, skip.keyspace, skip.table),
   };
 }
 

@@ -374,6 +374,58 @@ export async function openSession(settings: SessionSettings, options: SessionOpt
 }
 
 /**
+ * Sessions that each talk to one node only, opened on first use and kept until `close()`: for node-local reads
+ * (system_views) of nodes the main session has no connection to. The main session's load-balancing policy keeps
+ * connections to the local datacenter only, so a query pinned to a remote node fails there ("All host(s) tried").
+ */
+export interface PinnedSessions {
+  clientFor(address: string): Promise<cassandra.Client>;
+  close(): Promise<void>;
+}
+
+export function pinnedSessions(settings: SessionSettings): PinnedSessions {
+  const open = new Map<string, Promise<cassandra.Client>>();
+  return {
+    clientFor(address) {
+      let client = open.get(address);
+      if (!client) {
+        client = (async () => {
+          const base = clientOptions(settings);
+          const contact = endpoint(address, settings.port);
+          const single = new cassandra.Client({
+            ...base,
+            contactPoints: [contact],
+            applicationName: 'tend',
+            policies: {
+              ...base.policies,
+              loadBalancing: new cassandra.policies.loadBalancing.AllowListPolicy(
+                new cassandra.policies.loadBalancing.RoundRobinPolicy(),
+                [contact],
+              ),
+            },
+          });
+          try {
+            await connectOrClose(single);
+          } catch (error) {
+            throw cassandraError(error, `connecting to ${contact}`);
+          }
+          return guardClient(single);
+        })();
+        open.set(address, client);
+      }
+      return client;
+    },
+    async close() {
+      const clients = await Promise.allSettled(open.values());
+      open.clear();
+      await Promise.all(
+        clients.map((c) => (c.status === 'fulfilled' ? c.value.shutdown().catch(() => undefined) : undefined)),
+      );
+    },
+  };
+}
+
+/**
  * Cassandra's clock, in ms since the epoch. History timestamps are written by coordinators, so "now" for
  * comparing against them comes from the cluster too: a skewed local clock cannot reorder the cluster's plan.
  */

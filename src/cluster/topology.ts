@@ -26,6 +26,8 @@ export interface KeyspaceInfo {
   readonly tables: readonly string[];
   /** gc_grace_seconds of each table, in ms: how long a tombstone is kept, the deadline every repair must meet. */
   readonly gcGraceMs: Readonly<Record<string, number>>;
+  /** The compaction strategy class of each table as the schema names it (repair.skipTwcs). */
+  readonly compaction: Readonly<Record<string, string>>;
 }
 
 export interface ClusterTopology extends Topology {
@@ -222,23 +224,30 @@ export async function readTopology(
   const { rows, read } = await readNodeRows(client);
   const local = selectLocalNode(rows, options.localNode);
   const states = await hostStates(client);
-  const nodes: NodeInfo[] = rows.map((row) => ({
-    hostId: row.hostId,
-    address: row.addresses.find((a) => a !== '') ?? '?',
-    datacenter: row.datacenter,
-    rack: row.rack,
-    tokens: row.tokens,
-    // Unknown to the driver (e.g. filtered out) counts as up: the executor fails loudly if it is not.
-    up: states.get(row.hostId) ?? row.addresses.map((a) => states.get(a)).find((s) => s !== undefined) ?? true,
-  }));
+  const nodes: NodeInfo[] = rows.map((row) => {
+    const address = row.addresses.find((a) => a !== '') ?? '?';
+    // Repair state names nodes by their internode address, which may differ from the native one.
+    const aliases = [...new Set(row.addresses.filter((a) => a !== '' && a !== address))];
+    return {
+      hostId: row.hostId,
+      address,
+      ...(aliases.length > 0 ? { aliases } : {}),
+      datacenter: row.datacenter,
+      rack: row.rack,
+      tokens: row.tokens,
+      // Unknown to the driver (e.g. filtered out) counts as up: the executor fails loudly if it is not.
+      up: states.get(row.hostId) ?? row.addresses.map((a) => states.get(a)).find((s) => s !== undefined) ?? true,
+    };
+  });
   // All pages: a cluster can have more tables than one page holds, and a table left off would never be repaired.
   const keyspaceRows = await allRows(client, 'SELECT keyspace_name, replication FROM system_schema.keyspaces');
   const tableRows = await allRows(
     client,
-    'SELECT keyspace_name, table_name, gc_grace_seconds FROM system_schema.tables',
+    'SELECT keyspace_name, table_name, gc_grace_seconds, compaction FROM system_schema.tables',
   );
   const tablesByKeyspace = new Map<string, string[]>();
   const gcGraceByKeyspace = new Map<string, Record<string, number>>();
+  const compactionByKeyspace = new Map<string, Record<string, string>>();
   for (const row of tableRows) {
     const ks = text(row.get('keyspace_name'));
     let list = tablesByKeyspace.get(ks);
@@ -248,6 +257,9 @@ export async function readTopology(
     let grace = gcGraceByKeyspace.get(ks);
     if (!grace) gcGraceByKeyspace.set(ks, (grace = {}));
     grace[table] = Number(row.get('gc_grace_seconds') ?? 864_000) * 1000;
+    let compaction = compactionByKeyspace.get(ks);
+    if (!compaction) compactionByKeyspace.set(ks, (compaction = {}));
+    compaction[table] = (row.get('compaction') as Record<string, string> | null)?.class ?? '';
   }
   const keyspaces: Record<string, KeyspaceReplication> = {};
   const keyspaceInfo: Record<string, KeyspaceInfo> = {};
@@ -266,6 +278,7 @@ export async function readTopology(
       replication,
       tables: (tablesByKeyspace.get(name) ?? []).sort(),
       gcGraceMs: gcGraceByKeyspace.get(name) ?? {},
+      compaction: compactionByKeyspace.get(name) ?? {},
     };
   }
   excludedKeyspaces.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

@@ -29,6 +29,8 @@ function present(value: unknown, node: JsonSchemaNode | undefined, key: string):
   if (typeof value === 'number') {
     if (node?.[KIND_KEY] === 'duration') return formatDuration(value);
     if (node?.[KIND_KEY] === 'size') return formatSize(value);
+    // Held as a share (0.1); written, and shown, as the percentage an operator typed.
+    if (node?.[KIND_KEY] === 'percent') return `${Number((value * 100).toFixed(4))}%`;
   }
   return value;
 }

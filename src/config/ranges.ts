@@ -45,6 +45,11 @@ export const DURATION_RANGES = {
   announcementTtl: { min: 10 * SECOND, max: DAY },
   /** `history show --since`: as far back as repair.historyLookback may reach. */
   since: { min: SECOND, max: 365 * DAY },
+  /**
+   * A hook runs inside the tick, which waits for it (and the watchdog's bound counts it): long enough for a
+   * webhook over a slow link or a pager's API, short enough that a hung hook never holds a tick for long.
+   */
+  hookTimeout: { min: SECOND, max: 5 * MINUTE },
 } as const satisfies Record<string, DurationRange>;
 
 /**
@@ -59,3 +64,18 @@ export const SIZE_TARGET_RANGE = { min: 1024 ** 2, max: 1024 ** 4 } as const;
  * repair whole (the default is 1GiB, as ScyllaDB Manager's).
  */
 export const SMALL_TABLE_SIZE_RANGE = { min: 0, max: 1024 ** 4 } as const;
+
+/**
+ * repair.backPressure.maxPendingCompactions: Reaper's default is 20; past 100,000 the check can never trip (no
+ * node has that backlog and still answers).
+ */
+export const PENDING_COMPACTIONS_RANGE = { min: 0, max: 100_000 } as const;
+
+/** repair.backPressure.maxSSTables: per table and replica; AutoRepair's sstable_upper_threshold is 50,000. */
+export const SSTABLES_RANGE = { min: 1, max: 10_000_000 } as const;
+
+/**
+ * repair.backPressure.minFreeDisk, a share of each data directory's file system: 0% turns the check off; past 90%
+ * almost every node would be "full".
+ */
+export const FREE_DISK_PERCENT_RANGE = { min: 0, max: 90 } as const;

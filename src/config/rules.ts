@@ -7,6 +7,7 @@ import { formatDuration } from './units.js';
 import { SECRET_ENV, type Env } from './secrets.js';
 import { isLoopback, parseContactPoint } from './network.js';
 import { CONSUL_MIN_SESSION_TTL_MS, consulSessionTtlMs } from '../core/consul-ttl.js';
+import { DEFAULT_GC_GRACE_MS } from './schedule-defaults.js';
 
 export interface Finding {
   path: string;
@@ -17,9 +18,6 @@ export interface RuleFindings {
   errors: Finding[];
   warnings: Finding[];
 }
-
-/** Cassandra's default gc_grace_seconds: an error alarm later than this means data may already resurrect. */
-const DEFAULT_GC_GRACE_MS = 10 * 86_400_000;
 
 const d = formatDuration;
 
@@ -90,6 +88,43 @@ function firstContactPoint(
   }
 }
 
+/**
+ * Order of the schedule values that are set: warn < error, interval < error, and (a warning) interval < warn. A
+ * value left unset is a share of the error alarm (70% and 80%), in order by construction. With `entry`, only the
+ * findings that involve a value the entry sets are reported there (the section's own are reported once, above).
+ */
+function scheduleRules(
+  errors: Finding[],
+  warnings: Finding[],
+  path: string,
+  values: { interval: number | undefined; warn: number | undefined; error: number | undefined },
+  entry?: {
+    interval?: number | undefined;
+    alarm?: { warn?: number | undefined; error?: number | undefined } | undefined;
+  },
+): void {
+  const { interval, warn, error } = values;
+  const own = (key: 'interval' | 'warn' | 'error') =>
+    !entry || (key === 'interval' ? entry.interval !== undefined : entry.alarm?.[key] !== undefined);
+  const errorName = entry ? 'the alarm error for these tables' : 'repair.alarm.error';
+  const warnPath = entry ? `${path}.alarm.warn` : 'repair.alarm.warn';
+  const intervalPath = `${path}.interval`;
+  if (warn !== undefined && error !== undefined && warn >= error && (own('warn') || own('error'))) {
+    errors.push({ path: warnPath, message: `must be shorter than ${errorName} (${d(warn)} >= ${d(error)})` });
+  }
+  if (interval !== undefined && error !== undefined && interval >= error && (own('interval') || own('error'))) {
+    errors.push({
+      path: intervalPath,
+      message: `must be shorter than ${errorName} (${d(interval)} >= ${d(error)}), or every table alarms`,
+    });
+  } else if (interval !== undefined && warn !== undefined && interval >= warn && (own('interval') || own('warn'))) {
+    warnings.push({
+      path: intervalPath,
+      message: `is not shorter than ${entry ? 'the alarm warn for these tables' : 'repair.alarm.warn'} (${d(interval)} >= ${d(warn)}); tables warn before they are due`,
+    });
+  }
+}
+
 export function crossFieldFindings(config: Partial, env: Env): RuleFindings {
   const findings = { errors: [] as Finding[], warnings: [] as Finding[] };
   const { cassandra, node, repair, schedule, lease, executor } = config;
@@ -136,30 +171,16 @@ function cassandraFindings(
   }
 }
 
-/** The interval, alarms, backoff and lookback against each other. */
+/** The interval, alarms, backoff and lookback against each other, for the values that are set. */
 function repairFindings({ errors, warnings }: Findings, repair: Section<'repair'>): void {
   const { interval, alarm } = repair;
-  if (alarm.warn >= alarm.error) {
-    errors.push({
-      path: 'repair.alarm.warn',
-      message: `must be shorter than repair.alarm.error (${d(alarm.warn)} >= ${d(alarm.error)})`,
-    });
-  }
-  if (interval >= alarm.error) {
-    errors.push({
-      path: 'repair.interval',
-      message: `must be shorter than repair.alarm.error (${d(interval)} >= ${d(alarm.error)}), or every table alarms`,
-    });
-  } else if (interval >= alarm.warn) {
-    warnings.push({
-      path: 'repair.interval',
-      message: `is not shorter than repair.alarm.warn (${d(interval)} >= ${d(alarm.warn)}); tables warn before they are due`,
-    });
-  }
-  if (alarm.error > DEFAULT_GC_GRACE_MS) {
+  // Unset schedule values follow each table's gc_grace_seconds (tables.ts); only what is set here can be
+  // checked without the schema. What needs the schema is checked when a command plans (plan-input.ts).
+  scheduleRules(errors, warnings, 'repair', { interval, warn: alarm.warn, error: alarm.error });
+  if (alarm.error !== undefined && alarm.error > DEFAULT_GC_GRACE_MS) {
     warnings.push({
       path: 'repair.alarm.error',
-      message: `${d(alarm.error)} is beyond the default gc_grace_seconds (10d); make sure your tables' gc_grace_seconds is longer`,
+      message: `${d(alarm.error)} is beyond the default gc_grace_seconds (10d) and applies to every table; leave it unset to alarm at each table's gc_grace_seconds`,
     });
   }
   if (repair.retry.initialBackoff > repair.retry.maxBackoff) {
@@ -168,10 +189,16 @@ function repairFindings({ errors, warnings }: Findings, repair: Section<'repair'
       message: `must not exceed repair.retry.maxBackoff (${d(repair.retry.initialBackoff)} > ${d(repair.retry.maxBackoff)})`,
     });
   }
-  if (repair.historyLookback < alarm.error) {
+  if (alarm.error !== undefined && repair.historyLookback < alarm.error) {
     errors.push({
       path: 'repair.historyLookback',
       message: `must be at least repair.alarm.error (${d(repair.historyLookback)} < ${d(alarm.error)}), or late tables look never repaired`,
+    });
+  }
+  if (interval !== undefined && repair.historyLookback <= interval) {
+    errors.push({
+      path: 'repair.historyLookback',
+      message: `must be longer than repair.interval (${d(repair.historyLookback)} <= ${d(interval)}): a range never repaired counts as repaired historyLookback ago, and would never come due`,
     });
   }
 }
@@ -191,21 +218,19 @@ function repairTablesFindings({ errors }: Findings, repair: Section<'repair'>): 
     } else {
       seen.set(override.match, index);
     }
-    const effectiveInterval = override.interval ?? interval;
-    const effectiveWarn = override.alarm?.warn ?? alarm.warn;
-    const effectiveError = override.alarm?.error ?? alarm.error;
-    if (effectiveWarn >= effectiveError) {
-      errors.push({
-        path: `${path}.alarm.warn`,
-        message: `must be shorter than the alarm error for these tables (${d(effectiveWarn)} >= ${d(effectiveError)})`,
-      });
-    }
-    if (override.enabled && effectiveInterval >= effectiveError) {
-      errors.push({
-        path: `${path}.interval`,
-        message: `must be shorter than the alarm error for these tables (${d(effectiveInterval)} >= ${d(effectiveError)})`,
-      });
-    }
+    if (!override.enabled) return;
+    // What the entry sets, completed by the repair section; shares of the error alarm stay in order by design.
+    scheduleRules(
+      errors,
+      [],
+      path,
+      {
+        interval: override.interval ?? interval,
+        warn: override.alarm?.warn ?? alarm.warn,
+        error: override.alarm?.error ?? alarm.error,
+      },
+      override,
+    );
   });
 }
 

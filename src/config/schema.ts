@@ -20,12 +20,21 @@ import {
   formatSize,
   type DurationRange,
 } from './units.js';
-import { DURATION_RANGES, SIZE_TARGET_RANGE, SMALL_TABLE_SIZE_RANGE, TIMER_MAX_MS } from './ranges.js';
+import {
+  DURATION_RANGES,
+  FREE_DISK_PERCENT_RANGE,
+  PENDING_COMPACTIONS_RANGE,
+  SIZE_TARGET_RANGE,
+  SMALL_TABLE_SIZE_RANGE,
+  SSTABLES_RANGE,
+  TIMER_MAX_MS,
+} from './ranges.js';
+import { ALARM_WARN_SHARE, INTERVAL_SHARE } from './schedule-defaults.js';
 import { checkHttpUrl, parseContactPoint, parseHost, redactUrl, type HttpUrlRules } from './network.js';
 
 /** Extra JSON-schema keyword telling docs and `config show` how to present a value. */
 export const KIND_KEY = 'x-tend-kind';
-export type ValueKind = 'duration' | 'size' | 'path' | 'secret-file' | 'days';
+export type ValueKind = 'duration' | 'size' | 'path' | 'secret-file' | 'days' | 'percent';
 /** Extra JSON-schema keyword: the accepted range of a duration (ms) or size (bytes), both ends included. */
 export const RANGE_KEY = 'x-tend-range';
 
@@ -345,6 +354,14 @@ const tableOverride = z
         .meta({ description: 'false: never repair the matched tables (and never alarm on them).' }),
       interval: optionalDuration('Repair interval for the matched tables.', DURATION_RANGES.interval),
       alarm: alarmOverride,
+      skipGcGraceZero: z
+        .boolean({ error: expected('true or false') })
+        .optional()
+        .meta({ description: 'repair.skipGcGraceZero for the matched tables.' }),
+      skipTwcs: z
+        .boolean({ error: expected('true or false') })
+        .optional()
+        .meta({ description: 'repair.skipTwcs for the matched tables.' }),
       type: z
         .enum(REPAIR_TYPES, { error: expected(`one of ${REPAIR_TYPES.join(', ')}`) })
         .optional()
@@ -449,21 +466,91 @@ export const nodeSchema = section(
 
 export const repairSchema = section(
   {
-    interval: duration(
-      'Repair every table at least this often. Shorter than the timer period means: due at every tick.',
-      '7d',
+    interval: optionalDuration(
+      `Repair every table at least this often. Default: per table, ${INTERVAL_SHARE * 100}% of its error alarm (7d for Cassandra's default gc_grace_seconds of 10 days), leaving time for retries before the alarm. Shorter than the timer period means: due at every tick.`,
       DURATION_RANGES.interval,
     ),
     alarm: section(
       {
-        warn: duration('Warn when a table was last fully repaired longer ago than this.', '8d', DURATION_RANGES.alarm),
-        error: duration(
-          'Alarm (exit 7 from `schedule status --check`) beyond this; keep below gc_grace_seconds.',
-          '10d',
+        warn: optionalDuration(
+          `Warn when a table was last fully repaired longer ago than this. Default: per table, ${ALARM_WARN_SHARE * 100}% of its error alarm (8d for gc_grace_seconds of 10 days).`,
+          DURATION_RANGES.alarm,
+        ),
+        error: optionalDuration(
+          "Alarm (exit 7 from `schedule status --check`) beyond this. Default: per table, its gc_grace_seconds (past it, deleted data may come back), at most repair.historyLookback. A value set here applies to every table whatever its gc_grace_seconds; tend warns when it is longer than a table's.",
           DURATION_RANGES.alarm,
         ),
       },
-      'Alarm thresholds on the age of the oldest repaired range of a table.',
+      "Alarm thresholds on the age of the oldest repaired range of a table. Unset, they follow each table's gc_grace_seconds.",
+    ),
+    skipGcGraceZero: z
+      .boolean({ error: expected('true or false') })
+      .default(true)
+      .meta({
+        description:
+          'Do not repair tables with gc_grace_seconds = 0 (listed as SKIPPED, gc_grace_zero): their tombstones are purged at the first compaction, so repair cannot stop deleted data from coming back, which is what the schedule is for. false: repair them on repair.interval and alarm on repair.alarm (set both: the gc_grace defaults do not apply).',
+      }),
+    skipTwcs: z
+      .boolean({ error: expected('true or false') })
+      .default(false)
+      .meta({
+        description:
+          'Do not repair tables that use TimeWindowCompactionStrategy (SKIPPED, twcs), like ecChronos ignore_twcs_tables and Reaper blacklistTwcsTables. Right for time series written once with a TTL, never updated or deleted early, read at a consistency that tolerates a missed write: repair would mix old and new data into the same SSTables and keep whole windows from expiring. Wrong when rows are deleted, or written at ONE and read at QUORUM.',
+      }),
+    backPressure: section(
+      {
+        enabled: z
+          .boolean({ error: expected('true or false') })
+          .default(true)
+          .meta({ description: 'Postpone a task while one of its replicas is past a limit below.' }),
+        maxPendingCompactions: z
+          .number({ error: expected('a whole number between 0 and 100000') })
+          .int({ error: expected('a whole number between 0 and 100000') })
+          .min(PENDING_COMPACTIONS_RANGE.min, { error: expected('a whole number between 0 and 100000') })
+          .max(PENDING_COMPACTIONS_RANGE.max, { error: expected('a whole number between 0 and 100000') })
+          .default(20)
+          .meta({
+            description:
+              "Postpone while a replica has more pending compactions than this (JMX Compaction.PendingTasks through Jolokia, what `nodetool compactionstats` shows). 20 is Reaper's default: a node that far behind turns every repair's streamed SSTables into more backlog.",
+          }),
+        maxSSTables: z
+          .number({ error: expected('a whole number between 1 and 10000000') })
+          .int({ error: expected('a whole number between 1 and 10000000') })
+          .min(SSTABLES_RANGE.min, { error: expected('a whole number between 1 and 10000000') })
+          .max(SSTABLES_RANGE.max, { error: expected('a whole number between 1 and 10000000') })
+          .default(50_000)
+          .meta({
+            description:
+              "Postpone while one of the task's tables has more live SSTables than this on a replica (JMX LiveSSTableCount): validation opens every SSTable. 50,000 is AutoRepair's sstable_upper_threshold in 5.0; a leveled table of 160MiB SSTables reaches it at about 7.6TiB on one node, so it trips on a compaction backlog, not on size.",
+          }),
+        minFreeDisk: z
+          .string({ error: expected('a percentage like 10%') })
+          .transform((value, context): number => {
+            const match = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
+            const percent = match ? Number(match[1]) : NaN;
+            if (!(percent >= FREE_DISK_PERCENT_RANGE.min && percent <= FREE_DISK_PERCENT_RANGE.max)) {
+              return refuse(context, value, expected('a percentage between 0% and 90%, like 10%')({ input: value }));
+            }
+            return percent / 100;
+          })
+          .prefault('10%')
+          .meta({
+            description:
+              "Postpone while the node tend runs on has less than this share of its data directories' file system free (0% turns the check off); every replica is also held back while Cassandra itself reports its disks STUFFED or FULL (the guardrails data_disk_usage_percentage_warn_threshold and _fail_threshold, gossiped by every node). 10%: repair streams and anticompaction write new SSTables before old ones go, and a Cassandra node that fills its disk stops.",
+            [KIND_KEY]: 'percent',
+          }),
+        jolokiaUrl: z
+          .string({ error: expected('an http:// or https:// URL with {address}, like http://{address}:8778/jolokia/') })
+          .refine((value) => value.includes('{address}') && /^https?:\/\//.test(value), {
+            error: expected('an http:// or https:// URL with {address}, like http://{address}:8778/jolokia/'),
+          })
+          .optional()
+          .meta({
+            description:
+              "Where each replica's Jolokia agent answers, {address} standing for the replica's address; user, password and TLS are executor.jolokia's. Default: executor.jolokia.url with its host replaced by {address}. Without an agent on a replica its compaction backlog is the compaction executor's running and queued tasks (system_views.thread_pools, a lower bound) and its SSTable count is unknown.",
+          }),
+      },
+      'Postpone a task while one of its replicas is overloaded. Figures that cannot be measured never postpone; they are listed by `schedule plan --explain`.',
     ),
     type: choice(
       REPAIR_TYPES,
@@ -632,6 +719,49 @@ export const executorSchema = section(
   'How repair tasks are executed.',
 );
 
+function hook(event: string, example: string) {
+  return z
+    .strictObject(
+      {
+        command: z
+          .array(z.string({ error: expected('a string') }).min(1, { error: expected('a non-empty string') }), {
+            error: expected('the command as a list of arguments, like [/usr/local/bin/notify, --channel, ops]'),
+          })
+          .min(1, { error: expected('at least the program to run') })
+          .meta({
+            description: `The program and its arguments, as a list: run directly, never through a shell (quote nothing; ${example}). A program without a slash is looked up in PATH.`,
+          }),
+        timeout: duration(
+          'The hook is stopped (SIGTERM, then SIGKILL 2s later) when it runs longer; the tick goes on.',
+          '30s',
+          DURATION_RANGES.hookTimeout,
+        ),
+      },
+      { error: expected('a mapping with command (and timeout)') },
+    )
+    .optional()
+    .meta({ description: event });
+}
+
+export const hooksSchema = section(
+  {
+    onTaskFailed: hook(
+      'Runs when a repair task fails, times out or is aborted (one event per task).',
+      'e.g. [/usr/bin/curl, -fsS, --data-binary, @-, https://hooks.example.com/tend]',
+    ),
+    onAlarm: hook(
+      'Runs at the end of a tick in which tables are past their warn or error alarm (one event listing them all).',
+      'e.g. [/usr/local/bin/page-oncall, --service, cassandra]',
+    ),
+    onLeaseBroken: hook(
+      "Runs when this node's lease was lost or broken while it repaired (`tend lease release --force` elsewhere).",
+      'e.g. [/usr/bin/logger, -t, tend-lease]',
+    ),
+    onTick: hook('Runs at the end of every tick, with its result.', 'e.g. [/usr/bin/logger, -t, tend]'),
+  },
+  'Commands run on events, each given the event as JSON on stdin and in TEND_EVENT_* environment variables. A hook that fails or hangs is logged and stopped at its timeout; it never fails the tick.',
+);
+
 export const metricsSchema = section(
   {
     textfileDirectory: path(
@@ -662,6 +792,7 @@ export const sections = {
   lease: leaseSchema,
   executor: executorSchema,
   metrics: metricsSchema,
+  hooks: hooksSchema,
   log: logSchema,
 } as const;
 
@@ -673,6 +804,9 @@ export const configSchema = z.strictObject(sections, { error: expected('a mappin
 export type TendConfig = z.output<typeof configSchema>;
 export type RepairConfig = TendConfig['repair'];
 export type TableOverride = RepairConfig['tables'][number];
+export type BackPressureConfig = RepairConfig['backPressure'];
+export type HooksConfig = TendConfig['hooks'];
+export type HookConfig = NonNullable<HooksConfig['onTick']>;
 
 /** JSON-schema view (input side: strings for durations) used by docs, `config show` and suggestions. */
 export function configJsonSchema(): JsonSchemaNode {

@@ -61,6 +61,11 @@ export interface TableSettings extends JobTiming {
   readonly parallelism: RepairParallelism;
   /** subrange: aim for this many bytes per task range. */
   readonly sizeTargetBytes?: number;
+  /**
+   * Set when the table's schema or another scheduler rules it out (gc_grace_seconds = 0, TWCS with repair.skipTwcs,
+   * Cassandra's AutoRepair): listed under `skipped` with this reason and never planned.
+   */
+  readonly skip?: { readonly code: 'gc_grace_zero' | 'twcs' | 'auto_repair'; readonly reason: string };
 }
 
 export interface Topology {
@@ -217,7 +222,10 @@ export type SkipCode =
   | 'unsupported_strategy'
   | 'local_strategy'
   | 'not_replicated_here'
-  | 'single_replica';
+  | 'single_replica'
+  | 'gc_grace_zero'
+  | 'twcs'
+  | 'auto_repair';
 
 /** A table tend does not schedule at all, and why. */
 export interface SkippedTable {
@@ -371,6 +379,7 @@ function assessTable(context: PlanContext, settings: TableSettings): Candidate |
   const { keyspace, table } = settings;
   const skip = (code: SkipCode, reason: string): SkippedTable => ({ keyspace, table, code, reason });
   if (!settings.enabled) return skip('disabled', 'disabled in configuration');
+  if (settings.skip) return skip(settings.skip.code, settings.skip.reason);
   const replication = input.topology.keyspaces[keyspace];
   if (!replication) return skip('unknown_keyspace', `keyspace ${keyspace} is not in the schema`);
   let strategy: ReturnType<typeof strategyName>;

@@ -10,6 +10,11 @@ export interface NodeInfo {
   readonly hostId: string;
   /** The node's broadcast/RPC address, for humans and for executors. */
   readonly address: string;
+  /**
+   * The node's other addresses (broadcast, listen, internode), where they differ from `address`: Cassandra names
+   * repair coordinators and participants by their internode address.
+   */
+  readonly aliases?: readonly string[];
   readonly datacenter: string;
   readonly rack: string;
   /** The node's tokens as decimal strings. A node without tokens (still joining) owns no ranges. */

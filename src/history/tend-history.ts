@@ -33,7 +33,15 @@ export interface TaskOutcome {
   readonly message?: string | undefined;
   readonly tickId?: string | undefined;
   readonly taskId?: string | undefined;
+  /**
+   * The id recordTaskStarted returned for this task: the outcome's rows then replace the STARTED rows (same
+   * primary key). Without it the outcome gets rows of its own.
+   */
+  readonly id?: string | undefined;
 }
+
+/** A task about to start: what recordTaskStarted stores before the repair is sent to Cassandra. */
+export type TaskStart = Omit<TaskOutcome, 'status' | 'finishedAt' | 'message' | 'id'>;
 
 /** One row of tend's repair_history, as `history show` lists it. */
 export interface TendHistoryRow {
@@ -64,6 +72,86 @@ async function inBatches(client: cassandra.Client, queries: { query: string; par
 }
 
 /**
+ * Records that a task is starting: one repair_history row per table and range with status STARTED and no
+ * finished_at, written before the repair is sent, so a tick killed mid-task (SIGKILL, OOM, power loss) leaves a
+ * STARTED row in `history show` instead of nothing. Returns the rows' id: pass it as the outcome's `id` so that
+ * recordTaskOutcome replaces them. A STARTED row that stays is a task whose process died (or still runs).
+ */
+export async function recordTaskStarted(
+  client: cassandra.Client,
+  tendKeyspace: string,
+  start: TaskStart,
+): Promise<string> {
+  const id = cassandra.types.TimeUuid.fromDate(new Date(start.startedAt), 0);
+  await writeHistoryRows(
+    client,
+    tendKeyspace,
+    { ...start, status: 'STARTED', finishedAt: null, message: undefined },
+    id,
+  );
+  return id.toString();
+}
+
+type HistoryRows = Omit<TaskOutcome, 'status' | 'finishedAt' | 'id'> & {
+  readonly status: TaskOutcome['status'] | 'STARTED';
+  readonly finishedAt: number | null;
+};
+
+/**
+ * The id of a task's `index`-th range row: a row per range needs its own id (the range is not in the primary key),
+ * and the outcome must find the STARTED rows again, so the ids derive from the task's id (its node and clock
+ * sequence), 10,000 per millisecond from the start time on.
+ */
+function rangeId(base: cassandra.types.TimeUuid, startedAt: number, index: number): cassandra.types.TimeUuid {
+  if (index === 0) return base;
+  return cassandra.types.TimeUuid.fromDate(
+    new Date(startedAt + Math.floor(index / 10_000)),
+    index % 10_000,
+    // Present in the driver (lib/types/time-uuid.js), missing from its type declarations.
+    (base as unknown as { getNodeId(): Buffer }).getNodeId(),
+    (base as unknown as { getClockId(): Buffer }).getClockId(),
+  );
+}
+
+async function writeHistoryRows(
+  client: cassandra.Client,
+  tendKeyspace: string,
+  rows: HistoryRows,
+  id: cassandra.types.TimeUuid,
+  table?: string,
+): Promise<void> {
+  const ks = quoteIdentifier(tendKeyspace);
+  const participants = [...new Set(rows.participants)].sort();
+  const startedAt = new Date(rows.startedAt);
+  const finishedAt = rows.finishedAt === null ? null : new Date(rows.finishedAt);
+  for (const name of table === undefined ? rows.tables : [table]) {
+    await inBatches(
+      client,
+      rows.ranges.map((range, index) => ({
+        query: `INSERT INTO ${ks}.repair_history (keyspace_name, table_name, id, range_start, range_end, coordinator, participants, repair_type, parallelism, status, started_at, finished_at, message, tick_id, task_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        params: [
+          rows.keyspace,
+          name,
+          rangeId(id, rows.startedAt, index),
+          range.start,
+          range.end,
+          rows.coordinator,
+          participants,
+          rows.repairType,
+          rows.parallelism,
+          rows.status,
+          startedAt,
+          finishedAt,
+          rows.message ?? null,
+          rows.tickId ?? null,
+          rows.taskId ?? null,
+        ],
+      })),
+    );
+  }
+}
+
+/**
  * Records a finished task: one repair_history row per table and range, and on SUCCESS the repair_state of each
  * range. Call it once per task, after the repair ended (or was abandoned).
  */
@@ -72,34 +160,14 @@ export async function recordTaskOutcome(
   tendKeyspace: string,
   outcome: TaskOutcome,
 ): Promise<void> {
-  const ks = quoteIdentifier(tendKeyspace);
-  const participants = [...new Set(outcome.participants)].sort();
-  const startedAt = new Date(outcome.startedAt);
-  const finishedAt = new Date(outcome.finishedAt);
+  const id =
+    outcome.id !== undefined
+      ? cassandra.types.TimeUuid.fromString(outcome.id)
+      : cassandra.types.TimeUuid.fromDate(new Date(outcome.startedAt), 0);
   for (const table of outcome.tables) {
-    const history = outcome.ranges.map((range) => ({
-      query: `INSERT INTO ${ks}.repair_history (keyspace_name, table_name, id, range_start, range_end, coordinator, participants, repair_type, parallelism, status, started_at, finished_at, message, tick_id, task_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      params: [
-        outcome.keyspace,
-        table,
-        cassandra.types.TimeUuid.fromDate(startedAt),
-        range.start,
-        range.end,
-        outcome.coordinator,
-        participants,
-        outcome.repairType,
-        outcome.parallelism,
-        outcome.status,
-        startedAt,
-        finishedAt,
-        outcome.message ?? null,
-        outcome.tickId ?? null,
-        outcome.taskId ?? null,
-      ],
-    }));
     // The history rows and the ranges' new state are independent upserts: one round trip's wait, not two.
     await Promise.all([
-      inBatches(client, history),
+      writeHistoryRows(client, tendKeyspace, outcome, id, table),
       outcome.status === 'SUCCESS'
         ? writeRepairState(
             client,

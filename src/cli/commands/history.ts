@@ -2,6 +2,7 @@
 import { ExitCode, UsageError } from '../../errors.js';
 import { parseDurationIn } from '../../config/units.js';
 import { DURATION_RANGES } from '../../config/ranges.js';
+import { DEFAULT_INTERVAL_MS } from '../../config/schedule-defaults.js';
 import { defineCommand, type CommandDeps, type CommandModule } from '../types.js';
 import { scopeArgument } from '../arguments.js';
 import type { HistoryReport } from '../../app/history-show.js';
@@ -71,10 +72,10 @@ const show = defineCommand<HistoryShowOptions>({
   path: ['history', 'show'],
   summary: 'repair sessions, and with --coverage how much of each table is repaired',
   description:
-    "Lists repair sessions of the tables in scope, newest first: from Cassandra's system_distributed tables (every repair, whoever ran it: tend, nodetool, Reaper) and from tend's own history (every task tend ran, including failed and aborted ones). One line per repair command and table: start, coordinator, number of ranges, status, duration and participants. --since limits how far back (default: the repair interval). With --coverage, adds per table the share of the local node's ranges repaired within the interval and the age of the oldest range — the figures `schedule status` bases its state on.",
+    "Lists repair sessions of the tables in scope, newest first: from Cassandra's system_distributed tables (every repair, whoever ran it: tend, nodetool, Reaper) and from tend's own history (every task tend ran, including failed and aborted ones). One line per repair command and table: start, coordinator, number of ranges, status, duration and participants. --since limits how far back (default: repair.interval, else 7d). With --coverage, adds per table the share of the local node's ranges repaired within the interval and the age of the oldest range — the figures `schedule status` bases its state on.",
   arguments: [{ name: 'KEYSPACE[.TABLE]', description: 'only this keyspace or table', required: false }],
   options: [
-    { flags: '--since <DUR>', description: 'how far back, e.g. 24h or 7d (default: repair.interval)' },
+    { flags: '--since <DUR>', description: 'how far back, e.g. 24h or 7d (default: repair.interval, else 7d)' },
     { flags: '--coverage', description: 'per table: share of ranges repaired within the interval, oldest range age' },
   ],
   examples: [
@@ -104,7 +105,7 @@ const show = defineCommand<HistoryShowOptions>({
     const report = await withCluster(deps, (client, config) =>
       historyShow(client, config, {
         scope: options.scope,
-        sinceMs: options.sinceMs ?? config.repair.interval,
+        sinceMs: options.sinceMs ?? config.repair.interval ?? DEFAULT_INTERVAL_MS,
         coverage: options.coverage,
       }),
     );

@@ -167,6 +167,7 @@ function typeOf(node: JsonSchemaNode): string {
   if (kind === 'duration') return 'duration';
   if (kind === 'days') return 'days';
   if (kind === 'size') return 'size';
+  if (kind === 'percent') return 'percentage';
   if (kind === 'path' || kind === 'secret-file') return 'path';
   if (node.enum) return node.enum.map((value) => `\`${String(value)}\``).join(' \\| ');
   if (node.format === 'uuid') return 'UUID';
@@ -276,7 +277,8 @@ ${sectionsMarkdown}
 ## CROSS-FIELD RULES
 
 * \`lease.renewEvery\` must be shorter than \`lease.ttl\` (a warning when more than half of it).
-* \`repair.alarm.warn\` must be shorter than \`repair.alarm.error\`, and \`repair.interval\` shorter than \`repair.alarm.error\` (also per table override).
+* \`repair.alarm.warn\` must be shorter than \`repair.alarm.error\`, and \`repair.interval\` shorter than \`repair.alarm.error\` (also per table override), where both are set. Left unset, they follow each table's gc_grace_seconds (error = gc_grace_seconds, warn 80% and interval 70% of the error alarm), in order by construction; a configured error alarm longer than a table's gc_grace_seconds is warned about when a command plans.
+* \`repair.historyLookback\` must be longer than \`repair.interval\`.
 * \`repair.historyLookback\` must be at least \`repair.alarm.error\`.
 * \`repair.retry.initialBackoff\` must not exceed \`repair.retry.maxBackoff\`.
 * With \`lease.backend: consul\`, \`lease.ttl\` and \`lease.announcementTtl\` must be at least 20s (tend asks Consul for sessions of half of them, and Consul's minimum is 10s), and \`lease.renewEvery\` shorter than half of \`lease.ttl\`.

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { stringify } from 'yaml';
 import {
+  AUTO_REPAIR,
   CASSANDRA_VERSION,
   CLUSTER_NAME,
   HEAP,
@@ -74,9 +75,21 @@ function cassandraYaml(node: SandboxNode): Record<string, unknown> {
     key_cache_size: '8MiB',
     // Test tables are created and dropped in quick succession.
     materialized_views_enabled: false,
+    ...(AUTO_REPAIR ? { auto_repair: AUTO_REPAIR_YAML } : {}),
     ...(SECURE ? secureCassandraYaml(node) : {}),
   };
 }
+
+/**
+ * TEND_SANDBOX_AUTOREPAIR=1: Cassandra's own scheduled repair (CEP-37, backported to 5.0.7) runs full repairs of
+ * every table once a day per node, checking every 10 s whose turn it is, so a test sees its first round within
+ * about a minute of start-up. Incremental and preview repairs stay off (their defaults). Needs the JVM flag too.
+ */
+const AUTO_REPAIR_YAML = {
+  enabled: true,
+  repair_check_interval: '10s',
+  repair_type_overrides: { full: { enabled: true, min_repair_interval: '24h' } },
+};
 
 export function writeNodeConfig(node: SandboxNode): void {
   const dir = paths.node(node);
@@ -111,6 +124,9 @@ export function nodeJavaArgs(node: SandboxNode): string[] {
     ...(SECURE ? secureJvmProperties(node) : ['-Dcom.sun.management.jmxremote.authenticate=false']),
     '-Dcassandra.skip_wait_for_gossip_to_settle=0',
     '-Dcassandra.available_processors=2',
+    // AutoRepair's schema (the auto_repair table option, system_distributed.auto_repair_history) exists only with
+    // this flag on every node.
+    ...(AUTO_REPAIR ? ['-Dcassandra.autorepair.enable=true'] : []),
     // The conf dir first on the classpath: the rack/DC file is also found as a resource by older lookups.
     '-cp',
     `${join(dir, 'conf')}:${paths.lib()}/*`,

@@ -10,6 +10,9 @@
  * - TEND_SANDBOX_CASSANDRA (default 5.0.8, or 4.1.x): which Cassandra release from Maven Central. 4.1 runs on a
  *   Java 11 runtime the sandbox fetches from Debian's archive (see provision.ts).
  * - TEND_SANDBOX_NODES (3 or 4), TEND_SANDBOX_VNODES (default 16), TEND_SANDBOX_HEAP (default 1G).
+ * - TEND_SANDBOX_AUTOREPAIR=1 (default off; 5.0.7 and later): every node starts with Cassandra's own scheduled
+ *   repair (CEP-37) on: `-Dcassandra.autorepair.enable=true` and an `auto_repair` section in cassandra.yaml that
+ *   runs full repairs (see cassandra-node.ts). For tests of tend beside AutoRepair; it repairs every table.
  * - TEND_SANDBOX_SECURE=1: the secured profile (see secure.ts): password authentication and authorization,
  *   client TLS and JMX authentication in Cassandra, Jolokia over HTTPS with client certificates and basic auth,
  *   Consul with default-deny ACLs over HTTPS. Its state lives in its own directory (cluster-N-secure), so the
@@ -54,6 +57,17 @@ function readSettings() {
     throw new SandboxSettingError(`TEND_SANDBOX_HEAP=${heap}: expected a JVM heap size such as 1G or 768m`);
   }
   const nodes = intSetting('TEND_SANDBOX_NODES', 3, 3, 4);
+  const autoRepair = process.env.TEND_SANDBOX_AUTOREPAIR ?? '';
+  if (!['', '0', '1'].includes(autoRepair)) {
+    throw new SandboxSettingError(`TEND_SANDBOX_AUTOREPAIR=${autoRepair}: expected 1 (on) or 0 (off, the default)`);
+  }
+  // AutoRepair was backported to 5.0.7 (CASSANDRA-21138); 4.1 and earlier 5.0 releases do not have it.
+  const [, minor = 0, patch = 0] = cassandra.split('.').map(Number);
+  if (autoRepair === '1' && !(cassandra.startsWith('5.0.') && minor === 0 && patch >= 7)) {
+    throw new SandboxSettingError(
+      `TEND_SANDBOX_AUTOREPAIR=1 needs Cassandra 5.0.7 or later (AutoRepair's backport), not ${cassandra}`,
+    );
+  }
   const secure = process.env.TEND_SANDBOX_SECURE ?? '';
   if (!['', '0', '1'].includes(secure)) {
     throw new SandboxSettingError(`TEND_SANDBOX_SECURE=${secure}: expected 1 (the secured profile) or 0`);
@@ -67,6 +81,7 @@ function readSettings() {
     nodes,
     // num_tokens above 256 only slows everything down; 1 is a legal single-token ring.
     vnodes: intSetting('TEND_SANDBOX_VNODES', 16, 1, 256),
+    autoRepair: autoRepair === '1',
     secure: secure === '1',
   };
 }
@@ -89,6 +104,8 @@ export const JOLOKIA_VERSION = CASSANDRA_MAJOR === 4 ? '2.3.0' : '2.5.1';
 export const CLUSTER_NAME = `${INSTANCE === 0 ? 'tend-sandbox' : `tend-sandbox-${INSTANCE}`}${SECURE ? '-secure' : ''}`;
 export const VNODES_PER_NODE = SETTINGS.vnodes;
 export const HEAP = SETTINGS.heap;
+/** TEND_SANDBOX_AUTOREPAIR=1: the nodes run Cassandra's AutoRepair (a start-up setting, like the heap). */
+export const AUTO_REPAIR = SETTINGS.autoRepair;
 
 export interface SandboxNode {
   /** 1-based index; node i of instance N lives on 127.0.N.i. */

@@ -5,6 +5,7 @@ import { rmSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
 import {
+  AUTO_REPAIR,
   CASSANDRA_MAJOR,
   CASSANDRA_VERSION,
   CONSUL,
@@ -69,14 +70,31 @@ async function assertPortsFree(daemon: Daemon, ports: [string, number][]): Promi
   }
 }
 
+/** What a running node was started with that the knobs can change between runs (see `startNode`). */
+const startedWithFile = (node: SandboxNode) => join(paths.node(node), 'started-with.json');
+
+function startedWith(node: SandboxNode): { autoRepair: boolean } {
+  const file = startedWithFile(node);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { autoRepair: boolean }) : { autoRepair: false };
+}
+
 async function startNode(node: SandboxNode): Promise<void> {
   const daemon = nodeDaemon(node);
   if (runningPid(daemon) !== undefined && (await portOpen(node.address, node.nativePort))) {
+    // A running node keeps the JVM flags it was started with: say so rather than pretend the knob took effect.
+    if (startedWith(node).autoRepair !== AUTO_REPAIR) {
+      const instance = INSTANCE === 0 ? '' : `TEND_SANDBOX_INSTANCE=${INSTANCE} `;
+      throw new SandboxError(
+        `${node.name} runs with AutoRepair ${AUTO_REPAIR ? 'off' : 'on'}, but TEND_SANDBOX_AUTOREPAIR asks for it ` +
+          `${AUTO_REPAIR ? 'on' : 'off'}: stop the sandbox first (\`${instance}npm run sandbox -- down\`, the data stays)`,
+      );
+    }
     log(`${node.name} already running (${node.address}, ${node.datacenter}/${node.rack})`);
     return;
   }
   await assertPortsFree(daemon, nodePorts(node));
   writeNodeConfig(node);
+  writeFileSync(startedWithFile(node), `${JSON.stringify({ autoRepair: AUTO_REPAIR })}\n`);
   rmSync(systemLog(node), { force: true });
   const started = Date.now();
   const pid = startDaemon(daemon, javaRuntime().java, nodeJavaArgs(node), stdoutLog(node), paths.node(node));

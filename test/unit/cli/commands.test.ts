@@ -19,7 +19,8 @@ import {
   UsageError,
 } from '../../../src/errors.js';
 
-const CONFIG = 'cassandra: { localDatacenter: dc1, replication: { dc1: 3, dc2: 2 } }\nrepair: { interval: 5d }\n';
+const CONFIG =
+  'cassandra: { localDatacenter: dc1, replication: { dc1: 3, dc2: 2 } }\nrepair: { interval: 5d, alarm: { error: 10d } }\n';
 
 describe('tend config show', () => {
   for (const tty of [false, true]) {
@@ -46,7 +47,7 @@ describe('tend config show', () => {
 
   it('puts warnings on stderr, as key=value when piped', async () => {
     const result = await runTend(['-c', 'tend.yml', 'config', 'show'], {
-      files: { 'tend.yml': 'repair: { interval: 9d }' },
+      files: { 'tend.yml': 'repair: { interval: 9d, alarm: { warn: 8d } }' },
     });
     expect(result.code).to.equal(0);
     expect(result.stderr).to.match(/^level=warn msg="repair\.interval: is not shorter than repair\.alarm\.warn/);

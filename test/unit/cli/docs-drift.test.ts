@@ -58,7 +58,7 @@ describe('generated docs', () => {
     ]) {
       expect(man).to.include(key);
     }
-    expect(man).to.match(/repair\.interval.*default.*7d/);
+    expect(man).to.match(/repair\.interval.*\n.*\n.*Default: per table, 70% of its error alarm \(7d/);
   });
 
   for (const page of ['man/tend.8', 'man/tend.yml.5']) {

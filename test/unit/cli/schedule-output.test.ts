@@ -36,6 +36,7 @@ function row(table: string, overrides: Partial<StatusRow>): StatusRow {
     repairType: 'vnode',
     matchedBy: null,
     reason: null,
+    schedule: null,
     ...overrides,
   };
 }

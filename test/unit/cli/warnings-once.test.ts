@@ -8,7 +8,7 @@ import { runTend } from './helpers.js';
 
 const CONFIG = [
   'cassandra: { contactPoints: [127.0.0.9], localDatacenter: dc1, connectTimeout: 1s }',
-  'repair: { interval: 8d }',
+  'repair: { interval: 8d, alarm: { warn: 8d } }',
   '',
 ].join('\n');
 const WARNING = /repair\.interval: is not shorter than repair\.alarm\.warn/g;

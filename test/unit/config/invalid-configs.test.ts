@@ -81,7 +81,7 @@ const cases: InvalidCase[] = [
   },
   {
     name: 'interval not shorter than the error alarm',
-    config: 'repair: { interval: 10d }',
+    config: 'repair: { interval: 10d, alarm: { error: 10d } }',
     expect: ['repair.interval: must be shorter than repair.alarm.error'],
   },
   { name: 'unknown repair type', config: 'repair: { type: full }', expect: ['repair.type: expected one of vnode'] },
@@ -124,7 +124,7 @@ const cases: InvalidCase[] = [
   },
   {
     name: 'lookback shorter than alarm',
-    config: 'repair: { historyLookback: 5d }',
+    config: 'repair: { historyLookback: 5d, alarm: { error: 10d } }',
     expect: ['repair.historyLookback: must be at least repair.alarm.error'],
   },
   { name: 'maxTasks zero', config: 'schedule: { maxTasks: 0 }', expect: ['schedule.maxTasks'] },
@@ -528,7 +528,10 @@ describe('valid configurations pass', () => {
       config:
         'executor: { type: jolokia, jolokia: { url: "https://127.0.0.1:8778/jolokia/", user: tend, passwordFile: /p, tls: { caFile: /ca.pem, certFile: /c.pem, keyFile: /k.pem } } }',
     },
-    { name: 'interval equal to warn (a warning, not an error)', config: 'repair: { interval: 8d }' },
+    {
+      name: 'interval equal to warn (a warning, not an error)',
+      config: 'repair: { interval: 8d, alarm: { warn: 8d } }',
+    },
     {
       name: 'host name contact points with localDatacenter and node.address',
       config:
@@ -593,7 +596,7 @@ describe('valid configurations pass', () => {
   });
 
   it('warns, without failing, when the interval reaches the warn alarm', () => {
-    const result = validateConfig({ repair: { interval: '8d' } });
+    const result = validateConfig({ repair: { interval: '8d', alarm: { warn: '8d' } } });
     expect(result.warnings[0]).to.match(/^repair\.interval: is not shorter than repair\.alarm\.warn/);
   });
 });

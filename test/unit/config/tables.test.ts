@@ -36,6 +36,8 @@ describe('config/tables: per-table override precedence', () => {
 
   it('does not merge entries: keys the winning entry leaves out come from the repair section', () => {
     const settings = tableSettings(repair, 'app', 'events');
-    expect(settings.interval).to.equal(repair.interval); // the regex entry with interval 1d does not apply
+    // The regex entry with interval 1d does not apply: the interval is the default share of the error alarm.
+    expect(settings.interval).to.equal(7 * 86_400_000);
+    expect(settings.sources.interval.text).to.equal('70% of default 10d (gc_grace_seconds unknown)');
   });
 });
