@@ -47,6 +47,8 @@ import {
 } from '../repair/index.js';
 import type { Output } from '../output/output.js';
 import type { TaskReport } from './tick.js';
+import type { OwnRepair } from '../core/running-repairs.js';
+import type { ReplicaBusy } from './replica-checks.js';
 
 // ─── runLeased: one run of tasks under one set of leases ────────────────────────────────────────────────────────
 
@@ -221,6 +223,13 @@ export interface BatchContext {
   readonly record: (client: cassandra.Client, outcome: RepairOutcome, task: RepairTask) => Promise<void>;
   /** Which of these replica addresses are down, looked at again now. */
   readonly liveness: (client: cassandra.Client, addresses: readonly string[]) => Promise<string[]>;
+  /**
+   * Whether a replica of the task is busy (already repairing, or past a back-pressure limit), asked just before
+   * the task would start; `finished` are the repairs this batch ran to their end. Absent: not checked.
+   */
+  readonly replicaBusy?: (task: RepairTask, finished: readonly OwnRepair[]) => Promise<ReplicaBusy>;
+  /** This node's address, the coordinator of the batch's repairs (to know them among the running ones). */
+  readonly localAddress?: string;
 }
 
 export interface BatchResult {
@@ -278,27 +287,39 @@ class BatchState {
   private readonly repaired: RepairedTable[] = [];
   private readonly skipped: { table: string; reason: string }[] = [];
   private readonly replicas: ReplicaWatch;
+  /** The repairs this batch saw end: they are not "already running" on the replicas of the next task. */
+  private readonly finished: OwnRepair[] = [];
   private error: TendError | undefined;
 
   constructor(private readonly ctx: BatchContext) {
     this.replicas = new ReplicaWatch(ctx);
   }
 
-  /** Why `task` may not start (interrupted, out of time, a replica it needs went down), before any lease. */
+  /**
+   * Why `task` may not start (interrupted, out of time, a replica it needs went down, a replica busy), before any
+   * lease. The replicas' state is read only when nothing else stops the task.
+   */
   async blockedBeforeClaim(task: RepairTask): Promise<StartBlock | undefined> {
     const early = this.startFacts();
     if (startBlock(early)) return startBlock(early);
-    await this.replicas.settled();
-    return startBlock({ ...early, replicaDown: this.replicas.downFor(task) });
+    return this.blockedOnReplicas(task);
   }
 
+  /** The same, for the task that would follow on the leases held (checked before it runs on them). */
   async blockedAfterTask(task: RepairTask): Promise<StartBlock | undefined> {
+    return this.blockedOnReplicas(task);
+  }
+
+  private async blockedOnReplicas(task: RepairTask): Promise<StartBlock | undefined> {
     await this.replicas.settled();
-    return startBlock({ ...this.startFacts(), replicaDown: this.replicas.downFor(task) });
+    const facts = { ...this.startFacts(), replicaDown: this.replicas.downFor(task) };
+    const block = startBlock(facts);
+    if (block || !this.ctx.replicaBusy) return block;
+    return startBlock({ ...facts, replicaBusy: await this.ctx.replicaBusy(task, this.finished) });
   }
 
   notStarted(task: RepairTask, block: StartBlock): void {
-    if (block.status === 'not_started_replica_down') {
+    if (block.status !== 'not_started_aborted' && block.status !== 'not_started_deadline') {
       const table = `${task.keyspace}.${task.tables.join(',')}`;
       this.ctx.out.warn(`skipped ${table}: ${block.message}`, { task: task.id });
       this.skipped.push({ table, reason: block.message });
@@ -456,6 +477,14 @@ class BatchState {
   }
 
   private noteOutcome(request: RepairTask, outcome: RepairOutcome): void {
+    if (this.ctx.localAddress !== undefined) {
+      this.finished.push({
+        coordinator: this.ctx.localAddress,
+        keyspace: request.keyspace,
+        tables: request.tables,
+        startedAt: outcome.startedAt,
+      });
+    }
     if (outcome.rangesRepaired.length > 0) {
       for (const table of outcome.tables) {
         this.repaired.push({

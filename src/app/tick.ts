@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type cassandra from 'cassandra-driver';
 import { inputAfterRepairs, plan as computePlan, type Plan, type PlanInput, type RepairTask } from '../core/index.js';
-import { downAmong } from '../cluster/topology.js';
+import { downAmong, type ClusterTopology } from '../cluster/topology.js';
 import type { TendConfig } from '../config/schema.js';
 import type { SecretSource } from '../config/secrets.js';
 import { openExecutor, openLeaseBackend, openRepairedStateReader } from './adapters.js';
@@ -32,6 +32,7 @@ import { currentPlan } from './schedule.js';
 import type { PlanContext } from './plan-input.js';
 import { historyWriter, type RecordOutcome } from './record-outcome.js';
 import { runBatch, type BatchResult } from './batch.js';
+import { replicaChecks, type ReplicaChecks } from './replica-checks.js';
 
 export type TickResult =
   | 'ran'
@@ -64,7 +65,9 @@ export interface TaskReport {
     | 'outranked'
     | 'not_started_deadline'
     | 'not_started_aborted'
-    | 'not_started_replica_down';
+    | 'not_started_replica_down'
+    | 'not_started_repair_running'
+    | 'not_started_back_pressure';
   readonly message: string;
   readonly startedAt: number | null;
   readonly finishedAt: number | null;
@@ -105,6 +108,8 @@ export interface TickPorts {
   readonly writeMetrics: (report: TickReport, plan: Plan | undefined) => Promise<void>;
   /** Which of these replica addresses are down, looked at again now. */
   readonly liveness: (client: cassandra.Client, addresses: readonly string[]) => Promise<string[]>;
+  /** Running repairs and back-pressure on a task's replicas, before it starts (undefined: not checked). */
+  readonly replicaChecks: ((client: cassandra.Client, topology: ClusterTopology) => ReplicaChecks) | undefined;
   readonly now: () => number;
 }
 
@@ -150,17 +155,25 @@ export function defaultPorts(
         // Tasks that ran, by outcome, and those held back during the batch because a replica went down.
         tasks: countBy(
           report.tasks
-            .filter((t) => t.startedAt !== null || t.status === 'not_started_replica_down')
-            .map((t) => (t.status === 'not_started_replica_down' ? 'replica_down' : t.status)),
+            .filter((t) => t.startedAt !== null || HELD_BACK.has(t.status))
+            .map((t) => (HELD_BACK.has(t.status) ? t.status.replace(/^not_started_/, '') : t.status)),
         ),
         leases: report.leases,
         node: { name: report.node.name, datacenter: report.node.datacenter },
       });
     },
     liveness: downAmong,
+    replicaChecks: (client, topology) => replicaChecks(deps, client, topology),
     now: Date.now,
   };
 }
+
+/** Tasks held back by their replicas (down, already repairing, overloaded): counted in the metrics. */
+const HELD_BACK: ReadonlySet<string> = new Set([
+  'not_started_replica_down',
+  'not_started_repair_running',
+  'not_started_back_pressure',
+]);
 
 function countBy(values: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
@@ -231,6 +244,7 @@ export async function runTick(
     await writeMetricsQuietly(ports, report, plan, deps.out);
     return { report, plan };
   }
+  const checks = ports.replicaChecks?.(client, planned.context.topology);
   const batch = await runBatch(tasks, {
     config: deps.config,
     out: deps.out,
@@ -245,7 +259,13 @@ export async function runTick(
     now: ports.now,
     record: ports.record,
     liveness: ports.liveness,
-  });
+    ...(checks
+      ? {
+          replicaBusy: (task, finished) => checks.check(task, finished),
+          localAddress: planned.context.topology.localAddress,
+        }
+      : {}),
+  }).finally(() => checks?.close());
   const report = await finishTick(ports, planned, batch, deps.out);
   return { report, plan };
 }

@@ -13,7 +13,9 @@
 export type StartBlock =
   | { readonly status: 'not_started_aborted'; readonly message: string }
   | { readonly status: 'not_started_deadline'; readonly message: string }
-  | { readonly status: 'not_started_replica_down'; readonly message: string };
+  | { readonly status: 'not_started_replica_down'; readonly message: string }
+  | { readonly status: 'not_started_repair_running'; readonly message: string }
+  | { readonly status: 'not_started_back_pressure'; readonly message: string };
 
 export interface StartFacts {
   /** The process was interrupted (SIGINT/SIGTERM). */
@@ -23,11 +25,13 @@ export interface StartFacts {
   readonly startDeadline: number;
   /** Why a replica the task needs is down, when one went down during this batch. */
   readonly replicaDown?: string | undefined;
+  /** A replica is busy: another repair runs on it, or it is past a back-pressure limit (src/core/running-repairs.ts, back-pressure.ts). */
+  readonly replicaBusy?: { readonly code: 'repair_running' | 'back_pressure'; readonly reason: string } | undefined;
 }
 
 /**
  * Why a task may not start, first match of: interrupted, schedule.maxDuration reached, a replica it needs went
- * down during the batch. `undefined`: it may start.
+ * down during the batch, a replica busy (repairing already, or overloaded). `undefined`: it may start.
  */
 export function startBlock(facts: StartFacts): StartBlock | undefined {
   if (facts.interrupted) return { status: 'not_started_aborted', message: 'interrupted' };
@@ -35,6 +39,9 @@ export function startBlock(facts: StartFacts): StartBlock | undefined {
     return { status: 'not_started_deadline', message: 'schedule.maxDuration reached' };
   }
   if (facts.replicaDown !== undefined) return { status: 'not_started_replica_down', message: facts.replicaDown };
+  if (facts.replicaBusy !== undefined) {
+    return { status: `not_started_${facts.replicaBusy.code}`, message: facts.replicaBusy.reason };
+  }
   return undefined;
 }
 

@@ -105,6 +105,33 @@ export function nodeOfEndpoint(endpoint: string, nodes: readonly NodeInfo[]): No
   );
 }
 
+/** A repair this process started (coordinated by its node) and saw end. */
+export interface OwnRepair {
+  readonly coordinator: string;
+  readonly keyspace: string;
+  readonly tables: readonly string[];
+  readonly startedAt: number;
+}
+
+/**
+ * Whether a running entry is one of this process's own repairs that already ended: coordinated by its node, of the
+ * same keyspace and tables, first seen no earlier than a second before that repair started. A tick runs one repair
+ * at a time and starts the next only after the executor saw the last one end, but participants mark a repair
+ * completed a moment after the coordinator reports it, so the next task of the batch would otherwise find its
+ * predecessor still "running" on the replicas they share.
+ */
+export function isOwnFinished(entry: RepairOnReplica, finished: readonly OwnRepair[]): boolean {
+  const { repair } = entry;
+  const bare = (table: string) => table.slice(table.indexOf('.') + 1);
+  return finished.some(
+    (own) =>
+      normalizeAddress(own.coordinator) === normalizeAddress(entry.coordinator) &&
+      (repair.keyspace === null || repair.keyspace === own.keyspace) &&
+      repair.tables.every((table) => own.tables.includes(bare(table))) &&
+      (repair.since === null || repair.since >= own.startedAt - 1000),
+  );
+}
+
 function describeRepair(entry: RepairOnReplica, now: number): string {
   const { repair } = entry;
   const since =
@@ -134,6 +161,8 @@ export function runningRepairVerdict(input: {
   /** The ring's nodes: who each coordinator is, and whether it is up. */
   readonly nodes: readonly NodeInfo[];
   readonly now: number;
+  /** Repairs this process started and saw end (see `isOwnFinished`): let pass, as Cassandra's books lag. */
+  readonly finished?: readonly OwnRepair[];
 }): RunningRepairVerdict {
   const wanted = new Set(input.replicas.map(normalizeAddress));
   const unchecked: { address: string; error: string }[] = [];
@@ -161,6 +190,10 @@ export function runningRepairVerdict(input: {
       }
       if (node && !node.up) {
         ignored.push({ ...entry, why: `its coordinator ${entry.coordinator} is down` });
+        continue;
+      }
+      if (isOwnFinished(entry, input.finished ?? [])) {
+        ignored.push({ ...entry, why: 'a repair this tick started and saw end' });
         continue;
       }
       running.push(entry);

@@ -22,7 +22,8 @@
  *   tend_tick_timestamp_seconds, tend_tick_duration_seconds         when the last tick started, how long it took
  *   tend_tick_result{result}                                        1 for what the last tick did, 0 for the rest
  *   tend_tick_tasks{outcome}, tend_tasks_total{outcome}             tasks by outcome: last tick / all ticks
- *                                                                   (replica_down: held back during the batch)
+ *                                                                   (replica_down, repair_running, back_pressure:
+ *                                                                   held back by a replica before they started)
  *   tend_tick_lease_outcomes{outcome}, tend_lease_outcomes_total{outcome}
  */
 import { join } from 'node:path';
@@ -34,11 +35,20 @@ export const TEXTFILE_NAME = 'tend.prom';
 export const TABLE_STATES = ['ON_TIME', 'LATE', 'OVERDUE', 'BLOCKED'] as const;
 export const ALARM_LEVELS = { none: 0, warn: 1, error: 2 } as const;
 /**
- * Outcomes always published (as 0 when none happened) so alert rules never meet a missing series. `replica_down`:
- * a planned task not started because a replica it needs went down during the batch (a repair failed naming a dead
- * endpoint, and a second look found the replica down).
+ * Outcomes always published (as 0 when none happened) so alert rules never meet a missing series. Planned tasks
+ * not started because of a replica: `replica_down` (it went down during the batch: a repair failed naming a dead
+ * endpoint, and a second look found the replica down), `repair_running` (a replica already runs a repair: an
+ * orphan, an operator's, another tool's), `back_pressure` (a replica past a repair.backPressure limit).
  */
-export const TASK_OUTCOMES = ['success', 'failed', 'timed_out', 'aborted', 'replica_down'] as const;
+export const TASK_OUTCOMES = [
+  'success',
+  'failed',
+  'timed_out',
+  'aborted',
+  'replica_down',
+  'repair_running',
+  'back_pressure',
+] as const;
 /** `kept`: a task that ran under the leases of the task before it (same leases, nobody outranking it). */
 export const LEASE_OUTCOMES = ['acquired', 'kept', 'held_elsewhere', 'lost', 'error'] as const;
 export const TICK_RESULTS = [

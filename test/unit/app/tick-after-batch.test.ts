@@ -79,6 +79,9 @@ function harness(thePlan: Plan, executor: Executor, extra: Partial<TickPorts> & 
     writeMetrics: async (report, plan) => {
       metrics.push({ report, plan });
     },
+    // No replica to ask here: the checks' own tests are test/unit/core/running-repairs, back-pressure and
+    // test/unit/app/tick.test.ts's "replica busy" case, which passes its own.
+    replicaChecks: undefined,
     ...overrides,
   };
   const run = () =>

@@ -147,6 +147,9 @@ function harness(
     writeMetrics: async (report) => {
       metrics.push(report.result);
     },
+    // No replica to ask here: the checks' own tests are test/unit/core/running-repairs, back-pressure and
+    // test/unit/app/tick.test.ts's "replica busy" case, which passes its own.
+    replicaChecks: undefined,
     ...extra,
   };
   const controller = new AbortController();
@@ -309,6 +312,7 @@ describe('tick (against fakes of its ports)', function () {
         executor: async () => executor,
         record: async (_client, outcome) => slowRecord(outcome),
         writeMetrics: async () => undefined,
+        replicaChecks: undefined,
       },
     );
     expect(report.result).to.equal('ran');
@@ -395,6 +399,49 @@ describe('tick (against fakes of its ports)', function () {
     expect(report.error).to.equal(undefined);
     expect(report.tasks[0]!.heldBy?.[0]?.holder).to.equal('node2');
     expect(executor.runs).to.deep.equal([]);
+  });
+
+  it('replica busy: a task whose replica already repairs or is overloaded is held back before any lease; the rest run', async function () {
+    const asked: string[] = [];
+    const busy: Record<string, { code: 'repair_running' | 'back_pressure'; reason: string }> = {
+      'shop.a#1': { code: 'repair_running', reason: 'replica 127.0.0.2 is already repairing: repair r1 of shop.a' },
+      // Same replicas as a, so it would follow a's leases: the check also runs before a task on kept leases.
+      'shop.c#1': { code: 'back_pressure', reason: 'replica 127.0.0.3: 40 pending compactions > 20' },
+    };
+    const backend = new MemoryLeaseBackend();
+    const executor = new FakeExecutor(async () => 'success');
+    const h = harness(
+      plan({ tasks: [task('shop.a#1'), task('shop.b#1'), task('shop.c#1')] }),
+      executor,
+      backend,
+      config,
+      {},
+      {
+        replicaChecks: () => ({
+          check: async (request) => {
+            asked.push(request.id);
+            return busy[request.id];
+          },
+          close: async () => undefined,
+        }),
+      },
+    );
+    const { report } = await h.run();
+    // c is asked twice: as the task that would follow b on its leases (no), then before claiming its own.
+    expect(asked).to.deep.equal(['shop.a#1', 'shop.b#1', 'shop.c#1', 'shop.c#1']);
+    expect(executor.runs).to.deep.equal(['shop.b#1']);
+    expect(report.tasks.map((t) => t.status)).to.deep.equal([
+      'not_started_repair_running',
+      'success',
+      'not_started_back_pressure',
+    ]);
+    expect(report.skipped).to.deep.equal([
+      { table: 'shop.a', reason: busy['shop.a#1']!.reason },
+      { table: 'shop.c', reason: busy['shop.c#1']!.reason },
+    ]);
+    expect(report.leases).to.deep.equal({ acquired: 1 });
+    expect(report.result).to.equal('ran');
+    expect(await backend.list()).to.deep.equal([]);
   });
 
   it('a failed repair makes the tick fail with RepairFailed (exit 6) after the other tasks ran', async function () {
