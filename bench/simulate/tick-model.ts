@@ -12,7 +12,7 @@
 // What the real tick does besides (metrics, history records, incremental filtering, interrupts, lost leases
 // stopping the repair) has no effect on the simulated schedule: repairs here never fail and leases are never lost
 // unless the model is wrong, which is counted and fails the bench.
-import { fnv1a32, type RepairTask } from '../../src/core/index.js';
+import { fnv1a32, keepLeases, startBlock, type RepairTask } from '../../src/core/index.js';
 import { acquireLeases, higherAnnouncement, leaseGroups, type LeaseGroup } from '../../src/lease/leases.js';
 import type { HeldLease, LeaseBackend, LeaseHolder } from '../../src/lease/types.js';
 
@@ -76,21 +76,29 @@ function groupKey(groups: readonly LeaseGroup[]): string {
 }
 
 /**
- * The decision "keep these leases for the next task", the only one of the tick's decisions this model duplicates
- * (src/app/tick.ts: `next.propose` and `next.mayStart` given to runLeasedTasks). Issue 13 (item 1) moves it into a
- * pure function of src/core; when that is merged, call it here instead, so the simulation runs tend's own decision.
+ * The decision "keep these leases for the next task", made by the tick's own pure functions (src/core/lease-keeping:
+ * `keepLeases`, with `startBlock` for schedule.maxDuration), as src/app/batch.ts makes it.
  * - Proposed (no `startDeadline`): the next planned task follows under the held leases when it needs exactly the
  *   same lease groups and no other node announced a job that outranks it.
  * - Started (with `startDeadline` and `now`): the proposed task starts only while maxDuration has not passed.
- * (The real tick's other conditions, an interrupt and a replica found down mid-batch, never arise here.)
+ * (The real tick's other conditions, an interrupt, a replica found down or busy mid-batch, never arise here.)
  */
 export function keepLeasesFor(
   candidate: RepairTask | undefined,
   facts: { sameLeases: boolean; outranked: boolean; startDeadline?: number; now?: number },
 ): RepairTask | undefined {
-  if (!candidate || !facts.sameLeases || facts.outranked) return undefined;
-  if (facts.startDeadline !== undefined && (facts.now ?? -Infinity) >= facts.startDeadline) return undefined;
-  return candidate;
+  if (!candidate) return undefined;
+  const blocked =
+    facts.startDeadline === undefined
+      ? undefined
+      : startBlock({ interrupted: false, now: facts.now ?? -Infinity, startDeadline: facts.startDeadline });
+  // Group names stand for "the same groups" or not; keepLeases compares them with sameLeases.
+  const verdict = keepLeases({
+    held: ['held'],
+    stopped: false,
+    next: { groups: facts.sameLeases ? ['held'] : ['other'], outranked: facts.outranked, blocked },
+  });
+  return verdict.keep ? candidate : undefined;
 }
 
 /** Carries out `tasks` (a plan's tasks, in order) as src/app/tick.ts does. */
