@@ -92,7 +92,7 @@ describe('back-pressure figures and verdict (real sandbox)', function () {
     if (lowered.start) return;
     expect(lowered.reason).to.match(
       new RegExp(
-        `^replica 127\\.0\\.2\\.1 is under back-pressure: ${KEYSPACE}\\.t has \\d+ SSTables > repair\\.backPressure\\.maxSSTables ${FLUSHES - 1}`,
+        `^replica ${NODES[0]!.address.replaceAll('.', '\\.')} is under back-pressure: ${KEYSPACE}\\.t has \\d+ SSTables > repair\\.backPressure\\.maxSSTables ${FLUSHES - 1}`,
       ),
     );
 
@@ -147,7 +147,7 @@ describe('back-pressure figures and verdict (real sandbox)', function () {
     expect(verdict.start).to.equal(false);
     if (verdict.start) return;
     expect(verdict.reason).to.equal(
-      `replica 127.0.2.1 is under back-pressure: ${pending} pending compactions > repair.backPressure.maxPendingCompactions 0`,
+      `replica ${NODES[0]!.address} is under back-pressure: ${pending} pending compactions > repair.backPressure.maxPendingCompactions 0`,
     );
   });
 });

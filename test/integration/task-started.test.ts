@@ -4,6 +4,7 @@
  * place, not beside them.
  */
 import { expect } from 'chai';
+import { NODES } from '../sandbox/src/layout.js';
 import type cassandra from 'cassandra-driver';
 import {
   readTendHistory,
@@ -53,7 +54,7 @@ describe('a task recorded as STARTED before its repair (real sandbox)', function
       ranges: RANGES,
       startedAt,
       coordinator: 'node1',
-      participants: ['127.0.2.1', '127.0.2.2'],
+      participants: [NODES[0]!.address, NODES[1]!.address],
       repairType: 'vnode',
       parallelism: 'parallel',
       tickId: 'tick-1',
