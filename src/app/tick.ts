@@ -152,7 +152,7 @@ export function defaultPorts(
         durationMs: report.durationMs,
         result: report.result,
         ...(plan ? { jobs: plan.jobs } : {}),
-        // Tasks that ran, by outcome, and those held back during the batch because a replica went down.
+        // Tasks that ran, by outcome, and those a replica held back (down, already repairing, overloaded).
         tasks: countBy(
           report.tasks
             .filter((t) => t.startedAt !== null || HELD_BACK.has(t.status))

@@ -293,15 +293,22 @@ async function connectOrClose(client: cassandra.Client): Promise<void> {
 }
 
 /** The driver's refusal of a localDataCenter that no node has, as the configuration error it is (exit 3). */
-function unknownDatacenter(error: unknown, configured: string | undefined): ConfigError | undefined {
+export function unknownDatacenter(error: unknown, configured: string | undefined): ConfigError | undefined {
   if (configured === undefined) return undefined;
   const inner = driverErrorOf(error)?.innerErrors ?? {};
   for (const cause of Object.values(inner)) {
     const found = /but only found hosts in data centers: \[(.*)\]/.exec(String((cause as Error)?.message ?? ''));
     if (found) {
+      // Sorted: the driver lists them in the order it met the hosts, which differs from run to run.
+      const datacenters = found[1]!
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== '')
+        .sort()
+        .join(', ');
       return new ConfigError(`cassandra.localDatacenter: ${configured} is not a datacenter of the cluster`, {
         problems: [
-          `cassandra.localDatacenter: expected one of the cluster's datacenters (${found[1]}), found "${configured}"`,
+          `cassandra.localDatacenter: expected one of the cluster's datacenters (${datacenters}), found "${configured}"`,
         ],
         cause: error,
       });

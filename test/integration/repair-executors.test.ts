@@ -185,7 +185,9 @@ describe('repair executors against the sandbox (real Cassandra 5.0)', function (
 
       it('an abort while the repair runs stops it on the node: aborted, with the reason', async function () {
         const keyspace = stopKeyspace(kind, 'a');
-        await inconsistentKeyspace(client, keyspace);
+        // 20 MB at 2 MiB/s: about 10 s of streaming, so the abort (sent once the parent session is seen, which can
+        // take seconds) lands while the repair runs; with 10 MB it once finished first (seen twice on 2026-12-03).
+        await inconsistentKeyspace(client, keyspace, 20);
         const since = Date.now();
         const controller = new AbortController();
         let abortedAt = 0;
