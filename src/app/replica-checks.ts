@@ -9,7 +9,7 @@ import type { TendConfig } from '../config/schema.js';
 import type { SecretSource } from '../config/secrets.js';
 import type { Output } from '../output/output.js';
 import type { NodeInfo, RepairTask } from '../core/index.js';
-import { runningRepairVerdict, type OwnRepair } from '../core/running-repairs.js';
+import { endpointAddress, normalizeAddress, runningRepairVerdict, type OwnRepair } from '../core/running-repairs.js';
 import { backPressureVerdict } from '../core/back-pressure.js';
 import { readRepairActivity } from '../cluster/repair-activity.js';
 import { backPressureLimits, readReplicaLoads } from '../cluster/replica-load.js';
@@ -43,6 +43,20 @@ export function replicaChecks(
     async check(task, finished) {
       const replicas = task.replicaAddresses;
       const reports = await readRepairActivity(client, replicas, { pinned: await sessions() });
+      // The coordinators of what the replicas list, when outside them: their own list tells a running repair from
+      // a participant's stale entry (runningRepairVerdict).
+      const coordinators = new Set<string>();
+      for (const report of reports) {
+        if (!('repairs' in report)) continue;
+        for (const repair of report.repairs) {
+          const address = endpointAddress(repair.coordinator);
+          if (address !== undefined && !replicas.some((r) => normalizeAddress(r) === address))
+            coordinators.add(address);
+        }
+      }
+      if (coordinators.size > 0) {
+        reports.push(...(await readRepairActivity(client, [...coordinators], { pinned: await sessions() })));
+      }
       const running = runningRepairVerdict({
         replicas,
         reports,

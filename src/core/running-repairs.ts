@@ -157,6 +157,7 @@ function describeRepair(entry: RepairOnReplica, now: number): string {
  */
 export function runningRepairVerdict(input: {
   readonly replicas: readonly string[];
+  /** What the task's replicas said, and any coordinator of theirs outside them (read to tell stale entries). */
   readonly reports: readonly ReplicaRepairReport[];
   /** The ring's nodes: who each coordinator is, and whether it is up. */
   readonly nodes: readonly NodeInfo[];
@@ -191,6 +192,17 @@ export function runningRepairVerdict(input: {
       if (node && !node.up) {
         ignored.push({ ...entry, why: `its coordinator ${entry.coordinator} is down` });
         continue;
+      }
+      // Participants keep a terminated or failed repair as not completed for a long time (seen on 4.1.10: days,
+      // until repair_state_expires); its coordinator, which lists it from the moment it accepts it, knows better.
+      const coordinatorReport = input.reports.find(
+        (other) => normalizeAddress(other.address) === normalizeAddress(entry.coordinator),
+      );
+      if (coordinatorReport && 'repairs' in coordinatorReport) {
+        if (!coordinatorReport.repairs.some((other) => other.id === repair.id)) {
+          ignored.push({ ...entry, why: `its coordinator ${entry.coordinator} no longer runs it` });
+          continue;
+        }
       }
       if (isOwnFinished(entry, input.finished ?? [])) {
         ignored.push({ ...entry, why: 'a repair this tick started and saw end' });

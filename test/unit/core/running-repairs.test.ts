@@ -50,6 +50,23 @@ describe('core/running-repairs: the verdict on captured repair state', () => {
     );
   });
 
+  it("a participant's entry its coordinator no longer lists (a terminated repair on 4.1) is stale: let pass", () => {
+    const found = reports(fixture('4.1.10').running);
+    // The coordinator (127.0.2.1) has ended the repair; its participants still list it as not completed.
+    const ended = found.map((report) =>
+      report.address === '127.0.2.1' && 'repairs' in report ? { ...report, repairs: [] } : report,
+    );
+    const verdict = runningRepairVerdict({ replicas: ['127.0.2.2', '127.0.2.3'], reports: ended, nodes, now: NOW });
+    expect(verdict.start).to.equal(true);
+    if (!verdict.start) return;
+    expect(verdict.ignored.map((i) => i.why)).to.deep.equal(['its coordinator 127.0.2.1 no longer runs it']);
+    // Without the coordinator's own list, the participants' word stands.
+    const unread = ended.filter((report) => report.address !== '127.0.2.1');
+    expect(
+      runningRepairVerdict({ replicas: ['127.0.2.2', '127.0.2.3'], reports: unread, nodes, now: NOW }).start,
+    ).to.equal(false);
+  });
+
   it('5.0.8, repair just started: only the coordinator knows it yet (system_views.repairs), and that suffices', () => {
     const found = reports(fixture('5.0.8').running);
     const verdict = runningRepairVerdict({ replicas: ALL, reports: found, nodes, now: NOW });
