@@ -193,8 +193,8 @@ export function runningRepairVerdict(input: {
         ignored.push({ ...entry, why: `its coordinator ${entry.coordinator} is down` });
         continue;
       }
-      // Participants keep a terminated or failed repair as not completed for a long time (seen on 4.1.10: days,
-      // until repair_state_expires); its coordinator, which lists it from the moment it accepts it, knows better.
+      // Participants keep a terminated repair as not completed (seen on 4.1.10 minutes after the terminate; entries
+      // live until repair_state_expires); its coordinator, which lists it from the moment it accepts it, knows better.
       const coordinatorReport = input.reports.find(
         (other) => normalizeAddress(other.address) === normalizeAddress(entry.coordinator),
       );
