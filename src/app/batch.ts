@@ -19,6 +19,7 @@ import type cassandra from 'cassandra-driver';
 import {
   fnv1a32,
   keepLeases,
+  REPLICA_BLOCKS,
   sameLeases,
   startBlock,
   type RepairedTable,
@@ -319,7 +320,7 @@ class BatchState {
   }
 
   notStarted(task: RepairTask, block: StartBlock): void {
-    if (block.status !== 'not_started_aborted' && block.status !== 'not_started_deadline') {
+    if (REPLICA_BLOCKS.has(block.status)) {
       const table = `${task.keyspace}.${task.tables.join(',')}`;
       this.ctx.out.warn(`skipped ${table}: ${block.message}`, { task: task.id });
       this.skipped.push({ table, reason: block.message });

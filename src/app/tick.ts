@@ -17,7 +17,14 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type cassandra from 'cassandra-driver';
-import { inputAfterRepairs, plan as computePlan, type Plan, type PlanInput, type RepairTask } from '../core/index.js';
+import {
+  inputAfterRepairs,
+  plan as computePlan,
+  REPLICA_BLOCKS,
+  type Plan,
+  type PlanInput,
+  type RepairTask,
+} from '../core/index.js';
 import { downAmong, type ClusterTopology } from '../cluster/topology.js';
 import type { TendConfig } from '../config/schema.js';
 import type { SecretSource } from '../config/secrets.js';
@@ -155,8 +162,8 @@ export function defaultPorts(
         // Tasks that ran, by outcome, and those a replica held back (down, already repairing, overloaded).
         tasks: countBy(
           report.tasks
-            .filter((t) => t.startedAt !== null || HELD_BACK.has(t.status))
-            .map((t) => (HELD_BACK.has(t.status) ? t.status.replace(/^not_started_/, '') : t.status)),
+            .filter((t) => t.startedAt !== null || REPLICA_BLOCKS.has(t.status))
+            .map((t) => (REPLICA_BLOCKS.has(t.status) ? t.status.replace(/^not_started_/, '') : t.status)),
         ),
         leases: report.leases,
         node: { name: report.node.name, datacenter: report.node.datacenter },
@@ -167,13 +174,6 @@ export function defaultPorts(
     now: Date.now,
   };
 }
-
-/** Tasks held back by their replicas (down, already repairing, overloaded): counted in the metrics. */
-const HELD_BACK: ReadonlySet<string> = new Set([
-  'not_started_replica_down',
-  'not_started_repair_running',
-  'not_started_back_pressure',
-]);
 
 function countBy(values: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};

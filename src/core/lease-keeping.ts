@@ -45,6 +45,13 @@ export function startBlock(facts: StartFacts): StartBlock | undefined {
   return undefined;
 }
 
+/** The start blocks a replica of the task caused (down, already repairing, overloaded): logged, counted, skipped. */
+export const REPLICA_BLOCKS: ReadonlySet<string> = new Set<StartBlock['status']>([
+  'not_started_replica_down',
+  'not_started_repair_running',
+  'not_started_back_pressure',
+]);
+
 /** Same lease groups, by name (same names, same slots): the only case where leases may be kept. */
 export function sameLeases(held: readonly string[], needed: readonly string[]): boolean {
   return held.length === needed.length && held.every((name, index) => name === needed[index]);
