@@ -16,7 +16,8 @@
 # likewise 4.1 before the secured one.
 # A sandbox that was already running is used and left running; one started here is stopped at the end unless
 # TEND_SANDBOX_KEEP=1. Every phase runs even when an earlier one failed; the exit code is non-zero if any failed,
-# and the last line adds up every run: `tests: N passed, N failed, N skipped`.
+# and the last line adds up every run: `tests: N passed, N failed, N skipped`; before it, each phase's failing tests
+# (titles and messages) are printed again, since CI shows only the tail of a long output.
 #
 # Knobs: TEND_TEST_NODE_VERSIONS (default "22.23.5 24.22.3"; empty skips phase 2), TEND_TEST_41_CASSANDRA
 # (default 4.1.10; "none" skips phase 3), TEND_TEST_41_INSTANCE, TEND_TEST_SECURE ("0" skips phase 4),
@@ -51,6 +52,8 @@ phase() {
     passed_total=$((passed_total + p)) failed_total=$((failed_total + f)) skipped_total=$((skipped_total + s))
   fi
   [ "$status" -eq 0 ] || failed=1
+  # mocha's failure list (titles and messages, no stack frames), repeated at the end: CI keeps only the output's tail.
+  awk '/^ +[0-9]+ failing$/ {on = 1} on && !/^ +at / {print}' "$logs/$name.log" | head -n 120 >"$logs/$name.failures"
   timings+=("${name}: $(($(now) - started))s (exit ${status})")
   return "$status"
 }
@@ -131,6 +134,11 @@ if [ "$secure_phase" != 0 ]; then
 fi
 
 echo >&2
+for recap in "$logs"/*.failures; do
+  [ -s "$recap" ] || continue
+  echo "test-all: failures of $(basename "$recap" .failures):" >&2
+  cat "$recap" >&2
+done
 for timing in "${timings[@]}"; do echo "test-all: ${timing}" >&2; done
 rm -rf "$logs"
 echo "tests: ${passed_total} passed, ${failed_total} failed, ${skipped_total} skipped"
