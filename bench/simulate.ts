@@ -27,6 +27,7 @@ const HELP = `bench/simulate: a simulated cluster repaired by tend's planner, ti
   --steady-intervals N       intervals simulated after the first full repair (default ${DEFAULT_OPTIONS.steadyIntervals})
   --max-tasks N              schedule.maxTasks (default ${DEFAULT_OPTIONS.limits.maxTasks})
   --max-duration DUR         schedule.maxDuration (default 1h)
+  --replan-pause DUR|off     schedule.replan.pause (default 30s; off: schedule.replan.enabled false)
   --small-table-size SIZE    repair.smallTableSize (default 1GiB; 0B: every table range by range)
   --tables-per-command N     repair.tablesPerCommand (default ${DEFAULT_OPTIONS.limits.tablesPerCommand})
   --scope node|datacenter    lease.scope (default node)
@@ -42,8 +43,6 @@ const HELP = `bench/simulate: a simulated cluster repaired by tend's planner, ti
   --keep-announcements       a node that could not take its leases leaves its announcement until announcementTtl
   --read-per-pass N          read at most N of the tables tablesToRead names per pass of the plan loop
   --candidates N             plan N tasks, run at most maxTasks of them (the rest stand in for refused ones)
-  --replan-pause DUR         a tick plans again when its plan is done, until maxDuration; after a round in which
-                             every lease was refused it pauses DUR first
   --retry-refused DUR        a tick pauses DUR after a pass over its plan and tries its refused tasks again
                              (those still due), until they ran or maxDuration passed`;
 
@@ -117,6 +116,10 @@ const options: SimulationOptions = {
     maxDurationMs: duration('max-duration', values['max-duration'], d.limits.maxDurationMs),
     smallTableBytes: size('small-table-size', values['small-table-size'], d.limits.smallTableBytes),
     tablesPerCommand: count('tables-per-command', values['tables-per-command'], d.limits.tablesPerCommand),
+    replanPauseMs:
+      values['replan-pause'] === 'off'
+        ? undefined
+        : duration('replan-pause', values['replan-pause'], d.limits.replanPauseMs ?? 0),
   },
   lease: {
     ...d.lease,
@@ -140,9 +143,6 @@ const options: SimulationOptions = {
     ...(values.candidates !== undefined ? { candidates: count('candidates', values.candidates, 0) } : {}),
     ...(values['retry-refused'] !== undefined
       ? { retryRefusedMs: duration('retry-refused', values['retry-refused'], 0) }
-      : {}),
-    ...(values['replan-pause'] !== undefined
-      ? { replanPauseMs: duration('replan-pause', values['replan-pause'], 0) }
       : {}),
   },
 };

@@ -4,6 +4,7 @@
 // time, and one repair history per table that every node reads (a range repaired by anyone counts for every replica).
 import {
   keyspaceFingerprints,
+  nextRound,
   plan,
   summariesToStore,
   summaryBounds,
@@ -42,6 +43,8 @@ export interface SimulationOptions {
     readonly maxDurationMs: number;
     readonly smallTableBytes: number;
     readonly tablesPerCommand: number;
+    /** schedule.replan: the pause before a tick plans again after a refused lease; undefined: off. */
+    readonly replanPauseMs?: number | undefined;
   };
   readonly lease: LeaseSettings;
   /** OnCalendar period and RandomizedDelaySec of tend.timer. */
@@ -67,11 +70,6 @@ export interface SimulationOptions {
     readonly readPerPass?: number;
     /** Plan this many tasks and run at most maxTasks of them: the rest are candidates for refused ones. */
     readonly candidates?: number;
-    /**
-     * A tick that plans again when its plan is done, until maxDuration, pausing this long (ms) after a round in
-     * which every lease was refused: a node keeps working (or trying) instead of waiting for its next timer.
-     */
-    readonly replanPauseMs?: number;
     /**
      * A tick that, when leases were refused, pauses this long (ms) and tries the refused tasks again (those still
      * due by the history then), until they ran or maxDuration passed, instead of leaving them to its next timer.
@@ -109,7 +107,7 @@ export interface TickCounts {
   hitMaxDuration: number;
   /** Busy ticks that ran every task of their plan (ended by maxTasks when the plan was full). */
   ranWholePlan: number;
-  /** Prototype replanPauseMs: plans made again within a tick. */
+  /** schedule.replan: plans made again within a tick after a refused lease. */
   replans: number;
   /** Prototype retryRefusedMs: rounds of retrying refused tasks. */
   retries: number;
@@ -466,12 +464,14 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   };
 
   const failures: unknown[] = [];
-  const replanPauseMs = options.prototypes?.replanPauseMs;
   const tick = async (state: NodeState): Promise<void> => {
     mark();
     state.running = true;
     activeTicks++;
     const startedAt = clock.now();
+    const deadline = startedAt + options.limits.maxDurationMs;
+    // Tasks started by the whole tick: schedule.maxTasks bounds the tick, not each round (as src/app/tick.ts).
+    let startedInTick = 0;
     for (let round = 0; ; round++) {
       readingTicks++;
       const planned = planTick(state, clock.now());
@@ -489,8 +489,8 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       const tasks = planned.plan.tasks;
       ticks.tasksPlanned += tasks.length;
       if (tasks.length === 0) break;
-      const deadline = startedAt + options.limits.maxDurationMs;
       let ran = 0;
+      let refusedInRound = 0;
       let refusedAll = true;
       let pending: readonly RepairTask[] = tasks;
       for (;;) {
@@ -504,10 +504,11 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
             startedAt,
             maxDurationMs: options.limits.maxDurationMs,
             keepAnnouncementOnFailure: options.prototypes?.keepAnnouncementOnFailure ?? false,
-            maxRun: options.limits.maxTasks - ran,
+            maxRun: options.limits.maxTasks - startedInTick - ran,
           },
         );
         ran += result.ran;
+        refusedInRound += result.heldElsewhere + result.outranked;
         ticks.tasksRun += result.ran;
         ticks.kept += result.kept;
         ticks.heldElsewhere += result.heldElsewhere;
@@ -516,7 +517,9 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         lostLeases += result.lost;
         if (result.ran > 0 || result.heldElsewhere + result.outranked === 0) refusedAll = false;
         const retry = options.prototypes?.retryRefusedMs;
-        if (retry === undefined || result.refused.length === 0 || ran >= options.limits.maxTasks) break;
+        if (retry === undefined || result.refused.length === 0 || startedInTick + ran >= options.limits.maxTasks) {
+          break;
+        }
         await clock.sleep(retry);
         if (clock.now() >= deadline) break;
         pending = result.refused.filter((task) => stillDue(task, clock.now()));
@@ -526,8 +529,19 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       if (refusedAll) ticks.allRefused++;
       if (clock.now() >= deadline) ticks.hitMaxDuration++;
       if (ran === tasks.length) ticks.ranWholePlan++;
-      if (replanPauseMs === undefined || clock.now() >= deadline) break;
-      if (ran === 0) await clock.sleep(replanPauseMs);
+      startedInTick += ran;
+      // The tick's own decision (src/core/tick-rounds.ts): plan again after a pause when a lease was refused.
+      const verdict = nextRound({
+        stopped: false,
+        refused: refusedInRound,
+        startedInTick,
+        maxTasks: options.limits.maxTasks,
+        now: clock.now(),
+        startDeadline: deadline,
+        pauseMs: options.limits.replanPauseMs,
+      });
+      if (!verdict.again) break;
+      await clock.sleep(verdict.at - clock.now());
     }
     mark();
     activeTicks--;

@@ -30,7 +30,13 @@ export const DEFAULT_COST: CostModel = {
 /** tend's shipped defaults (src/config/schema.ts), with lease scope node as issue 14 asks. */
 export const DEFAULT_OPTIONS: SimulationOptions = {
   shape: DEFAULT_SHAPE,
-  limits: { maxTasks: 10, maxDurationMs: 60 * MINUTE, smallTableBytes: GIB, tablesPerCommand: 64 },
+  limits: {
+    maxTasks: 10,
+    maxDurationMs: 60 * MINUTE,
+    smallTableBytes: GIB,
+    tablesPerCommand: 64,
+    replanPauseMs: 30_000,
+  },
   lease: {
     scope: 'node',
     slotsPerDatacenter: 1,

@@ -151,7 +151,7 @@ function phaseLines(name: string, phase: PhaseFigures): string[] {
       `their timer ${pct(time.idleNoTick, span)}, ticks starting/reading ${pct(time.idleReading, span)}, ` +
       `other ${pct(time.idleOther, span)}`,
     `  ticks              ${int(ticks.busy)} reading, ${int(ticks.idle)} idle, ${int(ticks.skippedFirings)} firings skipped ` +
-      `(tick still running)${ticks.replans > 0 ? `, ${int(ticks.replans)} plans made again within a tick` : ''}` +
+      `(tick still running)${ticks.replans > 0 ? `, ${int(ticks.replans)} plans made again within a tick (schedule.replan)` : ''}` +
       `${ticks.retries > 0 ? `, ${int(ticks.retries)} rounds of retrying refused tasks` : ''}; ` +
       `${int(ticks.tasksPlanned)} tasks planned, ${int(ticks.tasksRun)} ran ` +
       `(${int(ticks.kept)} on kept leases); refused: ${int(ticks.heldElsewhere)} held elsewhere, ` +
@@ -181,7 +181,8 @@ export function formatReport(result: SimulationResult, summary: Summary): string
       `${bound.tables.mixed} whole on some nodes only`,
     `config             interval ${ms(o.intervalMs)}, warn ${ms(o.warnMs)}, error ${ms(o.errorMs)}, ` +
       `smallTableSize ${formatBytes(options.limits.smallTableBytes)}, tablesPerCommand ${options.limits.tablesPerCommand}, ` +
-      `maxTasks ${options.limits.maxTasks}, maxDuration ${ms(options.limits.maxDurationMs)}, lease scope ` +
+      `maxTasks ${options.limits.maxTasks}, maxDuration ${ms(options.limits.maxDurationMs)}, replan ` +
+      `${options.limits.replanPauseMs === undefined ? 'off' : `after ${ms(options.limits.replanPauseMs)}`}, lease scope ` +
       `${options.lease.scope} (${options.lease.scope === 'node' ? `perResource ${options.lease.perResource}` : `${options.lease.slotsPerDatacenter} slot(s) per DC`}), ` +
       `ttl ${ms(options.lease.ttlMs)}, renewEvery ${ms(options.lease.renewEveryMs)}, type vnode`,
     `timer              every ${ms(options.timer.periodMs)} + up to ${ms(options.timer.randomizedDelayMs)} ` +

@@ -1,6 +1,6 @@
-// How a tick carries out its plan, for the simulator: the decisions of runTick in src/app/tick.ts (with
-// runLeasedTasks in src/app/leased-run.ts), in one place so that they can be replaced by the pure function of
-// src/core that will hold them. Keep it in step with those files:
+// How a tick carries out one plan (one round), for the simulator: the decisions of src/app/batch.ts, made by the
+// same pure functions of src/core (keepLeases, startBlock); cluster.ts decides between rounds with the tick's own
+// nextRound (src/core/tick-rounds.ts). Keep it in step with batch.ts:
 // - tasks are tried in plan order; none starts once maxDuration has passed since the tick started;
 // - each task takes its lease groups with the real acquireLeases (announce, one attempt over all-or-nothing slots,
 //   withdraw); "held elsewhere" or "outranked" moves on to the next task in scope node and ends the batch in scope

@@ -12,13 +12,15 @@
  *
  * The batch itself (which task next, keep or change the leases, run, record) is src/app/batch.ts; the decision
  * to keep the leases for the next task is src/core/lease-keeping.ts. runTick is three steps: plan the tick
- * (planTick), run the batch (runBatch), report (finishTick).
+ * (planTick), run the batch (runRounds: runBatch, and again after a refused lease, src/core/tick-rounds.ts), report
+ * (finishTick).
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type cassandra from 'cassandra-driver';
 import {
   inputAfterRepairs,
+  nextRound,
   plan as computePlan,
   REPLICA_BLOCKS,
   type Plan,
@@ -39,6 +41,7 @@ import { currentPlan } from './schedule.js';
 import type { PlanContext } from './plan-input.js';
 import { historyWriter, type RecordOutcome } from './record-outcome.js';
 import { runBatch, type BatchResult } from './batch.js';
+import { sleep } from '../timers.js';
 import { replicaChecks, type ReplicaChecks } from './replica-checks.js';
 
 export type TickResult =
@@ -88,7 +91,10 @@ export interface TickReport {
   readonly result: TickResult;
   /** One line saying what the tick did, or why it did nothing. */
   readonly summary: string;
+  /** Tasks planned by the tick's first plan. */
   readonly plannedTasks: number;
+  /** Plans made: 1, more when leases held elsewhere made the tick plan again (schedule.replan). */
+  readonly rounds: number;
   readonly tasks: readonly TaskReport[];
   readonly leases: Readonly<Record<string, number>>;
   readonly startedAt: number;
@@ -118,6 +124,8 @@ export interface TickPorts {
   /** Running repairs and back-pressure on a task's replicas, before it starts (undefined: not checked). */
   readonly replicaChecks: ((client: cassandra.Client, topology: ClusterTopology) => ReplicaChecks) | undefined;
   readonly now: () => number;
+  /** Waits `ms`, or less when the signal fires (the pause before planning again). */
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 export interface PlanContextAndPlan {
@@ -172,6 +180,7 @@ export function defaultPorts(
     liveness: downAmong,
     replicaChecks: (client, topology) => replicaChecks(deps, client, topology),
     now: Date.now,
+    sleep,
   };
 }
 
@@ -230,32 +239,131 @@ export async function runTick(
     ),
     ...portsOverride,
   };
-  const planned = await planTick(deps, client, ports, options, { tickId, identity });
-  const { plan, tasks, base } = planned;
+  const first = await planTick(deps, client, ports, options, { tickId, identity });
+  const { plan, tasks, base } = first;
   if (tasks.length === 0) {
     const report: TickReport = {
       ...base,
-      ...planned.idle!,
+      ...first.idle!,
       alarms: alarmsOf(plan),
       tasks: [],
       leases: {},
+      rounds: 1,
       durationMs: ports.now() - base.startedAt,
     };
     await writeMetricsQuietly(ports, report, plan, deps.out);
     return { report, plan };
   }
+  const run = await runRounds(deps, client, ports, options, first, { tickId, identity });
+  const report = await finishTick(ports, run, deps.out);
+  return { report, plan: run.last.plan };
+}
+
+/** A tick's rounds so far: the first plan's base, the last plan, and every batch's results merged. */
+interface Rounds {
+  readonly base: TickBase;
+  last: PlannedTick;
+  lastRepaired: BatchResult['repaired'];
+  readonly tasks: TaskReport[];
+  readonly leases: Record<string, number>;
+  readonly skipped: Map<string, { table: string; reason: string }>;
+  error: TendError | undefined;
+  count: number;
+}
+
+/**
+ * Step 2: the batch, and again after a pause while leases were refused (schedule.replan; the decision is
+ * src/core/tick-rounds.ts). Each new round plans from a fresh read, so what the lease's holder repaired meanwhile is
+ * not repaired twice; maxTasks and maxDuration bound the whole tick.
+ */
+async function runRounds(
+  deps: TickDeps,
+  client: cassandra.Client,
+  ports: TickPorts,
+  options: TickOptions,
+  first: PlannedTick,
+  tick: { tickId: string; identity: { coordinator: string; address?: string | undefined } },
+): Promise<Rounds> {
+  const { config } = deps;
+  const maxTasks = options.maxTasks ?? config.schedule.maxTasks;
+  const startDeadline = first.base.startedAt + (options.maxDurationMs ?? config.schedule.maxDuration);
+  const backend = await ports.leaseBackend(client);
+  const executor = await ports.executor();
+  const rounds: Rounds = {
+    base: first.base,
+    last: first,
+    lastRepaired: [],
+    tasks: [],
+    leases: {},
+    skipped: new Map(first.base.skipped.map((skip) => [skip.table, skip])),
+    error: undefined,
+    count: 0,
+  };
+  let planned = first;
+  for (;;) {
+    rounds.count += 1;
+    const batch = await runPlanned(deps, client, ports, planned, { ...tick, backend, executor, startDeadline });
+    rounds.last = planned;
+    rounds.lastRepaired = batch.repaired;
+    rounds.tasks.push(...batch.tasks);
+    for (const [outcome, count] of Object.entries(batch.leases)) {
+      rounds.leases[outcome] = (rounds.leases[outcome] ?? 0) + count;
+    }
+    for (const skip of batch.skipped) rounds.skipped.set(skip.table, skip);
+    rounds.error = batch.error;
+    const started = rounds.tasks.filter((t) => t.startedAt !== null).length;
+    const verdict = nextRound({
+      stopped: batch.error !== undefined,
+      refused: batch.tasks.filter((t) => t.status === 'lease_held_elsewhere' || t.status === 'outranked').length,
+      startedInTick: started,
+      maxTasks,
+      now: ports.now(),
+      startDeadline,
+      pauseMs: config.schedule.replan.enabled ? config.schedule.replan.pause : undefined,
+    });
+    if (!verdict.again) return rounds;
+    const pauseMs = verdict.at - ports.now();
+    deps.out.info(`leases held elsewhere: planning again in ${Math.round(pauseMs / 1000)}s (schedule.replan)`);
+    await ports.sleep(pauseMs, deps.signal);
+    if (deps.signal.aborted) {
+      rounds.error = new Interrupted('interrupted while waiting to plan again; no lease held, nothing running');
+      return rounds;
+    }
+    const next = await planTick(deps, client, ports, { ...options, maxTasks: maxTasks - started }, tick);
+    for (const skip of next.base.skipped) rounds.skipped.set(skip.table, skip);
+    // Nothing left to run: the lease's holder repaired it meanwhile, or a window closed. The rounds so far say
+    // what this tick did.
+    if (next.tasks.length === 0) return rounds;
+    planned = next;
+  }
+}
+
+/** One round's batch: the planned tasks under leases, with the replica checks of this plan's topology. */
+async function runPlanned(
+  deps: TickDeps,
+  client: cassandra.Client,
+  ports: TickPorts,
+  planned: PlannedTick,
+  round: {
+    tickId: string;
+    identity: { coordinator: string };
+    backend: LeaseBackend;
+    executor: Executor;
+    startDeadline: number;
+  },
+): Promise<BatchResult> {
   const checks = ports.replicaChecks?.(client, planned.context.topology);
-  const batch = await runBatch(tasks, {
+  return runBatch(planned.tasks, {
     config: deps.config,
     out: deps.out,
     signal: deps.signal,
     client,
-    backend: await ports.leaseBackend(client),
-    executor: await ports.executor(),
-    tickId,
-    holder: { name: identity.coordinator, host: hostname() },
-    localDatacenter: plan.localDatacenter,
-    startDeadline: base.startedAt + (options.maxDurationMs ?? deps.config.schedule.maxDuration),
+    backend: round.backend,
+    executor: round.executor,
+    tickId: round.tickId,
+    holder: { name: round.identity.coordinator, host: hostname() },
+    localDatacenter: planned.plan.localDatacenter,
+    startDeadline: round.startDeadline,
     now: ports.now,
     record: ports.record,
     liveness: ports.liveness,
@@ -266,8 +374,6 @@ export async function runTick(
         }
       : {}),
   }).finally(() => checks?.close());
-  const report = await finishTick(ports, planned, batch, deps.out);
-  return { report, plan };
 }
 
 /** The report's fields known before the batch. */
@@ -335,22 +441,23 @@ async function planTick(
 }
 
 /**
- * Step 3: the state after the batch, from the plan's input plus what this batch repaired (the pure planner again,
- * no reads): a table repaired just now must not be logged as past its alarm, "last fully repaired never". Then the
- * report and the metrics file.
+ * Step 3: the state after the batch, from the last plan's input plus what its batch repaired (the pure planner
+ * again, no reads; earlier rounds are in that plan's history already): a table repaired just now must not be logged
+ * as past its alarm, "last fully repaired never". Then the report and the metrics file.
  */
-async function finishTick(ports: TickPorts, planned: PlannedTick, batch: BatchResult, out: Output) {
-  const { plan, context, base } = planned;
+async function finishTick(ports: TickPorts, rounds: Rounds, out: Output) {
+  const { base, last, lastRepaired } = rounds;
+  const { plan, context } = last;
   const after =
-    context.input && batch.repaired.length > 0
-      ? computePlan(inputAfterRepairs(context.input, batch.repaired, plan.now + (ports.now() - base.startedAt)))
+    context.input && lastRepaired.length > 0
+      ? computePlan(inputAfterRepairs(context.input, lastRepaired, plan.now + (ports.now() - last.base.startedAt)))
       : plan;
   const report = finishReport(
-    { ...base, skipped: [...base.skipped, ...batch.skipped], alarms: alarmsOf(after) },
-    [...batch.tasks],
-    { ...batch.leases },
+    { ...base, skipped: [...rounds.skipped.values()], alarms: alarmsOf(after), rounds: rounds.count },
+    rounds.tasks,
+    rounds.leases,
     ports.now() - base.startedAt,
-    batch.error,
+    rounds.error,
   );
   await writeMetricsQuietly(ports, report, after, out);
   return report;

@@ -38,6 +38,8 @@ export const DURATION_RANGES = {
   backoff: { min: SECOND, max: 7 * DAY },
   /** Counted from the start of the tick, planning included; a tick runs from a oneshot timer, one at a time. */
   maxDuration: { min: MINUTE, max: DAY },
+  /** Each pause ends in a plan, which reads the due tables' history: below 5s that is load; past 30m, the timer does it. */
+  replanPause: { min: 5 * SECOND, max: 30 * MINUTE },
   /** A lease outlives a crashed holder by up to its ttl: beyond a day repairs stall; below 10s one slow LWT loses it. */
   leaseTtl: { min: 10 * SECOND, max: DAY },
   /** Each renewal is an LWT (or a Consul call): more than one a second is load for nothing. Must be < ttl. */

@@ -26,13 +26,16 @@ const config = (() => {
     {
       node: { name: 'node1' },
       lease: { scope: 'node', ttl: '30s', renewEvery: '5s' },
-      schedule: { maxTasks: 5, maxDuration: '1h' },
+      // One round per tick here; planning again after a refused lease has its own tests (replanConfig).
+      schedule: { maxTasks: 5, maxDuration: '1h', replan: { enabled: false } },
     },
     { env: {} },
   );
   if (!result.config) throw new Error(result.errors.join('; '));
   return result.config;
 })();
+
+const replanConfig = { ...config, schedule: { ...config.schedule, replan: { enabled: true, pause: 30_000 } } };
 
 function task(id: string, replicas: string[] = ['127.0.0.1', '127.0.0.2', '127.0.0.3']): RepairTask {
   return {
@@ -510,6 +513,140 @@ describe('tick (against fakes of its ports)', function () {
     expect(report.summary).to.match(/no task started: schedule\.maxDuration reached/);
     expect(report.error).to.equal(undefined);
     expect(executor.runs).to.deep.equal([]);
+  });
+});
+
+describe('tick: planning again after a refused lease (schedule.replan, against fakes of its ports)', function () {
+  /** A clock that only the fake sleep moves; `plans` records each plan's maxTasks, `onPause` runs at each pause. */
+  function rounds(plans: () => Plan, onPause: (pause: number) => Promise<void> | void = () => undefined) {
+    const clock = { now: 1_000_000, pauses: [] as number[], maxTasks: [] as number[] };
+    const extra: Partial<TickPorts> = {
+      now: () => clock.now,
+      sleep: async (ms) => {
+        clock.pauses.push(ms);
+        clock.now += ms;
+        await onPause(ms);
+      },
+      plan: async (_client, _config, maxTasks): Promise<PlanContextAndPlan> => {
+        clock.maxTasks.push(maxTasks);
+        return {
+          plan: plans(),
+          context: { topology: { nodes: [{ hostId: 'h1', address: '127.0.0.1' }] } as never, warnings: [] },
+        };
+      },
+    };
+    return { clock, extra };
+  }
+  const holder = { name: 'node2', host: 'host2' };
+  /** Another node's lease on `resource`, to release when the test says. */
+  async function heldBy(backend: MemoryLeaseBackend, resource: string) {
+    const result = await backend.tryAcquire(resource, holder, 3_600_000);
+    if (!result.acquired) throw new Error(`${resource} not taken`);
+    return result.lease;
+  }
+
+  it('the lease is freed during the pause: the tick plans again and runs the task; rounds 2, exit 0', async function () {
+    const backend = new MemoryLeaseBackend();
+    const held = await heldBy(backend, 'node/127.0.0.2/slot-0');
+    const executor = new FakeExecutor(async () => 'success');
+    const { clock, extra } = rounds(
+      () => plan({ tasks: [task('shop.a#1')] }),
+      async () => {
+        await backend.release(held);
+      },
+    );
+    const h = harness(plan(), executor, backend, replanConfig, {}, extra);
+    const { report } = await h.run();
+    expect(clock.pauses).to.deep.equal([30_000]);
+    expect(report.rounds).to.equal(2);
+    expect(report.tasks.map((t) => t.status)).to.deep.equal(['lease_held_elsewhere', 'success']);
+    expect(report.result).to.equal('ran');
+    expect(report.error).to.equal(undefined);
+    expect(executor.runs).to.deep.equal(['shop.a#1']);
+    expect(await backend.list()).to.deep.equal([]);
+  });
+
+  it('a lease held all along: plans again every pause until maxDuration, then lease_held_elsewhere, exit 0', async function () {
+    const backend = new MemoryLeaseBackend();
+    await backend.tryAcquire('node/127.0.0.2/slot-0', holder, 24 * 3_600_000);
+    const executor = new FakeExecutor(async () => 'success');
+    const { clock, extra } = rounds(() => plan({ tasks: [task('shop.a#1')] }));
+    const h = harness(plan(), executor, backend, replanConfig, {}, extra);
+    const { report } = await h.run();
+    // maxDuration 1h, pause 30s: a pause that would end at the deadline is not taken (119 pauses, 120 plans).
+    expect(clock.pauses.length).to.equal(119);
+    expect(report.rounds).to.equal(120);
+    expect(clock.now - 1_000_000).to.be.below(3_600_000);
+    expect(report.result).to.equal('lease_held_elsewhere');
+    expect(report.error).to.equal(undefined);
+    expect(executor.runs).to.deep.equal([]);
+  });
+
+  it('maxTasks bounds the whole tick: the next plan asks for what is left', async function () {
+    const backend = new MemoryLeaseBackend();
+    const held = await heldBy(backend, 'node/127.0.0.9/slot-0');
+    const executor = new FakeExecutor(async () => 'success');
+    const other = ['127.0.0.1', '127.0.0.9', '127.0.0.3'];
+    let plans = 0;
+    const { clock, extra } = rounds(
+      () =>
+        ++plans === 1
+          ? plan({ tasks: [task('shop.a#1'), task('shop.b#1', other), task('shop.c#1')] })
+          : plan({ tasks: [task('shop.b#1', other)] }),
+      async () => {
+        await backend.release(held);
+      },
+    );
+    const limited = { ...replanConfig, schedule: { ...replanConfig.schedule, maxTasks: 3 } };
+    const h = harness(plan(), executor, backend, limited, {}, extra);
+    const { report } = await h.run();
+    expect(clock.maxTasks).to.deep.equal([3, 1]);
+    expect(executor.runs).to.deep.equal(['shop.a#1', 'shop.c#1', 'shop.b#1']);
+    expect(report.rounds).to.equal(2);
+    expect(report.result).to.equal('ran');
+  });
+
+  it('nothing left to run after the pause (the holder repaired it): the tick ends with what it did', async function () {
+    const backend = new MemoryLeaseBackend();
+    await backend.tryAcquire('node/127.0.0.2/slot-0', holder, 3_600_000);
+    const executor = new FakeExecutor(async () => 'success');
+    let plans = 0;
+    const { clock, extra } = rounds(() => (++plans === 1 ? plan({ tasks: [task('shop.a#1')] }) : plan()));
+    const h = harness(plan(), executor, backend, replanConfig, {}, extra);
+    const { report } = await h.run();
+    expect(clock.pauses).to.deep.equal([30_000]);
+    expect(report.rounds).to.equal(1);
+    expect(report.result).to.equal('lease_held_elsewhere');
+    expect(executor.runs).to.deep.equal([]);
+  });
+
+  it('SIGTERM during the pause: interrupted (exit 130), no second plan, nothing held', async function () {
+    const backend = new MemoryLeaseBackend();
+    await backend.tryAcquire('node/127.0.0.2/slot-0', holder, 3_600_000);
+    const executor = new FakeExecutor(async () => 'success');
+    const signal: { controller?: AbortController } = {};
+    const { clock, extra } = rounds(
+      () => plan({ tasks: [task('shop.a#1')] }),
+      () => signal.controller!.abort(),
+    );
+    const h = harness(plan(), executor, backend, replanConfig, {}, extra);
+    signal.controller = h.controller;
+    const { report } = await h.run();
+    expect(clock.maxTasks).to.have.length(1);
+    expect(report.result).to.equal('interrupted');
+    expect(report.error).to.be.instanceOf(Interrupted);
+    expect((await backend.list()).map((lease) => lease.holder)).to.deep.equal(['node2']);
+  });
+
+  it('schedule.replan.enabled false: one plan, lease_held_elsewhere at once', async function () {
+    const backend = new MemoryLeaseBackend();
+    await backend.tryAcquire('node/127.0.0.2/slot-0', holder, 3_600_000);
+    const { clock, extra } = rounds(() => plan({ tasks: [task('shop.a#1')] }));
+    const h = harness(plan(), new FakeExecutor(async () => 'success'), backend, config, {}, extra);
+    const { report } = await h.run();
+    expect(clock.pauses).to.deep.equal([]);
+    expect(report.rounds).to.equal(1);
+    expect(report.result).to.equal('lease_held_elsewhere');
   });
 });
 
