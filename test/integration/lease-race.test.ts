@@ -120,13 +120,31 @@ for (const backend of ['cassandra', 'consul']) {
           ),
         ),
       );
-      const counted = Array.from({ length: ROUNDS }, (_, round) => warmup + round);
-      const missing = counted.filter((round) => !rounds.has(round) && !untried.has(round));
-      const stalled = counted.filter((round) => untried.has(round));
-      if (stalled.length > 0) console.log(`      rounds in which no contender got to try: ${stalled.join(', ')}`);
-      expect(stalled.length, `rounds in which no contender got to try: ${stalled.join(', ')}`).to.be.at.most(
-        ROUNDS / 5,
+      // A round whose whole attempt window (its first 60%) the previous round's winner still held the lease (a
+      // 20 ms hold stretched to 1.4 s when the holder's process stalled, seen on a machine at load average 25)
+      // cannot have a winner either: the lease did its job. Also reported, and counted with the stalled rounds.
+      const releases = contenders.flatMap((contender) =>
+        contender.lines.flatMap((line) => {
+          const hold = contender.lines.find((l) => l.round === line.round && typeof l.start === 'number');
+          return typeof line.released === 'number' && hold ? [{ start: hold.start as number, end: line.released }] : [];
+        }),
       );
+      const heldThrough = (round: number) => {
+        const from = t0 + round * roundMs;
+        const to = from + roundMs * 0.6;
+        return releases.some((hold) => hold.start <= from && hold.end >= to);
+      };
+      const counted = Array.from({ length: ROUNDS }, (_, round) => warmup + round);
+      const blocked = counted.filter((round) => !rounds.has(round) && !untried.has(round) && heldThrough(round));
+      if (blocked.length > 0)
+        console.log(`      rounds held through by the round before's winner: ${blocked.join(', ')}`);
+      const missing = counted.filter((round) => !rounds.has(round) && !untried.has(round) && !heldThrough(round));
+      const stalled = counted.filter((round) => untried.has(round) || blocked.includes(round));
+      if (untried.size > 0) console.log(`      rounds in which no contender got to try: ${[...untried].join(', ')}`);
+      expect(
+        stalled.length,
+        `rounds no contender could win (stalled or held through): ${stalled.join(', ')}`,
+      ).to.be.at.most(ROUNDS / 5);
       const warmupMissing = Array.from({ length: warmup }, (_, round) => round).filter((round) => !rounds.has(round));
       if (warmupMissing.length > 0) console.log(`      warm-up rounds without a winner: ${warmupMissing.join(', ')}`);
       console.log(

@@ -23,7 +23,9 @@ import {
 const KS = `it_repair_sigterm_${Date.now().toString(36)}`;
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 describe('tend repair table: SIGTERM mid-repair (real CLI process, real sandbox)', function () {
-  this.timeout(180_000);
+  // Under load (CI runs this beside the whole suite) the CLI alone can take a minute to start: no overall deadline
+  // on the child, one on its exit after the signal.
+  this.timeout(300_000);
   let client: cassandra.Client;
 
   before(async function () {
@@ -37,6 +39,20 @@ describe('tend repair table: SIGTERM mid-repair (real CLI process, real sandbox)
   });
 
   after(async function () {
+    // A failed run can leave the CLI's lease behind (a second signal exits at once): break it, so that the next
+    // test file that repairs on these nodes does not meet it (it did: "lease node/127.0.0.1 is held by node2").
+    if (client) {
+      const backend = await leaseBackendFor(sandboxTendConfig(2), client);
+      try {
+        for (const lease of await backend.list()) {
+          if (lease.metadata.task === `${KS}.big#adhoc`) {
+            await backend.forceRelease(lease.resource, { name: 'test-cleanup', host: 'test' }, { record: false });
+          }
+        }
+      } finally {
+        await backend.close();
+      }
+    }
     await client?.execute(`DROP KEYSPACE IF EXISTS ${KS}`);
     await client?.shutdown();
   });
@@ -61,13 +77,24 @@ describe('tend repair table: SIGTERM mid-repair (real CLI process, real sandbox)
           'table',
           `${KS}.big`,
         ],
-        { reject: false, timeout: 120_000 },
+        { reject: false },
       );
-      // Wait until the repair runs on the node, then stop the process the way systemd does.
-      await untilRepairRuns(client, KS, since);
+      try {
+        // Wait until the repair runs on the node, then stop the process the way systemd does.
+        await untilRepairRuns(client, KS, since);
+      } catch (error) {
+        child.kill('SIGKILL');
+        throw error;
+      }
       killedAt = Date.now();
       child.kill('SIGTERM');
-      return child;
+      // The bound is on the cleanup (terminate on the node, 48 history rows, release): 2 minutes, then SIGKILL.
+      const deadline = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      try {
+        return await child;
+      } finally {
+        clearTimeout(deadline);
+      }
     }, 2);
     expect(result.exitCode, `${result.stdout}\n${result.stderr}`).to.equal(130);
     expect(result.stderr).to.match(/interrupted by SIGTERM/);
