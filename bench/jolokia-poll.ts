@@ -18,9 +18,9 @@ import { JolokiaExecutor, type JolokiaExecutorOptions } from '../src/repair/jolo
 import type { RepairOutcome, RepairRequest } from '../src/repair/executor.js';
 import { cqlClient, env } from '../test/support/sandbox-clients.js';
 import { createSmallKeyspace, parentRepairs, RUN } from '../test/support/tick-e2e.js';
+import { benchArgs } from './args.js';
 
-const index = process.argv.indexOf('--repairs');
-const REPAIRS = index > 0 ? Number(process.argv[index + 1]) : 20;
+const { repairs: REPAIRS } = benchArgs({ repairs: 20 });
 const KS = `bench_jolokia_poll_${RUN}`;
 const TABLES = ['p0', 'p1', 'p2', 'p3'];
 

@@ -33,18 +33,12 @@ import {
   writeScopedConfig,
 } from '../test/support/tick-e2e.js';
 import { NODES } from '../test/sandbox/src/layout.js';
+import { benchArgs } from './args.js';
 
-function arg(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-}
-
-const executorsIndex = process.argv.indexOf('--executors');
-const EXECUTORS = (executorsIndex > 0 ? process.argv[executorsIndex + 1]! : 'jolokia,nodetool').split(',') as (
-  'jolokia' | 'nodetool'
-)[];
-const TABLES = arg('tables', 40);
-const RUNS = arg('runs', 1);
+const args = benchArgs({ tables: 40, runs: 1 }, { executors: 'jolokia,nodetool' });
+const EXECUTORS = args.executors.split(',') as ('jolokia' | 'nodetool')[];
+const TABLES = args.tables;
+const RUNS = args.runs;
 const REPLICATION = { dc1: 2, dc2: 1 };
 const MAX_TICKS = 30;
 

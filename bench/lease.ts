@@ -12,9 +12,9 @@
 import { performance } from 'node:perf_hooks';
 import type { LeaseBackend } from '../src/lease/types.js';
 import { cassandraBackend, consulBackend, ensureLeaseKeyspace, leaseClient } from '../test/support/lease-sandbox.js';
+import { benchArgs } from './args.js';
 
-const roundsArg = process.argv.indexOf('--rounds');
-const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 200;
+const { rounds: ROUNDS } = benchArgs({ rounds: 200 });
 const WARMUP = 10;
 
 function percentile(values: number[], p: number): number {

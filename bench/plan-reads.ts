@@ -13,14 +13,9 @@ import { gatherPlanInput } from '../src/app/plan-input.js';
 import { applySchema } from '../src/cluster/tend-schema.js';
 import { sandboxTendConfig, openTestSession } from '../test/support/sandbox-config.js';
 import { NODES } from '../test/sandbox/src/layout.js';
+import { benchArgs } from './args.js';
 
-function arg(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-}
-
-const N = arg('tables', 20);
-const H = arg('history', 5000);
+const { tables: N, history: H } = benchArgs({ tables: 20, history: 5000 });
 const KS = 'bench_plan_reads';
 const TEND_KS = 'tend_bench_reads';
 

@@ -10,17 +10,11 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { plan, type PlanInput } from '../src/core/index.js';
 import { syntheticNodes } from '../test/unit/core/synthetic.js';
+import { benchArgs } from './args.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 21, 12);
 const TARGETS = [209_715_200, 1_048_576, 65_536, 4096, 1];
-
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`);
-  return value;
-}
 
 interface Figures {
   target: number;
@@ -60,11 +54,10 @@ function measure(totalBytes: number, target: number, vnodes: number): Figures {
   return { target, ranges, ms, rssMiB: process.resourceUsage().maxRSS / 1024 };
 }
 
-const gib = option('gib', 10);
-const vnodes = option('vnodes', 16);
-const childTarget = process.argv.indexOf('--child');
-if (childTarget >= 0) {
-  const target = Number(process.argv[childTarget + 1]);
+// --child TARGET is how the bench measures one size target in a fresh process.
+const { gib, vnodes, child } = benchArgs({ gib: 10, vnodes: 16 }, { child: undefined as string | undefined });
+if (child !== undefined) {
+  const target = Number(child);
   process.stdout.write(JSON.stringify(measure(gib * 1024 ** 3, target, vnodes)));
 } else {
   const rows: Figures[] = [];

@@ -29,6 +29,7 @@ import {
   type TableSettings,
 } from '../src/core/index.js';
 import { prng, syntheticNodes } from '../test/unit/core/synthetic.js';
+import { benchArgs } from './args.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -37,21 +38,17 @@ const NOW = Date.UTC(2026, 10, 21, 12);
 const TARGET_MS = 1000;
 const TARGET_MB = 300;
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} needs a positive integer`);
-  return value;
+// --mode is how the bench runs itself once per mode, in a fresh process each.
+const args = benchArgs(
+  { tables: 1000, vnodes: 256, baseline: 100 },
+  { mode: undefined as string | undefined, rows: undefined as string | undefined },
+);
+for (const name of ['tables', 'vnodes', 'baseline'] as const) {
+  if (!Number.isInteger(args[name])) throw new Error(`--${name} needs a positive integer`);
 }
-
-const modeIndex = process.argv.indexOf('--mode');
-const mode = modeIndex >= 0 ? process.argv[modeIndex + 1] : undefined;
-const tableCount = option('tables', 1000);
-const vnodes = option('vnodes', 256);
-const baselineCount = option('baseline', 100);
+const { mode, tables: tableCount, vnodes, baseline: baselineCount } = args;
 // --rows state: feed only the latest success per range (tend's proposed repair_state rows) instead of 30 days of rows.
-const rowsIndex = process.argv.indexOf('--rows');
-const stateRows = rowsIndex >= 0 && process.argv[rowsIndex + 1] === 'state';
+const stateRows = args.rows === 'state';
 
 function tableSettings(count: number): TableSettings[] {
   const tables: TableSettings[] = [];

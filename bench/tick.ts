@@ -34,19 +34,13 @@ import {
   RUN,
   writeScopedConfig,
 } from '../test/support/tick-e2e.js';
+import { benchArgs } from './args.js';
 
-function arg(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  return index > 0 ? Number(process.argv[index + 1]) : fallback;
-}
-
-const executorsIndex = process.argv.indexOf('--executors');
-const EXECUTORS = (executorsIndex > 0 ? process.argv[executorsIndex + 1]! : 'jolokia,nodetool').split(',') as (
-  'jolokia' | 'nodetool'
-)[];
-const TABLES = arg('tables', 100);
-const RUNS = arg('runs', 5);
-const TASKS = arg('tasks', 5);
+const args = benchArgs({ tables: 100, runs: 5, tasks: 5 }, { executors: 'jolokia,nodetool' });
+const EXECUTORS = args.executors.split(',') as ('jolokia' | 'nodetool')[];
+const TABLES = args.tables;
+const RUNS = args.runs;
+const TASKS = args.tasks;
 const TEND_KS = `tend_bench_tick_${RUN}`;
 const IDLE_KS = `bench_tick_idle_${RUN}`;
 

@@ -9,15 +9,26 @@
  * heartbeat stops the work before the session can expire, so the delay would only make a crashed node's lease
  * unavailable for 15s longer than its TTL.
  *
- * Plain HTTP(S) via node:http rather than the `consul` npm client: every request needs its own timeout and a
- * per-agent CA/client certificate, and a failure must become ClusterUnavailable (exit 5) in one place; the
- * handful of endpoints used here is less code than adapting the client.
+ * The HTTP goes through the `consul` npm client (URLs, query options, the token header, JSON and base64 decoding),
+ * on an agent of tend's own (keep-alive; HTTPS with lease.consul.tls's CA, client certificate and key). What the
+ * client does not do is kept in `send`, the one place every call goes through:
+ * - the deadline. The client's own `timeout` option is a raw setTimeout: a lease.consul.requestTimeout above 24.8
+ *   days fires after 1 ms (test/unit/lease/consul-client.test.ts shows it). `send` arms a src/timers.ts timer that
+ *   emits `cancel` on the call's `ctx` (the client's documented abort), for the whole exchange, so an agent that
+ *   trickles bytes cannot hold a tick.
+ * - the status and headers of every answer, which the client hands back only with `ctx.includeResponse` (not in
+ *   its README; its own Watch relies on it). tend needs them to tell a Consul agent from another HTTP server
+ *   (X-Consul-Index), a refused token (403) from an unreachable agent, and a gone session (404) from a failure.
+ * - failures as ClusterUnavailable (exit 5), TLS ones described by describeTlsFailure.
+ * The client's typings omit `ctx`, `baseUrl` and the TLS options it documents, hence the `ConsulClient` shape below.
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { EventEmitter } from 'node:events';
+import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import Consul from 'consul';
 import { ClusterUnavailable, describeTlsFailure, TendError } from '../errors.js';
 import { consulSessionTtlMs } from '../core/index.js';
-import { setLongTimeout, timerDelay } from '../timers.js';
+import { setLongTimeout } from '../timers.js';
 import { beginActivity } from '../activity.js';
 import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
 import {
@@ -42,8 +53,47 @@ export interface ConsulLeaseOptions {
   requestTimeoutMs: number;
 }
 
+/** Per call: `cancel` aborts it; `includeResponse` makes the client resolve `[response, body]`. */
+interface CallContext extends EventEmitter {
+  includeResponse: true;
+}
+
+/** The part of the `consul` client tend uses, with the options its README documents. */
+interface ConsulClient {
+  kv: {
+    get(options: { key: string; recurse?: boolean; consistent: true; ctx: CallContext }): Promise<unknown>;
+    set(options: {
+      key: string;
+      value: string;
+      acquire?: string;
+      release?: string;
+      ctx: CallContext;
+    }): Promise<unknown>;
+    del(options: { key: string; ctx: CallContext }): Promise<unknown>;
+  };
+  session: {
+    create(options: {
+      name: string;
+      ttl: string;
+      behavior: 'release' | 'delete';
+      lockdelay: string;
+      ctx: CallContext;
+    }): Promise<unknown>;
+    renew(options: { id: string; ctx: CallContext }): Promise<unknown>;
+    destroy(options: { id: string; ctx: CallContext }): Promise<unknown>;
+  };
+}
+
+/** An answer of the agent (any status), its body decoded by the client (JSON, text, or raw bytes). */
+interface ConsulAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: unknown;
+}
+
 interface KvEntry {
   Key: string;
+  /** Decoded from base64 by the client. */
   Value: string | null;
   Session?: string;
   ModifyIndex: number;
@@ -71,36 +121,83 @@ const BROKEN_KEEP_MS = 7 * 86_400_000;
 class ConsulAclRefused extends ClusterUnavailable {}
 
 /**
- * A KV key as a URL path. Each segment is percent-encoded (so `%2e` stays literal); `.`, `..` and empty segments
- * are refused, since URL resolution would turn them into a key outside tend's prefix. (Resources are checked
- * against tend's own grammar before any backend is opened; this is the backend's own guard.)
+ * A KV key, checked: `.`, `..` and empty segments are refused, since the agent's URL cleaning would turn them into
+ * a key outside tend's prefix (it answers 301 to `/v1/kv/a/../b`). (Resources are checked against tend's own
+ * grammar before any backend is opened; this is the backend's own guard.) The client percent-encodes the key.
  */
-function encodeKey(key: string): string {
+function checkedKey(key: string): string {
   const segments = key.split('/');
   if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
     throw new TendError(`refusing Consul key "${key}": it would leave tend's prefix`);
   }
-  return segments.map(encodeURIComponent).join('/');
+  return key;
 }
 
 function decodeValue<T>(entry: KvEntry | undefined): T | undefined {
   if (!entry?.Value) return undefined;
   try {
-    return JSON.parse(Buffer.from(entry.Value, 'base64').toString('utf8')) as T;
+    return JSON.parse(entry.Value) as T;
   } catch {
     return undefined;
   }
 }
 
+/** A body as text for a message: the client decodes text/plain to a string, JSON to a value, others to bytes. */
+function bodyText(body: unknown): string {
+  if (body === undefined || body === null) return '';
+  if (typeof body === 'string') return body;
+  if (Buffer.isBuffer(body)) return body.toString('utf8');
+  return JSON.stringify(body);
+}
+
+/**
+ * A body that should be JSON. The client decodes it only when the answer says application/json (Consul's always
+ * do); a proxy that drops the header must not turn `true` into "not Consul".
+ */
+function jsonBody(body: unknown): unknown {
+  if (typeof body !== 'string' && !Buffer.isBuffer(body)) return body;
+  try {
+    return JSON.parse(body.toString()) as unknown;
+  } catch {
+    return body;
+  }
+}
+
+function isKvEntry(value: unknown): value is KvEntry {
+  return typeof value === 'object' && value !== null && typeof (value as KvEntry).Key === 'string';
+}
+
 export class ConsulLeaseBackend implements LeaseBackend {
   readonly kind = 'consul' as const;
   private readonly prefix: string;
+  private readonly origin: string;
+  private readonly client: ConsulClient;
   private readonly announcementSessions = new Map<string, string>();
 
   constructor(private readonly options: ConsulLeaseOptions) {
     // `tend/`, `/tend` and `tend` are the same prefix; an empty one puts tend's keys at the top of the KV store.
     const prefix = options.prefix.replace(/^\/+|\/+$/g, '');
     this.prefix = prefix === '' ? '' : `${prefix}/`;
+    const address = options.address.replace(/\/+$/, '');
+    this.origin = new URL(address).origin;
+    const tls = options.tls;
+    // Keep-alive like Node's global agent; the TLS material is the agent's, so every call is verified the same way.
+    const agent = address.startsWith('https:')
+      ? new HttpsAgent({
+          keepAlive: true,
+          ca: tls?.ca,
+          cert: tls?.cert,
+          key: tls?.key,
+          rejectUnauthorized: tls?.rejectUnauthorized ?? true,
+        })
+      : new HttpAgent({ keepAlive: true });
+    const defaults = {
+      ...(options.token ? { token: options.token } : {}),
+      ...(options.datacenter ? { dc: options.datacenter } : {}),
+    };
+    this.client = new Consul({ baseUrl: `${address}/v1`, agent, defaults } as ConstructorParameters<
+      typeof Consul
+    >[0]) as unknown as ConsulClient;
   }
 
   private leaseKey(resource: string): string {
@@ -112,60 +209,36 @@ export class ConsulLeaseBackend implements LeaseBackend {
   }
 
   /**
-   * One HTTP call with its own timeout, for the whole exchange (a server that trickles bytes never trips a socket's
-   * idle timeout); transport failures become ClusterUnavailable. Callers check that the answer is Consul's where
-   * another HTTP server's answer could be mistaken for one (see `notConsul`).
+   * One call through the client, with its own deadline for the whole exchange (see the top of this file). Any
+   * answer comes back, whatever its status; callers check that it is Consul's where another HTTP server's answer
+   * could be mistaken for one (see `notConsul`). No answer (refused, reset, TLS, deadline) is ClusterUnavailable.
    */
-  private call(
+  private async send(
     method: string,
     path: string,
-    query: Record<string, string | undefined> = {},
-    body?: string,
-  ): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
-    const url = new URL(`${this.options.address.replace(/\/+$/, '')}${path}`);
-    for (const [key, value] of Object.entries({ dc: this.options.datacenter, ...query })) {
-      if (value !== undefined) url.searchParams.set(key, value);
-    }
-    const tls = this.options.tls;
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    call: (ctx: CallContext) => Promise<unknown>,
+  ): Promise<ConsulAnswer> {
     const timeoutMs = this.options.requestTimeoutMs;
-    const end = beginActivity(`Consul ${method} ${url.origin}${url.pathname}`);
-    return new Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }>(
-      (resolve, reject) => {
-        const req = send(
-          url,
-          {
-            method,
-            headers: {
-              ...(this.options.token ? { 'X-Consul-Token': this.options.token } : {}),
-              ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-            },
-            // Clamped: a socket timeout above 24.8 days would overflow Node's timer and fire at once.
-            timeout: timerDelay(timeoutMs),
-            ...(url.protocol === 'https:' && tls
-              ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized ?? true }
-              : {}),
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () =>
-              resolve({
-                status: res.statusCode ?? 0,
-                body: Buffer.concat(chunks).toString('utf8'),
-                headers: res.headers,
-              }),
-            );
-            res.on('error', (error) => reject(this.unreachable(error, method, url)));
-          },
-        );
-        const deadline = setLongTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-        req.on('close', () => deadline.clear());
-        req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-        req.on('error', (error) => reject(this.unreachable(error, method, url)));
-        req.end(body);
-      },
-    ).finally(end);
+    const ctx: CallContext = Object.assign(new EventEmitter(), { includeResponse: true as const });
+    let timedOut = false;
+    const deadline = setLongTimeout(() => {
+      timedOut = true;
+      ctx.emit('cancel');
+    }, timeoutMs);
+    const end = beginActivity(`Consul ${method} ${this.origin}${path}`);
+    try {
+      const [response, body] = (await call(ctx)) as [IncomingMessage, unknown?];
+      return { status: response.statusCode ?? 0, headers: response.headers, body };
+    } catch (error) {
+      // Non-2xx answers, and answers whose body did not decode, carry the response.
+      const response = (error as { response?: IncomingMessage & { body?: unknown } }).response;
+      if (response && !timedOut)
+        return { status: response.statusCode ?? 0, headers: response.headers, body: response.body };
+      throw this.unreachable(timedOut ? new Error(`no answer within ${timeoutMs} ms`) : error, method, path);
+    } finally {
+      deadline.clear();
+      end();
+    }
   }
 
   /**
@@ -174,24 +247,21 @@ export class ConsulLeaseBackend implements LeaseBackend {
    * KV read, 404 included), a session must come back as `{"ID": …}`, an acquire as true or false. Exit 5.
    */
   private notConsul(method: string, path: string, status: number, why: string): ClusterUnavailable {
-    const origin = new URL(this.options.address).origin;
     return new ClusterUnavailable(
       'consul',
-      `${origin} does not answer like a Consul agent: ${method} ${path} answered HTTP ${status} ${why}`,
+      `${this.origin} does not answer like a Consul agent: ${method} ${path} answered HTTP ${status} ${why}`,
       { hints: ['check lease.consul.address: it must be the HTTP API of a Consul agent (port 8500 by default)'] },
     );
   }
 
-  private unreachable(error: Error, method: string, url: URL): ClusterUnavailable {
-    const tls = url.protocol === 'https:' ? describeTlsFailure(error, 'lease.consul.tls') : undefined;
-    return new ClusterUnavailable(
-      'consul',
-      `${method} ${url.origin}${url.pathname}: ${tls?.message ?? externalMessage(error)}`,
-      {
-        cause: error,
-        hints: [tls?.hint ?? 'check lease.consul.address and that the Consul agent is running'],
-      },
-    );
+  private unreachable(error: unknown, method: string, path: string): ClusterUnavailable {
+    const tls = this.origin.startsWith('https:') ? describeTlsFailure(error, 'lease.consul.tls') : undefined;
+    // The client prefixes its own name and the call's ("consul: kv.get: "); the message already says both.
+    const detail = externalMessage(error).replace(/^consul: [\w.]+: /, '');
+    return new ClusterUnavailable('consul', `${method} ${this.origin}${path}: ${tls?.message ?? detail}`, {
+      cause: error,
+      hints: [tls?.hint ?? 'check lease.consul.address and that the Consul agent is running'],
+    });
   }
 
   /**
@@ -199,10 +269,10 @@ export class ConsulLeaseBackend implements LeaseBackend {
    * be reached, since no lease can be taken either way, with Consul's words (they name the token by its accessor
    * id, never its secret) and the policy tend needs.
    */
-  private refused(what: string, res: { body: string }): ClusterUnavailable {
+  private refused(what: string, answer: ConsulAnswer): ClusterUnavailable {
     return new ConsulAclRefused(
       'consul',
-      `${what}: the ACL token was refused (HTTP 403: ${sanitizeExternal(res.body)})`,
+      `${what}: the ACL token was refused (HTTP 403: ${sanitizeExternal(bodyText(answer.body))})`,
       {
         hints: [
           `the token (lease.consul.tokenFile or TEND_CONSUL_TOKEN) must exist and allow key:write under "${this.prefix}" and session:write: key_prefix "${this.prefix}" { policy = "write" } and session_prefix "" { policy = "write" }`,
@@ -212,69 +282,81 @@ export class ConsulLeaseBackend implements LeaseBackend {
   }
 
   /** A call that must answer 200; 403 and 5xx are reported with Consul's own words. */
-  private async ok(method: string, path: string, query: Record<string, string | undefined> = {}, body?: string) {
-    const res = await this.call(method, path, query, body);
-    if (res.status === 200) return res.body;
-    if (res.status === 403) throw this.refused(`${method} ${path}`, res);
-    throw new ClusterUnavailable('consul', `${method} ${path} answered ${res.status}: ${sanitizeExternal(res.body)}`);
+  private async ok(method: string, path: string, call: (ctx: CallContext) => Promise<unknown>): Promise<unknown> {
+    const answer = await this.send(method, path, call);
+    if (answer.status === 200) return answer.body;
+    if (answer.status === 403) throw this.refused(`${method} ${path}`, answer);
+    throw new ClusterUnavailable(
+      'consul',
+      `${method} ${path} answered ${answer.status}: ${sanitizeExternal(bodyText(answer.body))}`,
+    );
   }
 
   private async createSession(name: string, ttlMs: number, behavior: 'release' | 'delete'): Promise<string> {
-    const body = await this.ok(
-      'PUT',
-      '/v1/session/create',
-      {},
-      JSON.stringify({ Name: name, TTL: `${consulSessionTtlMs(ttlMs)}ms`, Behavior: behavior, LockDelay: '0s' }),
+    const ttl = `${consulSessionTtlMs(ttlMs)}ms`;
+    const body = await this.ok('PUT', '/v1/session/create', (ctx) =>
+      this.client.session.create({ name, ttl, behavior, lockdelay: '0s', ctx }),
     );
-    let id: unknown;
-    try {
-      id = (JSON.parse(body) as { ID?: unknown } | null)?.ID;
-    } catch {
-      id = undefined;
-    }
+    const answer = jsonBody(body);
+    const id = typeof answer === 'object' && answer !== null ? (answer as { ID?: unknown }).ID : undefined;
     if (typeof id !== 'string' || id === '')
       throw this.notConsul('PUT', '/v1/session/create', 200, 'without a session ID');
     return id;
   }
 
   private async destroySession(id: string): Promise<void> {
-    await this.ok('PUT', `/v1/session/destroy/${id}`);
+    await this.ok('PUT', `/v1/session/destroy/${id}`, (ctx) => this.client.session.destroy({ id, ctx }));
   }
 
   private async kvAcquire(key: string, session: string, value: unknown): Promise<boolean> {
-    const res = await this.call('PUT', `/v1/kv/${encodeKey(key)}`, { acquire: session }, JSON.stringify(value));
-    if (res.status === 200) {
-      const answer = res.body.trim();
-      if (answer !== 'true' && answer !== 'false') {
+    const answer = await this.send('PUT', `/v1/kv/${key}`, (ctx) =>
+      this.client.kv.set({ key: checkedKey(key), value: JSON.stringify(value), acquire: session, ctx }),
+    );
+    if (answer.status === 200) {
+      const acquired = jsonBody(answer.body);
+      if (typeof acquired !== 'boolean') {
         throw this.notConsul('PUT', `/v1/kv/${key}`, 200, 'with neither true nor false');
       }
-      return answer === 'true';
+      return acquired;
     }
     // 500 "invalid session": the session is gone (expired or destroyed).
-    if (res.status === 500 && /session/i.test(res.body)) return false;
-    if (res.status === 403) throw this.refused(`acquiring ${key}`, res);
-    throw new ClusterUnavailable('consul', `acquiring ${key} answered ${res.status}: ${sanitizeExternal(res.body)}`);
+    if (answer.status === 500 && /session/i.test(bodyText(answer.body))) return false;
+    if (answer.status === 403) throw this.refused(`acquiring ${key}`, answer);
+    throw new ClusterUnavailable(
+      'consul',
+      `acquiring ${key} answered ${answer.status}: ${sanitizeExternal(bodyText(answer.body))}`,
+    );
+  }
+
+  /** A consistent KV read of one key, or (`recurse`) of every key under `key/`. */
+  private async kvRead(key: string, recurse: boolean): Promise<ConsulAnswer> {
+    const path = `/v1/kv/${key}${recurse ? '/' : ''}`;
+    const answer = await this.send('GET', path, (ctx) =>
+      this.client.kv.get({ key: `${checkedKey(key)}${recurse ? '/' : ''}`, recurse, consistent: true, ctx }),
+    );
+    if (!answer.headers['x-consul-index']) throw this.notConsul('GET', path, answer.status, 'without X-Consul-Index');
+    if (answer.status === 403) throw this.refused(`${recurse ? 'listing' : 'reading'} ${key}`, answer);
+    if (answer.status !== 200 && answer.status !== 404) {
+      throw new ClusterUnavailable('consul', `${recurse ? 'listing' : 'reading'} ${key} answered ${answer.status}`);
+    }
+    return answer;
   }
 
   private async kvGet(key: string): Promise<KvEntry | undefined> {
-    const res = await this.call('GET', `/v1/kv/${encodeKey(key)}`, { consistent: '' });
-    if (!res.headers['x-consul-index'])
-      throw this.notConsul('GET', `/v1/kv/${key}`, res.status, 'without X-Consul-Index');
-    if (res.status === 404) return undefined;
-    if (res.status === 403) throw this.refused(`reading ${key}`, res);
-    if (res.status !== 200) throw new ClusterUnavailable('consul', `reading ${key} answered ${res.status}`);
-    return (JSON.parse(res.body) as KvEntry[])[0];
+    const answer = await this.kvRead(key, false);
+    if (answer.status === 404) return undefined;
+    // The client leaves the body out when it is not a non-empty JSON list; Consul answers 404 for a missing key.
+    if (!isKvEntry(answer.body)) throw this.notConsul('GET', `/v1/kv/${key}`, 200, 'without a KV entry');
+    return answer.body;
   }
 
   private async kvList(prefix: string): Promise<KvEntry[]> {
-    const res = await this.call('GET', `/v1/kv/${encodeKey(prefix)}/`, { recurse: '', consistent: '' });
-    if (!res.headers['x-consul-index']) {
-      throw this.notConsul('GET', `/v1/kv/${prefix}/`, res.status, 'without X-Consul-Index');
+    const answer = await this.kvRead(prefix, true);
+    if (answer.status === 404) return [];
+    if (!Array.isArray(answer.body) || !answer.body.every(isKvEntry)) {
+      throw this.notConsul('GET', `/v1/kv/${prefix}/`, 200, 'without a list of KV entries');
     }
-    if (res.status === 404) return [];
-    if (res.status === 403) throw this.refused(`listing ${prefix}`, res);
-    if (res.status !== 200) throw new ClusterUnavailable('consul', `listing ${prefix} answered ${res.status}`);
-    return JSON.parse(res.body) as KvEntry[];
+    return answer.body;
   }
 
   private record(resource: string, entry: KvEntry | undefined): LeaseRecord | undefined {
@@ -343,16 +425,18 @@ export class ConsulLeaseBackend implements LeaseBackend {
 
   async renew(lease: HeldLease): Promise<RenewResult> {
     const sentAt = Date.now();
-    const res = await this.call('PUT', `/v1/session/renew/${lease.leaseId}`);
-    if (res.status === 404) {
+    const id = lease.leaseId;
+    const answer = await this.send('PUT', `/v1/session/renew/${id}`, (ctx) => this.client.session.renew({ id, ctx }));
+    if (answer.status === 404) {
       // Consul's 404 names the session; another server's 404 must not read as "the lease is gone".
-      if (!/session/i.test(res.body) && !Object.keys(res.headers).some((name) => name.startsWith('x-consul-'))) {
+      const fromConsul = Object.keys(answer.headers).some((name) => name.startsWith('x-consul-'));
+      if (!/session/i.test(bodyText(answer.body)) && !fromConsul) {
         throw this.notConsul('PUT', '/v1/session/renew', 404, 'without naming the session');
       }
       return { renewed: false, reason: 'gone' };
     }
-    if (res.status === 403) throw this.refused('renewing the session', res);
-    if (res.status !== 200) throw new ClusterUnavailable('consul', `renewing session answered ${res.status}`);
+    if (answer.status === 403) throw this.refused('renewing the session', answer);
+    if (answer.status !== 200) throw new ClusterUnavailable('consul', `renewing session answered ${answer.status}`);
     const key = this.leaseKey(lease.resource);
     if (await this.kvAcquire(key, lease.leaseId, this.leaseValue(lease, new Date(sentAt)))) {
       return { renewed: true, expiresAt: new Date(sentAt + consulSessionTtlMs(lease.ttlMs)) };
@@ -363,10 +447,12 @@ export class ConsulLeaseBackend implements LeaseBackend {
   }
 
   async release(lease: HeldLease): Promise<boolean> {
-    const res = await this.call('PUT', `/v1/kv/${encodeKey(this.leaseKey(lease.resource))}`, {
-      release: lease.leaseId,
-    });
-    const released = res.status === 200 && res.body.trim() === 'true';
+    const key = this.leaseKey(lease.resource);
+    // Like acquire, release writes the body as the key's value: empty, since nobody holds it any more.
+    const answer = await this.send('PUT', `/v1/kv/${key}`, (ctx) =>
+      this.client.kv.set({ key: checkedKey(key), value: '', release: lease.leaseId, ctx }),
+    );
+    const released = answer.status === 200 && jsonBody(answer.body) === true;
     await this.destroySession(lease.leaseId);
     return released;
   }
@@ -390,12 +476,9 @@ export class ConsulLeaseBackend implements LeaseBackend {
       brokenAt: new Date(),
     };
     if (!options.record) return broken;
-    await this.ok(
-      'PUT',
-      `/v1/kv/${encodeKey(`${this.prefix}broken/${resource}`)}`,
-      {},
-      JSON.stringify({ ...broken, brokenAt: broken.brokenAt.toISOString() }),
-    );
+    const key = `${this.prefix}broken/${resource}`;
+    const value = JSON.stringify({ ...broken, brokenAt: broken.brokenAt.toISOString() });
+    await this.ok('PUT', `/v1/kv/${key}`, (ctx) => this.client.kv.set({ key: checkedKey(key), value, ctx }));
     return broken;
   }
 
@@ -466,7 +549,7 @@ export class ConsulLeaseBackend implements LeaseBackend {
     const session = this.announcementSessions.get(key);
     this.announcementSessions.delete(key);
     if (session) await this.destroySession(session);
-    else await this.ok('DELETE', `/v1/kv/${encodeKey(key)}`);
+    else await this.ok('DELETE', `/v1/kv/${key}`, (ctx) => this.client.kv.del({ key: checkedKey(key), ctx }));
   }
 
   async close(): Promise<void> {

@@ -51,6 +51,69 @@ export function repairOptions(request: RepairRequest): Record<string, string> {
 
 type ParentStatus = readonly string[] | null;
 
+interface PollSchedule {
+  pollMinMs: number;
+  pollFastForMs: number;
+  pollMaxMs: number;
+  pollFactor: number;
+}
+
+/** Builds the task's outcome; `finishedAt` is when it is built. */
+type OutcomeOf = (
+  status: RepairStatus,
+  message: string,
+  extra?: { repaired?: readonly TokenRangeText[]; commands?: string[]; serverStop?: RepairOutcome['serverStop'] },
+) => RepairOutcome;
+
+/** One repair command running on the node, as the poll loop sees it. */
+interface RunningRepair {
+  readonly request: RepairRequest;
+  readonly options: RunOptions;
+  readonly command: number;
+  readonly startedAt: number;
+  readonly outcome: OutcomeOf;
+}
+
+function outcomeOf(request: RepairRequest, startedAt: number, now: () => number): OutcomeOf {
+  return (status, message, extra = {}) => ({
+    taskId: request.id,
+    keyspace: request.keyspace,
+    tables: request.tables,
+    status,
+    startedAt,
+    finishedAt: now(),
+    ranges: request.ranges,
+    rangesRepaired: extra.repaired ?? [],
+    participants: participantsOf(request),
+    message,
+    commands: extra.commands ?? [],
+    ...(extra.serverStop ? { serverStop: extra.serverStop } : {}),
+  });
+}
+
+/** The outcome for a final status (COMPLETED, FAILED); undefined while the repair runs. */
+function settled(repair: RunningRepair, state: ParentStatus): RepairOutcome | undefined {
+  const [kind, ...raw] = state ?? [];
+  // Cassandra's words enter tend here: each message on one line, secrets masked, range lists counted (a
+  // session's message lists every range it covered, which would push the reason out of the message).
+  const messages = raw.map((message) => sanitizeExternal(countRanges(String(message))));
+  const { request, outcome } = repair;
+  const commands = [`#${repair.command}`];
+  if (kind === 'COMPLETED') {
+    repair.options.onProgress?.({
+      taskId: request.id,
+      rangesDone: request.ranges.length,
+      rangesTotal: request.ranges.length,
+    });
+    return outcome('success', messages.at(-1) ?? 'repair completed', { repaired: request.ranges, commands });
+  }
+  if (kind === 'FAILED') {
+    const reasons = messages.filter((m) => !/^Repair command #\d+ finished with error$/.test(m));
+    return outcome('failed', (reasons.length ? reasons : messages).join('; ') || 'repair failed', { commands });
+  }
+  return undefined;
+}
+
 export interface JolokiaExecutorOptions {
   readonly client: Pick<JolokiaClient, 'exec'>;
   readonly now?: () => number;
@@ -75,9 +138,7 @@ export class JolokiaExecutor implements Executor {
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly pollMinMs: number;
-  private readonly pollFastForMs: number;
-  private readonly pollMaxMs: number;
-  private readonly pollFactor: number;
+  private readonly schedule: PollSchedule;
   private readonly unknownGraceMs: number;
 
   constructor(options: JolokiaExecutorOptions) {
@@ -85,40 +146,28 @@ export class JolokiaExecutor implements Executor {
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? sleepUnlessAborted;
     this.pollMinMs = options.pollMinMs ?? 5;
-    this.pollFastForMs = options.pollFastForMs ?? 1000;
-    this.pollMaxMs = options.pollMaxMs ?? 2000;
-    this.pollFactor = options.pollFactor ?? 1.25;
+    this.schedule = {
+      pollMinMs: this.pollMinMs,
+      pollFastForMs: options.pollFastForMs ?? 1000,
+      pollMaxMs: options.pollMaxMs ?? 2000,
+      pollFactor: options.pollFactor ?? 1.25,
+    };
     this.unknownGraceMs = options.unknownStatusGraceMs ?? 30_000;
   }
 
+  /** repairAsync, then the status polled until the repair ends, the task's deadline passes or it is aborted. */
   async run(request: RepairRequest, options: RunOptions): Promise<RepairOutcome> {
     const startedAt = this.now();
-    const deadline = startedAt + options.timeoutMs;
-    const outcome = (
-      status: RepairStatus,
-      message: string,
-      extra: {
-        repaired?: readonly TokenRangeText[];
-        commands?: string[];
-        serverStop?: RepairOutcome['serverStop'];
-      } = {},
-    ): RepairOutcome => ({
-      taskId: request.id,
-      keyspace: request.keyspace,
-      tables: request.tables,
-      status,
-      startedAt,
-      finishedAt: this.now(),
-      ranges: request.ranges,
-      rangesRepaired: extra.repaired ?? [],
-      participants: participantsOf(request),
-      message,
-      commands: extra.commands ?? [],
-      ...(extra.serverStop ? { serverStop: extra.serverStop } : {}),
-    });
-
+    const outcome = outcomeOf(request, startedAt, this.now);
     if (options.signal?.aborted) return outcome('aborted', `aborted${abortReason(options.signal)} before it started`);
+    const command = await this.startRepair(request, outcome);
+    if (typeof command !== 'number') return command;
+    options.onProgress?.({ taskId: request.id, rangesDone: 0, rangesTotal: request.ranges.length });
+    return this.pollUntilSettled({ request, options, command, startedAt, outcome }, startedAt + options.timeoutMs);
+  }
 
+  /** The repair's command number, or the outcome when there is nothing to poll (refused, nothing to repair). */
+  private async startRepair(request: RepairRequest, outcome: OutcomeOf): Promise<number | RepairOutcome> {
     let command: number;
     try {
       command = Number(
@@ -137,61 +186,26 @@ export class JolokiaExecutor implements Executor {
         repaired: request.ranges,
       });
     }
-    const commands = [`#${command}`];
-    /** The outcome for a final status (COMPLETED, FAILED); undefined while the repair runs. */
-    const settled = (state: ParentStatus): RepairOutcome | undefined => {
-      const [kind, ...raw] = state ?? [];
-      // Cassandra's words enter tend here: each message on one line, secrets masked, range lists counted (a
-      // session's message lists every range it covered, which would push the reason out of the message).
-      const messages = raw.map((message) => sanitizeExternal(countRanges(String(message))));
-      if (kind === 'COMPLETED') {
-        options.onProgress?.({
-          taskId: request.id,
-          rangesDone: request.ranges.length,
-          rangesTotal: request.ranges.length,
-        });
-        return outcome('success', messages.at(-1) ?? 'repair completed', { repaired: request.ranges, commands });
-      }
-      if (kind === 'FAILED') {
-        const reasons = messages.filter((m) => !/^Repair command #\d+ finished with error$/.test(m));
-        return outcome('failed', (reasons.length ? reasons : messages).join('; ') || 'repair failed', { commands });
-      }
-      return undefined;
-    };
-    options.onProgress?.({ taskId: request.id, rangesDone: 0, rangesTotal: request.ranges.length });
+    return command;
+  }
 
+  /**
+   * Polls getParentRepairStatus on the schedule of `nextPollWait` until a final status, the deadline or an abort.
+   * This loop is the executor's overhead on every task: bench/jolokia-poll measures it.
+   */
+  private async pollUntilSettled(repair: RunningRepair, deadline: number): Promise<RepairOutcome> {
     const timeout = timeoutSignal(Math.max(0, deadline - this.now()));
-    const stop = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const stop = repair.options.signal ? AbortSignal.any([repair.options.signal, timeout]) : timeout;
     let wait = this.pollMinMs;
     let unknownSince: number | undefined;
     let lastError: string | undefined;
     for (;;) {
       await this.sleep(wait, stop);
-      if (stop.aborted) {
-        const status: RepairStatus = options.signal?.aborted ? 'aborted' : 'timed_out';
-        // It may have ended since the last poll; then it is reported as it ended, and nothing needs stopping.
-        const last = await this.client.exec<ParentStatus>(STORAGE_SERVICE, PARENT_STATUS, [command]).catch(() => null);
-        const ended = settled(last);
-        if (ended) return ended;
-        const serverStop = await this.terminate(command);
-        const what =
-          status === 'aborted'
-            ? `aborted${abortReason(options.signal)}`
-            : `timed out${lastError ? ` (last status poll failed: ${lastError})` : ''}`;
-        const how = serverStop.error
-          ? `stopping the repair on the node failed (${serverStop.error}); check the node's log`
-          : 'repair sessions terminated on the node';
-        return outcome(status, `${what}; ${how}`, { commands, serverStop });
-      }
-      wait = nextPollWait(wait, this.now() - startedAt, {
-        pollMinMs: this.pollMinMs,
-        pollFastForMs: this.pollFastForMs,
-        pollMaxMs: this.pollMaxMs,
-        pollFactor: this.pollFactor,
-      });
+      if (stop.aborted) return this.stopped(repair, lastError);
+      wait = nextPollWait(wait, this.now() - repair.startedAt, this.schedule);
       let state: ParentStatus;
       try {
-        state = await this.client.exec<ParentStatus>(STORAGE_SERVICE, PARENT_STATUS, [command], stop);
+        state = await this.client.exec<ParentStatus>(STORAGE_SERVICE, PARENT_STATUS, [repair.command], stop);
         lastError = undefined;
       } catch (error) {
         // A poll that fails (agent restarting, network blip) is retried until the task's deadline.
@@ -202,18 +216,40 @@ export class JolokiaExecutor implements Executor {
       if (state === null || state.length === 0) {
         unknownSince ??= this.now();
         if (this.now() - unknownSince > this.unknownGraceMs) {
-          return outcome(
+          return repair.outcome(
             'failed',
-            `Cassandra no longer knows repair command #${command} (node restarted, or its status expired); check the node's log`,
-            { commands },
+            `Cassandra no longer knows repair command #${repair.command} (node restarted, or its status expired); check the node's log`,
+            { commands: [`#${repair.command}`] },
           );
         }
         continue;
       }
       unknownSince = undefined;
-      const verdict = settled(state);
+      const verdict = settled(repair, state);
       if (verdict) return verdict;
     }
+  }
+
+  /**
+   * Aborted or past its deadline: reported as it ended if it ended since the last poll (nothing to stop), otherwise
+   * stopped on the node, since cancelling the HTTP poll alone would leave Cassandra repairing.
+   */
+  private async stopped(repair: RunningRepair, lastError: string | undefined): Promise<RepairOutcome> {
+    const status: RepairStatus = repair.options.signal?.aborted ? 'aborted' : 'timed_out';
+    const last = await this.client
+      .exec<ParentStatus>(STORAGE_SERVICE, PARENT_STATUS, [repair.command])
+      .catch(() => null);
+    const ended = settled(repair, last);
+    if (ended) return ended;
+    const serverStop = await this.terminate(repair.command);
+    const what =
+      status === 'aborted'
+        ? `aborted${abortReason(repair.options.signal)}`
+        : `timed out${lastError ? ` (last status poll failed: ${lastError})` : ''}`;
+    const how = serverStop.error
+      ? `stopping the repair on the node failed (${serverStop.error}); check the node's log`
+      : 'repair sessions terminated on the node';
+    return repair.outcome(status, `${what}; ${how}`, { commands: [`#${repair.command}`], serverStop });
   }
 
   async stopAllOnServer(): Promise<void> {
@@ -255,11 +291,7 @@ export function cassandraMessage(error: JolokiaRequestError): string {
 }
 
 /** The pause before the next status poll: pollMinMs during the first pollFastForMs, then growing to pollMaxMs. */
-export function nextPollWait(
-  previous: number,
-  elapsedMs: number,
-  schedule: { pollMinMs: number; pollFastForMs: number; pollMaxMs: number; pollFactor: number },
-): number {
+export function nextPollWait(previous: number, elapsedMs: number, schedule: PollSchedule): number {
   if (elapsedMs < schedule.pollFastForMs) return schedule.pollMinMs;
   return Math.min(schedule.pollMaxMs, Math.max(previous + 1, Math.round(previous * schedule.pollFactor)));
 }

@@ -13,7 +13,8 @@ import { validateConfig } from '../../../src/config/validate.js';
 import { Output } from '../../../src/output/output.js';
 import { MemoryStream } from '../../../src/output/memory-stream.js';
 import { runTick, type TickPorts, type TickReport } from '../../../src/app/tick.js';
-import { plan as computePlan, type Plan, type PlanInput, type RepairTask } from '../../../src/core/index.js';
+import { plan as computePlan, type Plan, type PlanInput } from '../../../src/core/index.js';
+import { task } from './fake-task.js';
 import type { Executor, RepairOutcome, RepairRequest } from '../../../src/repair/index.js';
 import { syntheticNodes } from '../core/synthetic.js';
 
@@ -92,26 +93,6 @@ function harness(thePlan: Plan, executor: Executor, extra: Partial<TickPorts> & 
       ports,
     );
   return { run, stderr, metrics };
-}
-
-function task(id: string, replicas: string[]): RepairTask {
-  return {
-    id,
-    keyspace: 'shop',
-    tables: [id.split('#')[0]!.split('.')[1]!],
-    scope: 'ranges',
-    ranges: [{ start: '0', end: '100' }],
-    replicas,
-    replicaAddresses: replicas,
-    datacenters: ['dc1'],
-    repairType: 'vnode',
-    incremental: false,
-    parallelism: 'parallel',
-    priority: 10,
-    estimatedBytes: null,
-    oldestRepairedAt: null,
-    reason: 'due',
-  };
 }
 
 describe('tick: a replica that dies mid-batch (item 24)', function () {

@@ -12,6 +12,7 @@ import { MemoryStream } from '../../../src/output/memory-stream.js';
 import { Interrupted, LeaseLost, RepairFailed } from '../../../src/errors.js';
 import { idleVerdict, runTick, type TickPorts, type PlanContextAndPlan } from '../../../src/app/tick.js';
 import type { Plan, RepairTask } from '../../../src/core/index.js';
+import { task } from './fake-task.js';
 import type {
   Executor,
   RepairedStateReader,
@@ -36,27 +37,6 @@ const config = (() => {
 })();
 
 const replanConfig = { ...config, schedule: { ...config.schedule, replan: { enabled: true, pause: 30_000 } } };
-
-function task(id: string, replicas: string[] = ['127.0.0.1', '127.0.0.2', '127.0.0.3']): RepairTask {
-  return {
-    id,
-    keyspace: 'shop',
-    tables: [id.split('#')[0]!.split('.')[1]!],
-    scope: 'ranges',
-    ranges: [{ start: '0', end: '100' }],
-    replicas,
-    replicaAddresses: replicas,
-    datacenters: ['dc1'],
-    repairType: 'vnode',
-    incremental: false,
-    parallelism: 'parallel',
-    priority: 10,
-    estimatedBytes: null,
-    oldestRepairedAt: null,
-    reason: 'due',
-  };
-}
-
 function plan(overrides: Partial<Plan> = {}): Plan {
   return {
     formatVersion: 1,

@@ -183,6 +183,24 @@ describe('JolokiaExecutor', function () {
     expect(outcome.rangesRepaired).to.deep.equal([]);
   });
 
+  it('the deadline passes as the repair ends: reported as it ended (success), nothing terminated', async function () {
+    const calls: string[] = [];
+    const startedAt = Date.now();
+    const client: Pick<JolokiaClient, 'exec'> = {
+      async exec<T>(_mbean: string, operation: string): Promise<T> {
+        calls.push(operation);
+        if (operation.startsWith('repairAsync')) return 14 as T;
+        // Still running when the task's deadline (30 ms) passes, completed by the time tend looks again.
+        return (Date.now() - startedAt < 20 ? ['IN_PROGRESS'] : ['COMPLETED', 'Repair command #14 finished']) as T;
+      },
+    };
+    // The first poll waits a second, so the deadline interrupts the wait before any poll.
+    const outcome = await new JolokiaExecutor({ client, pollMinMs: 1000 }).run(request, { timeoutMs: 30 });
+    expect(outcome.status).to.equal('success');
+    expect(outcome.rangesRepaired).to.deep.equal([R1, R2]);
+    expect(calls).to.not.include('forceTerminateAllRepairSessions()');
+  });
+
   it('abort: the reason is reported and the node is told to stop', async function () {
     const jolokia = fakeJolokia(12, [['IN_PROGRESS']]);
     const controller = new AbortController();
