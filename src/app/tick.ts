@@ -37,7 +37,7 @@ import { writeTickMetrics } from '../metrics/tick-metrics.js';
 import type { Output } from '../output/output.js';
 import { currentPlan } from './schedule.js';
 import type { PlanContext } from './plan-input.js';
-import { historyWriter, type RecordOutcome } from './record-outcome.js';
+import { historyStartWriter, historyWriter, type RecordOutcome, type RecordStart } from './record-outcome.js';
 import { runBatch, type BatchResult } from './batch.js';
 import { replicaChecks, type ReplicaChecks } from './replica-checks.js';
 
@@ -112,6 +112,8 @@ export interface TickPorts {
   /** How much of each table the node reports repaired (incremental eligibility). */
   readonly repairedState: () => Promise<RepairedStateReader>;
   readonly record: RecordOutcome;
+  /** A task's STARTED row before its repair (undefined: not recorded). */
+  readonly recordStart: RecordStart | undefined;
   readonly writeMetrics: (report: TickReport, plan: Plan | undefined) => Promise<void>;
   /** Which of these replica addresses are down, looked at again now. */
   readonly liveness: (client: cassandra.Client, addresses: readonly string[]) => Promise<string[]>;
@@ -151,6 +153,7 @@ export function defaultPorts(
     executor: () => openExecutor(config, secret),
     repairedState: () => openRepairedStateReader(config, secret),
     record: historyWriter(config.cassandra.keyspace, { coordinator, address, tickId }),
+    recordStart: historyStartWriter(config.cassandra.keyspace, { coordinator, tickId }),
     writeMetrics: async (report, plan) => {
       const directory = config.metrics.textfileDirectory;
       if (!directory) return;
@@ -258,6 +261,7 @@ export async function runTick(
     startDeadline: base.startedAt + (options.maxDurationMs ?? deps.config.schedule.maxDuration),
     now: ports.now,
     record: ports.record,
+    ...(ports.recordStart ? { recordStart: ports.recordStart } : {}),
     liveness: ports.liveness,
     ...(checks
       ? {
