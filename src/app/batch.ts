@@ -249,6 +249,8 @@ export interface BatchContext {
    * the task would start; `finished` are the repairs this batch ran to their end. Absent: not checked.
    */
   readonly replicaBusy?: (task: RepairTask, finished: readonly OwnRepair[]) => Promise<ReplicaBusy>;
+  /** Told as each task ends (the operator's onTaskFailed hook), while the batch goes on. */
+  readonly onTaskEnd?: (task: RepairTask, outcome: RepairOutcome) => void;
   /** This node's address, the coordinator of the batch's repairs (to know them among the running ones). */
   readonly localAddress?: string;
 }
@@ -408,6 +410,7 @@ class BatchState {
       onTaskEnd: (request, outcome) => {
         logOutcome(outcome, out);
         this.noteOutcome(request, outcome);
+        this.ctx.onTaskEnd?.(request, outcome);
       },
       follow: {
         held,

@@ -40,6 +40,7 @@ import type { PlanContext } from './plan-input.js';
 import { historyStartWriter, historyWriter, type RecordOutcome, type RecordStart } from './record-outcome.js';
 import { runBatch, type BatchResult } from './batch.js';
 import { replicaChecks, type ReplicaChecks } from './replica-checks.js';
+import { tickHooks, type TickHooks } from './tick-hooks.js';
 
 export type TickResult =
   | 'ran'
@@ -120,6 +121,8 @@ export interface TickPorts {
   /** Running repairs and back-pressure on a task's replicas, before it starts (undefined: not checked). */
   readonly replicaChecks: ((client: cassandra.Client, topology: ClusterTopology) => ReplicaChecks) | undefined;
   readonly now: () => number;
+  /** The operator's hooks (hooks.*): a task that failed, and the tick's end. */
+  readonly hooks: TickHooks;
 }
 
 export interface PlanContextAndPlan {
@@ -175,6 +178,7 @@ export function defaultPorts(
     liveness: downAmong,
     replicaChecks: (client, topology) => replicaChecks(deps, client, topology),
     now: Date.now,
+    hooks: tickHooks(config.hooks, deps.out, { tickId, node: coordinator }),
   };
 }
 
@@ -245,6 +249,7 @@ export async function runTick(
       durationMs: ports.now() - base.startedAt,
     };
     await writeMetricsQuietly(ports, report, plan, deps.out);
+    await ports.hooks.tickEnded(report);
     return { report, plan };
   }
   const checks = ports.replicaChecks?.(client, planned.context.topology);
@@ -263,6 +268,7 @@ export async function runTick(
     record: ports.record,
     ...(ports.recordStart ? { recordStart: ports.recordStart } : {}),
     liveness: ports.liveness,
+    onTaskEnd: (task, outcome) => ports.hooks.taskEnded(task, outcome),
     ...(checks
       ? {
           replicaBusy: (task, finished) => checks.check(task, finished),
@@ -271,6 +277,7 @@ export async function runTick(
       : {}),
   }).finally(() => checks?.close());
   const report = await finishTick(ports, planned, batch, deps.out);
+  await ports.hooks.tickEnded(report);
   return { report, plan };
 }
 
