@@ -6,7 +6,8 @@
  *   for each planned task, in plan order:
  *     may it start?          startBlock (src/core): interrupted, schedule.maxDuration, a replica went down
  *     claim                  announce + acquire its lease groups (acquireLeases), or report who holds them
- *     run under the leases   runLeased: the heartbeat renews them; runTask runs one task; its outcome is recorded
+ *     run under the leases   runLeased: the heartbeat renews them; the task's start is recorded (STARTED), then
+ *                            runTask runs it; its outcome is recorded
  *                            while the next repair runs; keepLeases (src/core) decides whether the next task runs
  *                            on the same leases; released in `finally`
  *     report                 one TaskReport per task, lease counts, the error that decides the exit code
@@ -61,8 +62,16 @@ export interface LeasedRunOptions<T extends RepairRequest> {
   /** SIGINT/SIGTERM from main(). */
   readonly signal: AbortSignal;
   readonly out: Output;
-  /** Stores an outcome. Runs while the next task's repair runs; every record ends before the leases are released. */
-  readonly record: (outcome: RepairOutcome, request: T) => Promise<void>;
+  /**
+   * Stores an outcome (with the id recordStart returned for it). Runs while the next task's repair runs; every
+   * record ends before the leases are released.
+   */
+  readonly record: (outcome: RepairOutcome, request: T, startId?: string) => Promise<void>;
+  /**
+   * Records that the task starts, before its repair is sent: a task whose process dies mid-repair then shows as
+   * STARTED in `history show`. A failure is logged and the repair still runs (its outcome gets rows of its own).
+   */
+  readonly recordStart?: (request: T) => Promise<string>;
   readonly now?: () => number;
   readonly onProgress?: (progress: RepairProgress) => void;
   /** Called before each task starts, and as it ends (its record may still be running). */
@@ -155,6 +164,10 @@ async function runOne<T extends RepairRequest>(
   const { follow } = options;
   // Looked at while the repair runs, so that consecutive repairs follow each other without a gap.
   const look = follow ? follow.look(request) : Promise.resolve(undefined);
+  const startId = await options.recordStart?.(request).catch((error: unknown) => {
+    options.out.warn(`could not record the start of task ${request.id} in tend's history: ${(error as Error).message}`);
+    return undefined;
+  });
   const run = await runTask(request, {
     executor: options.executor,
     timeoutMs: options.timeoutFor(request),
@@ -162,7 +175,7 @@ async function runOne<T extends RepairRequest>(
     ...(options.now ? { now: options.now } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
-  records.add(run.outcome, request);
+  records.add(run.outcome, request, startId);
   results.push({ request, run });
   // A defect in an executor: its failed outcome is recorded (the caller's finally waits for it), then it is thrown.
   if (run.crashed !== undefined) throw run.crashed;
@@ -187,13 +200,13 @@ class RecordsInOrder<T> {
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly record: (outcome: RepairOutcome, request: T) => Promise<void>,
+    private readonly record: (outcome: RepairOutcome, request: T, startId?: string) => Promise<void>,
     private readonly out: Output,
   ) {}
 
-  add(outcome: RepairOutcome, request: T): void {
+  add(outcome: RepairOutcome, request: T, startId: string | undefined): void {
     this.chain = this.chain
-      .then(() => this.record(outcome, request))
+      .then(() => this.record(outcome, request, startId))
       .catch((error: unknown) => {
         this.out.error(`could not record task ${outcome.taskId} in tend's history: ${(error as Error).message}`);
       });
@@ -221,7 +234,14 @@ export interface BatchContext {
   /** Epoch ms after which no task starts (tick start + schedule.maxDuration). */
   readonly startDeadline: number;
   readonly now: () => number;
-  readonly record: (client: cassandra.Client, outcome: RepairOutcome, task: RepairTask) => Promise<void>;
+  readonly record: (
+    client: cassandra.Client,
+    outcome: RepairOutcome,
+    task: RepairTask,
+    startId?: string,
+  ) => Promise<void>;
+  /** Records a task's start before its repair (absent: only outcomes are recorded). */
+  readonly recordStart?: (client: cassandra.Client, task: RepairTask, startedAt: number) => Promise<string>;
   /** Which of these replica addresses are down, looked at again now. */
   readonly liveness: (client: cassandra.Client, addresses: readonly string[]) => Promise<string[]>;
   /**
@@ -229,6 +249,8 @@ export interface BatchContext {
    * the task would start; `finished` are the repairs this batch ran to their end. Absent: not checked.
    */
   readonly replicaBusy?: (task: RepairTask, finished: readonly OwnRepair[]) => Promise<ReplicaBusy>;
+  /** Told as each task ends (the operator's onTaskFailed hook), while the batch goes on. */
+  readonly onTaskEnd?: (task: RepairTask, outcome: RepairOutcome) => void;
   /** This node's address, the coordinator of the batch's repairs (to know them among the running ones). */
   readonly localAddress?: string;
 }
@@ -373,7 +395,10 @@ class BatchState {
       signal: this.ctx.signal,
       out,
       now: this.ctx.now,
-      record: (outcome, request) => this.ctx.record(client, outcome, request),
+      record: (outcome, request, startId) => this.ctx.record(client, outcome, request, startId),
+      ...(this.ctx.recordStart
+        ? { recordStart: (request: RepairTask) => this.ctx.recordStart!(client, request, this.ctx.now()) }
+        : {}),
       onTaskStart: (request) => {
         if (request !== first) this.count('kept');
         out.info(`repairing ${request.keyspace}.${request.tables.join(',')}`, {
@@ -385,6 +410,7 @@ class BatchState {
       onTaskEnd: (request, outcome) => {
         logOutcome(outcome, out);
         this.noteOutcome(request, outcome);
+        this.ctx.onTaskEnd?.(request, outcome);
       },
       follow: {
         held,

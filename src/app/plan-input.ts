@@ -55,6 +55,8 @@ import type { TendConfig } from '../config/schema.js';
 import { readTopology, driverHost, type ClusterTopology } from '../cluster/topology.js';
 import { readSizeEstimates, type EstimatesRequest } from '../cluster/size-estimates.js';
 import { readTableSummaries } from '../history/table-summary.js';
+import { readAutoRepairState } from '../cluster/auto-repair.js';
+import { withAutoRepairSkips } from '../core/auto-repair.js';
 import { loadPolicies } from './policies.js';
 import { CassandraPolicyStore } from '../cluster/policy-store.js';
 import { readTableHistories, type HistoryRowsRead, type ParentCache } from '../history/table-history.js';
@@ -207,7 +209,9 @@ export async function gatherPlanInput(
   const now = await clusterNow(client);
   const topology = await readLocalTopology(client, config);
   const scope = options.scope ? resolveScopeIn(topology, options.scope) : undefined;
-  const { settings, tables } = resolveTables(config, topology, scope);
+  const resolved = resolveTables(config, topology, scope);
+  const { settings } = resolved;
+  const tables = await leaveToAutoRepair(client, topology, resolved.tables);
   const graceWarning = gcGraceWarning(topology, settings);
   if (graceWarning) warnings.push(graceWarning);
   warnings.push(...overrideWarnings(config.repair.tables, topology));
@@ -316,6 +320,27 @@ export function resolveScopeIn(
     Object.fromEntries(Object.values(topology.keyspaceInfo).map((ks) => [ks.name, ks.tables])),
     topology.excludedKeyspaces,
   );
+}
+
+/**
+ * Cassandra's AutoRepair (CEP-37) on the node tend acts for: the tables it repairs there are skipped with the
+ * reason (src/core/auto-repair.ts), so two schedulers never repair the same table. One read of the node's
+ * system_views.settings per plan (and of system_schema.tables when AutoRepair is on). A node without AutoRepair
+ * (4.1, 5.0 before 5.0.7, or without the JVM flag) skips nothing; so does a read that fails (4.0's settings table
+ * has no auto_repair rows; a permission or a timeout must not stop the plan): the tables are then scheduled as
+ * before, which is what tend did before it knew of AutoRepair.
+ */
+async function leaveToAutoRepair(
+  client: cassandra.Client,
+  topology: ClusterTopology,
+  tables: TableSettings[],
+): Promise<TableSettings[]> {
+  // Settings are node-local: without the local node's connection, another node's answer would be a guess.
+  const host = driverHost(client, topology.localAddress);
+  if (host === undefined) return tables;
+  const state = await readAutoRepairState(client, host).catch(() => undefined);
+  if (!state) return tables;
+  return withAutoRepairSkips(tables, state.node, topology.localDatacenter, state.tables);
 }
 
 /** Every table in scope with the configuration that applies to it (overrides resolved). */

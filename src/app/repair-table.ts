@@ -28,7 +28,7 @@ import { acquireLeases, leaseGroups, type HeldLease, type LeaseBackend, type Lea
 import { taskError, type Executor, type RepairOutcome, type RepairProgress } from '../repair/index.js';
 import type { Output } from '../output/output.js';
 import { readLocalTopology, resolveScopeIn } from './plan-input.js';
-import { historyWriter } from './record-outcome.js';
+import { historyStartWriter, historyWriter, type RecordStart } from './record-outcome.js';
 import { runLeased } from './batch.js';
 import { leaseWaitBound } from './time-bound.js';
 import { formatDuration } from '../config/units.js';
@@ -79,7 +79,14 @@ export interface RepairTableReport {
 export interface RepairTablePorts {
   readonly leaseBackend: (client: cassandra.Client) => Promise<LeaseBackend>;
   readonly executor: () => Promise<Executor>;
-  readonly record: (client: cassandra.Client, outcome: RepairOutcome, task: TableRepairRequest) => Promise<void>;
+  readonly record: (
+    client: cassandra.Client,
+    outcome: RepairOutcome,
+    task: TableRepairRequest,
+    startId?: string,
+  ) => Promise<void>;
+  /** The task's STARTED row before the repair (undefined: not recorded). */
+  readonly recordStart: RecordStart | undefined;
 }
 
 export interface RepairTableDeps {
@@ -126,6 +133,7 @@ export async function repairTable(
     leaseBackend: (c) => openLeaseBackend(config, secret, async () => c),
     executor: () => openExecutor(config, secret),
     record: historyWriter(config.cassandra.keyspace, { coordinator: () => coordinator }),
+    recordStart: historyStartWriter(config.cassandra.keyspace, { coordinator: () => coordinator }),
     ...portsOverride,
   };
 
@@ -144,7 +152,8 @@ export async function repairTable(
       timeoutFor: () => settings.taskTimeout,
       signal: deps.signal,
       out,
-      record: (outcome) => ports.record(client, outcome, request),
+      record: (outcome, _request, startId) => ports.record(client, outcome, request, startId),
+      ...(ports.recordStart ? { recordStart: () => ports.recordStart!(client, request, Date.now()) } : {}),
       onProgress: (progress) => deps.onProgress?.(progress, Date.now() - started),
     });
     const run = results[0]?.run;

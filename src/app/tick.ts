@@ -39,10 +39,11 @@ import { writeTickMetrics } from '../metrics/tick-metrics.js';
 import type { Output } from '../output/output.js';
 import { currentPlan } from './schedule.js';
 import type { PlanContext } from './plan-input.js';
-import { historyWriter, type RecordOutcome } from './record-outcome.js';
+import { historyStartWriter, historyWriter, type RecordOutcome, type RecordStart } from './record-outcome.js';
 import { runBatch, type BatchResult } from './batch.js';
 import { sleep } from '../timers.js';
 import { replicaChecks, type ReplicaChecks } from './replica-checks.js';
+import { tickHooks, type TickHooks } from './tick-hooks.js';
 
 export type TickResult =
   | 'ran'
@@ -118,6 +119,8 @@ export interface TickPorts {
   /** How much of each table the node reports repaired (incremental eligibility). */
   readonly repairedState: () => Promise<RepairedStateReader>;
   readonly record: RecordOutcome;
+  /** A task's STARTED row before its repair (undefined: not recorded). */
+  readonly recordStart: RecordStart | undefined;
   readonly writeMetrics: (report: TickReport, plan: Plan | undefined) => Promise<void>;
   /** Which of these replica addresses are down, looked at again now. */
   readonly liveness: (client: cassandra.Client, addresses: readonly string[]) => Promise<string[]>;
@@ -126,6 +129,8 @@ export interface TickPorts {
   readonly now: () => number;
   /** Waits `ms`, or less when the signal fires (the pause before planning again). */
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** The operator's hooks (hooks.*): a task that failed, and the tick's end. */
+  readonly hooks: TickHooks;
 }
 
 export interface PlanContextAndPlan {
@@ -159,6 +164,7 @@ export function defaultPorts(
     executor: () => openExecutor(config, secret),
     repairedState: () => openRepairedStateReader(config, secret),
     record: historyWriter(config.cassandra.keyspace, { coordinator, address, tickId }),
+    recordStart: historyStartWriter(config.cassandra.keyspace, { coordinator, tickId }),
     writeMetrics: async (report, plan) => {
       const directory = config.metrics.textfileDirectory;
       if (!directory) return;
@@ -181,6 +187,7 @@ export function defaultPorts(
     replicaChecks: (client, topology) => replicaChecks(deps, client, topology),
     now: Date.now,
     sleep,
+    hooks: tickHooks(config.hooks, deps.out, { tickId, node: coordinator }),
   };
 }
 
@@ -252,10 +259,12 @@ export async function runTick(
       durationMs: ports.now() - base.startedAt,
     };
     await writeMetricsQuietly(ports, report, plan, deps.out);
+    await ports.hooks.tickEnded(report);
     return { report, plan };
   }
   const run = await runRounds(deps, client, ports, options, first, { tickId, identity });
   const report = await finishTick(ports, run, deps.out);
+  await ports.hooks.tickEnded(report);
   return { report, plan: run.last.plan };
 }
 
@@ -366,7 +375,9 @@ async function runPlanned(
     startDeadline: round.startDeadline,
     now: ports.now,
     record: ports.record,
+    ...(ports.recordStart ? { recordStart: ports.recordStart } : {}),
     liveness: ports.liveness,
+    onTaskEnd: (task, outcome) => ports.hooks.taskEnded(task, outcome),
     ...(checks
       ? {
           replicaBusy: (task, finished) => checks.check(task, finished),

@@ -8,11 +8,14 @@
  *   repair on the node (nodetool's stop call may take a minute), history, lease release, metrics. Before the first
  *   task comes planning. Both are a few requests each, so the grace is a fixed part plus a multiple of one
  *   connect and one request timeout.
+ * - The tick's hooks (hooks.*) run at its end, each bounded by its timeout and a 2 s kill grace, all at once: the
+ *   longest of them is added when any is configured (nothing otherwise).
  * - `repair table` runs one task: the same grace, plus the lease wait with --wait.
  * - Every other command is a handful of requests: connect and request timeouts plus a shorter grace.
  */
 import type { TendConfig } from '../config/schema.js';
 import { formatDuration } from '../config/units.js';
+import { HOOK_KILL_GRACE_MS } from '../config/ranges.js';
 
 export interface TimeBound {
   /** Milliseconds from the start of the process. */
@@ -46,19 +49,30 @@ export function longestTaskTimeout(repair: Pick<TendConfig['repair'], 'taskTimeo
   return Math.max(repair.taskTimeout, ...repair.tables.map((entry) => entry.taskTimeout ?? 0));
 }
 
-/** `tend schedule tick` (not --dry-run): maxDuration (or --max-duration) + the longest taskTimeout + grace. */
+/** The longest a tick's hooks may add at its end (0 without hooks). */
+export function longestHook(hooks: TendConfig['hooks'] | undefined): number {
+  const timeouts = Object.values(hooks ?? {}).flatMap((hook) => (hook ? [hook.timeout] : []));
+  return timeouts.length === 0 ? 0 : Math.max(...timeouts) + HOOK_KILL_GRACE_MS;
+}
+
+/**
+ * `tend schedule tick` (not --dry-run): maxDuration (or --max-duration) + the longest taskTimeout + grace, + the
+ * longest hook when hooks are configured.
+ */
 export function tickBound(
-  config: Pick<TendConfig, 'cassandra' | 'repair' | 'schedule'>,
+  config: Pick<TendConfig, 'cassandra' | 'repair' | 'schedule'> & Partial<Pick<TendConfig, 'hooks'>>,
   maxDurationMs: number = config.schedule.maxDuration,
 ): TimeBound {
   const task = longestTaskTimeout(config.repair);
   const extra = grace(config.cassandra, TASK_GRACE_FIXED_MS);
+  const hooks = longestHook(config.hooks);
   return {
-    ms: maxDurationMs + task + extra,
+    ms: maxDurationMs + task + extra + hooks,
     explanation: [
       part(maxDurationMs === config.schedule.maxDuration ? 'schedule.maxDuration' : '--max-duration', maxDurationMs),
       part('repair.taskTimeout', task),
       `${formatDuration(extra)} grace`,
+      ...(hooks > 0 ? [part('hooks', hooks)] : []),
     ].join(' + '),
   };
 }

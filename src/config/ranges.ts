@@ -54,6 +54,9 @@ export const DURATION_RANGES = {
   hookTimeout: { min: SECOND, max: 5 * MINUTE },
 } as const satisfies Record<string, DurationRange>;
 
+/** A hook past its timeout gets SIGTERM, then SIGKILL this long after (src/hooks; the tick's bound counts it). */
+export const HOOK_KILL_GRACE_MS = 2 * SECOND;
+
 /**
  * repair.sizeTarget: below 1MiB a sub-range costs Cassandra more to set up (a repair session, merkle trees on every
  * replica) than the data it compares, and the plan grows with table size / target (1B on a 10GiB table ran the

@@ -127,3 +127,25 @@ export function autoRepairCoverage(
       `tend leaves it to AutoRepair and counts its repairs as history (turn it off for the table with ALTER TABLE … WITH auto_repair = {'full_enabled': 'false', 'incremental_enabled': 'false'})`,
   };
 }
+
+/**
+ * The tables tend leaves to AutoRepair: each one it covers on this node's datacenter gets the skip `auto_repair`
+ * with the reason (`schedule plan --explain`, `schedule status` and the tick's skipped list show it). A table
+ * already skipped for another reason keeps that reason. `options`: `keyspace.table` → the table's auto_repair
+ * option (absent or null: every type enabled).
+ */
+export function withAutoRepairSkips<
+  T extends { readonly keyspace: string; readonly table: string; readonly skip?: unknown },
+>(
+  tables: readonly T[],
+  node: AutoRepairNodeConfig | undefined,
+  datacenter: string,
+  options: ReadonlyMap<string, Readonly<Record<string, string>> | null>,
+): T[] {
+  if (!node?.enabled) return [...tables];
+  return tables.map((table) => {
+    if (table.skip !== undefined) return table;
+    const coverage = autoRepairCoverage(node, datacenter, options.get(`${table.keyspace}.${table.table}`));
+    return coverage ? { ...table, skip: { code: 'auto_repair' as const, reason: coverage.reason } } : table;
+  });
+}

@@ -38,10 +38,15 @@ export interface TaskOutcome {
    * primary key). Without it the outcome gets rows of its own.
    */
   readonly id?: string | undefined;
+  /**
+   * With `id`: how many of each table's rows earlier records of the same task used (an outcome split into a SUCCESS
+   * and a FAILED record writes the second after the first's rows, not over them). 0 for the first record.
+   */
+  readonly firstIndex?: number | undefined;
 }
 
 /** A task about to start: what recordTaskStarted stores before the repair is sent to Cassandra. */
-export type TaskStart = Omit<TaskOutcome, 'status' | 'finishedAt' | 'message' | 'id'>;
+export type TaskStart = Omit<TaskOutcome, 'status' | 'finishedAt' | 'message' | 'id' | 'firstIndex'>;
 
 /** One row of tend's repair_history, as `history show` lists it. */
 export interface TendHistoryRow {
@@ -72,10 +77,19 @@ async function inBatches(client: cassandra.Client, queries: { query: string; par
 }
 
 /**
- * Records that a task is starting: one repair_history row per table and range with status STARTED and no
- * finished_at, written before the repair is sent, so a tick killed mid-task (SIGKILL, OOM, power loss) leaves a
- * STARTED row in `history show` instead of nothing. Returns the rows' id: pass it as the outcome's `id` so that
- * recordTaskOutcome replaces them. A STARTED row that stays is a task whose process died (or still runs).
+ * Records that a task is starting, before the repair is sent, so a tick killed mid-task (SIGKILL, OOM, power loss)
+ * leaves a STARTED row in `history show` instead of nothing. Returns the id to pass as the outcome's `id`: the
+ * outcome's first row of each table has that id, so it replaces the STARTED row (same primary key) rather than
+ * standing beside it. A STARTED row that stays is a task whose process died (or that still runs).
+ *
+ * The decision (issue 15): one row per table of the task, not one per table and range. The first version wrote a
+ * STARTED row for every range, which is what the outcome writes; for a whole-table command over 40 tables of 48
+ * ranges that is 1,920 writes before the repair may start. One row per table keeps `history show KS.TABLE`
+ * showing the unfinished task for every table it covered (history is partitioned by table, and each table's
+ * operator looks there), costs one write for a one-table task and one concurrent write per table of a grouped
+ * command (one round trip's wait), and needs no new table or schema version. What it gives up: the STARTED row
+ * names the task's first range and says how many it covers in its message, rather than listing every range; the
+ * ranges of a task that never ended were not repaired by it anyway (repair_state is untouched).
  */
 export async function recordTaskStarted(
   client: cassandra.Client,
@@ -83,16 +97,25 @@ export async function recordTaskStarted(
   start: TaskStart,
 ): Promise<string> {
   const id = cassandra.types.TimeUuid.fromDate(new Date(start.startedAt), 0);
-  await writeHistoryRows(
-    client,
-    tendKeyspace,
-    { ...start, status: 'STARTED', finishedAt: null, message: undefined },
-    id,
+  const first = start.ranges[0];
+  if (first === undefined) return id.toString();
+  const tables = start.tables.length > 1 ? ` of ${start.tables.length} tables` : '';
+  const message = `started: ${start.ranges.length} range(s)${tables}; no outcome recorded yet: the task still runs, or the tend process that ran it died`;
+  await Promise.all(
+    start.tables.map((table) =>
+      writeHistoryRows(
+        client,
+        tendKeyspace,
+        { ...start, ranges: [first], status: 'STARTED', finishedAt: null, message },
+        { id, firstIndex: 0 },
+        table,
+      ),
+    ),
   );
   return id.toString();
 }
 
-type HistoryRows = Omit<TaskOutcome, 'status' | 'finishedAt' | 'id'> & {
+type HistoryRows = Omit<TaskOutcome, 'status' | 'finishedAt' | 'id' | 'firstIndex'> & {
   readonly status: TaskOutcome['status'] | 'STARTED';
   readonly finishedAt: number | null;
 };
@@ -100,12 +123,12 @@ type HistoryRows = Omit<TaskOutcome, 'status' | 'finishedAt' | 'id'> & {
 /**
  * The id of a task's `index`-th range row: a row per range needs its own id (the range is not in the primary key),
  * and the outcome must find the STARTED rows again, so the ids derive from the task's id (its node and clock
- * sequence), 10,000 per millisecond from the start time on.
+ * sequence), 10,000 per millisecond from the id's own time on.
  */
-function rangeId(base: cassandra.types.TimeUuid, startedAt: number, index: number): cassandra.types.TimeUuid {
+function rangeId(base: cassandra.types.TimeUuid, index: number): cassandra.types.TimeUuid {
   if (index === 0) return base;
   return cassandra.types.TimeUuid.fromDate(
-    new Date(startedAt + Math.floor(index / 10_000)),
+    new Date(base.getDate().getTime() + Math.floor(index / 10_000)),
     index % 10_000,
     // Present in the driver (lib/types/time-uuid.js), missing from its type declarations.
     (base as unknown as { getNodeId(): Buffer }).getNodeId(),
@@ -117,7 +140,7 @@ async function writeHistoryRows(
   client: cassandra.Client,
   tendKeyspace: string,
   rows: HistoryRows,
-  id: cassandra.types.TimeUuid,
+  ids: { id: cassandra.types.TimeUuid; firstIndex: number },
   table?: string,
 ): Promise<void> {
   const ks = quoteIdentifier(tendKeyspace);
@@ -132,7 +155,7 @@ async function writeHistoryRows(
         params: [
           rows.keyspace,
           name,
-          rangeId(id, rows.startedAt, index),
+          rangeId(ids.id, ids.firstIndex + index),
           range.start,
           range.end,
           rows.coordinator,
@@ -160,14 +183,17 @@ export async function recordTaskOutcome(
   tendKeyspace: string,
   outcome: TaskOutcome,
 ): Promise<void> {
-  const id =
-    outcome.id !== undefined
-      ? cassandra.types.TimeUuid.fromString(outcome.id)
-      : cassandra.types.TimeUuid.fromDate(new Date(outcome.startedAt), 0);
+  const ids = {
+    id:
+      outcome.id !== undefined
+        ? cassandra.types.TimeUuid.fromString(outcome.id)
+        : cassandra.types.TimeUuid.fromDate(new Date(outcome.startedAt), 0),
+    firstIndex: outcome.id !== undefined ? (outcome.firstIndex ?? 0) : 0,
+  };
   for (const table of outcome.tables) {
     // The history rows and the ranges' new state are independent upserts: one round trip's wait, not two.
     await Promise.all([
-      writeHistoryRows(client, tendKeyspace, outcome, id, table),
+      writeHistoryRows(client, tendKeyspace, outcome, ids, table),
       outcome.status === 'SUCCESS'
         ? writeRepairState(
             client,

@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import type { HookConfig } from '../config/schema.js';
 import { SECRET_ENV, type Env } from '../config/secrets.js';
+import { HOOK_KILL_GRACE_MS } from '../config/ranges.js';
 import { setLongTimeout, type LongTimer } from '../timers.js';
 
 export type HookEventName = 'task_failed' | 'alarm' | 'lease_broken' | 'tick';
@@ -87,7 +88,7 @@ export async function runHook(
     const timer = setLongTimeout(() => {
       timedOut = true;
       signalGroup('SIGTERM');
-      killTimer = setLongTimeout(() => signalGroup('SIGKILL'), options.killGraceMs ?? 2000);
+      killTimer = setLongTimeout(() => signalGroup('SIGKILL'), options.killGraceMs ?? HOOK_KILL_GRACE_MS);
     }, hook.timeout);
     const finish = (result: Omit<HookResult, 'durationMs' | 'output'>) => {
       if (settled) return;

@@ -1,11 +1,12 @@
 /**
  * Issue 15 item 1: a task's start is recorded before its repair starts. A task whose process died keeps its
- * STARTED rows (one per table and range), which `history show` lists; a task that ended has its outcome in their
- * place, not beside them.
+ * STARTED row (one per table of the task), which `history show` lists; a task that ended has its outcome in its
+ * place, not beside it, also when the outcome is split into records (SUCCESS for some ranges, TIMEOUT for the rest).
  */
 import { expect } from 'chai';
 import { NODES } from '../sandbox/src/layout.js';
 import type cassandra from 'cassandra-driver';
+import { replacingStart } from '../../src/app/record-outcome.js';
 import {
   readTendHistory,
   recordTaskOutcome,
@@ -63,21 +64,38 @@ describe('a task recorded as STARTED before its repair (real sandbox)', function
     const ended = start(Date.now() - 30_000, `${KS}.a#0`);
     const id = await recordTaskStarted(client, TEND_KS, ended);
     const started = await rows('a', since);
-    expect(started.map((r) => [r.status, r.start, r.finishedAt])).to.have.deep.members(
-      RANGES.map((r) => ['STARTED', r.start, null]),
+    // One row per table, not per range: 1 write here, 40 for a 40-table command (not 40 × its ranges).
+    expect(started.map((r) => [r.status, r.start, r.finishedAt, r.id])).to.deep.equal([
+      ['STARTED', RANGES[0]!.start, null, id],
+    ]);
+    expect(started[0]!.message).to.match(/^started: 3 range\(s\) of 2 tables; no outcome recorded yet/);
+    expect((await rows('b', since)).map((r) => r.status)).to.deep.equal(['STARTED']);
+    // The outcome, split as a timed-out task that confirmed two ranges is: SUCCESS for those, TIMEOUT for one.
+    const split = replacingStart(
+      [
+        { ...ended, ranges: RANGES.slice(0, 2), status: 'SUCCESS', finishedAt: ended.startedAt + 500 },
+        { ...ended, ranges: RANGES.slice(2), status: 'TIMEOUT', finishedAt: ended.startedAt + 500 },
+      ],
+      id,
     );
-    expect(new Set(started.map((r) => r.id)).size).to.equal(RANGES.length); // one row per range
-    await recordTaskOutcome(client, TEND_KS, { ...ended, id, status: 'SUCCESS', finishedAt: ended.startedAt + 500 });
-    const done = await rows('a', since);
-    expect(done.map((r) => r.status)).to.deep.equal(['SUCCESS', 'SUCCESS', 'SUCCESS']);
-    expect(done.map((r) => r.id).sort()).to.deep.equal(started.map((r) => r.id).sort());
-    expect((await rows('b', since)).map((r) => r.status)).to.deep.equal(['SUCCESS', 'SUCCESS', 'SUCCESS']);
+    for (const record of split) await recordTaskOutcome(client, TEND_KS, record);
+    for (const table of ['a', 'b']) {
+      const done = await rows(table, since);
+      expect(done.map((r) => `${r.status} ${r.start}`).sort(), table).to.deep.equal(
+        [`SUCCESS ${RANGES[0]!.start}`, `SUCCESS ${RANGES[1]!.start}`, `TIMEOUT ${RANGES[2]!.start}`].sort(),
+      );
+      expect(done.map((r) => r.id)).to.include(id);
+    }
 
     // A second task whose process was killed after its start was recorded: nothing but STARTED, in history show.
     await recordTaskStarted(client, TEND_KS, start(Date.now() - 10_000, `${KS}.a#1`));
     const report = await historyShow(client, config, { scope: `${KS}.a`, sinceMs: 60_000, coverage: false });
     const tend = report.sessions.filter((s) => s.source === 'tend');
-    expect(tend.map((s) => s.status)).to.include('STARTED');
-    expect(tend.map((s) => s.status)).to.include('SUCCESS');
+    // The ended task is one session (its worst status), the killed one another: STARTED, its message says why.
+    expect(tend.map((s) => [s.id, s.status])).to.deep.equal([
+      [`${KS}.a#1`, 'STARTED'],
+      [`${KS}.a#0`, 'TIMEOUT'],
+    ]);
+    expect(tend[0]!.message).to.include('the tend process that ran it died');
   });
 });

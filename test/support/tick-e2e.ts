@@ -35,6 +35,8 @@ export interface ScopedConfigOptions {
   schedule?: Record<string, unknown>;
   lease?: Record<string, unknown>;
   metricsDirectory?: string;
+  /** The `hooks` section, as written in tend.yml. */
+  hooks?: Record<string, unknown>;
 }
 
 /** Writes `<dir>/<node>.yml` for one sandbox node and returns its path. */
@@ -57,6 +59,7 @@ export function writeScopedConfig(dir: string, node: SandboxNode, options: Scope
       consul: { ...raw.lease.consul, prefix: `tend-${options.tendKeyspace.replaceAll('_', '-')}` },
     },
     metrics: { textfileDirectory: options.metricsDirectory ?? join(dir, 'metrics', node.name) },
+    ...(options.hooks ? { hooks: options.hooks } : {}),
   };
   mkdirSync(config.metrics.textfileDirectory, { recursive: true });
   const file = join(dir, `${node.name}.yml`);

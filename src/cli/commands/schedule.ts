@@ -2,7 +2,8 @@
 import { AlarmCrossed, ExitCode } from '../../errors.js';
 import { defineCommand, type CommandDeps, type CommandModule } from '../types.js';
 import { scopeArgument } from '../arguments.js';
-import type { StatusReport, PlanReport } from '../../app/schedule.js';
+import type { StatusReport, StatusRow, PlanReport } from '../../app/schedule.js';
+import { formatDuration } from '../../config/units.js';
 
 export interface ScheduleStatusOptions {
   scope: string | undefined;
@@ -48,9 +49,25 @@ function renderStatus(report: StatusReport, deps: Pick<CommandDeps, 'out'>): voi
         value: (r) => (r.rangesTotal === null ? '-' : `${r.rangesBehind ?? 0}/${r.rangesTotal}`),
       },
       { header: 'NOTE', value: (r) => r.reason ?? (r.matchedBy ? `override ${r.matchedBy}` : '') },
+      // Last, so the piped columns before them keep their places for scripts.
+      { header: 'INTERVAL/WARN/ERROR', value: (r) => scheduleText(r.schedule) },
+      { header: 'FROM', value: (r) => sourcesText(r.schedule) },
     ],
     report.rows,
   );
+}
+
+/** `7d/8d/10d`: the table's interval, warn and error alarms. */
+function scheduleText(schedule: StatusRow['schedule']): string {
+  if (!schedule) return '-';
+  return [schedule.intervalMs, schedule.warnMs, schedule.errorMs].map(formatDuration).join('/');
+}
+
+/** Where each of the three came from (`repair.interval`, `70% of gc_grace_seconds`, …); once when all agree. */
+function sourcesText(schedule: StatusRow['schedule']): string {
+  if (!schedule) return '-';
+  const texts = [schedule.sources.interval.text, schedule.sources.warn.text, schedule.sources.error.text];
+  return new Set(texts).size === 1 ? texts[0]! : texts.join(' / ');
 }
 
 /** Prints a status report (table or JSON), then applies --check: AlarmCrossed (exit 7) after the data is out. */

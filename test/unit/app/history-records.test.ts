@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import type { RepairOutcome } from '../../../src/repair/executor.js';
 import { historyRecords } from '../../../src/app/history-records.js';
+import { replacingStart } from '../../../src/app/record-outcome.js';
 
 const R = (n: number) => ({ start: String(n * 10), end: String(n * 10 + 10) });
 
@@ -62,5 +63,28 @@ describe('history records from an outcome', function () {
       { coordinator: 'n' },
     );
     expect(none.map((r) => [r.status, r.tables])).to.deep.equal([['FAILED', ['a', 'b']]]);
+  });
+
+  it("under a STARTED id: each table's first record takes the id, a later record of it continues after", function () {
+    const split = historyRecords(
+      planned,
+      { ...base, status: 'timed_out', rangesRepaired: [R(1), R(2)] },
+      { coordinator: 'node1' },
+    );
+    expect(replacingStart(split, 'start').map((r) => [r.status, r.id, r.firstIndex])).to.deep.equal([
+      ['SUCCESS', 'start', 0],
+      ['TIMEOUT', 'start', 2],
+    ]);
+    const byTable = historyRecords(
+      planned,
+      { ...base, tables: ['a', 'b', 'c'], status: 'failed', rangesRepaired: [R(1)], tablesRepaired: ['a'] },
+      { coordinator: 'n' },
+    );
+    // a's SUCCESS, then b and c split into SUCCESS for R(1) and FAILED for the rest: b and c start at 0 too.
+    expect(replacingStart(byTable, 'start').map((r) => [r.tables, r.status, r.firstIndex])).to.deep.equal([
+      [['a'], 'SUCCESS', 0],
+      [['b', 'c'], 'SUCCESS', 0],
+      [['b', 'c'], 'FAILED', 1],
+    ]);
   });
 });

@@ -77,6 +77,7 @@ function harness(thePlan: Plan, executor: Executor, extra: Partial<TickPorts> & 
     leaseBackend: async () => new MemoryLeaseBackend(),
     executor: async () => executor,
     record: async () => undefined,
+    recordStart: async () => 'start-id',
     writeMetrics: async (report, plan) => {
       metrics.push({ report, plan });
     },

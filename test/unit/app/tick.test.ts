@@ -127,6 +127,7 @@ function harness(
     record: async (_client, outcome) => {
       recorded.push(outcome);
     },
+    recordStart: async (_client, started) => `id-of-${started.id}`,
     writeMetrics: async (report) => {
       metrics.push(report.result);
     },
@@ -209,6 +210,63 @@ describe('tick (against fakes of its ports)', function () {
       'release node/127.0.0.3/slot-0',
     ]);
     expect(await backend.list()).to.deep.equal([]);
+  });
+
+  it("records each task's start before its repair runs, and its outcome under the start's id", async function () {
+    const order: string[] = [];
+    const executor = new FakeExecutor(async (request) => {
+      order.push(`repair ${request.id}`);
+      return 'success';
+    });
+    const h = harness(
+      plan({ tasks: [task('shop.a#1'), task('shop.b#1')] }),
+      executor,
+      undefined,
+      config,
+      {},
+      {
+        recordStart: async (_client, started) => {
+          order.push(`started ${started.id}`);
+          return `id-of-${started.id}`;
+        },
+        record: async (_client, outcome, _task, startId) => {
+          order.push(`outcome ${outcome.taskId} ${startId ?? 'without a start id'}`);
+        },
+      },
+    );
+    await h.run();
+    // Each start is recorded before its repair; a's outcome is recorded while b's repair runs.
+    expect(order.filter((e) => !e.startsWith('outcome'))).to.deep.equal([
+      'started shop.a#1',
+      'repair shop.a#1',
+      'started shop.b#1',
+      'repair shop.b#1',
+    ]);
+    expect(order.filter((e) => e.startsWith('outcome'))).to.deep.equal([
+      'outcome shop.a#1 id-of-shop.a#1',
+      'outcome shop.b#1 id-of-shop.b#1',
+    ]);
+  });
+
+  it('a start that cannot be recorded is logged; the repair still runs and its outcome is recorded', async function () {
+    const executor = new FakeExecutor(async () => 'success');
+    const h = harness(
+      plan({ tasks: [task('shop.a#1')] }),
+      executor,
+      undefined,
+      config,
+      {},
+      {
+        recordStart: async () => {
+          throw new Error('Cassandra timeout during write query');
+        },
+      },
+    );
+    const { report } = await h.run();
+    expect(executor.runs).to.deep.equal(['shop.a#1']);
+    expect(h.recorded.map((o) => o.status)).to.deep.equal(['success']);
+    expect(report.error).to.equal(undefined);
+    expect(h.stderr.text).to.include("could not record the start of task shop.a#1 in tend's history");
   });
 
   it('a task on other replicas: the leases are released after the task before and its own are taken', async function () {

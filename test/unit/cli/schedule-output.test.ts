@@ -90,6 +90,46 @@ describe('schedule status output', () => {
     expect(stdout.text).to.not.include('size estimates');
   });
 
+  it("each table's interval and alarms, with where they came from (issue 15: schedule provenance)", () => {
+    const { out, stdout } = output(false);
+    const schedule = {
+      intervalMs: 7 * DAY,
+      warnMs: 8 * DAY,
+      errorMs: 10 * DAY,
+      gcGraceMs: 10 * DAY,
+      sources: {
+        interval: { from: 'gc_grace' as const, text: '70% of gc_grace_seconds' },
+        warn: { from: 'gc_grace' as const, text: '80% of gc_grace_seconds' },
+        error: { from: 'gc_grace' as const, text: 'gc_grace_seconds' },
+      },
+    };
+    const configured = {
+      ...schedule,
+      intervalMs: DAY,
+      warnMs: 2 * DAY,
+      errorMs: 3 * DAY,
+      sources: {
+        interval: { from: 'config' as const, key: 'repair.interval', text: 'repair.interval' },
+        warn: { from: 'config' as const, key: 'repair.interval', text: 'repair.interval' },
+        error: { from: 'config' as const, key: 'repair.interval', text: 'repair.interval' },
+      },
+    };
+    presentStatus(
+      { ...REPORT, rows: [row('a', { schedule }), row('b', { schedule: configured }), row('c', {})] },
+      { scope: undefined, check: false },
+      { out },
+    );
+    const columns = stdout.text
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.split('\t').slice(-2));
+    expect(columns).to.deep.equal([
+      ['7d/8d/10d', '70% of gc_grace_seconds / 80% of gc_grace_seconds / gc_grace_seconds'],
+      ['1d/2d/3d', 'repair.interval'],
+      ['-', '-'],
+    ]);
+  });
+
   it('piped: tab-separated rows without a header, ISO-8601 UTC times', () => {
     const { out, stdout } = output(false);
     presentStatus(REPORT, { scope: undefined, check: false }, { out });

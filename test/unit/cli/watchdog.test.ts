@@ -45,6 +45,16 @@ describe('time bounds derived from the configuration', function () {
     expect(tickBound(cfg, 10 * MIN).explanation).to.match(/^--max-duration 10m \+ repair\.taskTimeout 6h/);
   });
 
+  it("hooks add the longest hook's timeout and its 2 s kill grace; none configured adds nothing", function () {
+    const cfg = config({
+      hooks: { onTick: { command: ['/bin/true'], timeout: '10s' }, onAlarm: { command: ['/bin/true'], timeout: '1m' } },
+    });
+    expect(tickBound(cfg).ms).to.equal(tickBound(config()).ms + MIN + 2000);
+    expect(tickBound(cfg).explanation).to.equal(
+      'schedule.maxDuration 1h + repair.taskTimeout 3h + 3m8s grace + hooks 1m2s',
+    );
+  });
+
   it('other commands: connect + request timeouts + grace', function () {
     expect(commandBound(config()).ms).to.equal(5000 + 12_000 + 300_000 + 4 * 17_000);
     const slow = config({ cassandra: { connectTimeout: '10s', requestTimeout: '1m' } });

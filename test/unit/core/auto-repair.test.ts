@@ -4,7 +4,12 @@
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { autoRepairCoverage, parseAutoRepairSettings, parseOverrides } from '../../../src/core/auto-repair.js';
+import {
+  autoRepairCoverage,
+  parseAutoRepairSettings,
+  parseOverrides,
+  withAutoRepairSkips,
+} from '../../../src/core/auto-repair.js';
 
 function settings(name: string): Record<string, string | null> {
   const file = JSON.parse(
@@ -48,6 +53,33 @@ describe('core/auto-repair: AutoRepair coexistence', () => {
     expect(autoRepairCoverage(undefined, 'dc1', null)).to.equal(undefined);
     const off = parseAutoRepairSettings({ ...settings('settings-auto-repair-on'), 'auto_repair.enabled': 'false' });
     expect(autoRepairCoverage(off, 'dc1', null)).to.equal(undefined);
+  });
+
+  it('the plan input: covered tables get the auto_repair skip with the reason; other skips and other tables stay', () => {
+    const node = parseAutoRepairSettings(settings('settings-auto-repair-on'));
+    const options = new Map(tables.map((t) => [`ks.${t.table_name}`, t.auto_repair]));
+    const input = [
+      { keyspace: 'ks', table: 't' },
+      { keyspace: 'ks', table: 'ar_off' },
+      { keyspace: 'ks', table: 'ar_new', skip: { code: 'gc_grace_zero', reason: 'gc_grace_seconds = 0' } },
+      { keyspace: 'other', table: 'never_seen' },
+    ];
+    const out = withAutoRepairSkips(input, node, 'dc1', options);
+    expect(out.map((t) => [t.table, (t.skip as { code?: string } | undefined)?.code])).to.deep.equal([
+      ['t', 'auto_repair'],
+      ['ar_off', undefined],
+      ['ar_new', 'gc_grace_zero'],
+      // Not in the schema read (null option): every type enabled, so covered.
+      ['never_seen', 'auto_repair'],
+    ]);
+    expect((out[0]!.skip as { reason: string }).reason).to.match(/^Cassandra's AutoRepair runs full repairs/);
+    // In an ignored datacenter, or with AutoRepair off, nothing is skipped.
+    const ignoring = parseAutoRepairSettings(settings('settings-auto-repair-ignore-dcs'));
+    expect(withAutoRepairSkips(input.slice(0, 2), ignoring, 'dc2', options).map((t) => t.skip)).to.deep.equal([
+      undefined,
+      undefined,
+    ]);
+    expect(withAutoRepairSkips(input.slice(0, 1), undefined, 'dc1', options)[0]!.skip).to.equal(undefined);
   });
 
   it('parses override bodies with nested braces', () => {

@@ -66,18 +66,34 @@ describe('hooks: runHook', function () {
 
   it('a hung hook that ignores SIGTERM is killed at its timeout, with the child it started', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tend-hook-'));
-    const pidFile = join(dir, 'child.pid');
-    // The hook starts a grandchild that writes its pid, then both hang; the hook ignores SIGTERM.
-    const script = `const {spawn}=require('child_process');const c=spawn(process.execPath,['-e','setInterval(()=>{},1000)'],{stdio:'ignore'});require('fs').writeFileSync(process.argv[1],String(c.pid));process.on('SIGTERM',()=>{});setInterval(()=>{},1000)`;
-    const result = await runHook({ command: [NODE, '-e', script, pidFile], timeout: 1000 }, EVENT, {
-      killGraceMs: 300,
-    });
+    const pidFile = join(dir, 'pids');
+    // The hook starts a grandchild, writes both pids, then both hang; the hook ignores SIGTERM.
+    const script = `const {spawn}=require('child_process');const c=spawn(process.execPath,['-e','setInterval(()=>{},1000)'],{stdio:'ignore'});require('fs').writeFileSync(process.argv[1],process.pid+' '+c.pid);process.on('SIGTERM',()=>{});setInterval(()=>{},1000)`;
+    // The test's own bound, well under mocha's: if runHook fails to kill the hook, the test fails here and kills
+    // the processes itself, rather than hanging on them (a mutation check without the SIGKILL hung the run).
+    const bound = new AbortController();
+    const result = await Promise.race([
+      runHook({ command: [NODE, '-e', script, pidFile], timeout: 1000 }, EVENT, { killGraceMs: 300 }),
+      sleep(8000, 'not stopped 8 s after its 1 s timeout', { signal: bound.signal }).catch(() => 'aborted'),
+    ]);
+    bound.abort();
+    const [hook, grandchild] = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').split(' ').map(Number) : [];
+    if (typeof result === 'string') {
+      for (const pid of [hook, grandchild]) {
+        if (pid === undefined) continue;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      expect.fail(result);
+    }
     expect(result.status).to.equal('timeout');
     expect(result.signal).to.equal('SIGKILL');
-    expect(existsSync(pidFile)).to.equal(true);
-    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    expect(grandchild, 'the hook had started its child').to.be.a('number');
     await sleep(200);
-    expect(() => process.kill(grandchild, 0), 'the grandchild is gone too').to.throw(/ESRCH/);
+    expect(() => process.kill(grandchild!, 0), 'the grandchild is gone too').to.throw(/ESRCH/);
   });
 
   it('names variables in UPPER_SNAKE from camelCase fields', () => {
