@@ -76,7 +76,9 @@ for (const variant of VARIANTS) {
         executor: variant.executor,
         lease: { scope: 'node' },
         schedule: { maxTasks: 2 },
-        repair: { smallTableSize: '0B' },
+        // Jolokia range by range (a task per table and replica set); nodetool whole-table, one JVM per command
+        // (range by range it would start one per vnode range: minutes per table here).
+        ...(variant.executor === 'jolokia' ? { repair: { smallTableSize: '0B' } } : {}),
       };
       node3Config = writeScopedConfig(dir, node3, options);
       // The group's file: node1's, without `node:`, with `nodes:` for dc1.
@@ -86,7 +88,7 @@ for (const variant of VARIANTS) {
       groupConfig = join(dir, 'group.yml');
       writeFileSync(groupConfig, stringify(raw));
       startedAt = Date.now();
-      // Round 0: the group alone, with room for every first task of both its nodes (2 tables x 2 nodes), so the
+      // Round 0: the group alone, with room for the first tasks of both its nodes (up to 2 tables x 2 nodes), so the
       // repairs through node2's executor are not all taken by node3 first; then both timers together.
       first = await tick(groupConfig, ['--max-tasks', '4'], { timeout: 20 * 60_000 });
       expect(first.exitCode, `group tick\n${first.stderr}`).to.equal(0);
@@ -119,26 +121,25 @@ for (const variant of VARIANTS) {
       const trace = JSON.stringify(rounds.map((r) => [r.group.summary, r.node3.summary]));
       expect([last.group.result, last.node3.result], trace).to.deep.equal(['nothing_due', 'nothing_due']);
       // Both timers ran repairs of B (node3 waits while the group holds node3's lease, and the other way round).
+      // Whole-table (nodetool), B is one command per node: whichever timer gets node3's lease first repairs it while
+      // the other is told the lease is held. Range by range (Jolokia) there is work enough for both to run.
       expect(
-        rounds.some((r) => r.group.result === 'ran'),
+        rounds.some((r) => r.group.result === 'ran' || r.node3.result === 'ran'),
         trace,
       ).to.equal(true);
-      expect(
-        rounds.some((r) => r.node3.result === 'ran'),
-        trace,
-      ).to.equal(true);
+      if (variant.executor === 'jolokia') {
+        expect(
+          rounds.some((r) => r.group.result === 'ran') && rounds.some((r) => r.node3.result === 'ran'),
+          trace,
+        ).to.equal(true);
+      }
     });
 
     it("the group's first tick repairs through both of dc1's nodes, each task naming its node", function () {
       const report = JSON.parse(String(first.stdout)) as TickJson & { tasks: { node?: string }[] };
       expect(report.result, report.summary).to.equal('ran');
       const ran = report.tasks.filter((t) => t.status === 'success');
-      expect(ran.map((t) => t.node).sort()).to.deep.equal([
-        dc1[0]!.address,
-        dc1[0]!.address,
-        dc1[1]!.address,
-        dc1[1]!.address,
-      ]);
+      expect([...new Set(ran.map((t) => t.node))].sort()).to.deep.equal(dc1.map((n) => n.address).sort());
       // Each node's tasks are ranges whose dc1 replica is that node.
       for (const task of ran) expect(task.replicas).to.include(task.node);
     });
@@ -166,7 +167,7 @@ for (const variant of VARIANTS) {
       }
     });
 
-    it("Cassandra's repair history: successful sessions since the start coordinated by node1, node2 and node3", async function () {
+    it("Cassandra's repair history: successful sessions since the start coordinated by node1 and node2 (and node3)", async function () {
       const coordinators = new Set<string>();
       for (const [keyspace, table] of [
         ...TABLES.map((t) => [dataKeyspace, t]),
@@ -183,7 +184,9 @@ for (const variant of VARIANTS) {
         }
       }
       // node1 and node2 through the group's executors; node3 through its own tick when it got a turn.
-      for (const node of NODES) expect([...coordinators]).to.include(node.address);
+      for (const node of variant.executor === 'jolokia' ? NODES : dc1) {
+        expect([...coordinators]).to.include(node.address);
+      }
     });
 
     it('no two repairs overlapped on any replica', async function () {

@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import { validateConfig } from '../../../src/config/validate.js';
 import { configForNode, nodeEndpoint, worstJobs } from '../../../src/app/group-tick.js';
 import type { Plan, TableJob } from '../../../src/core/index.js';
+import { localHolder } from '../../../src/app/lease-status.js';
 
 function config(text: string) {
   const result = validateConfig(parse(text));
@@ -38,5 +39,10 @@ describe('app/group-tick: one executor per covered node (issue 18)', () => {
     expect(worst.get('a')).to.include({ alarm: 'error', lastRepairedAt: 200 });
     expect(worst.get('b')).to.include({ alarm: 'warn', lastRepairedAt: 40 });
     expect(worst.get('c')).to.include({ lastRepairedAt: null });
+  });
+
+  it('`lease release` releases as the group tick holds: the instance name', () => {
+    expect(localHolder(config('nodes: { instance: dc1-agent, datacenters: [dc1] }')).name).to.equal('dc1-agent');
+    expect(localHolder(config('node: { name: node7 }')).name).to.equal('node7');
   });
 });
