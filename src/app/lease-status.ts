@@ -50,9 +50,12 @@ export interface LeaseReleaseReport {
   releasedBy: string;
 }
 
-/** The name this node holds leases under: the same as the tick's (node.name, else node.address, else host). */
+/**
+ * The name this node holds leases under: the same as the tick's (nodes.instance for a group of nodes, else node.name,
+ * else node.address, else host).
+ */
 export function localHolder(config: TendConfig): LeaseHolder {
-  return { name: config.node.name ?? config.node.address ?? hostname(), host: hostname() };
+  return { name: config.nodes?.instance ?? config.node.name ?? config.node.address ?? hostname(), host: hostname() };
 }
 
 /** Opens the configured backend for one command (and a Cassandra session only if it needs one); closes both. */

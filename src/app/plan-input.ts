@@ -89,6 +89,18 @@ export interface GatherOptions {
    * the ranges of the tables that could get a task only (the tick and `schedule plan`).
    */
   readonly basis?: 'ranges' | 'summaries';
+  /**
+   * The topology as seen from the node to plan for, already read (a group tick reads it once for every node it
+   * covers; see src/app/group-tick.ts). Absent: read here for config.node.
+   */
+  readonly topology?: ClusterTopology;
+  /**
+   * Range-level history already read, by tableKey, shared between the plans of a group tick: a table's history is
+   * the cluster's, whichever node plans (size estimates stay per node). Tables read here are added to it.
+   */
+  readonly history?: Record<string, TableHistory>;
+  /** The ring `history` was folded onto (buildRing of the topology's nodes), shared with it. */
+  readonly ring?: Ring;
 }
 
 /**
@@ -207,7 +219,7 @@ export async function gatherPlanInput(
   const tendKeyspace = config.cassandra.keyspace;
   const warnings: string[] = [];
   const now = await clusterNow(client);
-  const topology = await readLocalTopology(client, config);
+  const topology = options.topology ?? (await readLocalTopology(client, config));
   const scope = options.scope ? resolveScopeIn(topology, options.scope) : undefined;
   const resolved = resolveTables(config, topology, scope);
   const { settings } = resolved;
@@ -215,7 +227,7 @@ export async function gatherPlanInput(
   const graceWarning = gcGraceWarning(topology, settings);
   if (graceWarning) warnings.push(graceWarning);
   warnings.push(...overrideWarnings(config.repair.tables, topology));
-  const ring = buildRing(topology.nodes);
+  const ring = options.ring ?? buildRing(topology.nodes);
   const limits: PlanLimits = {
     maxTasks: config.schedule.maxTasks,
     smallTableBytes: config.repair.smallTableSize,
@@ -370,7 +382,7 @@ function resolveTables(
  * sessions, instead of one each per table (an idle tick over 100 tables spent most of its time on those round trips).
  */
 class HistoryReader {
-  readonly history: Record<string, TableHistory> = {};
+  readonly history: Record<string, TableHistory>;
   readonly sizes: Record<string, TableSize> = {};
   readonly warnings: string[] = [];
   readonly rows = { history: { state: 0, sessions: 0, parents: 0 } as HistoryRowsRead, estimates: 0 };
@@ -382,15 +394,20 @@ class HistoryReader {
     private readonly config: TendConfig,
     private readonly options: GatherOptions,
     private readonly at: { ring: Ring; now: number; lookbackMs: number; topology: ClusterTopology },
-  ) {}
+  ) {
+    this.history = options.history ?? {};
+  }
 
   async read(tables: readonly { keyspace: string; table: string }[], withSizes: boolean): Promise<void> {
     const fresh = tables.filter((t) => this.history[tableKey(t.keyspace, t.table)] === undefined);
-    if (fresh.length === 0) return;
-    await mapLimit(historyGroups(fresh, HISTORY_GROUP_SIZE), this.options.concurrency ?? 4, (group) =>
-      this.readGroup(group),
-    );
-    if (withSizes) await this.readSizes(fresh);
+    if (fresh.length > 0) {
+      await mapLimit(historyGroups(fresh, HISTORY_GROUP_SIZE), this.options.concurrency ?? 4, (group) =>
+        this.readGroup(group),
+      );
+    }
+    // Sizes are this node's: asked for every table without one yet, its history read here or by another node's plan.
+    const unsized = tables.filter((t) => this.sizes[tableKey(t.keyspace, t.table)] === undefined);
+    if (withSizes && unsized.length > 0) await this.readSizes(unsized);
   }
 
   private async readGroup(group: { keyspace: string; tables: string[] }): Promise<void> {

@@ -64,6 +64,8 @@ export interface TickOptions {
 
 export interface TaskReport {
   readonly id: string;
+  /** The covered node whose executor ran it (group ticks, `nodes:`); absent in a per-node tick. */
+  readonly node?: string;
   readonly keyspace: string;
   readonly tables: readonly string[];
   readonly ranges: number;
@@ -475,7 +477,7 @@ async function finishTick(ports: TickPorts, rounds: Rounds, out: Output) {
 }
 
 /** Jobs past an alarm threshold in `plan`. */
-function alarmsOf(plan: Plan): TickReport['alarms'] {
+export function alarmsOf(plan: Plan): TickReport['alarms'] {
   return plan.jobs
     .filter((job) => job.alarm !== 'none')
     .map((job) => ({
@@ -485,7 +487,7 @@ function alarmsOf(plan: Plan): TickReport['alarms'] {
     }));
 }
 
-function finishReport(
+export function finishReport(
   base: Omit<TickReport, 'result' | 'summary' | 'tasks' | 'leases' | 'durationMs'>,
   tasks: TaskReport[],
   leases: Record<string, number>,
@@ -523,7 +525,7 @@ function finishReport(
   return { ...base, result, summary, tasks, leases, durationMs, error };
 }
 
-async function writeMetricsQuietly(ports: TickPorts, report: TickReport, plan: Plan | undefined, out: Output) {
+export async function writeMetricsQuietly(ports: TickPorts, report: TickReport, plan: Plan | undefined, out: Output) {
   // Repairs matter more than dashboards: a metrics problem is a warning, never the tick's failure.
   try {
     await ports.writeMetrics(report, plan);

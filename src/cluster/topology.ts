@@ -48,6 +48,8 @@ export interface LocalNodeSelector {
   readonly hostId?: string | undefined;
   readonly address?: string | undefined;
   readonly contactPoint?: string | undefined;
+  /** A group tick (`nodes:`) acts for several nodes: any node serves as the view point, each plan re-centres it. */
+  readonly any?: boolean;
 }
 
 const SYSTEM_KEYSPACE = /^(system|system_.*|dse_.*|solr_admin|cfs|cfs_archive|OpsCenter)$/;
@@ -192,6 +194,7 @@ async function hostStates(client: cassandra.Client): Promise<Map<string, boolean
 
 export function selectLocalNode(nodes: readonly NodeRow[], selector: LocalNodeSelector): NodeRow {
   const candidates: string[] = [];
+  if (selector.any && nodes[0]) return nodes[0];
   if (selector.hostId) {
     const byId = nodes.find((node) => node.hostId === selector.hostId);
     if (byId) return byId;
@@ -292,6 +295,11 @@ export async function readTopology(
     localAddress: nodes.find((n) => n.hostId === local.hostId)?.address ?? '?',
     rowsRead: read + keyspaceRows.length + tableRows.length,
   };
+}
+
+/** `topology` as seen from `node`: the same ring and schema, with `node` as the local node (a group tick's plans). */
+export function seenFrom(topology: ClusterTopology, node: NodeInfo): ClusterTopology {
+  return { ...topology, localHostId: node.hostId, localDatacenter: node.datacenter, localAddress: node.address };
 }
 
 /**

@@ -127,8 +127,9 @@ function scheduleRules(
 
 export function crossFieldFindings(config: Partial, env: Env): RuleFindings {
   const findings = { errors: [] as Finding[], warnings: [] as Finding[] };
-  const { cassandra, node, repair, schedule, lease, executor } = config;
-  if (cassandra) cassandraFindings(findings, cassandra, node, env);
+  const { cassandra, node, nodes, repair, schedule, lease, executor } = config;
+  if (cassandra) cassandraFindings(findings, cassandra, nodes ? undefined : node, env);
+  if (nodes) nodesFindings(findings, nodes, node, executor);
   if (node && node.hostId && node.address) {
     findings.errors.push({ path: 'node', message: 'set hostId or address, not both' });
   }
@@ -331,6 +332,99 @@ function executorFindings({ errors, warnings }: Findings, executor: Section<'exe
         'the Jolokia user and password (basic auth)',
         'use https (executor.jolokia.tls)',
       );
+    }
+  }
+}
+
+/**
+ * `nodes:` (a group of nodes) against `node:` (one node) and itself: the overlaps one file can show. Exactly one
+ * kind of scope, each entry once, one endpoint per node: two nodes sent to one Jolokia agent would repair the same
+ * node twice and the other never.
+ */
+function nodesFindings(
+  { errors, warnings }: Findings,
+  nodes: Section<'nodes'>,
+  node: Partial['node'],
+  executor: Partial['executor'],
+): void {
+  if (node && (node.hostId || node.address || node.name)) {
+    errors.push({
+      path: 'nodes',
+      message: 'set node (tend acts for one node) or nodes (a group of nodes), not both',
+    });
+  }
+  const kinds = (['datacenters', 'racks', 'hosts'] as const).filter((kind) => (nodes[kind]?.length ?? 0) > 0);
+  if (kinds.length !== 1) {
+    errors.push({
+      path: 'nodes',
+      message:
+        kinds.length === 0
+          ? 'list the nodes to act for: one of datacenters, racks or hosts'
+          : `set one of datacenters, racks or hosts, not ${kinds.join(' and ')}`,
+    });
+  }
+  for (const kind of ['datacenters', 'racks', 'hosts'] as const) {
+    const seen = new Map<string, number>();
+    (nodes[kind] ?? []).forEach((entry, index) => {
+      const key = kind === 'hosts' ? entry.toLowerCase() : entry;
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, index);
+      else errors.push({ path: `nodes.${kind}[${index}]`, message: `duplicates nodes.${kind}[${first}] (${entry})` });
+    });
+  }
+  const byUrl = new Map<string, string>();
+  const byJmx = new Map<string, string>();
+  for (const [key, endpoint] of Object.entries(nodes.endpoints)) {
+    if (endpoint.jolokiaUrl) {
+      const other = byUrl.get(endpoint.jolokiaUrl);
+      if (other !== undefined) {
+        errors.push({
+          path: `nodes.endpoints.${key}.jolokiaUrl`,
+          message: `is the same agent as nodes.endpoints.${other}: one agent repairs one node`,
+        });
+      } else byUrl.set(endpoint.jolokiaUrl, key);
+    }
+    if (endpoint.nodetoolHost && !endpoint.nodetoolHost.includes('{address}')) {
+      const jmx = `${endpoint.nodetoolHost}:${endpoint.nodetoolPort ?? executor?.nodetool.port ?? 7199}`;
+      const other = byJmx.get(jmx);
+      if (other !== undefined) {
+        errors.push({
+          path: `nodes.endpoints.${key}.nodetoolHost`,
+          message: `is the same JMX endpoint (${jmx}) as nodes.endpoints.${other}: one JMX port repairs one node`,
+        });
+      } else byJmx.set(jmx, key);
+    }
+  }
+  if (nodes.hosts?.length) {
+    const listed = new Set(nodes.hosts.map((host) => host.toLowerCase()));
+    for (const key of Object.keys(nodes.endpoints)) {
+      if (!listed.has(key.toLowerCase())) {
+        warnings.push({ path: `nodes.endpoints.${key}`, message: 'names a node that nodes.hosts does not list' });
+      }
+    }
+  }
+  if (nodes.nodetoolHost && !nodes.nodetoolHost.includes('{address}')) {
+    errors.push({
+      path: 'nodes.nodetoolHost',
+      message: `has no {address}: every node would be repaired through one JMX endpoint (${nodes.nodetoolHost})`,
+    });
+  }
+  if (executor?.type === 'jolokia' && executor.jolokia.user) {
+    const urls: [string, string | undefined][] = [
+      ['nodes.jolokiaUrl', nodes.jolokiaUrl],
+      ...Object.entries(nodes.endpoints).map(([key, e]): [string, string | undefined] => [
+        `nodes.endpoints.${key}.jolokiaUrl`,
+        e.jolokiaUrl,
+      ]),
+    ];
+    for (const [path, url] of urls) {
+      if (url?.startsWith('http:')) {
+        warnings.push({
+          path,
+          message:
+            'sends the Jolokia user and password (basic auth) in clear text over http to every node; use https (executor.jolokia.tls)',
+        });
+      }
     }
   }
 }

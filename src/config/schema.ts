@@ -464,6 +464,138 @@ export const nodeSchema = section(
   'Which node tend acts for. Default: the node at the first contact point (tend runs next to it).',
 );
 
+/** A Jolokia URL template: http(s), with `{address}` standing for each covered node's address. */
+function jolokiaTemplate(description: string) {
+  const what = 'an http:// or https:// URL with {address}, like https://{address}:8778/jolokia/';
+  return z
+    .string({ error: expected(what) })
+    .superRefine((value, context) => {
+      if (!value.includes('{address}')) {
+        refuse(
+          context,
+          value,
+          `${expected(what)({ input: redactUrl(value) })}: without {address} every node would be repaired through one agent`,
+        );
+        return;
+      }
+      const checked = checkHttpUrl(value.replaceAll('{address}', 'node.invalid'), {
+        credentialsGo: 'set executor.jolokia.user and executor.jolokia.passwordFile (or TEND_JOLOKIA_PASSWORD)',
+      });
+      if ('reason' in checked)
+        refuse(context, redactUrl(value), `${expected(what)({ input: redactUrl(value) })}: ${checked.reason}`);
+    })
+    .optional()
+    .meta({ description });
+}
+
+function hostTemplate(description: string) {
+  return z
+    .string({ error: expected('a host name or address, or {address}') })
+    .superRefine((value, context) => {
+      const parsed = parseHost(value.replaceAll('{address}', 'node.invalid'));
+      if ('reason' in parsed) {
+        refuse(
+          context,
+          value,
+          `${expected('a host name or address, or {address}')({ input: value })}: ${parsed.reason}`,
+        );
+      }
+    })
+    .optional()
+    .meta({ description });
+}
+
+const RACK_PATTERN = /^[^:\s]+:[^:\s]+$/;
+const HOST_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const nodeEndpoint = z
+  .strictObject(
+    {
+      jolokiaUrl: httpUrl('https://10.0.0.1:8778/jolokia/', {
+        credentialsGo: 'set executor.jolokia.user and executor.jolokia.passwordFile (or TEND_JOLOKIA_PASSWORD)',
+      })
+        .optional()
+        .meta({ description: "This node's Jolokia agent (executor.type jolokia).", format: 'uri' }),
+      nodetoolHost: hostTemplate("This node's JMX host, passed to nodetool as -h (executor.type nodetool)."),
+      nodetoolPort: z
+        .number({ error: expected('a port number') })
+        .int({ error: expected('a whole port number') })
+        .min(1, { error: expected('a port between 1 and 65535') })
+        .max(65535, { error: expected('a port between 1 and 65535') })
+        .optional()
+        .meta({ description: "This node's JMX port. Default: executor.nodetool.port." }),
+    },
+    { error: expected('a mapping with jolokiaUrl, nodetoolHost or nodetoolPort') },
+  )
+  .meta({ description: 'Where one node is reached.' });
+
+/**
+ * `nodes:`: tend acting for a group of nodes from one host (ecChronos's agent mode). Absent: tend acts for one node
+ * (`node:`). Validated here for what one file can show; the overlaps only the topology shows (a host listed by
+ * address and by host id, two instances claiming a node) are found when a tick resolves the group.
+ */
+export const nodesSchema = z
+  .strictObject(
+    {
+      instance: z
+        .string({ error: expected('an instance name like dc1-agent') })
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+          error: expected('an instance name like dc1-agent (letters, digits, ".", "_", "-"; at most 64)'),
+        })
+        .meta({
+          description:
+            "This instance's name, unique in the cluster: the lease holder, and the name in the coverage record (which instance covers which node).",
+        }),
+      datacenters: z
+        .array(z.string({ error: expected('a datacenter name') }).min(1, { error: expected('a datacenter name') }), {
+          error: expected('a list of datacenter names'),
+        })
+        .optional()
+        .meta({ description: 'Act for every node of these datacenters (ecChronos datacenterAware).' }),
+      racks: z
+        .array(
+          z
+            .string({ error: expected('a rack as DATACENTER:RACK, like dc1:rack1') })
+            .regex(RACK_PATTERN, { error: expected('a rack as DATACENTER:RACK, like dc1:rack1') }),
+          { error: expected('a list of racks as DATACENTER:RACK') },
+        )
+        .optional()
+        .meta({ description: 'Act for every node of these racks, each `DATACENTER:RACK` (ecChronos rackAware).' }),
+      hosts: z
+        .array(
+          z.string({ error: expected('a node address or host id') }).superRefine((value, context) => {
+            if (HOST_ID_PATTERN.test(value)) return;
+            const parsed = parseHost(value);
+            if ('reason' in parsed) {
+              refuse(context, value, `${expected('a node address or host id')({ input: value })}: ${parsed.reason}`);
+            }
+          }),
+          { error: expected('a list of node addresses or host ids') },
+        )
+        .optional()
+        .meta({ description: 'Act for these nodes, each by broadcast RPC address or host id (ecChronos hostAware).' }),
+      jolokiaUrl: jolokiaTemplate(
+        "Each node's Jolokia agent, {address} standing for its address (executor.type jolokia); user, password and TLS are executor.jolokia's. Default: executor.jolokia.url with its host replaced by {address}. Over the network: https with executor.jolokia.tls and a user.",
+      ),
+      nodetoolHost: hostTemplate(
+        "Each node's JMX host for nodetool -h, {address} standing for its address (executor.type nodetool). Default: {address}; the port is executor.nodetool.port. Over the network: JMX with authentication (executor.nodetool.user) and TLS.",
+      ),
+      endpoints: z
+        .record(z.string(), nodeEndpoint, { error: expected('a mapping of node address or host id to its endpoint') })
+        .default({})
+        .meta({
+          description:
+            'Endpoints of single nodes, by address or host id, in place of the templates (a node behind NAT, an agent on another port).',
+        }),
+    },
+    { error: expected('a mapping with instance and one of datacenters, racks or hosts') },
+  )
+  .optional()
+  .meta({
+    description:
+      "Act for a group of nodes from one host instead of one node (`node:`): the nodes of datacenters, racks or a host list. Each repair runs through its node's Jolokia agent or JMX port, reached over the network.",
+  });
+
 export const repairSchema = section(
   {
     interval: optionalDuration(
@@ -804,6 +936,7 @@ export const logSchema = section(
 export const sections = {
   cassandra: cassandraSchema,
   node: nodeSchema,
+  nodes: nodesSchema,
   repair: repairSchema,
   schedule: scheduleSchema,
   lease: leaseSchema,
@@ -823,6 +956,7 @@ export type RepairConfig = TendConfig['repair'];
 export type TableOverride = RepairConfig['tables'][number];
 export type BackPressureConfig = RepairConfig['backPressure'];
 export type HooksConfig = TendConfig['hooks'];
+export type NodesConfig = NonNullable<TendConfig['nodes']>;
 export type HookConfig = NonNullable<HooksConfig['onTick']>;
 
 /** JSON-schema view (input side: strings for durations) used by docs, `config show` and suggestions. */

@@ -14,3 +14,4 @@ export * from './consul-ttl.js';
 export * from './adhoc-task.js';
 export * from './lease-keeping.js';
 export * from './tick-rounds.js';
+export * from './node-group.js';

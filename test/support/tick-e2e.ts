@@ -131,6 +131,8 @@ export interface TickJson {
     message: string;
     reason: string;
     replicas: string[];
+    /** The covered node that ran it (a group tick, `nodes:`). */
+    node?: string;
   }[];
 }
 

@@ -18,7 +18,7 @@ const tick = defineCommand<ScheduleTickOptions>({
   path: ['schedule', 'tick'],
   summary: 'plan, take a lease and run a bounded batch of repairs, then exit',
   description:
-    "One pass of the schedule for the node tend acts for: read the configuration, learn the topology, read repair history, compute the plan (the same as 'tend schedule plan'), and for each planned task in order announce its priority, take the lease (one bounded attempt), run the repair with the lease renewed in the background, and record the outcome in tend's history. The lease is kept for the next task when that task needs the same lease and no other node has announced a higher priority; otherwise it is released. At most --max-tasks tasks start, and none after --max-duration; each task is stopped (on the server too) after repair.taskTimeout. 'Nothing due', 'outside the window', 'paused', 'replicas down' and 'lease held by another node' are not failures: exit 0 with one line saying which. A failed or timed-out repair gives exit 6; a lease lost mid-repair stops the repair, records it as aborted and gives exit 1; SIGTERM or SIGINT stops the repair, releases the lease, writes history and gives exit 130. Warn and error alarms are logged on every tick while a table is past them. With metrics.textfileDirectory set, tend.prom is rewritten atomically at the end. --dry-run prints the plan and touches nothing.",
+    "One pass of the schedule for the node tend acts for (or, with nodes:, for every node of the group: a plan per node, one batch in priority order, each repair through its node's executor, --max-tasks and --max-duration bounding the whole tick): read the configuration, learn the topology, read repair history, compute the plan (the same as 'tend schedule plan'), and for each planned task in order announce its priority, take the lease (one bounded attempt), run the repair with the lease renewed in the background, and record the outcome in tend's history. The lease is kept for the next task when that task needs the same lease and no other node has announced a higher priority; otherwise it is released. At most --max-tasks tasks start, and none after --max-duration; each task is stopped (on the server too) after repair.taskTimeout. 'Nothing due', 'outside the window', 'paused', 'replicas down' and 'lease held by another node' are not failures: exit 0 with one line saying which. A failed or timed-out repair gives exit 6; a lease lost mid-repair stops the repair, records it as aborted and gives exit 1; SIGTERM or SIGINT stops the repair, releases the lease, writes history and gives exit 130. Warn and error alarms are logged on every tick while a table is past them. With metrics.textfileDirectory set, tend.prom is rewritten atomically at the end. --dry-run prints the plan and touches nothing.",
   arguments: [],
   options: [
     { flags: '--dry-run', description: 'print the plan and exit: no lease, no repair, no history, no metrics' },
@@ -65,8 +65,14 @@ const tick = defineCommand<ScheduleTickOptions>({
       return;
     }
     const { runTick } = await import('../../app/tick.js');
+    const { runGroupTick } = await import('../../app/group-tick.js');
+    // nodes: one tick for a group of nodes (datacenters, racks or hosts), each through its own executor.
     const { report } = await withCluster(deps, (client, config) =>
-      runTick({ config, secret: deps.secret, out: deps.out, signal: deps.signal }, client, options),
+      (config.nodes ? runGroupTick : runTick)(
+        { config, secret: deps.secret, out: deps.out, signal: deps.signal },
+        client,
+        options,
+      ),
     );
     const { out } = deps;
     // Logged on every tick while crossed, so the journal shows it until someone acts; capped so a cluster that

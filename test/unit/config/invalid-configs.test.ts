@@ -49,8 +49,8 @@ const cases: InvalidCase[] = [
   { name: 'misspelt section', config: 'casandra: {}', expect: ['casandra: unknown key; did you mean cassandra?'] },
   {
     name: 'unknown key with no near match lists the valid ones',
-    config: 'cassandra: { datacenters: 2 }',
-    expect: ['cassandra.datacenters: unknown key (valid keys: contactPoints, localDatacenter, port'],
+    config: 'cassandra: { flavour: 2 }',
+    expect: ['cassandra.flavour: unknown key (valid keys: contactPoints, localDatacenter, port'],
   },
   {
     name: 'key in the wrong section',
@@ -68,6 +68,56 @@ const cases: InvalidCase[] = [
     name: 'host id and address',
     config: 'node: { hostId: 5f2c9a36-1a5e-4e39-9f0e-3b9a1a0f6c11, address: 10.0.0.1 }',
     expect: ['node: set hostId or address, not both'],
+  },
+  // Issue 18: `nodes:` (a group of nodes) and the overlaps one file shows.
+  {
+    name: 'node and nodes both',
+    config: 'node: { address: 10.0.0.1 }\nnodes: { instance: agent1, datacenters: [dc1] }',
+    expect: ['nodes: set node (tend acts for one node) or nodes (a group of nodes), not both'],
+  },
+  {
+    name: 'the same host twice',
+    config: 'nodes: { instance: agent1, hosts: [10.0.0.1, 10.0.0.2, 10.0.0.1] }',
+    expect: ['nodes.hosts[2]: duplicates nodes.hosts[0] (10.0.0.1)'],
+  },
+  {
+    name: 'nodes without a scope',
+    config: 'nodes: { instance: agent1 }',
+    expect: ['nodes: list the nodes to act for: one of datacenters, racks or hosts'],
+  },
+  {
+    name: 'nodes with two kinds of scope',
+    config: 'nodes: { instance: agent1, datacenters: [dc1], racks: ["dc1:rack1"] }',
+    expect: ['nodes: set one of datacenters, racks or hosts, not datacenters and racks'],
+  },
+  { name: 'nodes without an instance', config: 'nodes: { hosts: [10.0.0.1] }', expect: ['nodes.instance'] },
+  {
+    name: 'rack without its datacenter',
+    config: 'nodes: { instance: agent1, racks: [rack1] }',
+    expect: ['nodes.racks[0]: expected a rack as DATACENTER:RACK'],
+  },
+  {
+    name: 'Jolokia template without {address}',
+    config: 'nodes: { instance: agent1, datacenters: [dc1], jolokiaUrl: "https://10.0.0.1:8778/jolokia/" }',
+    expect: ['nodes.jolokiaUrl:', 'without {address} every node would be repaired through one agent'],
+  },
+  {
+    name: 'credentials in the Jolokia template',
+    config: 'nodes: { instance: agent1, datacenters: [dc1], jolokiaUrl: "https://u:s3cr3t@{address}:8778/jolokia/" }',
+    expect: ['nodes.jolokiaUrl:', 'credentials do not belong in the URL'],
+    absent: ['s3cr3t'],
+  },
+  {
+    name: 'two nodes through one Jolokia agent',
+    config:
+      'nodes: { instance: agent1, hosts: [10.0.0.1, 10.0.0.2], endpoints: { ' +
+      '10.0.0.1: { jolokiaUrl: "https://gw:8778/jolokia/" }, 10.0.0.2: { jolokiaUrl: "https://gw:8778/jolokia/" } } }',
+    expect: ['nodes.endpoints.10.0.0.2.jolokiaUrl: is the same agent as nodes.endpoints.10.0.0.1'],
+  },
+  {
+    name: 'nodetool host template without {address}',
+    config: 'nodes: { instance: agent1, datacenters: [dc1], nodetoolHost: jmx.example.com }',
+    expect: ['nodes.nodetoolHost: has no {address}'],
   },
   {
     name: 'interval in words',

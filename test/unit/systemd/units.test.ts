@@ -109,3 +109,21 @@ describe('systemd units', () => {
     expect(d.get('WantedBy')).to.deep.equal(['timers.target']);
   });
 });
+
+describe('systemd units for a management host (nodes:, issue 18)', () => {
+  const group = readFileSync(join(root, 'systemd/tend-group@.service'), 'utf8');
+  const hardening = (unit: string) => unit.slice(unit.indexOf('# ---- Hardening ----'));
+
+  it("tend-group@.service reads /etc/tend/%i.yml and keeps tend.service's hardening line for line", () => {
+    expect(directives(group).get('ExecStart')).to.deep.equal(['/usr/bin/tend -c /etc/tend/%i.yml schedule tick']);
+    expect(hardening(group)).to.equal(hardening(service));
+    expect(directives(group).get('After')).to.deep.equal(['network-online.target']);
+  });
+
+  it('tend-group@.timer starts its instance on the same schedule as tend.timer', () => {
+    const groupTimer = readFileSync(join(root, 'systemd/tend-group@.timer'), 'utf8');
+    for (const key of ['OnCalendar', 'RandomizedDelaySec', 'Persistent', 'AccuracySec']) {
+      expect(directives(groupTimer).get(key), key).to.deep.equal(directives(timer).get(key));
+    }
+  });
+});

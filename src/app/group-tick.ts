@@ -1,0 +1,347 @@
+/**
+ * `tend schedule tick` with `nodes:` (issue 18): one tick acting for a group of nodes from one host.
+ *
+ *   topology (read once) → the covered nodes (core coveredNodes) → a plan per node (the per-node tick's planner and
+ *   inputs, the range-level history read once for all of them) → one batch (core mergeNodePlans: priority order,
+ *   each node's own order kept, a range two covered nodes share repaired once) → runs of consecutive tasks of one
+ *   node, each through that node's executor (its Jolokia agent or JMX port) under the same leases, liveness gate and
+ *   checks as a per-node tick (src/app/batch.ts) → one report and metrics file.
+ *
+ * `schedule.maxTasks` and `schedule.maxDuration` bound the whole tick, not each node. Tasks run one at a time
+ * (`schedule.parallelTasks` is not built yet). The lease holder is the instance name (nodes.instance); each repair's
+ * history names its node as coordinator, as that node's own tick would, so per-node and group ticks read each other's
+ * history.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type cassandra from 'cassandra-driver';
+import {
+  buildRing,
+  coveredNodes,
+  endpointFor,
+  inputAfterRepairs,
+  mergeNodePlans,
+  plan as computePlan,
+  tableKey,
+  type NodeEndpoint,
+  type NodeInfo,
+  type NodeTask,
+  type Plan,
+  type RepairTask,
+  type TableHistory,
+  type TableJob,
+} from '../core/index.js';
+import { readTopology, seenFrom, type ClusterTopology } from '../cluster/topology.js';
+import type { NodesConfig, TendConfig } from '../config/schema.js';
+import { ConfigError, type TendError } from '../errors.js';
+import { openExecutor, openRepairedStateReader } from './adapters.js';
+import { filterIncrementalTasks } from './repair-incremental.js';
+import { currentPlan } from './schedule.js';
+import { historyStartWriter, historyWriter } from './record-outcome.js';
+import { runBatch, type BatchResult } from './batch.js';
+import {
+  alarmsOf,
+  defaultPorts,
+  finishReport,
+  idleVerdict,
+  writeMetricsQuietly,
+  type TaskReport,
+  type TickDeps,
+  type TickOptions,
+  type TickPorts,
+  type TickReport,
+} from './tick.js';
+import type { Executor, RepairedStateReader } from '../repair/index.js';
+
+/** The configuration one covered node's executor is opened with: executor.* pointed at that node's endpoint. */
+export function configForNode(config: TendConfig, endpoint: NodeEndpoint): TendConfig {
+  return {
+    ...config,
+    executor: {
+      ...config.executor,
+      jolokia: { ...config.executor.jolokia, url: endpoint.jolokiaUrl },
+      nodetool: { ...config.executor.nodetool, host: endpoint.nodetoolHost, port: endpoint.nodetoolPort },
+    },
+  };
+}
+
+/** Where each covered node's executor answers. */
+export function nodeEndpoint(config: TendConfig, nodes: NodesConfig, node: NodeInfo): NodeEndpoint {
+  return endpointFor(node, nodes, {
+    jolokiaUrl: config.executor.jolokia.url,
+    nodetoolPort: config.executor.nodetool.port,
+  });
+}
+
+/** What a group tick reaches per node; tests may pass others. */
+export interface GroupPorts {
+  readonly executor: (node: NodeInfo) => Promise<Executor>;
+  readonly repairedState: (node: NodeInfo) => Promise<RepairedStateReader>;
+}
+
+interface NodePlan {
+  readonly node: NodeInfo;
+  readonly topology: ClusterTopology;
+  readonly plan: Plan;
+  readonly input: Parameters<typeof computePlan>[0] | undefined;
+  /** Its tasks to run (incremental ones the node reports fully repaired left out). */
+  readonly tasks: readonly RepairTask[];
+}
+
+/** The covered nodes of `topology`; ConfigError (exit 3) when the scope matches none. */
+export function resolveGroup(topology: ClusterTopology, nodes: NodesConfig, warn: (message: string) => void) {
+  const covered = coveredNodes(topology.nodes, nodes);
+  for (const entry of covered.unmatched) warn(`nodes: ${entry} matches no node of the cluster`);
+  for (const entry of covered.listedTwice) warn(`nodes.hosts: ${entry} names a node already listed`);
+  if (covered.nodes.length === 0) {
+    throw new ConfigError(`nodes: matches no node of the cluster (instance ${nodes.instance})`, {
+      problems: [
+        `the cluster's nodes: ${topology.nodes.map((n) => `${n.address} (${n.datacenter}:${n.rack}, ${n.hostId})`).join('; ')}`,
+      ],
+    });
+  }
+  return covered.nodes;
+}
+
+/** Reads the topology once, for any node (each plan re-centres it on its node). */
+export function readGroupTopology(client: cassandra.Client, config: TendConfig): Promise<ClusterTopology> {
+  return readTopology(client, { tendKeyspace: config.cassandra.keyspace, localNode: { any: true } });
+}
+
+/** The job of each table at its worst covered node (highest alarm, then least recently repaired): for the metrics. */
+export function worstJobs(plans: readonly Plan[]): TableJob[] {
+  const rank = { none: 0, warn: 1, error: 2 } as const;
+  const worst = new Map<string, TableJob>();
+  for (const plan of plans) {
+    for (const job of plan.jobs) {
+      const key = tableKey(job.keyspace, job.table);
+      const seen = worst.get(key);
+      const older = (a: number | null, b: number | null) => (a ?? -Infinity) < (b ?? -Infinity);
+      if (
+        !seen ||
+        rank[job.alarm] > rank[seen.alarm] ||
+        (rank[job.alarm] === rank[seen.alarm] && older(job.lastRepairedAt, seen.lastRepairedAt))
+      ) {
+        worst.set(key, job);
+      }
+    }
+  }
+  return [...worst.values()];
+}
+
+/** Runs one tick for every node `config.nodes` covers. Same contract as runTick (src/app/tick.ts). */
+export async function runGroupTick(
+  deps: TickDeps,
+  client: cassandra.Client,
+  options: TickOptions,
+  portsOverride: Partial<TickPorts> & Partial<GroupPorts> = {},
+): Promise<{ report: TickReport; plan: Plan }> {
+  const { config, out } = deps;
+  const nodes = config.nodes!;
+  const tickId = randomUUID();
+  const ports: TickPorts = { ...defaultPorts(deps, () => nodes.instance, tickId), ...portsOverride };
+  const group: GroupPorts = {
+    executor: (node) => openExecutor(configForNode(config, nodeEndpoint(config, nodes, node)), deps.secret),
+    repairedState: (node) =>
+      openRepairedStateReader(configForNode(config, nodeEndpoint(config, nodes, node)), deps.secret),
+    ...pick(portsOverride),
+  };
+  const startedAt = ports.now();
+  const maxTasks = options.maxTasks ?? config.schedule.maxTasks;
+  const topology = await readGroupTopology(client, config);
+  const covered = resolveGroup(topology, nodes, (m) => out.warn(m));
+
+  const { planned, skipped } = await planNodes(deps, client, group, topology, covered, maxTasks);
+
+  const merged = mergeNodePlans(
+    planned.map((p) => ({ hostId: p.node.hostId, tasks: p.tasks })),
+    maxTasks,
+  );
+  const base = {
+    tickId,
+    node: {
+      name: nodes.instance,
+      address: covered.map((n) => n.address).join(','),
+      datacenter: [...new Set(covered.map((n) => n.datacenter))].join(','),
+    },
+    plannedTasks: merged.length,
+    // One plan per covered node, once: a group tick does not plan again after refused leases (schedule.replan).
+    rounds: 1,
+    skipped,
+    startedAt,
+  };
+  const firstPlan = planned[0]!.plan;
+  if (merged.length === 0) {
+    const idle = planned.map((p) => idleVerdict(p.plan)).find((v) => v.result !== 'nothing_due') ?? {
+      result: 'nothing_due' as const,
+      summary: `nothing due on ${covered.length} node(s): ${firstPlan.jobs.length} table(s) repaired within their interval`,
+    };
+    const report: TickReport = {
+      ...base,
+      ...idle,
+      alarms: alarmsOfAll(planned.map((p) => p.plan)),
+      tasks: [],
+      leases: {},
+      durationMs: ports.now() - startedAt,
+    };
+    await writeMetricsQuietly(ports, report, { ...firstPlan, jobs: worstJobs(planned.map((p) => p.plan)) }, out);
+    await ports.hooks.tickEnded(report);
+    return { report, plan: firstPlan };
+  }
+
+  const batch = await runRuns(deps, client, ports, group, planned, merged, {
+    tickId,
+    holder: { name: nodes.instance, host: hostname() },
+    startDeadline: startedAt + (options.maxDurationMs ?? config.schedule.maxDuration),
+  });
+  // The state after the batch, per node (the pure planner again, no reads).
+  const after = planned.map((p) =>
+    p.input && batch.repaired.length > 0
+      ? computePlan(inputAfterRepairs(p.input, batch.repaired, p.plan.now + (ports.now() - startedAt)))
+      : p.plan,
+  );
+  const report = finishReport(
+    { ...base, skipped: [...skipped, ...batch.skipped], alarms: alarmsOfAll(after) },
+    batch.tasks,
+    batch.leases,
+    ports.now() - startedAt,
+    batch.error,
+  );
+  await writeMetricsQuietly(ports, report, { ...after[0]!, jobs: worstJobs(after) }, out);
+  await ports.hooks.tickEnded(report);
+  return { report, plan: firstPlan };
+}
+
+/** A plan per covered node over one topology and one history read; each node's summaries are its own. */
+async function planNodes(
+  deps: TickDeps,
+  client: cassandra.Client,
+  group: GroupPorts,
+  topology: ClusterTopology,
+  covered: readonly NodeInfo[],
+  maxTasks: number,
+): Promise<{ planned: NodePlan[]; skipped: { table: string; reason: string }[] }> {
+  const { config, out } = deps;
+  const history: Record<string, TableHistory> = {};
+  const ring = buildRing(topology.nodes);
+  const warnings = new Set<string>();
+  const planned: NodePlan[] = [];
+  const skipped: { table: string; reason: string }[] = [];
+  for (const node of covered) {
+    const view = seenFrom(topology, node);
+    const { plan, context } = await currentPlan(client, config, {
+      persistHistory: true,
+      basis: 'summaries',
+      limits: { maxTasks },
+      concurrency: 32,
+      topology: view,
+      history,
+      ring,
+    });
+    for (const warning of context.warnings) warnings.add(warning);
+    for (const d of plan.deferred.filter((d) => d.code === 'replica_down')) {
+      skipped.push({ table: `${d.keyspace}.${d.table}`, reason: `${node.address}: ${d.reason}` });
+    }
+    let tasks: readonly RepairTask[] = plan.tasks;
+    if (tasks.some((t) => t.incremental)) {
+      const filtered = await filterIncrementalTasks(tasks, await group.repairedState(node));
+      for (const skip of filtered.skipped) {
+        out.info(`skipped ${skip.keyspace}.${skip.table} on ${node.address}: ${skip.reason}`);
+        skipped.push({ table: `${skip.keyspace}.${skip.table}`, reason: `${node.address}: ${skip.reason}` });
+      }
+      tasks = filtered.tasks;
+    }
+    planned.push({ node, topology: view, plan, input: context.input, tasks });
+  }
+  for (const warning of warnings) out.warn(warning);
+  for (const skip of skipped.slice(0, 10)) out.warn(`skipped ${skip.table}: ${skip.reason}`);
+
+  return { planned, skipped };
+}
+
+function pick(override: Partial<GroupPorts>): Partial<GroupPorts> {
+  return {
+    ...(override.executor ? { executor: override.executor } : {}),
+    ...(override.repairedState ? { repairedState: override.repairedState } : {}),
+  };
+}
+
+/** A table past its alarm on any covered node, once, at its worst node. */
+function alarmsOfAll(plans: readonly Plan[]): TickReport['alarms'] {
+  return alarmsOf({ ...plans[0]!, jobs: worstJobs(plans) });
+}
+
+/**
+ * The merged batch, as runs of consecutive tasks of one node: each run is a per-node batch (src/app/batch.ts) with
+ * that node's executor, coordinator and datacenter, under the tick's one deadline. A run that ends the batch (lease
+ * lost, interrupted, a node unreachable) ends the tick.
+ */
+async function runRuns(
+  deps: TickDeps,
+  client: cassandra.Client,
+  ports: TickPorts,
+  group: GroupPorts,
+  planned: readonly NodePlan[],
+  merged: readonly NodeTask[],
+  tick: { tickId: string; holder: { name: string; host: string }; startDeadline: number },
+): Promise<{
+  tasks: TaskReport[];
+  leases: Record<string, number>;
+  repaired: BatchResult['repaired'][number][];
+  skipped: { table: string; reason: string }[];
+  error?: TendError;
+}> {
+  const byHost = new Map(planned.map((p) => [p.node.hostId, p]));
+  const result = {
+    tasks: [] as TaskReport[],
+    leases: {} as Record<string, number>,
+    repaired: [] as BatchResult['repaired'][number][],
+    skipped: [] as { table: string; reason: string }[],
+    error: undefined as TendError | undefined,
+  };
+  for (let from = 0; from < merged.length;) {
+    let to = from + 1;
+    while (to < merged.length && merged[to]!.hostId === merged[from]!.hostId) to += 1;
+    const { node, topology } = byHost.get(merged[from]!.hostId)!;
+    const tasks = merged.slice(from, to).map((m) => m.task);
+    from = to;
+    // No covered node is this machine: its data directories cannot be statfs'd from here (the free-disk figure is
+    // Cassandra's gossiped disk state only), so no address is local to the back-pressure checks.
+    const checks = ports.replicaChecks?.(client, { ...topology, localAddress: '' });
+    const batch = await runBatch(tasks, {
+      config: deps.config,
+      out: deps.out,
+      signal: deps.signal,
+      client,
+      backend: await ports.leaseBackend(client),
+      executor: await group.executor(node),
+      tickId: tick.tickId,
+      holder: tick.holder,
+      localDatacenter: node.datacenter,
+      startDeadline: tick.startDeadline,
+      now: ports.now,
+      record: historyWriter(deps.config.cassandra.keyspace, {
+        coordinator: () => node.address,
+        address: () => node.address,
+        tickId: tick.tickId,
+      }),
+      // The task's start before its repair, and the operator's task_failed hook, as a per-node tick has them.
+      recordStart: historyStartWriter(deps.config.cassandra.keyspace, {
+        coordinator: () => node.address,
+        tickId: tick.tickId,
+      }),
+      onTaskEnd: (task, outcome) => ports.hooks.taskEnded(task, outcome),
+      liveness: ports.liveness,
+      ...(checks ? { replicaBusy: (task, finished) => checks.check(task, finished), localAddress: node.address } : {}),
+    }).finally(() => checks?.close());
+    result.tasks.push(...batch.tasks.map((t) => ({ ...t, node: node.address })));
+    for (const [key, count] of Object.entries(batch.leases)) result.leases[key] = (result.leases[key] ?? 0) + count;
+    result.repaired.push(...batch.repaired);
+    result.skipped.push(...batch.skipped);
+    if (batch.error) {
+      result.error = batch.error;
+      break;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,217 @@
+/**
+ * Issue 18 end to end: one instance acting for dc1 (node1 and node2, `nodes: {datacenters: [dc1]}`) and node3's own
+ * per-node timer repair a keyspace replicated to both datacenters until nothing is due, the group's repairs going
+ * through each node's Jolokia agent (a URL template) or JMX port (an explicit map, nodetool).
+ *
+ * The keyspace keeps one replica in each datacenter (dc1: 1, dc2: 1): each range's dc1 replica is node1 or node2, so
+ * the group has work on both of its nodes, and the history must show repairs coordinated by each of them. node3
+ * replicates every range and competes for the same replicas. No two repairs share a replica at any time (the same
+ * overlap test as tick-cluster.test.ts, on tend's history).
+ */
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import type cassandra from 'cassandra-driver';
+import { NODES } from '../sandbox/src/layout.js';
+import { cqlClient } from '../support/sandbox-clients.js';
+import {
+  createSmallKeyspace,
+  createTendKeyspace,
+  ringRanges,
+  tick,
+  writeScopedConfig,
+  type TickJson,
+} from '../support/tick-e2e.js';
+
+const TABLES = ['t1', 't2'];
+const MAX_ROUNDS = 12;
+
+interface Variant {
+  readonly executor: 'jolokia' | 'nodetool';
+  /** The group's `nodes:` endpoints. */
+  readonly endpoints: (dc1: typeof NODES) => Record<string, unknown>;
+}
+
+const VARIANTS: Variant[] = [
+  { executor: 'jolokia', endpoints: () => ({ jolokiaUrl: 'http://{address}:8778/jolokia/' }) },
+  {
+    executor: 'nodetool',
+    // The sandbox's JMX ports differ per node, all on 127.0.0.1: an explicit map.
+    endpoints: (dc1) => ({
+      endpoints: Object.fromEntries(dc1.map((n) => [n.address, { nodetoolHost: n.jmxHost, nodetoolPort: n.jmxPort }])),
+    }),
+  },
+];
+
+for (const variant of VARIANTS) {
+  describe(`schedule tick for a group of nodes (dc1) beside node3's own tick: ${variant.executor} (e2e)`, function () {
+    this.timeout(30 * 60_000);
+    const suffix = `group_${variant.executor}_${process.pid}`;
+    // A: repaired by the group alone in its first tick; B: created after it, repaired by both timers together.
+    const dataKeyspace = `e2e_${suffix}`;
+    const togetherKeyspace = `e2e_${suffix}_b`;
+    const KEYSPACES = [dataKeyspace, togetherKeyspace];
+    const tendKeyspace = `tend_e2e_${suffix}`;
+    const dc1 = NODES.filter((n) => n.datacenter === 'dc1');
+    const node3 = NODES.find((n) => n.datacenter === 'dc2')!;
+    let dir: string;
+    let client: cassandra.Client;
+    let groupConfig: string;
+    let node3Config: string;
+    let startedAt: number;
+    let first: Awaited<ReturnType<typeof tick>>;
+    const rounds: { group: TickJson; node3: TickJson }[] = [];
+
+    before(async function () {
+      dir = mkdtempSync(join(tmpdir(), 'tend-group-'));
+      client = cqlClient();
+      await client.connect();
+      await createSmallKeyspace(client, dataKeyspace, { dc1: 1, dc2: 1 }, TABLES, 20);
+      await createTendKeyspace(client, tendKeyspace);
+      const options = {
+        tendKeyspace,
+        keyspaces: KEYSPACES,
+        executor: variant.executor,
+        lease: { scope: 'node' },
+        schedule: { maxTasks: 2 },
+        // Jolokia range by range (a task per table and replica set); nodetool whole-table, one JVM per command
+        // (range by range it would start one per vnode range: minutes per table here).
+        ...(variant.executor === 'jolokia' ? { repair: { smallTableSize: '0B' } } : {}),
+      };
+      node3Config = writeScopedConfig(dir, node3, options);
+      // The group's file: node1's, without `node:`, with `nodes:` for dc1.
+      const raw = parse(readFileSync(writeScopedConfig(dir, dc1[0]!, options), 'utf8')) as Record<string, unknown>;
+      delete raw.node;
+      raw.nodes = { instance: 'dc1-agent', datacenters: ['dc1'], ...variant.endpoints(dc1) };
+      groupConfig = join(dir, 'group.yml');
+      writeFileSync(groupConfig, stringify(raw));
+      startedAt = Date.now();
+      // Round 0: the group alone, with room for the first tasks of both its nodes (up to 2 tables x 2 nodes), so the
+      // repairs through node2's executor are not all taken by node3 first; then both timers together.
+      first = await tick(groupConfig, ['--max-tasks', '4'], { timeout: 20 * 60_000 });
+      expect(first.exitCode, `group tick\n${first.stderr}`).to.equal(0);
+      await createSmallKeyspace(client, togetherKeyspace, { dc1: 1, dc2: 1 }, ['u1', 'u2', 'u3'], 20);
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const [group, own] = await Promise.all([
+          tick(groupConfig, [], { timeout: 20 * 60_000 }),
+          tick(node3Config, [], { timeout: 20 * 60_000 }),
+        ]);
+        expect(group.exitCode, `group tick\n${group.stderr}`).to.equal(0);
+        expect(own.exitCode, `node3 tick\n${own.stderr}`).to.equal(0);
+        const parsed = {
+          group: JSON.parse(String(group.stdout)) as TickJson,
+          node3: JSON.parse(String(own.stdout)) as TickJson,
+        };
+        rounds.push(parsed);
+        if (parsed.group.result === 'nothing_due' && parsed.node3.result === 'nothing_due') break;
+      }
+    });
+
+    after(async function () {
+      for (const ks of KEYSPACES) await client?.execute(`DROP KEYSPACE IF EXISTS ${ks}`).catch(() => undefined);
+      await client?.execute(`DROP KEYSPACE IF EXISTS ${tendKeyspace}`).catch(() => undefined);
+      await client?.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('repairs until the group and node3 report nothing due', function () {
+      const last = rounds[rounds.length - 1]!;
+      const trace = JSON.stringify(rounds.map((r) => [r.group.summary, r.node3.summary]));
+      expect([last.group.result, last.node3.result], trace).to.deep.equal(['nothing_due', 'nothing_due']);
+      // Both timers ran repairs of B (node3 waits while the group holds node3's lease, and the other way round).
+      // Whole-table (nodetool), B is one command per node: whichever timer gets node3's lease first repairs it while
+      // the other is told the lease is held. Range by range (Jolokia) there is work enough for both to run.
+      expect(
+        rounds.some((r) => r.group.result === 'ran' || r.node3.result === 'ran'),
+        trace,
+      ).to.equal(true);
+      if (variant.executor === 'jolokia') {
+        expect(
+          rounds.some((r) => r.group.result === 'ran') && rounds.some((r) => r.node3.result === 'ran'),
+          trace,
+        ).to.equal(true);
+      }
+    });
+
+    it("the group's first tick repairs through both of dc1's nodes, each task naming its node", function () {
+      const report = JSON.parse(String(first.stdout)) as TickJson & { tasks: { node?: string }[] };
+      expect(report.result, report.summary).to.equal('ran');
+      const ran = report.tasks.filter((t) => t.status === 'success');
+      expect([...new Set(ran.map((t) => t.node))].sort()).to.deep.equal(dc1.map((n) => n.address).sort());
+      // Each node's tasks are ranges whose dc1 replica is that node.
+      for (const task of ran) expect(task.replicas).to.include(task.node);
+    });
+
+    it('every range of every table has a successful history entry from this run', async function () {
+      const ring = await ringRanges();
+      for (const [keyspace, table] of [
+        ...TABLES.map((t) => [dataKeyspace, t]),
+        ...['u1', 'u2', 'u3'].map((t) => [togetherKeyspace, t]),
+      ] as const) {
+        const rows = await client.execute(
+          `SELECT range_start, range_end, status, started_at FROM ${tendKeyspace}.repair_history WHERE keyspace_name = ? AND table_name = ?`,
+          [keyspace, table],
+          { prepare: true },
+        );
+        const repaired = new Set(
+          rows.rows
+            .filter((r) => r.get('status') === 'SUCCESS' && (r.get('started_at') as Date).getTime() >= startedAt)
+            .map((r) => `${r.get('range_start')}:${r.get('range_end')}`),
+        );
+        expect(
+          ring.filter((range) => !repaired.has(range)),
+          `${keyspace}.${table}: ranges without a successful repair`,
+        ).to.deep.equal([]);
+      }
+    });
+
+    it("Cassandra's repair history: successful sessions since the start coordinated by node1 and node2 (and node3)", async function () {
+      const coordinators = new Set<string>();
+      for (const [keyspace, table] of [
+        ...TABLES.map((t) => [dataKeyspace, t]),
+        ...['u1', 'u2', 'u3'].map((t) => [togetherKeyspace, t]),
+      ] as const) {
+        const rows = await client.execute(
+          'SELECT coordinator, status, started_at FROM system_distributed.repair_history WHERE keyspace_name = ? AND columnfamily_name = ?',
+          [keyspace, table],
+          { prepare: true, fetchSize: 5000 },
+        );
+        for (const row of rows.rows) {
+          if ((row.get('started_at') as Date).getTime() < startedAt - 5_000) continue;
+          if (String(row.get('status')) === 'SUCCESS') coordinators.add(String(row.get('coordinator')));
+        }
+      }
+      // node1 and node2 through the group's executors; node3 through its own tick when it got a turn.
+      for (const node of variant.executor === 'jolokia' ? NODES : dc1) {
+        expect([...coordinators]).to.include(node.address);
+      }
+    });
+
+    it('no two repairs overlapped on any replica', async function () {
+      const rows = await client.execute(
+        `SELECT task_id, tick_id, participants, started_at, finished_at FROM ${tendKeyspace}.repair_history`,
+      );
+      const tasks = new Map<string, { start: number; end: number; participants: string[] }>();
+      for (const row of rows.rows) {
+        tasks.set(`${row.get('tick_id')}/${row.get('task_id')}`, {
+          start: (row.get('started_at') as Date).getTime(),
+          end: (row.get('finished_at') as Date).getTime(),
+          participants: (row.get('participants') as string[] | null) ?? [],
+        });
+      }
+      const list = [...tasks.entries()];
+      expect(list.length).to.be.at.least(TABLES.length);
+      for (let i = 0; i < list.length; i++) {
+        for (let j = i + 1; j < list.length; j++) {
+          const [a, ta] = list[i]!;
+          const [b, tb] = list[j]!;
+          if (!ta.participants.some((p) => tb.participants.includes(p))) continue;
+          const overlap = ta.start < tb.end && tb.start < ta.end;
+          expect(overlap, `${a} [${ta.start}, ${ta.end}] overlaps ${b} [${tb.start}, ${tb.end}]`).to.equal(false);
+        }
+      }
+    });
+  });
+}
