@@ -40,6 +40,7 @@ import type { PlanContext } from './plan-input.js';
 import { historyWriter, type RecordOutcome } from './record-outcome.js';
 import { runBatch, type BatchResult } from './batch.js';
 import { replicaChecks, type ReplicaChecks } from './replica-checks.js';
+import { defaultStepPorts, runJobStep, type StepRunReport } from './maintenance.js';
 
 export type TickResult =
   | 'ran'
@@ -49,7 +50,9 @@ export type TickResult =
   | 'replicas_down'
   | 'lease_held_elsewhere'
   | 'failed'
-  | 'interrupted';
+  | 'interrupted'
+  /** The node ran its step of a cluster-wide job instead of repair tasks (src/app/maintenance.ts). */
+  | 'job_step';
 
 export interface TickOptions {
   /** Overrides schedule.maxTasks. */
@@ -118,6 +121,8 @@ export interface TickPorts {
   /** Running repairs and back-pressure on a task's replicas, before it starts (undefined: not checked). */
   readonly replicaChecks: ((client: cassandra.Client, topology: ClusterTopology) => ReplicaChecks) | undefined;
   readonly now: () => number;
+  /** This node's step of a cluster-wide job, when it is its turn (undefined: jobs are not looked at). */
+  readonly jobStep?: ((client: cassandra.Client, topology: ClusterTopology) => Promise<StepRunReport>) | undefined;
 }
 
 export interface PlanContextAndPlan {
@@ -172,6 +177,7 @@ export function defaultPorts(
     liveness: downAmong,
     replicaChecks: (client, topology) => replicaChecks(deps, client, topology),
     now: Date.now,
+    jobStep: (client, topology) => runJobStep(deps, client, topology, defaultStepPorts(config, secret, client)),
   };
 }
 
@@ -232,6 +238,22 @@ export async function runTick(
   };
   const planned = await planTick(deps, client, ports, options, { tickId, identity });
   const { plan, tasks, base } = planned;
+  // Jobs take precedence (README, Jobs): a node whose turn it is runs its job step instead of any repair task.
+  const job = await ports.jobStep?.(client, planned.context.topology);
+  if (job?.result === 'ran') {
+    const report: TickReport = {
+      ...base,
+      result: job.error ? 'failed' : 'job_step',
+      summary: job.message,
+      alarms: alarmsOf(plan),
+      tasks: [],
+      leases: {},
+      durationMs: ports.now() - base.startedAt,
+      error: job.error,
+    };
+    await writeMetricsQuietly(ports, report, plan, deps.out);
+    return { report, plan };
+  }
   if (tasks.length === 0) {
     const report: TickReport = {
       ...base,

@@ -13,3 +13,4 @@ export * from './command-sessions.js';
 export * from './consul-ttl.js';
 export * from './adhoc-task.js';
 export * from './lease-keeping.js';
+export * from './maintenance.js';
