@@ -11,7 +11,7 @@
  * Jolokia signatures as Cassandra 5.0.8 lists them (checked with /jolokia/list on the sandbox); 4.1 has the same.
  */
 import { sanitizeExternal, externalMessage } from '../output/sanitize.js';
-import { setLongTimeout } from '../timers.js';
+import { setLongTimeout, sleep } from '../timers.js';
 import type { MaintenanceOperation } from '../core/index.js';
 import type { Executor } from './executor.js';
 import { JolokiaRequestError, type JolokiaClient } from './jolokia-client.js';
@@ -175,26 +175,51 @@ export class JolokiaMaintenance implements MaintenanceRunner {
     const keyspaces = target.keyspace ? [target.keyspace] : await this.keyspaces(operation);
     const timeout = new AbortController();
     const timer = setLongTimeout(() => timeout.abort(), options.timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
     try {
       for (const keyspace of keyspaces) {
         const call = jolokiaOperation(operation, keyspace, target.table ? [target.table] : []);
+        // The blocking call is the handle on the server's operation: on abort it is kept open and stopCompaction
+        // repeated until it returns, because a stop sent before the operation registered its compaction (it may
+        // wait for a compaction thread) finds nothing to stop, and the operation would then run to its end.
+        let settled = false;
+        const pending = client.exec(STORAGE_SERVICE, call.operation, call.arguments, timeout.signal);
+        let stop: MaintenanceOutcome['serverStop'];
+        const stopping = this.stopWhileRunning(operation, options.signal, () => settled).then((s) => (stop = s));
         let status: unknown;
         try {
-          status = await client.exec(STORAGE_SERVICE, call.operation, call.arguments, signal);
+          status = await pending;
         } catch (error) {
-          if (signal.aborted) {
-            const stop = await this.stop(operation);
-            const timedOut = timeout.signal.aborted && !options.signal?.aborted;
+          if (timeout.signal.aborted) {
+            settled = true;
             return {
-              status: timedOut ? 'timed_out' : 'aborted',
-              message: `${operation} of ${keyspace} stopped (${timedOut ? 'timed out' : 'aborted'})`,
-              serverStop: stop,
+              status: 'timed_out',
+              message: `${operation} of ${keyspace} timed out`,
+              serverStop: await this.stop(operation),
             };
           }
-          if (error instanceof JolokiaRequestError)
+          settled = true;
+          await stopping;
+          if (options.signal?.aborted) {
+            return {
+              status: 'aborted',
+              message: `${operation} of ${keyspace} stopped (aborted)`,
+              ...(stop ? { serverStop: stop } : {}),
+            };
+          }
+          if (error instanceof JolokiaRequestError) {
             return { status: 'failed', message: `${operation} of ${keyspace}: ${error.message}` };
+          }
           throw error;
+        } finally {
+          settled = true;
+        }
+        await stopping;
+        if (options.signal?.aborted) {
+          return {
+            status: 'aborted',
+            message: `${operation} of ${keyspace} stopped (aborted; the node answered ${STATUS[Number(status)] ?? String(status)})`,
+            ...(stop ? { serverStop: stop } : {}),
+          };
         }
         if (typeof status === 'number' && status !== 0) {
           return { status: 'failed', message: `${operation} of ${keyspace}: ${STATUS[status] ?? `status ${status}`}` };
@@ -204,6 +229,23 @@ export class JolokiaMaintenance implements MaintenanceRunner {
     } finally {
       timer.clear();
     }
+  }
+
+  /** After `signal` aborts: stopCompaction every second until `settled()` (the blocking call returned). */
+  private async stopWhileRunning(
+    operation: Exclude<MaintenanceOperation, 'repair'>,
+    signal: AbortSignal | undefined,
+    settled: () => boolean,
+  ): Promise<MaintenanceOutcome['serverStop']> {
+    if (!signal) return undefined;
+    while (!signal.aborted && !settled()) await sleep(200);
+    if (settled()) return undefined;
+    let last: MaintenanceOutcome['serverStop'];
+    while (!settled()) {
+      last = await this.stop(operation);
+      await sleep(1000);
+    }
+    return last;
   }
 
   /** Every keyspace, as nodetool picks them: cleanup the non-local-strategy ones, the others the non-system ones. */
