@@ -20,6 +20,22 @@ _tend() {
       COMPREPLY=()
       return 0
       ;;
+    --datacenter)
+      COMPREPLY=()
+      return 0
+      ;;
+    --concurrency)
+      COMPREPLY=()
+      return 0
+      ;;
+    --per)
+      COMPREPLY=($(compgen -W "datacenter cluster" -- "$cur"))
+      return 0
+      ;;
+    --step-timeout)
+      COMPREPLY=()
+      return 0
+      ;;
     --start)
       COMPREPLY=()
       return 0
@@ -33,10 +49,6 @@ _tend() {
       return 0
       ;;
     --timezone)
-      COMPREPLY=()
-      return 0
-      ;;
-    --datacenter)
       COMPREPLY=()
       return 0
       ;;
@@ -70,7 +82,7 @@ _tend() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "$word" in
-      -c|--config|--since|--start|--end|--days|--timezone|--datacenter|--range|--parallelism|--until|--reason|--max-tasks|--max-duration)
+      -c|--config|--since|--datacenter|--concurrency|--per|--step-timeout|--start|--end|--days|--timezone|--range|--parallelism|--until|--reason|--max-tasks|--max-duration)
         ((i++))
         ;;
       -*) ;;
@@ -82,7 +94,7 @@ _tend() {
 
   case "$path" in
     "")
-      words="completion config history lease policy repair schedule schema help"
+      words="completion config history job lease policy repair schedule schema help"
       ;;
     "completion")
       words="bash zsh fish"
@@ -117,6 +129,44 @@ _tend() {
       ;;
     "history show "*)
       opts="--since --coverage"
+      ;;
+    "job")
+      words="abort list run start status"
+      ;;
+    "job abort")
+      words=""
+      opts=""
+      ;;
+    "job abort "*)
+      opts=""
+      ;;
+    "job list")
+      words=""
+      opts=""
+      ;;
+    "job list "*)
+      opts=""
+      ;;
+    "job run")
+      words=""
+      opts=""
+      ;;
+    "job run "*)
+      opts=""
+      ;;
+    "job start")
+      words="cleanup upgradesstables garbagecollect compact repair"
+      opts="--datacenter --concurrency --per --step-timeout"
+      ;;
+    "job start "*)
+      opts="--datacenter --concurrency --per --step-timeout"
+      ;;
+    "job status")
+      words=""
+      opts=""
+      ;;
+    "job status "*)
+      opts=""
       ;;
     "lease")
       words="release status"
@@ -225,7 +275,7 @@ _tend() {
       opts=""
       ;;
     "help")
-      words="completion config history lease policy repair schedule schema"
+      words="completion config history job lease policy repair schedule schema"
       ;;
   esac
 

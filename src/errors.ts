@@ -19,7 +19,7 @@ export const ExitCode = {
   LeaseUnavailable: 4,
   /** Cassandra, Consul or Jolokia could not be reached. */
   ClusterUnavailable: 5,
-  /** One or more repair tasks failed. */
+  /** One or more repair tasks failed (or a maintenance job has a failed or skipped step). */
   RepairFailed: 6,
   /** An alarm threshold is crossed (`schedule status --check`). */
   AlarmCrossed: 7,
@@ -42,7 +42,10 @@ export const EXIT_CODE_DESCRIPTIONS: ReadonlyArray<{ code: ExitCodeValue; meanin
   },
   { code: ExitCode.LeaseUnavailable, meaning: 'lease unavailable for an ad hoc command run without --wait' },
   { code: ExitCode.ClusterUnavailable, meaning: 'Cassandra, Consul or Jolokia unreachable' },
-  { code: ExitCode.RepairFailed, meaning: 'one or more repair tasks failed' },
+  {
+    code: ExitCode.RepairFailed,
+    meaning: "one or more repair tasks failed; for 'job status' and 'job run': a job step failed or was skipped",
+  },
   { code: ExitCode.AlarmCrossed, meaning: 'an alarm threshold is crossed (schedule status --check)' },
   {
     code: ExitCode.TimeBoundExceeded,
@@ -175,6 +178,14 @@ export class HostIsDown extends TendError {
     super(`host ${host} is down`, options);
     this.host = host;
   }
+}
+
+/**
+ * A maintenance job needs the operator: a step failed, or was skipped because its node was down (`job status`,
+ * `job run`). Exit 6, as failed repairs: the work the operator asked for was not done everywhere.
+ */
+export class JobAttention extends TendError {
+  override readonly exitCode = ExitCode.RepairFailed;
 }
 
 /** One or more repair tasks failed (or timed out). */

@@ -44,6 +44,7 @@ import { runBatch, type BatchResult } from './batch.js';
 import { sleep } from '../timers.js';
 import { replicaChecks, type ReplicaChecks } from './replica-checks.js';
 import { tickHooks, type TickHooks } from './tick-hooks.js';
+import { defaultStepPorts, runJobStep, type StepRunReport } from './maintenance.js';
 
 export type TickResult =
   | 'ran'
@@ -53,7 +54,9 @@ export type TickResult =
   | 'replicas_down'
   | 'lease_held_elsewhere'
   | 'failed'
-  | 'interrupted';
+  | 'interrupted'
+  /** The node ran its step of a cluster-wide job instead of repair tasks (src/app/maintenance.ts). */
+  | 'job_step';
 
 export interface TickOptions {
   /** Overrides schedule.maxTasks. */
@@ -133,6 +136,8 @@ export interface TickPorts {
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** The operator's hooks (hooks.*): a task that failed, and the tick's end. */
   readonly hooks: TickHooks;
+  /** This node's step of a cluster-wide job, when it is its turn (undefined: jobs are not looked at). */
+  readonly jobStep?: ((client: cassandra.Client, topology: ClusterTopology) => Promise<StepRunReport>) | undefined;
 }
 
 export interface PlanContextAndPlan {
@@ -190,6 +195,7 @@ export function defaultPorts(
     now: Date.now,
     sleep,
     hooks: tickHooks(config.hooks, deps.out, { tickId, node: coordinator }),
+    jobStep: (client, topology) => runJobStep(deps, client, topology, defaultStepPorts(config, secret, client)),
   };
 }
 
@@ -250,6 +256,24 @@ export async function runTick(
   };
   const first = await planTick(deps, client, ports, options, { tickId, identity });
   const { plan, tasks, base } = first;
+  // Jobs take precedence (README, Jobs): a node whose turn it is runs its job step instead of any repair task.
+  const job = await ports.jobStep?.(client, first.context.topology);
+  if (job?.result === 'ran') {
+    const report: TickReport = {
+      ...base,
+      result: job.error ? 'failed' : 'job_step',
+      summary: job.message,
+      alarms: alarmsOf(plan),
+      tasks: [],
+      leases: {},
+      rounds: 1,
+      durationMs: ports.now() - base.startedAt,
+      error: job.error,
+    };
+    await writeMetricsQuietly(ports, report, plan, deps.out);
+    await ports.hooks.tickEnded(report);
+    return { report, plan };
+  }
   if (tasks.length === 0) {
     const report: TickReport = {
       ...base,

@@ -29,6 +29,7 @@ import { schedulePauseModule } from './commands/schedule-pause.js';
 import { scheduleTickModule } from './commands/schedule-tick.js';
 import { repairModule } from './commands/repair.js';
 import { leaseModule } from './commands/lease.js';
+import { jobModule } from './commands/job.js';
 import type { AnyCommand, CommandGroup, CommandModule, GlobalOptions, OptionSpec } from './types.js';
 
 const MODULES: readonly CommandModule[] = [
@@ -42,6 +43,7 @@ const MODULES: readonly CommandModule[] = [
   scheduleTickModule,
   repairModule,
   leaseModule,
+  jobModule,
 ];
 
 /** A top-level word: either a noun with verbs or a single command. */

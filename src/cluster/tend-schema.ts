@@ -19,13 +19,16 @@
  *   repair_state only when its bound comes due. 30-day TTL: summaries of dropped tables go by themselves, and one
  *   that expires only makes its table be read again.
  * - run_windows and pauses are tiny operator-edited tables read whole on every tick.
+ * - jobs / job_steps hold cluster-wide maintenance jobs (issue 17): one row per job, one partition of steps per job
+ *   (one row per node), claimed and settled with LWTs on the step's state. jobs is read whole by every tick (a few
+ *   rows); a 30-day TTL keeps both bounded, so a job's record lasts a month after its last change.
  */
 
 import type { Client } from 'cassandra-driver';
 import { SchemaVersionMismatch } from '../errors.js';
 
 /** Bump when a statement below changes; a tick compares it with the stored row and refuses on mismatch. */
-export const TEND_SCHEMA_VERSION = 2;
+export const TEND_SCHEMA_VERSION = 3;
 
 /** Replication map as CQL expects it, e.g. {class: 'NetworkTopologyStrategy', dc1: 3, dc2: 3}. */
 export type Replication = Record<string, string | number>;
@@ -121,6 +124,7 @@ export function schemaStatements(keyspace: string, replication: Replication): st
   paused_by text,
   until timestamp
 )`,
+    ...jobStatements(ks),
     `INSERT INTO ${ks}.schema_version (component, version, applied_at, applied_by) VALUES ('tend', ${TEND_SCHEMA_VERSION}, toTimestamp(now()), 'tend schema apply')`,
   ];
 }
@@ -137,10 +141,48 @@ function tableSummaryStatement(ks: string): string {
 ) WITH default_time_to_live = ${THIRTY_DAYS_SECONDS}`;
 }
 
+function jobStatements(ks: string): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${ks}.jobs (
+  id text PRIMARY KEY,
+  operation text,
+  keyspace_name text,
+  table_name text,
+  datacenter text,
+  concurrency int,
+  concurrency_scope text,
+  stale_after_ms bigint,
+  step_timeout_ms bigint,
+  max_attempts int,
+  created_at timestamp,
+  created_by text,
+  aborted_at timestamp,
+  aborted_by text,
+  finished_at timestamp
+) WITH default_time_to_live = ${THIRTY_DAYS_SECONDS}`,
+    `CREATE TABLE IF NOT EXISTS ${ks}.job_steps (
+  job_id text,
+  host_id text,
+  address text,
+  datacenter text,
+  state text,
+  attempt int,
+  holder text,
+  started_at timestamp,
+  heartbeat_at timestamp,
+  finished_at timestamp,
+  message text,
+  PRIMARY KEY ((job_id), host_id)
+) WITH default_time_to_live = ${THIRTY_DAYS_SECONDS}`,
+  ];
+}
+
 /** Migrations from a stored version to the next (index 0: 1 → 2, …). Each statement must be idempotent. */
 const MIGRATIONS: readonly ((keyspace: string) => string[])[] = [
   // 1 → 2: per-node table summaries (idle ticks read one row per table).
   (keyspace) => [tableSummaryStatement(quoteIdentifier(keyspace))],
+  // 2 → 3: cluster-wide maintenance jobs and their steps.
+  (keyspace) => jobStatements(quoteIdentifier(keyspace)),
 ];
 
 export interface SchemaApplyResult {

@@ -15,3 +15,4 @@ export * from './adhoc-task.js';
 export * from './lease-keeping.js';
 export * from './tick-rounds.js';
 export * from './node-group.js';
+export * from './maintenance.js';

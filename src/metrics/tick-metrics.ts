@@ -59,6 +59,7 @@ export const TICK_RESULTS = [
   'lease_held_elsewhere',
   'failed',
   'interrupted',
+  'job_step',
 ] as const;
 
 /** What a table contributes; `Plan['jobs']` entries (src/core TableJob) fit as they are. */

@@ -20,3 +20,4 @@ export {
   type RepairedStateReader,
   type TableRepairedState,
 } from './incremental.js';
+export * from './maintenance-operations.js';

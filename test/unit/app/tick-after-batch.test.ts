@@ -84,6 +84,8 @@ function harness(thePlan: Plan, executor: Executor, extra: Partial<TickPorts> & 
     // No replica to ask here: the checks' own tests are test/unit/core/running-repairs, back-pressure and
     // test/unit/app/tick.test.ts's "replica busy" case, which passes its own.
     replicaChecks: undefined,
+    // Jobs are looked at in their own tests (test/unit/app/tick-jobs.test.ts).
+    jobStep: undefined,
     ...overrides,
   };
   const run = () =>

@@ -9,7 +9,7 @@ import { MemoryLeaseBackend } from '../../../src/lease/index.js';
 import { validateConfig } from '../../../src/config/validate.js';
 import { Output } from '../../../src/output/output.js';
 import { MemoryStream } from '../../../src/output/memory-stream.js';
-import { Interrupted, LeaseLost, RepairFailed } from '../../../src/errors.js';
+import { Interrupted, JobAttention, LeaseLost, RepairFailed } from '../../../src/errors.js';
 import { idleVerdict, runTick, type TickPorts, type PlanContextAndPlan } from '../../../src/app/tick.js';
 import type { Plan, RepairTask } from '../../../src/core/index.js';
 import { task } from './fake-task.js';
@@ -134,6 +134,8 @@ function harness(
     // No replica to ask here: the checks' own tests are test/unit/core/running-repairs, back-pressure and
     // test/unit/app/tick.test.ts's "replica busy" case, which passes its own.
     replicaChecks: undefined,
+    // Jobs are looked at in their own tests (test/unit/app/tick-jobs.test.ts).
+    jobStep: undefined,
     ...extra,
   };
   const controller = new AbortController();
@@ -175,6 +177,64 @@ describe('tick (against fakes of its ports)', function () {
     expect(report.error).to.equal(undefined);
     expect(executor.runs).to.deep.equal([]);
     expect(h.metrics).to.deep.equal(['nothing_due']);
+  });
+
+  it('a job step whose turn it is runs instead of the repair tasks (jobs take precedence)', async function () {
+    const executor = new FakeExecutor(async () => 'success');
+    const h = harness(
+      plan({ tasks: [task('shop.a#1')] }),
+      executor,
+      undefined,
+      config,
+      {},
+      {
+        jobStep: async () => ({
+          result: 'ran',
+          jobId: 'j1',
+          outcome: 'done',
+          message: 'job j1: cleanup on 127.0.0.1 done',
+        }),
+      },
+    );
+    const { report } = await h.run();
+    expect(report.result).to.equal('job_step');
+    expect(report.summary).to.equal('job j1: cleanup on 127.0.0.1 done');
+    expect(executor.runs, 'no repair task while the job step ran').to.deep.equal([]);
+    expect(h.metrics).to.deep.equal(['job_step']);
+  });
+
+  it('a failed job step fails the tick (exit 6); no job step for this node lets the repairs run', async function () {
+    const failed = harness(
+      plan({ tasks: [task('shop.a#1')] }),
+      new FakeExecutor(async () => 'success'),
+      undefined,
+      config,
+      {},
+      {
+        jobStep: async () => ({
+          result: 'ran',
+          outcome: 'failed',
+          message: 'job j1: failed',
+          error: new JobAttention('job j1: step failed'),
+        }),
+      },
+    );
+    const { report } = await failed.run();
+    expect(report.result).to.equal('failed');
+    expect(report.error?.exitCode).to.equal(6);
+    const executor = new FakeExecutor(async () => 'success');
+    const idle = harness(
+      plan({ tasks: [task('shop.a#1')] }),
+      executor,
+      undefined,
+      config,
+      {},
+      {
+        jobStep: async () => ({ result: 'idle', message: "not this node's turn" }),
+      },
+    );
+    expect((await idle.run()).report.result).to.equal('ran');
+    expect(executor.runs).to.deep.equal(['shop.a#1']);
   });
 
   it('keeps the leases for a next task that needs the same ones; records each; releases once, at the end', async function () {
@@ -354,6 +414,7 @@ describe('tick (against fakes of its ports)', function () {
         record: async (_client, outcome) => slowRecord(outcome),
         writeMetrics: async () => undefined,
         replicaChecks: undefined,
+        jobStep: undefined,
       },
     );
     expect(report.result).to.equal('ran');

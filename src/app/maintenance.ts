@@ -1,0 +1,392 @@
+/**
+ * Cluster-wide maintenance jobs (issue 17): `tend job start|status|list|abort|run`, and the step a tick runs.
+ *
+ * A job is a row in tend's keyspace with one step per node (src/cluster/job-store.ts); nothing runs anywhere until
+ * a node's tick (or `tend job run`) finds that it is its turn (src/core/maintenance.ts turnDecision), claims its
+ * step with an LWT, takes every repair lease slot of its own node (so no repair of tend's that involves the node
+ * starts meanwhile, under lease.scope node), and runs the operation through the configured executor. While it
+ * runs, the step's heartbeat is renewed and the job's row re-read every few seconds: an abort from any node stops
+ * the operation on the server within that time.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type cassandra from 'cassandra-driver';
+import {
+  initialSteps,
+  jobPhase,
+  stepsNeedingAttention,
+  turnDecision,
+  type MaintenanceJob,
+  type MaintenanceOperation,
+  type MaintenanceStep,
+} from '../core/index.js';
+import { CassandraJobStore, type StoredJob } from '../cluster/job-store.js';
+import { downAmong, type ClusterTopology } from '../cluster/topology.js';
+import { readLocalTopology } from './plan-input.js';
+import type { TendConfig } from '../config/schema.js';
+import type { SecretSource } from '../config/secrets.js';
+import { JobAttention, type TendError, UsageError } from '../errors.js';
+import { acquireLeases, withLeases, type LeaseBackend } from '../lease/index.js';
+import {
+  JolokiaClient,
+  JolokiaMaintenance,
+  NodetoolMaintenance,
+  type MaintenanceOutcome,
+  type MaintenanceRunner,
+} from '../repair/index.js';
+import { writeTextfileAtomically } from '../metrics/textfile.js';
+import { jolokiaSettings, nodetoolSettings, openExecutor, openLeaseBackend } from './adapters.js';
+import { setLongTimeout } from '../timers.js';
+import type { Output } from '../output/output.js';
+
+export interface StartJobOptions {
+  readonly operation: MaintenanceOperation;
+  readonly keyspace?: string | undefined;
+  readonly table?: string | undefined;
+  readonly datacenter?: string | undefined;
+  readonly concurrency: number;
+  readonly concurrencyScope: 'datacenter' | 'cluster';
+  readonly stepTimeoutMs?: number | undefined;
+}
+
+export interface JobView {
+  readonly job: StoredJob;
+  readonly phase: 'active' | 'aborted' | 'done';
+  readonly steps: readonly MaintenanceStep[];
+}
+
+/** Who an operator's action is recorded as: node.name, else this host's name. */
+export function actor(config: TendConfig): string {
+  return config.node.name ?? hostname();
+}
+
+async function topologyOf(client: cassandra.Client, config: TendConfig): Promise<ClusterTopology> {
+  return readLocalTopology(client, config);
+}
+
+export async function startJob(
+  client: cassandra.Client,
+  config: TendConfig,
+  options: StartJobOptions,
+  now = Date.now(),
+): Promise<JobView> {
+  const topology = await topologyOf(client, config);
+  if (options.keyspace !== undefined) {
+    const info = topology.keyspaceInfo[options.keyspace];
+    if (!info)
+      throw new UsageError(`keyspace ${options.keyspace} does not exist (or is a system keyspace or tend's own)`);
+    if (options.table !== undefined && !info.tables.includes(options.table)) {
+      throw new UsageError(`table ${options.keyspace}.${options.table} does not exist`);
+    }
+  } else if (options.operation === 'repair') {
+    throw new UsageError('a repair job needs a KEYSPACE (a primary-range repair of every keyspace is not offered)');
+  }
+  if (options.datacenter !== undefined && !topology.nodes.some((n) => n.datacenter === options.datacenter)) {
+    throw new UsageError(
+      `--datacenter ${options.datacenter}: no such datacenter (the cluster has ${[...new Set(topology.nodes.map((n) => n.datacenter))].sort().join(', ')})`,
+    );
+  }
+  // The step runs inside a tick, whose watchdog allows repair.taskTimeout for one task: a step gets no more.
+  const stepTimeoutMs = Math.min(options.stepTimeoutMs ?? config.repair.taskTimeout, config.repair.taskTimeout);
+  const job: MaintenanceJob = {
+    id: `${new Date(now).toISOString().slice(0, 10).replaceAll('-', '')}-${randomUUID().slice(0, 8)}`,
+    operation: options.operation,
+    keyspace: options.keyspace,
+    table: options.table,
+    datacenter: options.datacenter,
+    concurrency: options.concurrency,
+    concurrencyScope: options.concurrencyScope,
+    // Three missed heartbeats of a step (renewed every JOB_HEARTBEAT_MS) mean its process is gone.
+    staleAfterMs: 3 * JOB_HEARTBEAT_MS + 15_000,
+    stepTimeoutMs,
+    maxAttempts: 2,
+    createdAt: now,
+    createdBy: actor(config),
+  };
+  const steps = initialSteps(job, topology.nodes);
+  await new CassandraJobStore(client, config.cassandra.keyspace).create(job, steps);
+  return { job, phase: 'active', steps };
+}
+
+/** How often a running step renews its heartbeat and looks for an abort. */
+export const JOB_HEARTBEAT_MS = 5000;
+
+export async function listJobs(client: cassandra.Client, config: TendConfig): Promise<JobView[]> {
+  const store = new CassandraJobStore(client, config.cassandra.keyspace);
+  const jobs = await store.jobs();
+  return Promise.all(
+    jobs.map(async (job) => {
+      const steps = await store.steps(job.id);
+      return { job, phase: jobPhase(job, steps), steps };
+    }),
+  );
+}
+
+/** One job (by id, else the newest); JobAttention (exit 6) is for the command to throw after printing. */
+export async function jobStatus(client: cassandra.Client, config: TendConfig, id?: string): Promise<JobView> {
+  const store = new CassandraJobStore(client, config.cassandra.keyspace);
+  const job = id ? await store.job(id) : (await store.jobs())[0];
+  if (!job) throw new UsageError(id ? `no job ${id}` : 'no job has been started (within the last 30 days)');
+  const steps = await store.steps(job.id);
+  return { job, phase: jobPhase(job, steps), steps };
+}
+
+/** The exit a status means: steps failed or skipped because a node was down. */
+export function attentionOf(view: JobView): JobAttention | undefined {
+  const bad = stepsNeedingAttention([...view.steps]);
+  if (bad.length === 0) return undefined;
+  return new JobAttention(
+    `job ${view.job.id}: ${bad.map((s) => `${s.address} ${s.state} (${s.message ?? 'no reason recorded'})`).join('; ')}`,
+  );
+}
+
+export async function abortJob(client: cassandra.Client, config: TendConfig, id: string, now = Date.now()) {
+  const store = new CassandraJobStore(client, config.cassandra.keyspace);
+  if (!(await store.abort(id, actor(config), now))) throw new UsageError(`no job ${id}`);
+  const view = await jobStatus(client, config, id);
+  return { ...view, abortedBy: actor(config) };
+}
+
+export interface StepRunReport {
+  /** ran: this node ran its step; idle: no job has a step for this node now (see reason). */
+  readonly result: 'ran' | 'idle' | 'lease_held_elsewhere';
+  readonly jobId?: string;
+  readonly operation?: MaintenanceOperation;
+  readonly outcome?: MaintenanceOutcome['status'];
+  readonly message: string;
+  readonly startedAt?: number;
+  readonly finishedAt?: number;
+  readonly error?: TendError | undefined;
+}
+
+export interface StepPorts {
+  readonly runner: () => Promise<MaintenanceRunner>;
+  readonly leaseBackend: () => Promise<LeaseBackend>;
+  readonly now: () => number;
+}
+
+export function defaultStepPorts(config: TendConfig, secret: SecretSource, client: cassandra.Client): StepPorts {
+  return {
+    runner: async () => {
+      const executor = await openExecutor(config, secret);
+      if (config.executor.type === 'jolokia') {
+        const settings = await jolokiaSettings(config, secret);
+        return new JolokiaMaintenance(
+          (timeoutMs) => new JolokiaClient({ ...settings, requestTimeoutMs: timeoutMs }),
+          executor,
+        );
+      }
+      return new NodetoolMaintenance(await nodetoolSettings(config), executor);
+    },
+    leaseBackend: () => openLeaseBackend(config, secret, async () => client),
+    now: Date.now,
+  };
+}
+
+/**
+ * This node's step of the oldest active job whose turn it is, run to its end (the tick and `job run`). Settles
+ * what every node would settle on the way (stale steps, nodes down at their turn). Never throws for the step's own
+ * failure: that is in the report (its `error` is RepairFailed-like, exit 6).
+ */
+export async function runJobStep(
+  deps: { config: TendConfig; out: Output; signal: AbortSignal },
+  client: cassandra.Client,
+  topology: Pick<ClusterTopology, 'nodes' | 'localHostId'>,
+  ports: StepPorts,
+): Promise<StepRunReport> {
+  const { config, out } = deps;
+  const store = new CassandraJobStore(client, config.cassandra.keyspace);
+  const active = (await store.jobs()).filter((j) => j.abortedAt === undefined && j.finishedAt === undefined).reverse();
+  if (active.length === 0) return { result: 'idle', message: 'no active job' };
+  const down = new Set(
+    await downAmong(
+      client,
+      topology.nodes.map((n) => n.address),
+    ),
+  );
+  const reasons: string[] = [];
+  for (const job of active) {
+    const steps = await store.steps(job.id);
+    if (jobPhase(job, steps) === 'done') {
+      await store.markFinished(job.id, ports.now());
+      continue;
+    }
+    const decision = turnDecision(job, steps, topology.localHostId, down, ports.now());
+    for (const t of decision.transitions) {
+      if (await store.apply(job.id, t, ports.now())) out.warn(`job ${job.id}: ${t.hostId} ${t.to}: ${t.message}`);
+    }
+    if (!decision.run) {
+      reasons.push(`job ${job.id}: ${decision.reason}`);
+      continue;
+    }
+    return runClaimedStep(deps, store, job, decision.step, ports);
+  }
+  return { result: 'idle', message: reasons.join('; ') || 'no active job' };
+}
+
+async function runClaimedStep(
+  deps: { config: TendConfig; out: Output; signal: AbortSignal },
+  store: CassandraJobStore,
+  job: StoredJob,
+  step: MaintenanceStep,
+  ports: StepPorts,
+): Promise<StepRunReport> {
+  const { config, out } = deps;
+  const holder = { name: actor(config), host: hostname() };
+  const startedAt = ports.now();
+  if (!(await store.claim(job.id, step, holder.name, startedAt))) {
+    return { result: 'idle', jobId: job.id, message: `job ${job.id}: another process claimed this step first` };
+  }
+  const attempt = step.attempt + 1;
+  const backend = await ports.leaseBackend();
+  try {
+    // Every repair slot of this node: no tend repair that involves it (lease.scope node) starts during the step.
+    const slots = Array.from({ length: config.lease.perResource }, (_, i) => `node/${step.address}/slot-${i}`);
+    const claim = await acquireLeases(backend, [{ name: `node/${step.address}`, slots }], {
+      holder,
+      ttlMs: config.lease.ttl,
+      announcementTtlMs: config.lease.ttl,
+      metadata: { job: job.id, operation: job.operation },
+    });
+    let leases = claim.acquired ? claim.leases : [];
+    for (let i = 1; claim.acquired && i < slots.length; i++) {
+      const more = await acquireLeases(backend, [{ name: `node/${step.address}`, slots: slots.slice(i) }], {
+        holder,
+        ttlMs: config.lease.ttl,
+        announcementTtlMs: config.lease.ttl,
+        metadata: { job: job.id, operation: job.operation },
+      });
+      if (more.acquired) leases = [...leases, ...more.leases];
+    }
+    if (!claim.acquired || leases.length < slots.length) {
+      await Promise.all(leases.map((l) => backend.release(l).catch(() => undefined)));
+      await store.finish(
+        job.id,
+        step.hostId,
+        attempt,
+        'pending',
+        'lease held elsewhere; retried next tick',
+        ports.now(),
+      );
+      return {
+        result: 'lease_held_elsewhere',
+        jobId: job.id,
+        message: `job ${job.id}: a repair lease of ${step.address} is held; the step waits for the next tick`,
+      };
+    }
+    out.info(`job ${job.id}: ${job.operation} on ${step.address} started (attempt ${attempt})`);
+    const runner = await ports.runner();
+    const outcome = await withLeases(
+      backend,
+      leases,
+      { renewEveryMs: config.lease.renewEvery, signal: deps.signal },
+      (leaseSignal) => watchedRun(store, job, step.hostId, attempt, runner, leaseSignal, ports),
+    );
+    const finishedAt = ports.now();
+    const state = outcome.status === 'done' ? 'done' : 'failed';
+    const stopped = outcome.serverStop
+      ? ` (server stop ${outcome.serverStop.error ? `failed: ${outcome.serverStop.error}` : 'requested'})`
+      : '';
+    const message = `${outcome.status}: ${outcome.message}${stopped}`;
+    await store.finish(job.id, step.hostId, attempt, state, message, finishedAt);
+    await writeJobMetrics(config, job, outcome.status, startedAt, finishedAt, out);
+    const steps = await store.steps(job.id);
+    if (jobPhase(job, steps) === 'done') await store.markFinished(job.id, finishedAt);
+    (state === 'done' ? out.info.bind(out) : out.warn.bind(out))(
+      `job ${job.id}: ${job.operation} on ${step.address} ${message}`,
+    );
+    return {
+      result: 'ran',
+      jobId: job.id,
+      operation: job.operation,
+      outcome: outcome.status,
+      message: `job ${job.id}: ${job.operation} on ${step.address} ${message}`,
+      startedAt,
+      finishedAt,
+      ...(state === 'failed' ? { error: new JobAttention(`job ${job.id}: step on ${step.address} ${message}`) } : {}),
+    };
+  } catch (error) {
+    // The step is ours: hand it back as failed with the reason, so it does not wait for staleness.
+    await store
+      .finish(job.id, step.hostId, attempt, 'failed', `error: ${(error as Error).message}`, ports.now())
+      .catch(() => undefined);
+    throw error;
+  } finally {
+    await backend.close().catch(() => undefined);
+  }
+}
+
+/** Runs the operation while renewing the step's heartbeat and watching for an abort of the job. */
+async function watchedRun(
+  store: CassandraJobStore,
+  job: StoredJob,
+  hostId: string,
+  attempt: number,
+  runner: MaintenanceRunner,
+  signal: AbortSignal,
+  ports: StepPorts,
+): Promise<MaintenanceOutcome> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort(signal.reason);
+  signal.addEventListener('abort', onSignal, { once: true });
+  let timer: { clear(): void } | undefined;
+  let stopped = false;
+  const beat = async () => {
+    try {
+      const mine = await store.heartbeat(job.id, hostId, attempt, ports.now());
+      const current = await store.job(job.id);
+      if (!mine) stop.abort(new Error('the step was settled by another node'));
+      else if (current?.abortedAt !== undefined) stop.abort(new Error(`aborted by ${current.abortedBy ?? '?'}`));
+    } catch {
+      // A missed heartbeat is survivable: three in a row make the step stale for the others.
+    }
+    if (!stopped && !stop.signal.aborted) timer = setLongTimeout(() => void beat(), JOB_HEARTBEAT_MS);
+  };
+  timer = setLongTimeout(() => void beat(), JOB_HEARTBEAT_MS);
+  try {
+    return await runner.run(
+      { operation: job.operation, keyspace: job.keyspace, table: job.table },
+      { timeoutMs: job.stepTimeoutMs, signal: stop.signal },
+    );
+  } finally {
+    stopped = true;
+    timer?.clear();
+    signal.removeEventListener('abort', onSignal);
+  }
+}
+
+/** tend-jobs.prom next to the tick's file: the last step this node ran, by operation and outcome. */
+async function writeJobMetrics(
+  config: TendConfig,
+  job: MaintenanceJob,
+  outcome: string,
+  startedAt: number,
+  finishedAt: number,
+  out: Output,
+) {
+  const directory = config.metrics.textfileDirectory;
+  if (!directory) return;
+  const labels = `operation="${job.operation}",outcome="${outcome}"`;
+  const text = [
+    '# HELP tend_job_step_finished_timestamp_seconds When the last job step this node ran finished.',
+    '# TYPE tend_job_step_finished_timestamp_seconds gauge',
+    `tend_job_step_finished_timestamp_seconds{${labels}} ${finishedAt / 1000}`,
+    '# HELP tend_job_step_duration_seconds How long the last job step this node ran took.',
+    '# TYPE tend_job_step_duration_seconds gauge',
+    `tend_job_step_duration_seconds{${labels}} ${(finishedAt - startedAt) / 1000}`,
+    '',
+  ].join('\n');
+  await writeTextfileAtomically(join(directory, 'tend-jobs.prom'), text).catch((error: unknown) =>
+    out.warn(`job metrics not written: ${(error as Error).message}`),
+  );
+}
+
+/** `tend job run`: this node's step now, outside the timer. */
+export async function runJobStepNow(
+  deps: { config: TendConfig; secret: SecretSource; out: Output; signal: AbortSignal },
+  client: cassandra.Client,
+): Promise<StepRunReport> {
+  const topology = await topologyOf(client, deps.config);
+  return runJobStep(deps, client, topology, defaultStepPorts(deps.config, deps.secret, client));
+}

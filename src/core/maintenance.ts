@@ -1,0 +1,175 @@
+// Cluster-wide maintenance jobs (issue 17): a cleanup, upgradesstables, garbagecollect, compact or a keyspace's
+// primary-range repair, started once and carried out node by node by every node's tick.
+//
+// Named "maintenance" because "job" already means a table job in this core (job-state.ts). Everything here is a
+// pure function of the job, its steps, which nodes are up and "now": every node reads the same rows and so
+// computes the same turn, which is what keeps at most N steps running without a coordinator.
+import { fnv1a32 } from './hash.js';
+
+export const MAINTENANCE_OPERATIONS = ['cleanup', 'upgradesstables', 'garbagecollect', 'compact', 'repair'] as const;
+export type MaintenanceOperation = (typeof MAINTENANCE_OPERATIONS)[number];
+
+/** pending → running → done | failed; pending → skipped (down at its turn, or outside --datacenter). */
+export type StepState = 'pending' | 'running' | 'done' | 'failed' | 'skipped';
+
+export interface MaintenanceJob {
+  readonly id: string;
+  readonly operation: MaintenanceOperation;
+  /** Absent: every keyspace the operation applies to (not allowed for repair). */
+  readonly keyspace?: string | undefined;
+  readonly table?: string | undefined;
+  /** Only nodes of this datacenter take part; the others' steps are skipped (excluded). */
+  readonly datacenter?: string | undefined;
+  /** At most this many steps running at once, per `concurrencyScope`. */
+  readonly concurrency: number;
+  readonly concurrencyScope: 'datacenter' | 'cluster';
+  /** A running step whose heartbeat is older than this is taken for dead (its process died). */
+  readonly staleAfterMs: number;
+  /** A running step older than this is failed (timed out) by whoever looks next. */
+  readonly stepTimeoutMs: number;
+  /** Attempts of one step before it is failed (a step whose process died is retried). */
+  readonly maxAttempts: number;
+  readonly createdAt: number;
+  readonly createdBy: string;
+  readonly abortedAt?: number | undefined;
+  readonly abortedBy?: string | undefined;
+}
+
+export interface MaintenanceStep {
+  readonly hostId: string;
+  readonly address: string;
+  readonly datacenter: string;
+  readonly state: StepState;
+  readonly attempt: number;
+  readonly holder?: string | undefined;
+  readonly startedAt?: number | undefined;
+  readonly heartbeatAt?: number | undefined;
+  readonly finishedAt?: number | undefined;
+  /** Why it failed or was skipped, or the operation's summary when done. */
+  readonly message?: string | undefined;
+}
+
+export interface StepNode {
+  readonly hostId: string;
+  readonly address: string;
+  readonly datacenter: string;
+}
+
+/**
+ * The order every node computes alike: by a hash of the job id and the host id (so successive jobs do not always
+ * start on the same node), then the host id. Datacenters interleave; concurrency is counted per group anyway.
+ */
+export function stepOrder<T extends Pick<StepNode, 'hostId'>>(jobId: string, nodes: readonly T[]): T[] {
+  const key = (n: T) => fnv1a32(`${jobId}/${n.hostId}`);
+  return [...nodes].sort((a, b) => key(a) - key(b) || (a.hostId < b.hostId ? -1 : a.hostId > b.hostId ? 1 : 0));
+}
+
+/** The steps a new job starts with: pending, or skipped (excluded) outside its datacenter. */
+export function initialSteps(job: Pick<MaintenanceJob, 'id' | 'datacenter'>, nodes: readonly StepNode[]) {
+  return stepOrder(job.id, nodes).map((node): MaintenanceStep => ({
+    ...node,
+    attempt: 0,
+    ...(job.datacenter !== undefined && node.datacenter !== job.datacenter
+      ? { state: 'skipped' as const, message: `excluded: not in datacenter ${job.datacenter}` }
+      : { state: 'pending' as const }),
+  }));
+}
+
+/** A change to one step, applied by the store only if the step is still in `from` (LWT). */
+export interface StepTransition {
+  readonly hostId: string;
+  readonly from: StepState;
+  /** For a running step: the attempt it was in, so a retry of a newer attempt is never overwritten. */
+  readonly fromAttempt: number;
+  readonly to: StepState;
+  readonly message: string;
+}
+
+export type TurnDecision =
+  | {
+      readonly run: true;
+      /** Transitions to apply first (stale steps, down nodes ahead of us). */
+      readonly transitions: readonly StepTransition[];
+      readonly step: MaintenanceStep;
+    }
+  | { readonly run: false; readonly transitions: readonly StepTransition[]; readonly reason: string };
+
+export type JobPhase = 'active' | 'aborted' | 'done';
+
+/** Active while a step is pending or running and nobody aborted it; done when every step has ended. */
+export function jobPhase(job: Pick<MaintenanceJob, 'abortedAt'>, steps: readonly Pick<MaintenanceStep, 'state'>[]) {
+  if (job.abortedAt !== undefined) return 'aborted' as const;
+  return steps.every((s) => s.state !== 'pending' && s.state !== 'running') ? ('done' as const) : ('active' as const);
+}
+
+/** Steps whose outcome makes `job status` exit non-zero: failed, or skipped because the node was down. */
+export function stepsNeedingAttention(steps: readonly MaintenanceStep[]): MaintenanceStep[] {
+  return steps.filter((s) => s.state === 'failed' || (s.state === 'skipped' && !s.message?.startsWith('excluded')));
+}
+
+/**
+ * Running steps that are over: timed out (older than stepTimeoutMs), or whose process died (no heartbeat within
+ * staleAfterMs): retried while attempts remain, else failed.
+ */
+export function expiredRunningSteps(job: MaintenanceJob, steps: readonly MaintenanceStep[], now: number) {
+  const out: StepTransition[] = [];
+  for (const step of steps) {
+    if (step.state !== 'running') continue;
+    const started = step.startedAt ?? 0;
+    const beat = step.heartbeatAt ?? started;
+    if (now - started > job.stepTimeoutMs) {
+      out.push({ ...ref(step), to: 'failed', message: `timed out after ${Math.round(job.stepTimeoutMs / 1000)} s` });
+    } else if (now - beat > job.staleAfterMs) {
+      const died = `no heartbeat from ${step.holder ?? '?'} for ${Math.round((now - beat) / 1000)} s (its process died)`;
+      out.push(
+        step.attempt < job.maxAttempts
+          ? { ...ref(step), to: 'pending', message: `${died}; retried` }
+          : { ...ref(step), to: 'failed', message: `${died}; ${step.attempt} attempt(s)` },
+      );
+    }
+  }
+  return out;
+}
+
+function ref(step: MaintenanceStep) {
+  return { hostId: step.hostId, from: step.state, fromAttempt: step.attempt };
+}
+
+/**
+ * Whether `localHostId` runs its step now. In each concurrency group (the job's datacenter of a node, or the whole
+ * cluster) the first `concurrency − running` pending steps in job order have their turn; a node among them that is
+ * down is skipped (and the turn passes on in the same decision), the local node among them runs. Aborted jobs
+ * start nothing; expired running steps are settled first, as every node would.
+ */
+export function turnDecision(
+  job: MaintenanceJob,
+  steps: readonly MaintenanceStep[],
+  localHostId: string,
+  down: ReadonlySet<string>,
+  now: number,
+): TurnDecision {
+  if (job.abortedAt !== undefined) return { run: false, transitions: [], reason: `job ${job.id} was aborted` };
+  const transitions = [...expiredRunningSteps(job, steps, now)];
+  const settled = new Map(transitions.map((t) => [t.hostId, t.to]));
+  const current = stepOrder(job.id, steps).map((s) => ({ ...s, state: settled.get(s.hostId) ?? s.state }));
+  const local = current.find((s) => s.hostId === localHostId);
+  if (!local) return { run: false, transitions, reason: `this node is not part of job ${job.id}` };
+  const groupOf = (s: StepNode) => (job.concurrencyScope === 'datacenter' ? s.datacenter : '*');
+  const group = current.filter((s) => groupOf(s) === groupOf(local));
+  let slots = job.concurrency - group.filter((s) => s.state === 'running').length;
+  for (const step of group) {
+    if (slots <= 0) break;
+    if (step.state !== 'pending') continue;
+    if (down.has(step.address)) {
+      transitions.push({ ...ref(step), to: 'skipped', message: `skipped: ${step.address} was down at its turn` });
+      continue;
+    }
+    if (step.hostId === localHostId) return { run: true, transitions, step };
+    slots--;
+  }
+  const reason =
+    local.state === 'pending'
+      ? `not this node's turn (${group.filter((s) => s.state === 'running').length} of ${job.concurrency} running)`
+      : `this node's step is ${local.state}`;
+  return { run: false, transitions, reason };
+}

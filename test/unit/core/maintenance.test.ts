@@ -1,0 +1,137 @@
+/** Cluster-wide maintenance jobs (issue 17): the turn every node computes alike, and the steps' transitions. */
+import { expect } from 'chai';
+import {
+  initialSteps,
+  jobPhase,
+  stepOrder,
+  stepsNeedingAttention,
+  turnDecision,
+  type MaintenanceJob,
+  type MaintenanceStep,
+  type StepNode,
+} from '../../../src/core/index.js';
+
+const NODES: StepNode[] = [
+  { hostId: 'h1', address: '10.0.0.1', datacenter: 'dc1' },
+  { hostId: 'h2', address: '10.0.0.2', datacenter: 'dc1' },
+  { hostId: 'h3', address: '10.0.0.3', datacenter: 'dc2' },
+  { hostId: 'h4', address: '10.0.0.4', datacenter: 'dc2' },
+];
+
+const JOB: MaintenanceJob = {
+  id: 'job-1',
+  operation: 'cleanup',
+  concurrency: 1,
+  concurrencyScope: 'cluster',
+  staleAfterMs: 60_000,
+  stepTimeoutMs: 3_600_000,
+  maxAttempts: 2,
+  createdAt: 0,
+  createdBy: 'op',
+};
+const NONE = new Set<string>();
+
+/** Runs the cluster forward: at each round every node decides on the same rows; the runners finish. */
+function simulate(job: MaintenanceJob, down = NONE) {
+  let steps = initialSteps(job, NODES);
+  const overlaps: number[] = [];
+  for (let round = 0; round < 20 && jobPhase(job, steps) === 'active'; round++) {
+    const starting: string[] = [];
+    for (const node of NODES.filter((n) => !down.has(n.address))) {
+      const decision = turnDecision(job, steps, node.hostId, down, 1000 * round);
+      for (const t of decision.transitions)
+        steps = steps.map((s) => (s.hostId === t.hostId && s.state === t.from ? { ...s, state: t.to } : s));
+      if (decision.run) starting.push(node.hostId);
+    }
+    steps = steps.map((s) => (starting.includes(s.hostId) ? { ...s, state: 'running' as const } : s));
+    overlaps.push(steps.filter((s) => s.state === 'running').length);
+    steps = steps.map((s) => (s.state === 'running' ? { ...s, state: 'done' as const } : s));
+  }
+  return { steps, overlaps };
+}
+
+describe('maintenance jobs: the turn', function () {
+  it('orders the nodes the same way whatever order they are read in', function () {
+    const a = stepOrder('job-1', NODES).map((n) => n.hostId);
+    const b = stepOrder('job-1', [...NODES].reverse()).map((n) => n.hostId);
+    expect(a).to.deep.equal(b);
+    expect([...a].sort()).to.deep.equal(['h1', 'h2', 'h3', 'h4']);
+  });
+
+  it('with concurrency 1 per cluster, exactly one node runs at a time, and every node once', function () {
+    const { steps, overlaps } = simulate(JOB);
+    expect(overlaps).to.deep.equal([1, 1, 1, 1]);
+    expect(steps.map((s) => s.state)).to.deep.equal(['done', 'done', 'done', 'done']);
+  });
+
+  it('with concurrency 1 per datacenter, one node of each datacenter runs at a time', function () {
+    const { overlaps } = simulate({ ...JOB, concurrencyScope: 'datacenter' });
+    expect(overlaps).to.deep.equal([2, 2]);
+  });
+
+  it('with concurrency 3 per cluster, three run at once', function () {
+    expect(simulate({ ...JOB, concurrency: 3 }).overlaps).to.deep.equal([3, 1]);
+  });
+
+  it('only the first pending node in order has the turn', function () {
+    const steps = initialSteps(JOB, NODES);
+    const first = steps[0]!.hostId;
+    const runs = NODES.filter((n) => turnDecision(JOB, steps, n.hostId, NONE, 0).run).map((n) => n.hostId);
+    expect(runs).to.deep.equal([first]);
+  });
+
+  it('a node down at its turn is skipped with the reason, and the turn passes to the next', function () {
+    const steps = initialSteps(JOB, NODES);
+    const [first, second] = steps;
+    const decision = turnDecision(JOB, steps, second!.hostId, new Set([first!.address]), 0);
+    expect(decision.run).to.equal(true);
+    expect(decision.transitions).to.deep.equal([
+      {
+        hostId: first!.hostId,
+        from: 'pending',
+        fromAttempt: 0,
+        to: 'skipped',
+        message: `skipped: ${first!.address} was down at its turn`,
+      },
+    ]);
+    const { steps: after } = simulate(JOB, new Set([first!.address]));
+    expect(after.find((s) => s.hostId === first!.hostId)!.state).to.equal('skipped');
+    expect(stepsNeedingAttention(after).map((s) => s.hostId)).to.deep.equal([first!.hostId]);
+  });
+
+  it('an aborted job starts nothing', function () {
+    const steps = initialSteps(JOB, NODES);
+    const decision = turnDecision({ ...JOB, abortedAt: 5, abortedBy: 'op' }, steps, steps[0]!.hostId, NONE, 0);
+    expect(decision).to.deep.include({ run: false, reason: 'job job-1 was aborted' });
+    expect(jobPhase({ abortedAt: 5 }, steps)).to.equal('aborted');
+  });
+
+  it('a running step holds the slot; nobody else starts while its heartbeat is fresh', function () {
+    const steps = initialSteps(JOB, NODES);
+    const running = steps.map((s, i): MaintenanceStep =>
+      i === 0 ? { ...s, state: 'running', attempt: 1, startedAt: 0, heartbeatAt: 50_000 } : s,
+    );
+    for (const node of NODES) expect(turnDecision(JOB, running, node.hostId, NONE, 100_000).run).to.equal(false);
+  });
+
+  it('a step whose process died is retried, then failed after maxAttempts; one past its timeout fails', function () {
+    const steps = initialSteps(JOB, NODES);
+    const at = (attempt: number, startedAt: number, heartbeatAt: number) =>
+      steps.map((s, i): MaintenanceStep => (i === 0 ? { ...s, state: 'running', attempt, startedAt, heartbeatAt } : s));
+    const first = steps[0]!.hostId;
+    const retry = turnDecision(JOB, at(1, 0, 0), first, NONE, 61_000);
+    expect(retry.run).to.equal(true);
+    expect(retry.transitions[0]).to.deep.include({ hostId: first, to: 'pending', fromAttempt: 1 });
+    const failed = turnDecision(JOB, at(2, 0, 0), first, NONE, 61_000);
+    expect(failed.transitions[0]).to.deep.include({ to: 'failed' });
+    expect(failed.run).to.equal(false);
+    const timedOut = turnDecision(JOB, at(1, 0, 3_600_500), first, NONE, 3_600_501);
+    expect(timedOut.transitions[0]).to.deep.include({ to: 'failed', message: 'timed out after 3600 s' });
+  });
+
+  it('--datacenter excludes the other datacenters (skipped, not needing attention)', function () {
+    const steps = initialSteps({ id: 'job-1', datacenter: 'dc2' }, NODES);
+    expect(steps.filter((s) => s.state === 'pending').map((s) => s.datacenter)).to.deep.equal(['dc2', 'dc2']);
+    expect(stepsNeedingAttention(steps)).to.deep.equal([]);
+  });
+});
