@@ -254,7 +254,8 @@ export async function runTick(
     ),
     ...portsOverride,
   };
-  const first = await planTick(deps, client, ports, options, { tickId, identity });
+  const tick: TickIdentity = { tickId, identity, warned: new Set() };
+  const first = await planTick(deps, client, ports, options, tick);
   const { plan, tasks, base } = first;
   // Jobs take precedence (README, Jobs): a node whose turn it is runs its job step instead of any repair task.
   const job = await ports.jobStep?.(client, first.context.topology);
@@ -288,10 +289,17 @@ export async function runTick(
     await ports.hooks.tickEnded(report);
     return { report, plan };
   }
-  const run = await runRounds(deps, client, ports, options, first, { tickId, identity });
+  const run = await runRounds(deps, client, ports, options, first, tick);
   const report = await finishTick(ports, run, deps.out);
   await ports.hooks.tickEnded(report);
   return { report, plan: run.last.plan };
+}
+
+/** Who the tick is, and the warnings it logged already (a tick that plans again logs each one once). */
+interface TickIdentity {
+  readonly tickId: string;
+  readonly identity: { coordinator: string; address?: string | undefined };
+  readonly warned: Set<string>;
 }
 
 /** A tick's rounds so far: the first plan's base, the last plan, and every batch's results merged. */
@@ -317,7 +325,7 @@ async function runRounds(
   ports: TickPorts,
   options: TickOptions,
   first: PlannedTick,
-  tick: { tickId: string; identity: { coordinator: string; address?: string | undefined } },
+  tick: TickIdentity,
 ): Promise<Rounds> {
   const { config } = deps;
   const maxTasks = options.maxTasks ?? config.schedule.maxTasks;
@@ -435,12 +443,17 @@ async function planTick(
   client: cassandra.Client,
   ports: TickPorts,
   options: TickOptions,
-  tick: { tickId: string; identity: { coordinator: string; address?: string | undefined } },
+  tick: TickIdentity,
 ): Promise<PlannedTick> {
   const { config, out } = deps;
+  const warn = (message: string) => {
+    if (tick.warned.has(message)) return;
+    tick.warned.add(message);
+    out.warn(message);
+  };
   const startedAt = ports.now();
   const { plan, context } = await ports.plan(client, config, options.maxTasks ?? config.schedule.maxTasks);
-  for (const warning of context.warnings) out.warn(warning);
+  for (const warning of context.warnings) warn(warning);
   const local = context.topology.nodes.find((n) => n.hostId === plan.localHostId);
   tick.identity.address = local?.address;
   tick.identity.coordinator = config.node.name ?? local?.address ?? '?';
@@ -449,8 +462,8 @@ async function planTick(
   const skipped = plan.deferred
     .filter((d) => d.code === 'replica_down')
     .map((d) => ({ table: `${d.keyspace}.${d.table}`, reason: d.reason }));
-  for (const skip of skipped.slice(0, 10)) out.warn(`skipped ${skip.table}: ${skip.reason}`);
-  if (skipped.length > 10) out.warn(`${skipped.length - 10} more task(s) skipped: a replica they need is down`);
+  for (const skip of skipped.slice(0, 10)) warn(`skipped ${skip.table}: ${skip.reason}`);
+  if (skipped.length > 10) warn(`${skipped.length - 10} more task(s) skipped: a replica they need is down`);
 
   // Incremental tasks for tables Cassandra already reports fully repaired would cost a lease and an anticompaction
   // for nothing: ask the node first (only when the plan has incremental tasks at all), before any lease.

@@ -630,7 +630,10 @@ describe('tick: planning again after a refused lease (schedule.replan, against f
         clock.maxTasks.push(maxTasks);
         return {
           plan: plans(),
-          context: { topology: { nodes: [{ hostId: 'h1', address: '127.0.0.1' }] } as never, warnings: [] },
+          context: {
+            topology: { nodes: [{ hostId: 'h1', address: '127.0.0.1' }] } as never,
+            warnings: ['repair.tables[0] (shop.gone) matches no table'],
+          },
         };
       },
     };
@@ -679,6 +682,8 @@ describe('tick: planning again after a refused lease (schedule.replan, against f
     expect(report.result).to.equal('lease_held_elsewhere');
     expect(report.error).to.equal(undefined);
     expect(executor.runs).to.deep.equal([]);
+    // 120 plans, each with the same warning: logged once.
+    expect(h.stderr.text.split('shop.gone').length - 1).to.equal(1);
   });
 
   it('maxTasks bounds the whole tick: the next plan asks for what is left', async function () {
