@@ -4,6 +4,8 @@
  * in more SSTables than the limit, or a limit lowered below the real backlog, postpones the task with the reason.
  */
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type cassandra from 'cassandra-driver';
 import type { PinnedSessions } from '../../src/cluster/session.js';
 import { openPinnedSessions, replicaJolokia } from '../../src/app/adapters.js';
@@ -38,10 +40,13 @@ describe('back-pressure figures and verdict (real sandbox)', function () {
     const off = await nodetool(1, ['disableautocompaction', KEYSPACE, 't']);
     expect(off.exitCode, off.stderr).to.equal(0);
     for (let flush = 0; flush < FLUSHES; flush++) {
+      // About 1 MB per flush (incompressible), so that compacting them at 1 MiB/s (the backlog test) takes seconds.
       for (let i = 0; i < 20; i++) {
-        await main.execute(`INSERT INTO ${KEYSPACE}.t (id, v) VALUES (?, ?)`, [flush * 100 + i, 'x'.repeat(100)], {
-          prepare: true,
-        });
+        await main.execute(
+          `INSERT INTO ${KEYSPACE}.t (id, v) VALUES (?, ?)`,
+          [flush * 100 + i, randomBytes(25_000).toString('hex')],
+          { prepare: true },
+        );
       }
       const flushed = await nodetool(1, ['flush', KEYSPACE, 't']);
       expect(flushed.exitCode, flushed.stderr).to.equal(0);
@@ -129,15 +134,27 @@ describe('back-pressure figures and verdict (real sandbox)', function () {
   });
 
   it('a pending-compaction backlog above a lowered limit postpones the task', async function () {
-    // Turning autocompaction back on gives node1 a real backlog of its flushes; read it while it lasts.
-    const on = await nodetool(1, ['enableautocompaction', KEYSPACE, 't']);
-    expect(on.exitCode).to.equal(0);
-    const loads = await readReplicaLoads(client, [NODES[0]!.address], tables, {
-      jolokia: replicaJolokia(config, secretSource(config, {})),
-      localAddress: NODES[0]!.address,
-    });
+    // Turning autocompaction back on gives node1 a real backlog of its 12 flushes; compaction throttled to 1 MiB/s
+    // makes it last seconds (without the throttle the 12 small SSTables were compacted before the read, once, in
+    // CI), and the figure is read until it shows (Cassandra estimates it as the compactions are planned).
+    expect((await nodetool(1, ['setcompactionthroughput', '1'])).exitCode).to.equal(0);
+    let loads: Awaited<ReturnType<typeof readReplicaLoads>> = [];
+    try {
+      const on = await nodetool(1, ['enableautocompaction', KEYSPACE, 't']);
+      expect(on.exitCode).to.equal(0);
+      for (let attempt = 0; attempt < 50; attempt++) {
+        loads = await readReplicaLoads(client, [NODES[0]!.address], tables, {
+          jolokia: replicaJolokia(config, secretSource(config, {})),
+          localAddress: NODES[0]!.address,
+        });
+        if ((loads[0]!.pendingCompactions?.value ?? 0) > 0) break;
+        await sleep(100);
+      }
+    } finally {
+      await nodetool(1, ['setcompactionthroughput', '64']);
+    }
     const pending = loads[0]!.pendingCompactions!.value;
-    expect(pending, 'a backlog right after autocompaction came back on').to.be.greaterThan(0);
+    expect(pending, 'a backlog after autocompaction came back on').to.be.greaterThan(0);
     const verdict = backPressureVerdict({
       replicas: [NODES[0]!.address],
       tables: [`${KEYSPACE}.t`],
