@@ -40,15 +40,11 @@ import { jolokiaSettings, nodetoolSettings, openExecutor, openLeaseBackend } fro
 import { setLongTimeout } from '../timers.js';
 import type { Output } from '../output/output.js';
 
-export interface StartJobOptions {
-  readonly operation: MaintenanceOperation;
-  readonly keyspace?: string | undefined;
-  readonly table?: string | undefined;
-  readonly datacenter?: string | undefined;
-  readonly concurrency: number;
-  readonly concurrencyScope: 'datacenter' | 'cluster';
-  readonly stepTimeoutMs?: number | undefined;
-}
+/** What `tend job start` decides of a job; the rest (id, staleness, attempts, creator) is filled in here. */
+export type StartJobOptions = Pick<
+  MaintenanceJob,
+  'operation' | 'keyspace' | 'table' | 'datacenter' | 'concurrency' | 'concurrencyScope'
+> & { readonly stepTimeoutMs?: number | undefined };
 
 export interface JobView {
   readonly job: StoredJob;

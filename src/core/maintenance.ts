@@ -35,10 +35,7 @@ export interface MaintenanceJob {
   readonly abortedBy?: string | undefined;
 }
 
-export interface MaintenanceStep {
-  readonly hostId: string;
-  readonly address: string;
-  readonly datacenter: string;
+export interface MaintenanceStep extends StepNode {
   readonly state: StepState;
   readonly attempt: number;
   readonly holder?: string | undefined;
