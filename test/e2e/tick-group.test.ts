@@ -120,18 +120,19 @@ for (const variant of VARIANTS) {
       const last = rounds[rounds.length - 1]!;
       const trace = JSON.stringify(rounds.map((r) => [r.group.summary, r.node3.summary]));
       expect([last.group.result, last.node3.result], trace).to.deep.equal(['nothing_due', 'nothing_due']);
-      // Both timers ran repairs of B (node3 waits while the group holds node3's lease, and the other way round).
-      // Whole-table (nodetool), B is one command per node: whichever timer gets node3's lease first repairs it while
-      // the other is told the lease is held. Range by range (Jolokia) there is work enough for both to run.
+      // B was repaired by the two timers together: each round, a timer either ran repairs, had nothing due, or was
+      // held back by the other's work (node3's lease held, or node3 already repairing), and said so. Which of them
+      // gets node3 first is a race (both start at once; the group's tick plans for two nodes): a CI run saw node3's
+      // timer win every round, so neither is required to win one (the group's own repairs are checked below).
       expect(
         rounds.some((r) => r.group.result === 'ran' || r.node3.result === 'ran'),
         trace,
       ).to.equal(true);
-      if (variant.executor === 'jolokia') {
-        expect(
-          rounds.some((r) => r.group.result === 'ran') && rounds.some((r) => r.node3.result === 'ran'),
-          trace,
-        ).to.equal(true);
+      for (const round of rounds) {
+        for (const side of [round.group, round.node3]) {
+          if (side.result === 'ran' || side.result === 'nothing_due') continue;
+          expect(side.summary, trace).to.match(/lease held elsewhere|already repairing/);
+        }
       }
     });
 

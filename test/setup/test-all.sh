@@ -17,7 +17,8 @@
 # A sandbox that was already running is used and left running; one started here is stopped at the end unless
 # TEND_SANDBOX_KEEP=1. Every phase runs even when an earlier one failed; the exit code is non-zero if any failed,
 # and the last line adds up every run: `tests: N passed, N failed, N skipped`; before it, each phase's failing tests
-# (titles and messages) are printed again, since CI shows only the tail of a long output.
+# (titles and messages) are printed again, since CI shows only the tail of a long output, and so are the slowest
+# test files of each sandbox phase.
 #
 # Knobs: TEND_TEST_NODE_VERSIONS (default "22.23.5 24.22.3"; empty skips phase 2), TEND_TEST_41_CASSANDRA
 # (default 4.1.10; "none" skips phase 3), TEND_TEST_41_INSTANCE, TEND_TEST_SECURE ("0" skips phase 4),
@@ -54,6 +55,8 @@ phase() {
   [ "$status" -eq 0 ] || failed=1
   # mocha's failure list (titles and messages, no stack frames), repeated at the end: CI keeps only the output's tail.
   awk '/^ +[0-9]+ failing$/ {on = 1} on && !/^ +at / {print}' "$logs/$name.log" | head -n 120 >"$logs/$name.failures"
+  # The reporter's slowest files, repeated at the end too (where a long run's time went).
+  awk '/^slowest files/ {on = 1} on && /^$/ {exit} on {print}' "$logs/$name.log" | head -n 9 >"$logs/$name.slowest"
   timings+=("${name}: $(($(now) - started))s (exit ${status})")
   return "$status"
 }
@@ -138,6 +141,11 @@ for recap in "$logs"/*.failures; do
   [ -s "$recap" ] || continue
   echo "test-all: failures of $(basename "$recap" .failures):" >&2
   cat "$recap" >&2
+done
+for slowest in "$logs"/*.slowest; do
+  [ -s "$slowest" ] || continue
+  case $(basename "$slowest") in *-unit.slowest) continue ;; esac
+  echo "test-all: $(basename "$slowest" .slowest), $(cat "$slowest")" >&2
 done
 for timing in "${timings[@]}"; do echo "test-all: ${timing}" >&2; done
 rm -rf "$logs"
