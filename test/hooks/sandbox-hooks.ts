@@ -9,6 +9,8 @@
  * - Otherwise it is started before the first test and stopped after the last one, unless TEND_SANDBOX_KEEP=1
  *   asks to keep it for the next run (handy while iterating on integration tests).
  */
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { status, up, down } from '../sandbox/src/sandbox.js';
 
 let startedHere = false;
@@ -19,8 +21,38 @@ async function sandboxState(): Promise<'running' | 'partial' | 'stopped'> {
   return up.every(Boolean) ? 'running' : up.some(Boolean) ? 'partial' : 'stopped';
 }
 
+/** The newest modification time of a file under `dir` (0 when it does not exist). */
+function newest(dir: string): number {
+  let latest = 0;
+  try {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+    }
+  } catch {
+    return 0;
+  }
+  return latest;
+}
+
+/**
+ * The e2e tests run bin/tend, which runs the build in dist/: a source change without `npm run build` tests the old
+ * code and reads as a pass or a puzzling failure. `npm test` builds first; a run by hand is told.
+ */
+function warnIfBuildIsStale(): void {
+  const source = newest('src');
+  const built = newest(join('dist', 'src'));
+  if (built === 0 || source > built) {
+    process.stderr.write(
+      `\nWARNING: dist/ is ${built === 0 ? 'missing' : 'older than src/'}: the e2e tests run bin/tend from dist/; ` +
+        `run 'npm run build' first.\n\n`,
+    );
+  }
+}
+
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context): Promise<void> {
+    warnIfBuildIsStale();
     // Starting three JVMs (and on a cold cache, fetching jars and building Consul) takes minutes, not seconds.
     this.timeout(60 * 60_000);
     const state = await sandboxState();
