@@ -60,6 +60,10 @@ _tend() {
       COMPREPLY=($(compgen -W "sequential parallel dc_parallel" -- "$cur"))
       return 0
       ;;
+    --node)
+      COMPREPLY=()
+      return 0
+      ;;
     --until)
       COMPREPLY=()
       return 0
@@ -82,7 +86,7 @@ _tend() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "$word" in
-      -c|--config|--since|--datacenter|--concurrency|--per|--step-timeout|--start|--end|--days|--timezone|--range|--parallelism|--until|--reason|--max-tasks|--max-duration)
+      -c|--config|--since|--datacenter|--concurrency|--per|--step-timeout|--start|--end|--days|--timezone|--range|--parallelism|--node|--until|--reason|--max-tasks|--max-duration)
         ((i++))
         ;;
       -*) ;;
@@ -214,10 +218,10 @@ _tend() {
       ;;
     "repair table")
       words=""
-      opts="--range --full --incremental --parallelism --wait"
+      opts="--range --full --incremental --parallelism --wait --node"
       ;;
     "repair table "*)
-      opts="--range --full --incremental --parallelism --wait"
+      opts="--range --full --incremental --parallelism --wait --node"
       ;;
     "schedule")
       words="pause plan resume status tick"
@@ -231,10 +235,10 @@ _tend() {
       ;;
     "schedule plan")
       words=""
-      opts="--explain"
+      opts="--explain --node"
       ;;
     "schedule plan "*)
-      opts="--explain"
+      opts="--explain --node"
       ;;
     "schedule resume")
       words=""
@@ -245,10 +249,10 @@ _tend() {
       ;;
     "schedule status")
       words=""
-      opts="--check"
+      opts="--check --node"
       ;;
     "schedule status "*)
-      opts="--check"
+      opts="--check --node"
       ;;
     "schedule tick")
       words=""

@@ -7,6 +7,7 @@ import type { TendConfig } from '../config/schema.js';
 import { checkSchemaVersion } from '../cluster/tend-schema.js';
 import { openCassandra } from './adapters.js';
 import type { AppContext } from './context.js';
+import { actingNodes, type ActingNode } from './node-scope.js';
 
 export interface SessionUse {
   /** Check tend's schema version before running (default true). */
@@ -27,4 +28,35 @@ export async function withCluster<T>(
   } finally {
     await client.shutdown().catch(() => undefined);
   }
+}
+
+/** What a command did for one node it acts for (`node` absent under a per-node configuration). */
+export interface NodeResult<T> {
+  readonly node: ActingNode['node'];
+  readonly result: T;
+}
+
+/**
+ * withCluster for a command that acts for a node (`--node`, src/app/node-scope.ts): `work` runs once per node,
+ * each time with that node's configuration. Under a group configuration (`nodes:`) without `--node`, every covered
+ * node when `all`, else a usage error naming them.
+ */
+export function withActingNodes<T>(
+  deps: Pick<AppContext, 'loadConfig' | 'secret' | 'out'>,
+  options: { readonly node: string | undefined; readonly all: boolean },
+  work: (client: cassandra.Client, config: TendConfig, node: ActingNode['node']) => Promise<T>,
+  use: SessionUse = {},
+): Promise<NodeResult<T>[]> {
+  return withCluster(
+    deps,
+    async (client, config) => {
+      const results: NodeResult<T>[] = [];
+      const acting = await actingNodes(client, config, { ...options, warn: (message) => deps.out.warn(message) });
+      for (const { node, config: nodeConfig } of acting) {
+        results.push({ node, result: await work(client, nodeConfig, node) });
+      }
+      return results;
+    },
+    use,
+  );
 }

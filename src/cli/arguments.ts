@@ -90,3 +90,19 @@ export function reasonText(text: unknown, flag = '--reason'): string | undefined
   }
   return value;
 }
+
+/** `--node NODE` (issue 18): with a group configuration (`nodes:`), the covered node to act for. */
+export const NODE_OPTION = {
+  flags: '--node <NODE>',
+  description: 'with a nodes: configuration, act for this covered node (broadcast address or host id)',
+} as const;
+
+/** `--node`'s value: an address or host id, checked against the group only once the topology is read. */
+export function nodeArgument(text: unknown): string | undefined {
+  if (text === undefined) return undefined;
+  const value = String(text).trim();
+  if (value === '' || value.length > 200 || hasControl(value) || /\s/.test(value)) {
+    throw new UsageError(`--node: expected a node address or host id, found '${escapeControl(value)}'`);
+  }
+  return value;
+}

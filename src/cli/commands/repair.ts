@@ -10,7 +10,7 @@ import {
 import { ExitCode, UsageError } from '../../errors.js';
 import { defineCommand, type CommandDeps, type CommandModule } from '../types.js';
 import { repairTableBound } from '../../app/time-bound.js';
-import { tableArgument } from '../arguments.js';
+import { NODE_OPTION, nodeArgument, tableArgument } from '../arguments.js';
 import type { RepairTableReport } from '../../app/repair-table.js';
 
 export interface RepairTableCommandOptions {
@@ -19,6 +19,7 @@ export interface RepairTableCommandOptions {
   incremental: boolean | undefined;
   parallelism: RepairParallelism | undefined;
   wait: boolean;
+  node: string | undefined;
 }
 
 const PARALLELISM = ['sequential', 'parallel', 'dc_parallel'] as const;
@@ -72,7 +73,7 @@ const table = defineCommand<RepairTableCommandOptions>({
   path: ['repair', 'table'],
   summary: 'repair one table now, under the same lease as the schedule',
   description:
-    "Repairs KEYSPACE.TABLE from the node tend acts for, through the configured executor (nodetool or Jolokia), and records the outcome in tend's history like a scheduled task. Without --range every range the node replicates is repaired in one call; each --range START:END (repeatable) is the token range (START, END] as Cassandra writes it, cut at vnode boundaries, and must be replicated by this node; a START greater than END wraps around the ring, as in Cassandra: 5:3 is (5, 9223372036854775807] plus (-9223372036854775808, 3], almost the whole ring (a note on stderr says so). Full repair unless --incremental (or the table's repair.type is incremental). The lease is the one `schedule tick` takes (lease.scope): when another node holds it the command exits 4, or waits for it with --wait. On a terminal a spinner shows ranges done of total, time elapsed and an estimate. The repair is stopped on the node too after repair.taskTimeout, on SIGINT/SIGTERM (exit 130) and when the lease is lost (exit 1).",
+    "Repairs KEYSPACE.TABLE from the node tend acts for, through the configured executor (nodetool or Jolokia), and records the outcome in tend's history like a scheduled task. Without --range every range the node replicates is repaired in one call; each --range START:END (repeatable) is the token range (START, END] as Cassandra writes it, cut at vnode boundaries, and must be replicated by this node; a START greater than END wraps around the ring, as in Cassandra: 5:3 is (5, 9223372036854775807] plus (-9223372036854775808, 3], almost the whole ring (a note on stderr says so). Full repair unless --incremental (or the table's repair.type is incremental). The lease is the one `schedule tick` takes (lease.scope): when another node holds it the command exits 4, or waits for it with --wait. On a terminal a spinner shows ranges done of total, time elapsed and an estimate. The repair is stopped on the node too after repair.taskTimeout, on SIGINT/SIGTERM (exit 130) and when the lease is lost (exit 1). With a group configuration (nodes:), --node names the covered node to repair from, through its own executor endpoint (exit 2 without it, or for a node the group does not cover).",
   arguments: [{ name: 'KEYSPACE.TABLE', description: 'the table to repair', required: true }],
   options: [
     {
@@ -93,6 +94,7 @@ const table = defineCommand<RepairTableCommandOptions>({
       description:
         'wait for the lease instead of exiting 4 when another node holds it (at most schedule.maxDuration + repair.taskTimeout + lease.ttl)',
     },
+    NODE_OPTION,
   ],
   examples: [
     { command: 'tend repair table shop.orders', description: 'Full repair of every range this node replicates.' },
@@ -101,6 +103,10 @@ const table = defineCommand<RepairTableCommandOptions>({
       description: 'One token range, waiting for the lease if the schedule holds it.',
     },
     { command: 'tend repair table shop.events --incremental --json', description: 'Incremental, summary as JSON.' },
+    {
+      command: 'tend repair table shop.orders --node 10.0.1.12',
+      description: "From a management host (nodes:), through node 10.0.1.12's agent.",
+    },
   ],
   exitCodes: [
     ExitCode.Failure,
@@ -136,17 +142,19 @@ const table = defineCommand<RepairTableCommandOptions>({
       incremental: opts.incremental === true ? true : opts.full === true ? false : undefined,
       parallelism: opts.parallelism as RepairParallelism | undefined,
       wait: opts.wait === true,
+      node: nodeArgument(opts.node),
     };
   },
   timeBound: (config, options) => repairTableBound(config, options.wait),
   async run(options, deps) {
     for (const note of wrapNotes(options.ranges)) deps.out.info(note);
-    const { withCluster } = await import('../../app/cluster-session.js');
+    const { withActingNodes } = await import('../../app/cluster-session.js');
     const { repairTable } = await import('../../app/repair-table.js');
     const spinner = deps.out.spinner(`repairing ${options.table}`);
     let report: RepairTableReport;
     try {
-      report = await withCluster(deps, (client, config) =>
+      // One node: the configured one, or with nodes: the one --node names (without it, a usage error).
+      const [done] = await withActingNodes(deps, { node: options.node, all: false }, (client, config) =>
         repairTable(
           {
             config,
@@ -160,6 +168,7 @@ const table = defineCommand<RepairTableCommandOptions>({
           options,
         ),
       );
+      report = done!.result;
     } catch (error) {
       spinner.fail(`repair of ${options.table} did not run: ${(error as Error).message}`);
       throw error;

@@ -1,17 +1,19 @@
 /** `tend schedule status|plan`: every table job's state, and what the next tick would run and why. */
 import { AlarmCrossed, ExitCode } from '../../errors.js';
 import { defineCommand, type CommandDeps, type CommandModule } from '../types.js';
-import { scopeArgument } from '../arguments.js';
+import { NODE_OPTION, nodeArgument, scopeArgument } from '../arguments.js';
 import type { StatusReport, StatusRow, PlanReport } from '../../app/schedule.js';
 import { formatDuration } from '../../config/units.js';
 
 export interface ScheduleStatusOptions {
   scope: string | undefined;
   check: boolean;
+  node?: string | undefined;
 }
 
 export interface SchedulePlanOptions {
   explain: boolean;
+  node?: string | undefined;
 }
 
 /** A time on stdout: relative to Cassandra's clock on a terminal, ISO-8601 UTC when piped. */
@@ -19,7 +21,7 @@ function when(deps: Pick<CommandDeps, 'out'>, at: number | null, now: number, ne
   return at === null ? never : deps.out.time(at, now);
 }
 
-function renderStatus(report: StatusReport, deps: Pick<CommandDeps, 'out'>): void {
+function renderStatus(report: StatusReport, deps: Pick<CommandDeps, 'out'>, nodeOf?: (row: StatusRow) => string): void {
   const { out } = deps;
   const color = out.colors;
   const paint = (state: string) =>
@@ -36,6 +38,7 @@ function renderStatus(report: StatusReport, deps: Pick<CommandDeps, 'out'>): voi
   }
   out.table(
     [
+      ...(nodeOf ? [{ header: 'NODE', value: (r: StatusRow) => nodeOf(r) }] : []),
       { header: 'TABLE', value: (r) => `${r.keyspace}.${r.table}` },
       { header: 'STATE', value: (r) => r.state, style: (text) => paint(text) },
       {
@@ -79,8 +82,31 @@ export function presentStatus(
   for (const warning of report.warnings) deps.out.warn(warning);
   deps.out.data(report, () => renderStatus(report, deps));
   deps.out.debug('rows read', { ...report.rowsRead });
-  if (options.check && report.pastErrorAlarm.length > 0) {
-    const names = report.pastErrorAlarm;
+  checkAlarms(report.pastErrorAlarm, options);
+}
+
+/**
+ * Every covered node's status (a group configuration without --node): one table with a NODE column first, or
+ * `{"nodes": [report, …]}` as JSON (each node's report as `--node` prints it); --check counts every node's jobs.
+ */
+export function presentGroupStatus(
+  reports: readonly StatusReport[],
+  options: ScheduleStatusOptions,
+  deps: Pick<CommandDeps, 'out'>,
+): void {
+  for (const warning of new Set(reports.flatMap((r) => r.warnings))) deps.out.warn(warning);
+  const rowNode = new Map<StatusRow, string>();
+  for (const report of reports) for (const row of report.rows) rowNode.set(row, report.node.address);
+  const merged: StatusReport = { ...reports[0]!, rows: reports.flatMap((r) => r.rows) };
+  deps.out.data({ nodes: reports }, () => renderStatus(merged, deps, (row) => rowNode.get(row) ?? '?'));
+  checkAlarms(
+    reports.flatMap((r) => r.pastErrorAlarm.map((name) => `${name} on ${r.node.address}`)),
+    options,
+  );
+}
+
+function checkAlarms(names: readonly string[], options: Pick<ScheduleStatusOptions, 'check'>): void {
+  if (options.check && names.length > 0) {
     throw new AlarmCrossed(
       `${names.length} table job(s) past the error alarm: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`,
       { hints: ["run 'tend schedule plan --explain' to see what the next tick will repair"] },
@@ -92,9 +118,9 @@ const status = defineCommand<ScheduleStatusOptions>({
   path: ['schedule', 'status'],
   summary: 'every table job: last repaired, next due, state, priority',
   description:
-    'Shows one row per table as seen from the node tend acts for: when its oldest local range was last repaired (by anyone: tend, nodetool, Reaper), when it is next due, its state (ON_TIME, LATE past the warn alarm, OVERDUE past the error alarm, BLOCKED by a run policy), its priority and how many of its local ranges are behind the interval. Tables tend does not schedule are listed as SKIPPED with the reason (disabled in config, keyspace not replicated to this node, a single replica). Jobs are listed in the order the next tick would take them. Names follow CQL: quote mixed-case names, e.g. \'"MyKeyspace"."MyTable"\'. With --check, exits 7 when any job is past its error alarm (for monitoring and CI). Cost: status reads every table\'s range-level history (its repair_state rows, one per local range, plus repairs newer than the last tick) so every figure is exact; for a large cluster that is tables × local ranges rows (200 tables at 256 vnodes: about 150,000), where a tick or `schedule plan` reads two rows per table that is not due.',
+    'Shows one row per table as seen from the node tend acts for: when its oldest local range was last repaired (by anyone: tend, nodetool, Reaper), when it is next due, its state (ON_TIME, LATE past the warn alarm, OVERDUE past the error alarm, BLOCKED by a run policy), its priority and how many of its local ranges are behind the interval. Tables tend does not schedule are listed as SKIPPED with the reason (disabled in config, keyspace not replicated to this node, a single replica). Jobs are listed in the order the next tick would take them. Names follow CQL: quote mixed-case names, e.g. \'"MyKeyspace"."MyTable"\'. With --check, exits 7 when any job is past its error alarm (for monitoring and CI). Cost: status reads every table\'s range-level history (its repair_state rows, one per local range, plus repairs newer than the last tick) so every figure is exact; for a large cluster that is tables × local ranges rows (200 tables at 256 vnodes: about 150,000), where a tick or `schedule plan` reads two rows per table that is not due. With a group configuration (nodes:), every covered node\'s jobs in one table with a NODE column first (JSON: {"nodes": [report, …]}), or one node\'s with --node.',
   arguments: [{ name: 'KEYSPACE[.TABLE]', description: 'only this keyspace or table', required: false }],
-  options: [{ flags: '--check', description: 'exit 7 when a job is past its error alarm' }],
+  options: [{ flags: '--check', description: 'exit 7 when a job is past its error alarm' }, NODE_OPTION],
   examples: [
     { command: 'tend schedule status', description: 'Every table job.' },
     { command: 'tend schedule status shop.orders --json', description: 'One table, as JSON.' },
@@ -104,14 +130,23 @@ const status = defineCommand<ScheduleStatusOptions>({
   parse: (args, opts) => ({
     scope: scopeArgument(args[0]),
     check: opts.check === true,
+    node: nodeArgument(opts.node),
   }),
   async run(options, deps) {
-    const { withCluster } = await import('../../app/cluster-session.js');
+    const { withActingNodes } = await import('../../app/cluster-session.js');
     const { scheduleStatus } = await import('../../app/schedule.js');
-    const report = await withCluster(deps, (client, config) =>
+    const results = await withActingNodes(deps, { node: options.node, all: true }, (client, config) =>
       scheduleStatus(client, config, { scope: options.scope }),
     );
-    presentStatus(report, options, deps);
+    if (results.length === 1 && (results[0]!.node === undefined || options.node !== undefined)) {
+      presentStatus(results[0]!.result, options, deps);
+    } else {
+      presentGroupStatus(
+        results.map((r) => r.result),
+        options,
+        deps,
+      );
+    }
   },
 });
 
@@ -171,25 +206,56 @@ export function presentPlan(report: PlanReport, options: SchedulePlanOptions, de
   );
 }
 
+/**
+ * Every covered node's own plan (a group configuration without --node), one after the other, or
+ * `{"nodes": [plan, …]}` as JSON. A group tick merges them in priority order up to schedule.maxTasks.
+ */
+export function presentGroupPlans(
+  reports: readonly PlanReport[],
+  options: SchedulePlanOptions,
+  deps: Pick<CommandDeps, 'out'>,
+): void {
+  for (const warning of new Set(reports.flatMap((r) => r.warnings))) deps.out.warn(warning);
+  deps.out.data({ nodes: reports.map((r) => ({ ...r.plan, rowsRead: r.rowsRead, sizes: r.sizes })) }, () =>
+    reports.forEach((report, index) => {
+      if (index > 0) deps.out.text('');
+      renderPlan(report, options.explain, deps);
+    }),
+  );
+}
+
 const planCommand = defineCommand<SchedulePlanOptions>({
   path: ['schedule', 'plan'],
   summary: 'what the next tick would run, in order, and why',
   description:
-    "Computes the plan the next `tend schedule tick` would compute — from the same topology, history, size estimates and run policies, with the same pure planner — and prints its repair tasks in execution order. Nothing is run and nothing is written. With --explain, each task says why it is due (which ranges, how old, which rule and priority), followed by the due jobs, the jobs deferred (blocked by a policy, batch full, replica down), the tables not scheduled and how many rows were read from Cassandra. It plans as the tick does: from each table's summary (one row; tend.table_summary), reading a table's ranges only when it could get a task. --json prints the Plan object itself (formatVersion 1) with the row counts.",
+    "Computes the plan the next `tend schedule tick` would compute — from the same topology, history, size estimates and run policies, with the same pure planner — and prints its repair tasks in execution order. Nothing is run and nothing is written. With --explain, each task says why it is due (which ranges, how old, which rule and priority), followed by the due jobs, the jobs deferred (blocked by a policy, batch full, replica down), the tables not scheduled and how many rows were read from Cassandra. It plans as the tick does: from each table's summary (one row; tend.table_summary), reading a table's ranges only when it could get a task. --json prints the Plan object itself (formatVersion 1) with the row counts. With a group configuration (nodes:), each covered node's own plan in turn (JSON: {\"nodes\": [plan, …]}; a group tick merges them in priority order up to schedule.maxTasks), or one node's with --node.",
   arguments: [],
-  options: [{ flags: '--explain', description: 'say why each task is due, and what is deferred or skipped' }],
+  options: [
+    { flags: '--explain', description: 'say why each task is due, and what is deferred or skipped' },
+    NODE_OPTION,
+  ],
   examples: [
     { command: 'tend schedule plan', description: 'The tasks of the next tick.' },
     { command: 'tend schedule plan --explain', description: 'With reasons, deferrals and skips.' },
     { command: 'tend schedule plan --json | jq .tasks[0]', description: 'The first task as JSON.' },
   ],
   exitCodes: [ExitCode.Config, ExitCode.ClusterUnavailable],
-  parse: (_args, opts) => ({ explain: opts.explain === true }),
+  parse: (_args, opts) => ({ explain: opts.explain === true, node: nodeArgument(opts.node) }),
   async run(options, deps) {
-    const { withCluster } = await import('../../app/cluster-session.js');
+    const { withActingNodes } = await import('../../app/cluster-session.js');
     const { schedulePlan } = await import('../../app/schedule.js');
-    const report = await withCluster(deps, (client, config) => schedulePlan(client, config));
-    presentPlan(report, options, deps);
+    const results = await withActingNodes(deps, { node: options.node, all: true }, (client, config) =>
+      schedulePlan(client, config),
+    );
+    if (results.length === 1 && (results[0]!.node === undefined || options.node !== undefined)) {
+      presentPlan(results[0]!.result, options, deps);
+    } else {
+      presentGroupPlans(
+        results.map((r) => r.result),
+        options,
+        deps,
+      );
+    }
   },
 });
 

@@ -11,19 +11,33 @@ function parse(args: string[]) {
 
 describe('cli: read-side commands argv → options', () => {
   const cases: Array<{ args: string[]; command: string; options: unknown }> = [
-    { args: ['schedule', 'status'], command: 'schedule status', options: { scope: undefined, check: false } },
+    {
+      args: ['schedule', 'status'],
+      command: 'schedule status',
+      options: { scope: undefined, check: false, node: undefined },
+    },
     {
       args: ['schedule', 'status', 'shop.orders', '--check'],
       command: 'schedule status',
-      options: { scope: 'shop.orders', check: true },
+      options: { scope: 'shop.orders', check: true, node: undefined },
     },
     {
       args: ['schedule', 'status', '"Shop"."Orders"'],
       command: 'schedule status',
-      options: { scope: '"Shop"."Orders"', check: false },
+      options: { scope: '"Shop"."Orders"', check: false, node: undefined },
     },
-    { args: ['schedule', 'plan'], command: 'schedule plan', options: { explain: false } },
-    { args: ['schedule', 'plan', '--explain'], command: 'schedule plan', options: { explain: true } },
+    {
+      args: ['schedule', 'status', '--node', '10.0.0.2'],
+      command: 'schedule status',
+      options: { scope: undefined, check: false, node: '10.0.0.2' },
+    },
+    { args: ['schedule', 'plan'], command: 'schedule plan', options: { explain: false, node: undefined } },
+    { args: ['schedule', 'plan', '--explain'], command: 'schedule plan', options: { explain: true, node: undefined } },
+    {
+      args: ['schedule', 'plan', '--node', '6F1C9D4E-1B2A-4C3D-9E8F-0A1B2C3D4E5F'],
+      command: 'schedule plan',
+      options: { explain: false, node: '6F1C9D4E-1B2A-4C3D-9E8F-0A1B2C3D4E5F' },
+    },
     {
       args: ['history', 'show'],
       command: 'history show',
@@ -53,6 +67,8 @@ describe('cli: read-side commands argv → options', () => {
     ['history', 'show', '--since', '0s'],
     ['schedule', 'plan', 'extra'],
     ['schedule', 'status', 'a', 'b'],
+    ['schedule', 'status', '--node', ''],
+    ['schedule', 'plan', '--node'],
   ]) {
     it(`usage error: tend ${args.join(' ')}`, () => {
       expect(() => parse(args)).to.throw(UsageError);

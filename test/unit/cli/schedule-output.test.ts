@@ -1,6 +1,6 @@
 /** schedule status / plan output from a fixed report: stdout and stderr separately, on a terminal and piped. */
 import { expect } from 'chai';
-import { presentPlan, presentStatus } from '../../../src/cli/commands/schedule.js';
+import { presentGroupStatus, presentPlan, presentStatus } from '../../../src/cli/commands/schedule.js';
 import { Output } from '../../../src/output/output.js';
 import { MemoryStream } from '../../../src/output/memory-stream.js';
 import { AlarmCrossed } from '../../../src/errors.js';
@@ -88,6 +88,42 @@ describe('schedule status output', () => {
     expect(lines[3]).to.match(/^shop\.audit\s+SKIPPED\s+-\s+-\s+-\s+-\s+single_replica: one replica/);
     expect(stderr.text).to.include('size estimates unavailable');
     expect(stdout.text).to.not.include('size estimates');
+  });
+
+  it('a group (nodes:): every covered node in one table, NODE first; JSON per node; --check names the node', () => {
+    const node2: StatusReport = {
+      ...REPORT,
+      node: { hostId: 'h2', address: '10.0.0.2', datacenter: 'dc1' },
+      rows: [row('orders', {})],
+      pastErrorAlarm: [],
+    };
+    const { out, stdout, stderr } = output(true);
+    let caught: unknown;
+    try {
+      presentGroupStatus([REPORT, node2], { scope: undefined, check: true }, { out });
+    } catch (error) {
+      caught = error;
+    }
+    const lines = stdout.text.trimEnd().split('\n');
+    expect(lines[0]).to.match(/^NODE\s+TABLE\s+STATE/);
+    expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 3))).to.deep.equal([
+      ['10.0.0.1', 'shop.orders', 'OVERDUE'],
+      ['10.0.0.1', 'shop.customers', 'ON_TIME'],
+      ['10.0.0.1', 'shop.audit', 'SKIPPED'],
+      ['10.0.0.2', 'shop.orders', 'ON_TIME'],
+    ]);
+    // The same warning from both nodes once.
+    expect(stderr.text.match(/size estimates unavailable/g)).to.have.length(1);
+    expect(caught).to.be.instanceOf(AlarmCrossed);
+    expect((caught as Error).message).to.include('shop.orders on 10.0.0.1');
+
+    const json = output(false, true);
+    presentGroupStatus([REPORT, node2], { scope: undefined, check: false }, { out: json.out });
+    const parsed = JSON.parse(json.stdout.text) as { nodes: StatusReport[] };
+    expect(parsed.nodes.map((n) => [n.node.address, n.rows.length])).to.deep.equal([
+      ['10.0.0.1', 3],
+      ['10.0.0.2', 1],
+    ]);
   });
 
   it("each table's interval and alarms, with where they came from (issue 15: schedule provenance)", () => {

@@ -26,7 +26,9 @@ describe('tend repair table: argv → options', function () {
       incremental: undefined,
       parallelism: undefined,
       wait: false,
+      node: undefined,
     });
+    expect(parse(['repair', 'table', 'shop.orders', '--node', '10.0.0.2'])).to.include({ node: '10.0.0.2' });
   });
 
   it('repeatable --range with negative tokens (both spellings), --full, --parallelism, --wait', function () {
