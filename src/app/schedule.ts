@@ -224,7 +224,10 @@ export async function schedulePlan(
   const report = { plan, rowsRead: context.rowsRead, sizes: context.sizesSource, warnings: context.warnings };
   if (!explain || plan.tasks.length === 0) return report;
   const started = explain.now();
-  const checks = replicaChecks({ config, secret: explain.secret, out: explain.out }, client, context.topology);
+  // With `nodes:` tend runs on a management host, not on the node it plans for: its data directories cannot be
+  // statfs'd from here, so no address is local to the back-pressure checks (as group ticks do, group-tick.ts).
+  const topology = config.nodes ? { ...context.topology, localAddress: '' } : context.topology;
+  const checks = replicaChecks({ config, secret: explain.secret, out: explain.out }, client, topology);
   const startChecks: StartCheck[] = [];
   try {
     // No repair of this process has ended: nothing to let pass as "its own, finished".
