@@ -129,10 +129,10 @@ _tend() {
       ;;
     "history show")
       words=""
-      opts="--since --coverage"
+      opts="--since --coverage --ring"
       ;;
     "history show "*)
-      opts="--since --coverage"
+      opts="--since --coverage --ring"
       ;;
     "job")
       words="abort list run start status"

@@ -5,7 +5,15 @@
  * within the interval and the age of the oldest one — computed by the same planner as `schedule status`.
  */
 import type cassandra from 'cassandra-driver';
-import { plan as computePlan, type TableJob } from '../core/index.js';
+import {
+  bandCounts,
+  ageBand,
+  plan as computePlan,
+  tableRangeAges,
+  toRangeText,
+  type AgeBand,
+  type TableJob,
+} from '../core/index.js';
 import type { TendConfig } from '../config/schema.js';
 import { tableSettings } from '../config/tables.js';
 import { clusterNow } from '../cluster/session.js';
@@ -45,6 +53,26 @@ export interface CoverageRow {
   readonly oldestAgeMs: number | null;
   readonly intervalMs: number;
   readonly state: TableJob['state'];
+  /** With --ring: every local range and how old its last successful repair is (the data the picture is drawn from). */
+  readonly ring?: RingData;
+}
+
+/** One table's local ranges for `--ring`, in ring order, with the limits their bands are measured against. */
+export interface RingData {
+  readonly warnMs: number;
+  readonly errorMs: number;
+  /** Local ranges by band. */
+  readonly bands: Record<AgeBand, number>;
+  /**
+   * The local ranges (start, end] (tokens as decimal text), each with its last successful repair (epoch ms; null:
+   * none in the history read) and band. A vnode with sub-range history is given as its pieces.
+   */
+  readonly ranges: readonly {
+    readonly start: string;
+    readonly end: string;
+    readonly repairedAt: number | null;
+    readonly band: AgeBand;
+  }[];
 }
 
 export interface HistoryReport {
@@ -58,6 +86,8 @@ export interface HistoryShowOptions {
   readonly scope?: string | undefined;
   readonly sinceMs: number;
   readonly coverage: boolean;
+  /** Per table, the age of every local range (for the ring picture); implies coverage. */
+  readonly ring?: boolean;
 }
 
 function worst(statuses: Iterable<string>): string {
@@ -191,15 +221,18 @@ export async function historyShow(
   ]);
   const sessions = perTable.flat();
   sessions.sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0) || a.id.localeCompare(b.id));
-  if (!options.coverage) return { now, since, sessions };
+  if (!options.coverage && !options.ring) return { now, since, sessions };
 
   const context = await gatherPlanInput(client, config, { scope: options.scope, readSizes: false });
   const plan = computePlan(context.input);
   const coverage = plan.jobs.map((job) => {
-    const intervalMs =
-      context.settings.get(`${job.keyspace}.${job.table}`)?.interval ??
-      tableSettings(config.repair, job.keyspace, job.table).interval;
+    const settings =
+      context.settings.get(`${job.keyspace}.${job.table}`) ?? tableSettings(config.repair, job.keyspace, job.table);
+    const intervalMs = settings.interval;
     const within = job.rangesTotal - job.rangesBehind;
+    const limits = { intervalMs, warnMs: settings.alarm.warn, errorMs: settings.alarm.error };
+    const ages = options.ring ? tableRangeAges(context.input, job.keyspace, job.table) : undefined;
+    const local = ages?.filter((age) => age.local);
     return {
       keyspace: job.keyspace,
       table: job.table,
@@ -210,6 +243,20 @@ export async function historyShow(
       oldestAgeMs: job.lastRepairedAt === null ? null : plan.now - job.lastRepairedAt,
       intervalMs,
       state: job.state,
+      ...(local
+        ? {
+            ring: {
+              warnMs: limits.warnMs,
+              errorMs: limits.errorMs,
+              bands: bandCounts(local, plan.now, limits),
+              ranges: local.map(({ range, repairedAt }) => ({
+                ...toRangeText(range),
+                repairedAt,
+                band: ageBand(repairedAt, plan.now, limits),
+              })),
+            },
+          }
+        : {}),
     };
   });
   coverage.sort((a, b) => (a.keyspace + '.' + a.table).localeCompare(b.keyspace + '.' + b.table));

@@ -20,11 +20,15 @@ export interface ActingNode {
   readonly config: TendConfig;
 }
 
-/** The configuration of one covered node: `node:` set to it, `nodes:` gone, the executor at its endpoint. */
+/**
+ * The configuration of one covered node: `node:` set to it (what the planner and the commands act for), the
+ * executor at its endpoint. `nodes:` stays: it says tend runs on another host than the node (no local data
+ * directory to statfs for back-pressure, the instance as lease holder for `lease release`).
+ */
 export function nodeConfig(config: TendConfig, node: NodeInfo): TendConfig {
   if (!config.nodes) return config;
   const narrowed = configForNode(config, nodeEndpoint(config, config.nodes, node));
-  return { ...narrowed, node: { ...config.node, hostId: node.hostId, address: node.address }, nodes: undefined };
+  return { ...narrowed, node: { ...config.node, hostId: node.hostId, address: node.address } };
 }
 
 /** Whether `wanted` (an address or host id, as typed) names `node`. */

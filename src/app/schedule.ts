@@ -15,6 +15,9 @@ import { writeTableSummaries } from '../history/table-summary.js';
 import type { TendConfig } from '../config/schema.js';
 import type { TableSettings as ConfigTableSettings } from '../config/tables.js';
 import { gatherPlanInput, type GatherOptions, type PlanContext, type RowsRead } from './plan-input.js';
+import type { SecretSource } from '../config/secrets.js';
+import type { Output } from '../output/output.js';
+import { replicaChecks, type ReplicaInspection } from './replica-checks.js';
 
 export interface StatusRow {
   readonly keyspace: string;
@@ -154,14 +157,83 @@ export interface PlanReport {
   readonly rowsRead: RowsRead;
   readonly sizes: string;
   readonly warnings: readonly string[];
+  /** With --explain: whether each task could start now, by the tick's own replica checks, in task order. */
+  readonly startChecks?: readonly StartCheck[];
+  /** How long those checks took, in ms (they read every replica's virtual tables, and Jolokia when configured). */
+  readonly startChecksMs?: number;
 }
 
-/** What the next tick would do: planned exactly as the tick plans (from the summaries), without writing anything. */
+/** Whether one planned task could start now, and why not: what the tick would log when it came to it. */
+export interface StartCheck {
+  readonly task: string;
+  readonly start: boolean;
+  /** repair_running or back_pressure when it could not start, as the tick reports the task (not_started_…). */
+  readonly code: 'repair_running' | 'back_pressure' | null;
+  /** The tick's reason text, word for word. */
+  readonly reason: string | null;
+  /** The repairs running on its replicas: which repair, of what, coordinated by whom, since when (epoch ms). */
+  readonly repairs: readonly {
+    readonly replica: string;
+    readonly id: string;
+    readonly coordinator: string;
+    readonly keyspace: string | null;
+    readonly tables: readonly string[];
+    readonly since: number | null;
+  }[];
+  /** The back-pressure limits a replica is past: which figure, which limit. */
+  readonly overloads: readonly { readonly replica: string; readonly what: string; readonly text: string }[];
+  /** What could not be read (never stops a task), as `address: why`. */
+  readonly unread: readonly string[];
+  readonly backPressureChecked: boolean;
+}
+
+function startCheck(task: string, found: ReplicaInspection): StartCheck {
+  return {
+    task,
+    start: found.busy === undefined,
+    code: found.busy?.code ?? null,
+    reason: found.busy?.reason ?? null,
+    repairs: found.repairs.map(({ replica, coordinator, repair }) => ({
+      replica,
+      id: repair.id,
+      coordinator,
+      keyspace: repair.keyspace,
+      tables: repair.tables,
+      since: repair.since,
+    })),
+    overloads: found.overloads.map(({ replica, what, text }) => ({ replica, what, text })),
+    unread: found.unread,
+    backPressureChecked: found.backPressureChecked,
+  };
+}
+
+/**
+ * What the next tick would do: planned exactly as the tick plans (from the summaries), without writing anything.
+ * With `explain`, each task's replicas are also checked as the tick checks them just before it starts a task
+ * (replica-checks.ts: running repairs, back-pressure), one task after the other; nothing is leased or started.
+ */
 export async function schedulePlan(
   client: cassandra.Client,
   config: TendConfig,
-  options: Pick<GatherOptions, 'limits'> = {},
+  options: Pick<GatherOptions, 'limits'> & {
+    readonly explain?: { readonly secret: SecretSource; readonly out: Output; readonly now: () => number };
+  } = {},
 ): Promise<PlanReport> {
-  const { plan, context } = await currentPlan(client, config, { ...options, basis: 'summaries' });
-  return { plan, rowsRead: context.rowsRead, sizes: context.sizesSource, warnings: context.warnings };
+  const { explain, ...gather } = options;
+  const { plan, context } = await currentPlan(client, config, { ...gather, basis: 'summaries' });
+  const report = { plan, rowsRead: context.rowsRead, sizes: context.sizesSource, warnings: context.warnings };
+  if (!explain || plan.tasks.length === 0) return report;
+  const started = explain.now();
+  // With `nodes:` tend runs on a management host, not on the node it plans for: its data directories cannot be
+  // statfs'd from here, so no address is local to the back-pressure checks (as group ticks do, group-tick.ts).
+  const topology = config.nodes ? { ...context.topology, localAddress: '' } : context.topology;
+  const checks = replicaChecks({ config, secret: explain.secret, out: explain.out }, client, topology);
+  const startChecks: StartCheck[] = [];
+  try {
+    // No repair of this process has ended: nothing to let pass as "its own, finished".
+    for (const task of plan.tasks) startChecks.push(startCheck(task.id, await checks.inspect(task, [])));
+  } finally {
+    await checks.close();
+  }
+  return { ...report, startChecks, startChecksMs: explain.now() - started };
 }

@@ -130,7 +130,8 @@ export interface TickPorts {
   /** Which of these replica addresses are down, looked at again now. */
   readonly liveness: (client: cassandra.Client, addresses: readonly string[]) => Promise<string[]>;
   /** Running repairs and back-pressure on a task's replicas, before it starts (undefined: not checked). */
-  readonly replicaChecks: ((client: cassandra.Client, topology: ClusterTopology) => ReplicaChecks) | undefined;
+  readonly replicaChecks:
+    ((client: cassandra.Client, topology: ClusterTopology) => Pick<ReplicaChecks, 'check' | 'close'>) | undefined;
   readonly now: () => number;
   /** Waits `ms`, or less when the signal fires (the pause before planning again). */
   readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;

@@ -148,6 +148,19 @@ export class Output {
   }
 
   /**
+   * Text on stdout in colour: each piece escaped as `text` escapes it, then painted by its style (chalk: nothing
+   * when stdout is no terminal or colour is off). Only the styles' own sequences reach the terminal.
+   */
+  paintedText(pieces: readonly (string | readonly [string, (text: string) => string])[]): void {
+    const painted = pieces
+      .map((piece) =>
+        typeof piece === 'string' ? escapeControl(piece, '\n\t') : piece[1](escapeControl(piece[0], '\n\t')),
+      )
+      .join('');
+    this.writeOut(painted.endsWith('\n') ? painted : `${painted}\n`);
+  }
+
+  /**
    * Rows on stdout: an aligned table with headers on a terminal; tab-separated values without a header when
    * piped, so `cut -f` and `awk -F'\t'` work.
    */

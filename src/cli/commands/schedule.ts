@@ -2,7 +2,7 @@
 import { AlarmCrossed, ExitCode } from '../../errors.js';
 import { defineCommand, type CommandDeps, type CommandModule } from '../types.js';
 import { NODE_OPTION, nodeArgument, scopeArgument } from '../arguments.js';
-import type { StatusReport, StatusRow, PlanReport } from '../../app/schedule.js';
+import type { StatusReport, StatusRow, PlanReport, StartCheck } from '../../app/schedule.js';
 import { formatDuration } from '../../config/units.js';
 
 export interface ScheduleStatusOptions {
@@ -167,6 +167,8 @@ function renderPlan(report: PlanReport, explain: boolean, deps: Pick<CommandDeps
     );
     if (explain) {
       lines.push(`       why: ${task.reason}`);
+      const check = report.startChecks?.find((c) => c.task === task.id);
+      if (check) lines.push(...startLines(check));
       for (const range of task.ranges.slice(0, 8)) lines.push(`       range (${range.start}, ${range.end}]`);
       if (task.ranges.length > 8) lines.push(`       … ${task.ranges.length - 8} more range(s)`);
     }
@@ -194,16 +196,53 @@ function renderPlan(report: PlanReport, explain: boolean, deps: Pick<CommandDeps
       '',
       `read ${r.total} row(s): topology ${r.topology}, summaries ${r.summaries}, repair_state ${r.state}, system_distributed sessions ${r.sessions} + parents ${r.parents}, size estimates ${r.estimates} (${report.sizes}), policies ${r.policies}`,
     );
+    if (report.startChecks) {
+      lines.push(
+        `checked the replicas of ${report.startChecks.length} task(s) as the tick does before each task (repairs running, back-pressure) in ${report.startChecksMs ?? 0} ms`,
+      );
+    }
   }
   out.text(lines.join('\n'));
+}
+
+/**
+ * Whether the task could start now, in the tick's words: the same reason the tick logs when it skips the task
+ * (`skipped KEYSPACE.TABLE: …`), then every running repair or limit behind it when there are several.
+ */
+function startLines(check: StartCheck): string[] {
+  const pad = '       ';
+  const lines: string[] = [];
+  if (check.start) {
+    const what = check.backPressureChecked
+      ? 'no repair running on its replicas, none past a back-pressure limit'
+      : 'no repair running on its replicas';
+    lines.push(`${pad}now: would start (${what})`);
+  } else {
+    lines.push(`${pad}now: would not start (${check.code ?? ''}): ${check.reason ?? ''}`);
+    if (check.repairs.length > 1) {
+      for (const repair of check.repairs) {
+        const since = repair.since === null ? '' : ` since ${new Date(repair.since).toISOString()}`;
+        lines.push(`${pad}  repair ${repair.id} on ${repair.replica}, coordinated by ${repair.coordinator}${since}`);
+      }
+    }
+    if (check.overloads.length > 1) {
+      for (const overload of check.overloads) lines.push(`${pad}  ${overload.replica}: ${overload.text}`);
+    }
+  }
+  for (const unread of check.unread) lines.push(`${pad}not read: ${unread}`);
+  return lines;
 }
 
 /** Prints a plan report: tasks in order (with --explain: why, deferrals, skips, rows read), or the Plan as JSON. */
 export function presentPlan(report: PlanReport, options: SchedulePlanOptions, deps: Pick<CommandDeps, 'out'>): void {
   for (const warning of report.warnings) deps.out.warn(warning);
-  deps.out.data({ ...report.plan, rowsRead: report.rowsRead, sizes: report.sizes }, () =>
-    renderPlan(report, options.explain, deps),
-  );
+  deps.out.data(planJson(report), () => renderPlan(report, options.explain, deps));
+}
+
+/** The Plan object with the row counts, and with --explain the start checks. */
+function planJson(report: PlanReport): object {
+  const checks = report.startChecks ? { startChecks: report.startChecks, startChecksMs: report.startChecksMs } : {};
+  return { ...report.plan, rowsRead: report.rowsRead, sizes: report.sizes, ...checks };
 }
 
 /**
@@ -216,7 +255,7 @@ export function presentGroupPlans(
   deps: Pick<CommandDeps, 'out'>,
 ): void {
   for (const warning of new Set(reports.flatMap((r) => r.warnings))) deps.out.warn(warning);
-  deps.out.data({ nodes: reports.map((r) => ({ ...r.plan, rowsRead: r.rowsRead, sizes: r.sizes })) }, () =>
+  deps.out.data({ nodes: reports.map(planJson) }, () =>
     reports.forEach((report, index) => {
       if (index > 0) deps.out.text('');
       renderPlan(report, options.explain, deps);
@@ -228,10 +267,13 @@ const planCommand = defineCommand<SchedulePlanOptions>({
   path: ['schedule', 'plan'],
   summary: 'what the next tick would run, in order, and why',
   description:
-    "Computes the plan the next `tend schedule tick` would compute — from the same topology, history, size estimates and run policies, with the same pure planner — and prints its repair tasks in execution order. Nothing is run and nothing is written. With --explain, each task says why it is due (which ranges, how old, which rule and priority), followed by the due jobs, the jobs deferred (blocked by a policy, batch full, replica down), the tables not scheduled and how many rows were read from Cassandra. It plans as the tick does: from each table's summary (one row; tend.table_summary), reading a table's ranges only when it could get a task. --json prints the Plan object itself (formatVersion 1) with the row counts. With a group configuration (nodes:), each covered node's own plan in turn (JSON: {\"nodes\": [plan, …]}; a group tick merges them in priority order up to schedule.maxTasks), or one node's with --node.",
+    "Computes the plan the next `tend schedule tick` would compute — from the same topology, history, size estimates and run policies, with the same pure planner — and prints its repair tasks in execution order. Nothing is run and nothing is written. With --explain, each task says why it is due (which ranges, how old, which rule and priority) and whether it could start now: the tick's own checks before a task, run on its replicas, say whether one of them is already repairing (which repair, its coordinator, since when) or past a repair.backPressure limit (which figure, which limit), in the words the tick logs when it skips the task. They take no lease and start nothing, and read per task each replica's system_views repair tables (plus its coordinator's when another node coordinates) and, with back-pressure on, its load (JMX through Jolokia, or system_views.thread_pools): a few node-local queries per replica, so --explain costs one round of them per task. After the tasks come the due jobs, the jobs deferred (blocked by a policy, batch full, replica down), the tables not scheduled and how many rows were read from Cassandra. It plans as the tick does: from each table's summary (one row; tend.table_summary), reading a table's ranges only when it could get a task. --json prints the Plan object itself (formatVersion 1) with the row counts, and with --explain `startChecks` (per task: start, code, reason, repairs, overloads, unread). With a group configuration (nodes:), each covered node's own plan in turn (JSON: {\"nodes\": [plan, …]}; a group tick merges them in priority order up to schedule.maxTasks), or one node's with --node.",
   arguments: [],
   options: [
-    { flags: '--explain', description: 'say why each task is due, and what is deferred or skipped' },
+    {
+      flags: '--explain',
+      description: 'say why each task is due, whether its replicas would let it start now, what is deferred or skipped',
+    },
     NODE_OPTION,
   ],
   examples: [
@@ -245,7 +287,11 @@ const planCommand = defineCommand<SchedulePlanOptions>({
     const { withActingNodes } = await import('../../app/cluster-session.js');
     const { schedulePlan } = await import('../../app/schedule.js');
     const results = await withActingNodes(deps, { node: options.node, all: true }, (client, config) =>
-      schedulePlan(client, config),
+      schedulePlan(
+        client,
+        config,
+        options.explain ? { explain: { secret: deps.secret, out: deps.out, now: Date.now } } : {},
+      ),
     );
     if (results.length === 1 && (results[0]!.node === undefined || options.node !== undefined)) {
       presentPlan(results[0]!.result, options, deps);

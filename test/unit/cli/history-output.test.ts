@@ -100,4 +100,59 @@ describe('history show output', () => {
     expect(stdout.text).to.equal('');
     expect(stderr.text).to.include('no repair sessions since 2026-11-20T12:00:00Z');
   });
+
+  describe('--ring', () => {
+    const DAY = 24 * HOUR;
+    const Q = 2n ** 62n; // a quarter of the ring
+    const MIN = -(2n ** 63n);
+    const token = (k: bigint) => String(MIN + k);
+    // Four cells' worth of ranges on a 64-cell strip: 16 cells each. The last quarter is another node's.
+    const ring = {
+      warnMs: 8 * DAY,
+      errorMs: 10 * DAY,
+      bands: { ok: 1, due: 0, warn: 1, error: 0, never: 1 },
+      ranges: [
+        { start: token(0n), end: token(Q), repairedAt: NOW - DAY, band: 'ok' as const },
+        { start: token(Q), end: token(2n * Q), repairedAt: NOW - 9 * DAY, band: 'warn' as const },
+        { start: token(2n * Q), end: token(3n * Q), repairedAt: null, band: 'never' as const },
+      ],
+    };
+    const report: HistoryReport = { ...REPORT, coverage: [{ ...REPORT.coverage![0]!, ring }] };
+
+    it('piped: one strip per table in plain characters, the counts, the limits and a legend', () => {
+      const { out, stdout } = output(false);
+      presentHistory(report, { out });
+      const strip = `|${'#'.repeat(16)}${'w'.repeat(16)}${'?'.repeat(16)}${'.'.repeat(16)}|`;
+      expect(stdout.text).to.include(
+        `shop.orders  ${strip}  3 range(s): 1 ok, 1 warn, 1 never; interval/warn/error 7d/8d/10d`,
+      );
+      expect(stdout.text).to.include('  E past the error alarm');
+      expect(stdout.text).to.not.include('\u001b[');
+    });
+
+    it('on a colour terminal: each run of cells in its band colour', () => {
+      const stdout = new MemoryStream(true);
+      const out = new Output({ stdout, stderr: new MemoryStream(true), colorAllowed: true });
+      presentHistory(report, { out });
+      expect(stdout.text).to.include(`\u001b[32m${'#'.repeat(16)}\u001b[39m\u001b[33m${'w'.repeat(16)}\u001b[39m`);
+    });
+
+    it('on a colour terminal, a name with control characters is still escaped: only the bands are painted', () => {
+      const stdout = new MemoryStream(true);
+      const out = new Output({ stdout, stderr: new MemoryStream(true), colorAllowed: true });
+      const odd: HistoryReport = { ...report, coverage: [{ ...report.coverage![0]!, table: 'o\u001b[2Jx' }] };
+      presentHistory(odd, { out });
+      const line = stdout.text.split('\n').find((l) => l.includes('|'))!;
+      expect(line).to.not.include('\u001b[2J');
+      expect(line).to.include('\u001b[32m#');
+    });
+
+    it('--json: the ranges, not the drawing', () => {
+      const { out, stdout } = output(false, true);
+      presentHistory(report, { out });
+      const document = JSON.parse(stdout.text) as HistoryReport;
+      expect(document.coverage![0]!.ring!.ranges.map((r) => r.band)).to.deep.equal(['ok', 'warn', 'never']);
+      expect(stdout.text).to.not.include('|###');
+    });
+  });
 });

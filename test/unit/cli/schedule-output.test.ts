@@ -274,4 +274,114 @@ describe('schedule plan output', () => {
     presentPlan({ ...PLAN_REPORT, plan: { ...PLAN, tasks: [] } }, { explain: false }, { out });
     expect(stdout.text).to.include('nothing to run');
   });
+
+  describe('--explain: whether each task could start now', () => {
+    const since = NOW - 90_000;
+    const reason =
+      'replica 10.0.0.2 is already repairing: repair 0a1b of shop.orders, coordinated by 10.0.0.3 since 2026-11-21T11:58:30.000Z (1m30s ago) (and 1 more running repair(s) on its replicas)';
+    const running: PlanReport = {
+      ...PLAN_REPORT,
+      startChecks: [
+        {
+          task: 'shop.orders#1',
+          start: false,
+          code: 'repair_running',
+          reason,
+          repairs: [
+            { replica: '10.0.0.2', id: '0a1b', coordinator: '10.0.0.3', keyspace: 'shop', tables: ['orders'], since },
+            { replica: '10.0.0.1', id: '2c3d', coordinator: '10.0.0.1', keyspace: 'shop', tables: [], since: null },
+          ],
+          overloads: [],
+          unread: ['10.0.0.9: back-pressure not measured: Jolokia unreachable'],
+          backPressureChecked: false,
+        },
+      ],
+      startChecksMs: 37,
+    };
+
+    it("prints the tick's reason word for word, each running repair, what was not read, and the cost", () => {
+      const { out, stdout } = output(false);
+      presentPlan(running, { explain: true }, { out });
+      const text = stdout.text;
+      expect(text).to.include(`now: would not start (repair_running): ${reason}`);
+      expect(text).to.include('repair 0a1b on 10.0.0.2, coordinated by 10.0.0.3 since 2026-11-21T11:58:30.000Z');
+      expect(text).to.include('repair 2c3d on 10.0.0.1, coordinated by 10.0.0.1\n');
+      expect(text).to.include('not read: 10.0.0.9: back-pressure not measured: Jolokia unreachable');
+      expect(text).to.include('checked the replicas of 1 task(s)');
+      expect(text).to.include('in 37 ms');
+    });
+
+    it('a task that may start says so, and which checks ran; back-pressure lists every limit past', () => {
+      const free = output(false);
+      presentPlan(
+        {
+          ...running,
+          startChecks: [
+            {
+              ...running.startChecks![0]!,
+              start: true,
+              code: null,
+              reason: null,
+              repairs: [],
+              unread: [],
+              backPressureChecked: true,
+            },
+          ],
+        },
+        { explain: true },
+        { out: free.out },
+      );
+      expect(free.stdout.text).to.include(
+        'now: would start (no repair running on its replicas, none past a back-pressure limit)',
+      );
+      const pressed = output(false);
+      const overloads = [
+        {
+          replica: '10.0.0.1',
+          what: 'sstables',
+          text: 'shop.orders has 9 SSTables > repair.backPressure.maxSSTables 1',
+        },
+        {
+          replica: '10.0.0.2',
+          what: 'pending_compactions',
+          text: '30 pending compactions > repair.backPressure.maxPendingCompactions 20',
+        },
+      ];
+      presentPlan(
+        {
+          ...running,
+          startChecks: [
+            {
+              ...running.startChecks![0]!,
+              code: 'back_pressure',
+              reason: `replica 10.0.0.1 is under back-pressure: ${overloads[0]!.text} (and 1 more)`,
+              repairs: [],
+              overloads,
+              unread: [],
+              backPressureChecked: true,
+            },
+          ],
+        },
+        { explain: true },
+        { out: pressed.out },
+      );
+      expect(pressed.stdout.text).to.include(
+        'now: would not start (back_pressure): replica 10.0.0.1 is under back-pressure',
+      );
+      expect(pressed.stdout.text).to.include(`10.0.0.2: ${overloads[1]!.text}`);
+    });
+
+    it('--json carries the checks; without --explain there are none', () => {
+      const { out, stdout } = output(false, true);
+      presentPlan(running, { explain: true }, { out });
+      const document = JSON.parse(stdout.text) as { startChecks: PlanReport['startChecks']; startChecksMs: number };
+      expect(document.startChecks![0]!.code).to.equal('repair_running');
+      expect(document.startChecks![0]!.reason).to.equal(reason);
+      expect(document.startChecks![0]!.repairs.map((r) => r.since)).to.deep.equal([since, null]);
+      expect(document.startChecksMs).to.equal(37);
+      const plain = output(false, true);
+      presentPlan(PLAN_REPORT, { explain: false }, { out: plain.out });
+      expect(JSON.parse(plain.stdout.text)).to.not.have.property('startChecks');
+    });
+  });
 });
