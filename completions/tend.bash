@@ -20,6 +20,10 @@ _tend() {
       COMPREPLY=()
       return 0
       ;;
+    --node)
+      COMPREPLY=()
+      return 0
+      ;;
     --datacenter)
       COMPREPLY=()
       return 0
@@ -60,10 +64,6 @@ _tend() {
       COMPREPLY=($(compgen -W "sequential parallel dc_parallel" -- "$cur"))
       return 0
       ;;
-    --node)
-      COMPREPLY=()
-      return 0
-      ;;
     --until)
       COMPREPLY=()
       return 0
@@ -86,7 +86,7 @@ _tend() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "$word" in
-      -c|--config|--since|--datacenter|--concurrency|--per|--step-timeout|--start|--end|--days|--timezone|--range|--parallelism|--node|--until|--reason|--max-tasks|--max-duration)
+      -c|--config|--since|--node|--datacenter|--concurrency|--per|--step-timeout|--start|--end|--days|--timezone|--range|--parallelism|--until|--reason|--max-tasks|--max-duration)
         ((i++))
         ;;
       -*) ;;
@@ -129,10 +129,10 @@ _tend() {
       ;;
     "history show")
       words=""
-      opts="--since --coverage --ring"
+      opts="--since --coverage --ring --node"
       ;;
     "history show "*)
-      opts="--since --coverage --ring"
+      opts="--since --coverage --ring --node"
       ;;
     "job")
       words="abort list run start status"

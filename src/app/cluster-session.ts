@@ -38,12 +38,12 @@ export interface NodeResult<T> {
 
 /**
  * withCluster for a command that acts for a node (`--node`, src/app/node-scope.ts): `work` runs once per node,
- * each time with that node's configuration. Under a group configuration (`nodes:`) without `--node`, every covered
- * node when `all`, else a usage error naming them.
+ * each time with that node's configuration. Under a group configuration (`nodes:`) without `--node`: see
+ * actingNodes' `without`.
  */
 export function withActingNodes<T>(
   deps: Pick<AppContext, 'loadConfig' | 'secret' | 'out'>,
-  options: { readonly node: string | undefined; readonly all: boolean },
+  options: { readonly node: string | undefined; readonly without: 'all' | 'any' | 'refuse' },
   work: (client: cassandra.Client, config: TendConfig, node: ActingNode['node']) => Promise<T>,
   use: SessionUse = {},
 ): Promise<NodeResult<T>[]> {

@@ -40,13 +40,18 @@ export function namesNode(node: NodeInfo, wanted: string): boolean {
 }
 
 /**
- * The nodes a command acts for: the configured one (`node:`), the group's node `--node` names, or every node of the
- * group (`all`; otherwise a group configuration without `--node` is a usage error naming the covered nodes).
+ * The nodes a command acts for: the configured one (`node:`), the group's node `--node` names, or without `--node`
+ * under a group: every covered node (`without: 'all'`), the first one (`'any'`: what the command shows does not
+ * depend on the node), or a usage error naming the covered nodes (`'refuse'`).
  */
 export async function actingNodes(
   client: cassandra.Client,
   config: TendConfig,
-  options: { readonly node: string | undefined; readonly all: boolean; readonly warn: (message: string) => void },
+  options: {
+    readonly node: string | undefined;
+    readonly without: 'all' | 'any' | 'refuse';
+    readonly warn: (message: string) => void;
+  },
 ): Promise<ActingNode[]> {
   if (!config.nodes) {
     if (options.node !== undefined) {
@@ -67,7 +72,8 @@ export async function actingNodes(
     }
     return [{ node: match, config: nodeConfig(config, match) }];
   }
-  if (!options.all) {
+  if (options.without === 'any') return [{ node: covered[0]!, config: nodeConfig(config, covered[0]!) }];
+  if (options.without === 'refuse') {
     throw new UsageError(
       `instance ${config.nodes.instance} acts for several nodes (nodes:): name one with --node (one of ${names})`,
     );

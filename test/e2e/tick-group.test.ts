@@ -217,7 +217,7 @@ for (const variant of VARIANTS) {
       }
     });
 
-    it('--node: status of every covered node (NODE column, JSON per node), one node, a repair through its agent', async function () {
+    it('--node: status of every covered node (NODE column, JSON per node), one node, coverage, a repair through its agent', async function () {
       if (variant.executor !== 'jolokia') this.skip(); // the same code path for both executors; one repair is enough
       const all = await tend(groupConfig, ['--json', 'schedule', 'status', dataKeyspace]);
       expect(all.exitCode, String(all.stderr)).to.equal(0);
@@ -233,6 +233,22 @@ for (const variant of VARIANTS) {
       const noNode = await tend(groupConfig, ['repair', 'table', `${dataKeyspace}.${TABLES[0]}`]);
       expect(noNode.exitCode).to.equal(2);
       expect(String(noNode.stderr)).to.match(/name one with --node/);
+      // Coverage is one node's ranges: --node; the sessions alone need none.
+      const coverage = await tend(groupConfig, ['history', 'show', dataKeyspace, '--coverage']);
+      expect(coverage.exitCode).to.equal(2);
+      const ofNode1 = await tend(groupConfig, [
+        '--json',
+        'history',
+        'show',
+        dataKeyspace,
+        '--coverage',
+        '--node',
+        dc1[0]!.address,
+      ]);
+      expect(ofNode1.exitCode, String(ofNode1.stderr)).to.equal(0);
+      const shown = JSON.parse(String(ofNode1.stdout)) as { coverage: { share: number }[]; sessions: unknown[] };
+      expect(shown.coverage.map((row) => row.share)).to.deep.equal(TABLES.map(() => 1));
+      expect(shown.sessions.length).to.be.greaterThan(0);
 
       const second = dc1[1]!;
       const repaired = await tend(groupConfig, [

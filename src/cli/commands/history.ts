@@ -4,7 +4,7 @@ import { parseDurationIn } from '../../config/units.js';
 import { DURATION_RANGES } from '../../config/ranges.js';
 import { DEFAULT_INTERVAL_MS } from '../../config/schedule-defaults.js';
 import { defineCommand, type CommandDeps, type CommandModule } from '../types.js';
-import { scopeArgument } from '../arguments.js';
+import { NODE_OPTION, nodeArgument, scopeArgument } from '../arguments.js';
 import type { HistoryReport } from '../../app/history-show.js';
 import { AGE_BANDS, fromRangeText, ringCells, type CellBand } from '../../core/index.js';
 
@@ -14,6 +14,7 @@ export interface HistoryShowOptions {
   sinceMs: number | undefined;
   coverage: boolean;
   ring: boolean;
+  node?: string | undefined;
 }
 
 /** Cells of the ring picture: 64, a power of two, so every cell holds exactly 2^58 tokens. */
@@ -155,7 +156,7 @@ const show = defineCommand<HistoryShowOptions>({
   path: ['history', 'show'],
   summary: 'repair sessions, and with --coverage how much of each table is repaired',
   description:
-    "Lists repair sessions of the tables in scope, newest first: from Cassandra's system_distributed tables (every repair, whoever ran it: tend, nodetool, Reaper) and from tend's own history (every task tend ran, including failed and aborted ones). One line per repair command and table: start, coordinator, number of ranges, status, duration and participants. --since limits how far back (default: repair.interval, else 7d). With --coverage, adds per table the share of the local node's ranges repaired within the interval and the age of the oldest range — the figures `schedule status` bases its state on. With --ring (which implies --coverage), draws each table's token ring as a strip of 64 cells from the lowest token to the highest: each cell shows the oldest last successful repair of the local ranges in it (vnode ranges are uneven, so a cell shows the worst of those it overlaps), as a character by age band against the table's interval and alarms — # within the interval, + past the interval, w past the warn alarm, E past the error alarm (by default gc_grace_seconds), ? no successful repair in the history read, . no range of this node's — coloured on a terminal, with a legend. --json gives the data, not the drawing: per table `ring` with the warn and error alarms, the ranges per band, and every local range (start, end, repairedAt, band).",
+    "Lists repair sessions of the tables in scope, newest first: from Cassandra's system_distributed tables (every repair, whoever ran it: tend, nodetool, Reaper) and from tend's own history (every task tend ran, including failed and aborted ones). One line per repair command and table: start, coordinator, number of ranges, status, duration and participants. --since limits how far back (default: repair.interval, else 7d). With --coverage, adds per table the share of the local node's ranges repaired within the interval and the age of the oldest range — the figures `schedule status` bases its state on. With --ring (which implies --coverage), draws each table's token ring as a strip of 64 cells from the lowest token to the highest: each cell shows the oldest last successful repair of the local ranges in it (vnode ranges are uneven, so a cell shows the worst of those it overlaps), as a character by age band against the table's interval and alarms — # within the interval, + past the interval, w past the warn alarm, E past the error alarm (by default gc_grace_seconds), ? no successful repair in the history read, . no range of this node's — coloured on a terminal, with a legend. --json gives the data, not the drawing: per table `ring` with the warn and error alarms, the ranges per band, and every local range (start, end, repairedAt, band). With a group configuration (nodes:), sessions need no node; --coverage and --ring are one node's ranges and need --node (exit 2 without it).",
   arguments: [{ name: 'KEYSPACE[.TABLE]', description: 'only this keyspace or table', required: false }],
   options: [
     { flags: '--since <DUR>', description: 'how far back, e.g. 24h or 7d (default: repair.interval, else 7d)' },
@@ -164,6 +165,7 @@ const show = defineCommand<HistoryShowOptions>({
       flags: '--ring',
       description: "with --coverage: draw each table's token ring, each part by the age of its last repair",
     },
+    NODE_OPTION,
   ],
   examples: [
     { command: 'tend history show --since 24h', description: 'What was repaired in the last day.' },
@@ -186,20 +188,25 @@ const show = defineCommand<HistoryShowOptions>({
       sinceMs,
       coverage: opts.coverage === true || opts.ring === true,
       ring: opts.ring === true,
+      node: nodeArgument(opts.node),
     };
   },
   async run(options, deps) {
-    const { withCluster } = await import('../../app/cluster-session.js');
+    const { withActingNodes } = await import('../../app/cluster-session.js');
     const { historyShow } = await import('../../app/history-show.js');
-    const report = await withCluster(deps, (client, config) =>
-      historyShow(client, config, {
-        scope: options.scope,
-        sinceMs: options.sinceMs ?? config.repair.interval ?? DEFAULT_INTERVAL_MS,
-        coverage: options.coverage,
-        ring: options.ring,
-      }),
+    // Sessions are the cluster's; coverage is one node's ranges: with nodes:, --coverage needs --node (exit 2).
+    const [shown] = await withActingNodes(
+      deps,
+      { node: options.node, without: options.coverage ? 'refuse' : 'any' },
+      (client, config) =>
+        historyShow(client, config, {
+          scope: options.scope,
+          sinceMs: options.sinceMs ?? config.repair.interval ?? DEFAULT_INTERVAL_MS,
+          coverage: options.coverage,
+          ring: options.ring,
+        }),
     );
-    presentHistory(report, deps);
+    presentHistory(shown!.result, deps);
   },
 });
 

@@ -154,7 +154,7 @@ const table = defineCommand<RepairTableCommandOptions>({
     let report: RepairTableReport;
     try {
       // One node: the configured one, or with nodes: the one --node names (without it, a usage error).
-      const [done] = await withActingNodes(deps, { node: options.node, all: false }, (client, config) =>
+      const [done] = await withActingNodes(deps, { node: options.node, without: 'refuse' }, (client, config) =>
         repairTable(
           {
             config,

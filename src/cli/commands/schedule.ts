@@ -135,7 +135,7 @@ const status = defineCommand<ScheduleStatusOptions>({
   async run(options, deps) {
     const { withActingNodes } = await import('../../app/cluster-session.js');
     const { scheduleStatus } = await import('../../app/schedule.js');
-    const results = await withActingNodes(deps, { node: options.node, all: true }, (client, config) =>
+    const results = await withActingNodes(deps, { node: options.node, without: 'all' }, (client, config) =>
       scheduleStatus(client, config, { scope: options.scope }),
     );
     if (results.length === 1 && (results[0]!.node === undefined || options.node !== undefined)) {
@@ -286,7 +286,7 @@ const planCommand = defineCommand<SchedulePlanOptions>({
   async run(options, deps) {
     const { withActingNodes } = await import('../../app/cluster-session.js');
     const { schedulePlan } = await import('../../app/schedule.js');
-    const results = await withActingNodes(deps, { node: options.node, all: true }, (client, config) =>
+    const results = await withActingNodes(deps, { node: options.node, without: 'all' }, (client, config) =>
       schedulePlan(
         client,
         config,
