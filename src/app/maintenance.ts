@@ -157,20 +157,22 @@ export interface StepRunReport {
 }
 
 export interface StepPorts {
-  readonly runner: () => Promise<MaintenanceRunner>;
+  /** `warn`: the step's warnings (the tick's log). */
+  readonly runner: (warn: (message: string) => void) => Promise<MaintenanceRunner>;
   readonly leaseBackend: () => Promise<LeaseBackend>;
   readonly now: () => number;
 }
 
 export function defaultStepPorts(config: TendConfig, secret: SecretSource, client: cassandra.Client): StepPorts {
   return {
-    runner: async () => {
+    runner: async (warn) => {
       const executor = await openExecutor(config, secret);
       if (config.executor.type === 'jolokia') {
         const settings = await jolokiaSettings(config, secret);
         return new JolokiaMaintenance(
           (timeoutMs) => new JolokiaClient({ ...settings, requestTimeoutMs: timeoutMs }),
           executor,
+          warn,
         );
       }
       return new NodetoolMaintenance(await nodetoolSettings(config), executor);
@@ -272,7 +274,7 @@ async function runClaimedStep(
       };
     }
     out.info(`job ${job.id}: ${job.operation} on ${step.address} started (attempt ${attempt})`);
-    const runner = await ports.runner();
+    const runner = await ports.runner((message) => out.warn(`job ${job.id}: ${message}`));
     const outcome = await withLeases(
       backend,
       leases,
