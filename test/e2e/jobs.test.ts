@@ -21,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type cassandra from 'cassandra-driver';
 import { NODES } from '../sandbox/src/layout.js';
 import { systemLog } from '../sandbox/src/cassandra-node.js';
-import { cqlClient, nodeClient, nodetool } from '../support/sandbox-clients.js';
+import { consul, cqlClient, nodeClient, nodetool } from '../support/sandbox-clients.js';
 import {
   createSmallKeyspace,
   createTendKeyspace,
@@ -166,6 +166,51 @@ describe('cluster-wide jobs carried out by the ticks (e2e)', function () {
         node.name,
       );
     }
+  });
+
+  it('with the Consul lease backend the job lives in Consul KV, and the ticks carry it out from there', async function () {
+    const consulConfigs = ['node1', 'node2', 'node3'].map((name, i) =>
+      writeScopedConfig(dir, nodeByName(name), {
+        ...configOptions,
+        leaseBackend: 'consul',
+        executor: i === 1 ? 'nodetool' : 'jolokia',
+      }),
+    );
+    const started = await tend(consulConfigs[0]!, [
+      '--json',
+      'job',
+      'start',
+      'cleanup',
+      SMALL_KS,
+      '--concurrency',
+      '2',
+    ]);
+    expect(started.exitCode, String(started.stderr)).to.equal(0);
+    const id = (JSON.parse(String(started.stdout)) as JobJson).job.id;
+    const consulStatus = async () => {
+      const result = await tend(consulConfigs[2]!, ['--json', 'job', 'status', id]);
+      return { exitCode: result.exitCode, view: JSON.parse(String(result.stdout)) as JobJson };
+    };
+    const prefix = `tend-${TEND_KS.replaceAll('_', '-')}`;
+    const answer = await consul('GET', `/v1/kv/${prefix}/jobs/${id}/?keys`);
+    expect(answer.status, `the job's keys in Consul KV under ${prefix}/jobs/${id}/`).to.equal(200);
+    const keys = (await answer.json()) as string[];
+    expect(keys.sort()).to.have.length(4).and.include(`${prefix}/jobs/${id}/job`);
+    expect((await client.execute(`SELECT id FROM ${TEND_KS}.jobs WHERE id = ?`, [id])).rows).to.deep.equal([]);
+    const results: string[] = [];
+    for (let i = 0; i < 6 && (await consulStatus()).view.phase === 'active'; i++) {
+      const ticks = await Promise.all(consulConfigs.map((config) => tick(config)));
+      expect(ticks.map((t) => t.exitCode)).to.deep.equal([0, 0, 0]);
+      results.push(...ticks.map((t) => (JSON.parse(String(t.stdout)) as { result: string }).result));
+    }
+    expect(results.filter((x) => x === 'job_step')).to.have.length(3, JSON.stringify(results));
+    const { exitCode, view } = await consulStatus();
+    expect(exitCode).to.equal(0);
+    expect(view.phase).to.equal('done');
+    expect(view.steps.map((s) => s.state)).to.deep.equal(['done', 'done', 'done']);
+    // At most two at once: the third step started after one of the first two had finished.
+    const spans = view.steps.map((s) => [s.startedAt!, s.finishedAt!] as const).sort((a, b) => a[0] - b[0]);
+    expect(spans[2]![0]).to.be.at.least(Math.min(spans[0]![1], spans[1]![1]));
   });
 
   it('an aborted job stops its running steps on the server (Jolokia and nodetool) and starts no further step', async function () {
