@@ -815,7 +815,9 @@ export const leaseSchema = section(
         prefix: z
           .string({ error: expected('a KV prefix') })
           .default('tend/')
-          .meta({ description: 'KV prefix for lease keys.' }),
+          .meta({
+            description: 'KV prefix for lease keys (and, with this backend, the cluster-wide jobs: PREFIX/jobs/).',
+          }),
         datacenter: text('Consul datacenter to use. Default: the agent’s.'),
         tls: tls('TLS to the Consul agent.'),
       },
