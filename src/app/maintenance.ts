@@ -21,7 +21,9 @@ import {
   type MaintenanceOperation,
   type MaintenanceStep,
 } from '../core/index.js';
-import { CassandraJobStore, type StoredJob } from '../cluster/job-store.js';
+import { CassandraJobStore, type JobStore, type StoredJob } from '../cluster/job-store.js';
+import { ConsulJobStore } from '../lease/consul-job-store.js';
+import { ConsulLeaseBackend } from '../lease/consul.js';
 import { downAmong, type ClusterTopology } from '../cluster/topology.js';
 import { readLocalTopology } from './plan-input.js';
 import type { TendConfig } from '../config/schema.js';
@@ -36,7 +38,7 @@ import {
   type MaintenanceRunner,
 } from '../repair/index.js';
 import { writeTextfileAtomically } from '../metrics/textfile.js';
-import { jolokiaSettings, nodetoolSettings, openExecutor, openLeaseBackend } from './adapters.js';
+import { consulSettings, jolokiaSettings, nodetoolSettings, openExecutor, openLeaseBackend } from './adapters.js';
 import { setLongTimeout } from '../timers.js';
 import type { Output } from '../output/output.js';
 
@@ -57,6 +59,21 @@ export function actor(config: TendConfig): string {
   return config.node.name ?? hostname();
 }
 
+/**
+ * Where jobs live: in Consul's KV store (under lease.consul.prefix) with the Consul lease backend, so a cluster that
+ * keeps its coordination in Consul keeps jobs there too; else in tend's keyspace.
+ */
+export async function openJobStore(
+  config: TendConfig,
+  secret: SecretSource,
+  client: cassandra.Client,
+): Promise<JobStore> {
+  if (config.lease.backend === 'consul') {
+    return new ConsulJobStore(new ConsulLeaseBackend(await consulSettings(config, secret)).kv());
+  }
+  return new CassandraJobStore(client, config.cassandra.keyspace);
+}
+
 async function topologyOf(client: cassandra.Client, config: TendConfig): Promise<ClusterTopology> {
   return readLocalTopology(client, config);
 }
@@ -64,6 +81,7 @@ async function topologyOf(client: cassandra.Client, config: TendConfig): Promise
 export async function startJob(
   client: cassandra.Client,
   config: TendConfig,
+  store: JobStore,
   options: StartJobOptions,
   now = Date.now(),
 ): Promise<JobView> {
@@ -101,15 +119,14 @@ export async function startJob(
     createdBy: actor(config),
   };
   const steps = initialSteps(job, topology.nodes);
-  await new CassandraJobStore(client, config.cassandra.keyspace).create(job, steps);
+  await store.create(job, steps);
   return { job, phase: 'active', steps };
 }
 
 /** How often a running step renews its heartbeat and looks for an abort. */
 export const JOB_HEARTBEAT_MS = 5000;
 
-export async function listJobs(client: cassandra.Client, config: TendConfig): Promise<JobView[]> {
-  const store = new CassandraJobStore(client, config.cassandra.keyspace);
+export async function listJobs(store: JobStore): Promise<JobView[]> {
   const jobs = await store.jobs();
   return Promise.all(
     jobs.map(async (job) => {
@@ -120,8 +137,7 @@ export async function listJobs(client: cassandra.Client, config: TendConfig): Pr
 }
 
 /** One job (by id, else the newest); JobAttention (exit 6) is for the command to throw after printing. */
-export async function jobStatus(client: cassandra.Client, config: TendConfig, id?: string): Promise<JobView> {
-  const store = new CassandraJobStore(client, config.cassandra.keyspace);
+export async function jobStatus(store: JobStore, id?: string): Promise<JobView> {
   const job = id ? await store.job(id) : (await store.jobs())[0];
   if (!job) throw new UsageError(id ? `no job ${id}` : 'no job has been started (within the last 30 days)');
   const steps = await store.steps(job.id);
@@ -137,10 +153,9 @@ export function attentionOf(view: JobView): JobAttention | undefined {
   );
 }
 
-export async function abortJob(client: cassandra.Client, config: TendConfig, id: string, now = Date.now()) {
-  const store = new CassandraJobStore(client, config.cassandra.keyspace);
+export async function abortJob(store: JobStore, config: TendConfig, id: string, now = Date.now()) {
   if (!(await store.abort(id, actor(config), now))) throw new UsageError(`no job ${id}`);
-  const view = await jobStatus(client, config, id);
+  const view = await jobStatus(store, id);
   return { ...view, abortedBy: actor(config) };
 }
 
@@ -157,20 +172,24 @@ export interface StepRunReport {
 }
 
 export interface StepPorts {
-  readonly runner: () => Promise<MaintenanceRunner>;
+  readonly store: () => Promise<JobStore>;
+  /** `warn`: the step's warnings (the tick's log). */
+  readonly runner: (warn: (message: string) => void) => Promise<MaintenanceRunner>;
   readonly leaseBackend: () => Promise<LeaseBackend>;
   readonly now: () => number;
 }
 
 export function defaultStepPorts(config: TendConfig, secret: SecretSource, client: cassandra.Client): StepPorts {
   return {
-    runner: async () => {
+    store: () => openJobStore(config, secret, client),
+    runner: async (warn) => {
       const executor = await openExecutor(config, secret);
       if (config.executor.type === 'jolokia') {
         const settings = await jolokiaSettings(config, secret);
         return new JolokiaMaintenance(
           (timeoutMs) => new JolokiaClient({ ...settings, requestTimeoutMs: timeoutMs }),
           executor,
+          warn,
         );
       }
       return new NodetoolMaintenance(await nodetoolSettings(config), executor);
@@ -191,8 +210,8 @@ export async function runJobStep(
   topology: Pick<ClusterTopology, 'nodes' | 'localHostId'>,
   ports: StepPorts,
 ): Promise<StepRunReport> {
-  const { config, out } = deps;
-  const store = new CassandraJobStore(client, config.cassandra.keyspace);
+  const { out } = deps;
+  const store = await ports.store();
   const active = (await store.jobs()).filter((j) => j.abortedAt === undefined && j.finishedAt === undefined).reverse();
   if (active.length === 0) return { result: 'idle', message: 'no active job' };
   const down = new Set(
@@ -223,7 +242,7 @@ export async function runJobStep(
 
 async function runClaimedStep(
   deps: { config: TendConfig; out: Output; signal: AbortSignal },
-  store: CassandraJobStore,
+  store: JobStore,
   job: StoredJob,
   step: MaintenanceStep,
   ports: StepPorts,
@@ -272,7 +291,7 @@ async function runClaimedStep(
       };
     }
     out.info(`job ${job.id}: ${job.operation} on ${step.address} started (attempt ${attempt})`);
-    const runner = await ports.runner();
+    const runner = await ports.runner((message) => out.warn(`job ${job.id}: ${message}`));
     const outcome = await withLeases(
       backend,
       leases,
@@ -315,7 +334,7 @@ async function runClaimedStep(
 
 /** Runs the operation while renewing the step's heartbeat and watching for an abort of the job. */
 async function watchedRun(
-  store: CassandraJobStore,
+  store: JobStore,
   job: StoredJob,
   hostId: string,
   attempt: number,

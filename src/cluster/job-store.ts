@@ -66,7 +66,31 @@ function stepOf(row: cassandra.types.Row): MaintenanceStep {
 
 export type StoredJob = MaintenanceJob & { readonly finishedAt?: number | undefined };
 
-export class CassandraJobStore {
+/**
+ * Where jobs live: tend's keyspace (this file), or Consul's KV store with the Consul lease backend
+ * (src/lease/consul-job-store.ts). Every change of a step is conditional (src/core changedStep says on what) and
+ * answers whether it was applied; a refused change means another node changed the step first.
+ */
+export interface JobStore {
+  create(job: MaintenanceJob, steps: readonly MaintenanceStep[]): Promise<void>;
+  /** Every job kept (a month after its last change), newest first. */
+  jobs(): Promise<StoredJob[]>;
+  job(id: string): Promise<StoredJob | undefined>;
+  steps(jobId: string): Promise<MaintenanceStep[]>;
+  /** Records who aborted; false when there is no such job. */
+  abort(id: string, by: string, at: number): Promise<boolean>;
+  markFinished(id: string, at: number): Promise<void>;
+  /** A settling transition (stale, timed out, down); applied only if the step is still as it was read. */
+  apply(jobId: string, t: StepTransition, at: number): Promise<boolean>;
+  /** Claims a pending step for `holder` as attempt `attempt + 1`; false when someone else changed it first. */
+  claim(jobId: string, step: MaintenanceStep, holder: string, at: number): Promise<boolean>;
+  /** Renews a running step's heartbeat; false when it is no longer ours (settled by another node). */
+  heartbeat(jobId: string, hostId: string, attempt: number, at: number): Promise<boolean>;
+  /** Ends our running step (`pending` hands it back, e.g. when the node's lease was held). */
+  finish(jobId: string, hostId: string, attempt: number, to: StepState, message: string, at: number): Promise<boolean>;
+}
+
+export class CassandraJobStore implements JobStore {
   private readonly ks: string;
   constructor(
     private readonly client: cassandra.Client,

@@ -815,7 +815,9 @@ export const leaseSchema = section(
         prefix: z
           .string({ error: expected('a KV prefix') })
           .default('tend/')
-          .meta({ description: 'KV prefix for lease keys.' }),
+          .meta({
+            description: 'KV prefix for lease keys (and, with this backend, the cluster-wide jobs: PREFIX/jobs/).',
+          }),
         datacenter: text('Consul datacenter to use. Default: the agent’s.'),
         tls: tls('TLS to the Consul agent.'),
       },
@@ -857,7 +859,11 @@ export const executorSchema = section(
           credentialsGo: 'set executor.jolokia.user and executor.jolokia.passwordFile (or TEND_JOLOKIA_PASSWORD)',
         })
           .default('http://127.0.0.1:8778/jolokia/')
-          .meta({ description: 'Jolokia agent URL: http or https, no credentials.', format: 'uri' }),
+          .meta({
+            description:
+              'Jolokia agent URL: http or https, no credentials. Start the JVM agent with executor=fixed,threadNr=4: its default serves one request at a time, so while a job step blocks it nothing else (a job abort included) gets through.',
+            format: 'uri',
+          }),
         user: text('Basic-auth user.'),
         passwordFile: path('Basic-auth password file. Alternative: TEND_JOLOKIA_PASSWORD.', 'secret-file'),
         tls: tls('TLS (PEM) to the Jolokia agent; use an https URL.'),

@@ -170,3 +170,84 @@ export function turnDecision(
       : `this node's step is ${local.state}`;
   return { run: false, transitions, reason };
 }
+
+/**
+ * A write to one step, with the condition it is made under: what the Cassandra store puts in its LWT's IF clause,
+ * and what a store without conditional updates (Consul KV) checks on the step it read before a compare-and-set.
+ */
+export type StepChange =
+  | { readonly kind: 'settle'; readonly transition: StepTransition; readonly at: number }
+  | { readonly kind: 'claim'; readonly fromAttempt: number; readonly holder: string; readonly at: number }
+  | { readonly kind: 'heartbeat'; readonly attempt: number; readonly at: number }
+  | {
+      readonly kind: 'finish';
+      readonly attempt: number;
+      readonly to: StepState;
+      readonly message: string;
+      readonly at: number;
+    };
+
+/**
+ * The step after `change`, or undefined when its condition does not hold (someone changed the step first):
+ * settle applies only to the state and attempt it was computed from; claim only to a pending step still at the
+ * attempt read; heartbeat and finish only to our running attempt. finish to `pending` hands the step back (the
+ * attempt is undone, as if never claimed).
+ */
+export function changedStep(step: MaintenanceStep, change: StepChange): MaintenanceStep | undefined {
+  const {
+    holder: _holder,
+    startedAt: _started,
+    heartbeatAt: _beat,
+    finishedAt: _finished,
+    message: _message,
+    ...node
+  } = step;
+  switch (change.kind) {
+    case 'settle': {
+      const t = change.transition;
+      if (step.state !== t.from || step.attempt !== t.fromAttempt) return undefined;
+      const ended = t.to === 'failed' || t.to === 'skipped';
+      return { ...step, state: t.to, message: t.message, finishedAt: ended ? change.at : undefined };
+    }
+    case 'claim':
+      if (step.state !== 'pending' || step.attempt !== change.fromAttempt) return undefined;
+      return {
+        ...node,
+        state: 'running',
+        attempt: change.fromAttempt + 1,
+        holder: change.holder,
+        startedAt: change.at,
+        heartbeatAt: change.at,
+      };
+    case 'heartbeat':
+      if (step.state !== 'running' || step.attempt !== change.attempt) return undefined;
+      return { ...step, heartbeatAt: change.at };
+    case 'finish': {
+      if (step.state !== 'running' || step.attempt !== change.attempt) return undefined;
+      const back = change.to === 'pending';
+      return {
+        ...step,
+        state: change.to,
+        attempt: back ? change.attempt - 1 : change.attempt,
+        message: change.message,
+        finishedAt: back ? undefined : change.at,
+      };
+    }
+  }
+}
+
+/** How long a job is kept after its last change (the Cassandra tables' TTL; the Consul store deletes it then). */
+export const JOB_KEEP_MS = 30 * 86_400_000;
+
+/** When a job last changed: its creation, abort or end (a step's change also counts, where the store sees it). */
+export function jobLastChange(
+  job: Pick<MaintenanceJob, 'createdAt' | 'abortedAt'> & { readonly finishedAt?: number | undefined },
+  steps: readonly Pick<MaintenanceStep, 'startedAt' | 'heartbeatAt' | 'finishedAt'>[],
+): number {
+  return Math.max(
+    job.createdAt,
+    job.abortedAt ?? 0,
+    job.finishedAt ?? 0,
+    ...steps.map((s) => Math.max(s.startedAt ?? 0, s.heartbeatAt ?? 0, s.finishedAt ?? 0)),
+  );
+}

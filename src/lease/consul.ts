@@ -53,6 +53,19 @@ export interface ConsulLeaseOptions {
   requestTimeoutMs: number;
 }
 
+/**
+ * tend's other state in Consul's KV store (cluster-wide jobs), under lease.consul.prefix, through the leases' client:
+ * the same deadline, errors, ACL messages and checks that the answer is Consul's. Paths are relative to the prefix.
+ */
+export interface ConsulKv {
+  /** Every entry under `path/`, with the ModifyIndex a compare-and-set is made against. */
+  list(path: string): Promise<{ key: string; value: string; modifyIndex: number }[]>;
+  /** Writes `value` only if the key's ModifyIndex is still `modifyIndex` (0: only if the key does not exist). */
+  compareAndSet(path: string, value: string, modifyIndex: number): Promise<boolean>;
+  /** Deletes `path` and every key under `path/` (not `path` + anything else). */
+  deleteTree(path: string): Promise<void>;
+}
+
 /** Per call: `cancel` aborts it; `includeResponse` makes the client resolve `[response, body]`. */
 interface CallContext extends EventEmitter {
   includeResponse: true;
@@ -67,9 +80,10 @@ interface ConsulClient {
       value: string;
       acquire?: string;
       release?: string;
+      cas?: number;
       ctx: CallContext;
     }): Promise<unknown>;
-    del(options: { key: string; ctx: CallContext }): Promise<unknown>;
+    del(options: { key: string; recurse?: boolean; ctx: CallContext }): Promise<unknown>;
   };
   session: {
     create(options: {
@@ -550,6 +564,38 @@ export class ConsulLeaseBackend implements LeaseBackend {
     this.announcementSessions.delete(key);
     if (session) await this.destroySession(session);
     else await this.ok('DELETE', `/v1/kv/${key}`, (ctx) => this.client.kv.del({ key: checkedKey(key), ctx }));
+  }
+
+  /** The KV store under tend's prefix, for state other than leases (see ConsulKv). */
+  kv(): ConsulKv {
+    return {
+      list: async (path) => {
+        const base = `${this.prefix}${path}`;
+        return (await this.kvList(base)).map((entry) => ({
+          key: entry.Key.slice(this.prefix.length),
+          value: entry.Value ?? '',
+          modifyIndex: entry.ModifyIndex,
+        }));
+      },
+      compareAndSet: async (path, value, modifyIndex) => {
+        const key = `${this.prefix}${path}`;
+        const body = await this.ok('PUT', `/v1/kv/${key}`, (ctx) =>
+          this.client.kv.set({ key: checkedKey(key), value, cas: modifyIndex, ctx }),
+        );
+        const written = jsonBody(body);
+        if (typeof written !== 'boolean')
+          throw this.notConsul('PUT', `/v1/kv/${key}`, 200, 'with neither true nor false');
+        return written;
+      },
+      deleteTree: async (path) => {
+        const key = `${this.prefix}${path}`;
+        // Two deletes: Consul's recurse matches a string prefix, so `jobs/1` alone would take `jobs/10` with it.
+        await this.ok('DELETE', `/v1/kv/${key}/`, (ctx) =>
+          this.client.kv.del({ key: `${checkedKey(key)}/`, recurse: true, ctx }),
+        );
+        await this.ok('DELETE', `/v1/kv/${key}`, (ctx) => this.client.kv.del({ key: checkedKey(key), ctx }));
+      },
+    };
   }
 
   async close(): Promise<void> {

@@ -161,11 +161,18 @@ export function jolokiaOperation(
 /** What the int the operations return means (CompactionManager.AllSSTableOpStatus ordinal). */
 const STATUS = ['successful', 'aborted', 'unable to cancel other compactions'];
 
+/** How long the agent may take to answer a read while the blocking operation runs, before it counts as busy. */
+export const AGENT_PROBE_MS = 5000;
+
 export class JolokiaMaintenance implements MaintenanceRunner {
-  /** `client(timeoutMs)`: a client whose request limit is at least the step's (the calls block until done). */
+  /**
+   * `client(timeoutMs)`: a client whose request limit is at least the step's (the calls block until done).
+   * `warn`: where the finding that the agent serves one request at a time goes (the step's log).
+   */
   constructor(
     private readonly client: (timeoutMs: number) => Pick<JolokiaClient, 'exec' | 'read'>,
     private readonly executor: Executor,
+    private readonly warn: (message: string) => void = () => undefined,
   ) {}
 
   async run(target: MaintenanceTarget, options: MaintenanceRunOptions): Promise<MaintenanceOutcome> {
@@ -175,6 +182,9 @@ export class JolokiaMaintenance implements MaintenanceRunner {
     const keyspaces = target.keyspace ? [target.keyspace] : await this.keyspaces(operation);
     const timeout = new AbortController();
     const timer = setLongTimeout(() => timeout.abort(), options.timeoutMs);
+    let singleThreaded = false;
+    const busy = () =>
+      singleThreaded ? '; the agent serves one request at a time, so the stop waited for the operation to end' : '';
     try {
       for (const keyspace of keyspaces) {
         const call = jolokiaOperation(operation, keyspace, target.table ? [target.table] : []);
@@ -185,6 +195,17 @@ export class JolokiaMaintenance implements MaintenanceRunner {
         const pending = client.exec(STORAGE_SERVICE, call.operation, call.arguments, timeout.signal);
         let stop: MaintenanceOutcome['serverStop'];
         const stopping = this.stopWhileRunning(operation, options.signal, () => settled).then((s) => (stop = s));
+        const probing = this.answersMeanwhile(() => settled).then((answers) => {
+          if (answers === false) {
+            singleThreaded = true;
+            this.warn(
+              `the Jolokia agent did not answer a read within ${AGENT_PROBE_MS / 1000} s while ${operation} of ${keyspace} runs: ` +
+                `it serves one request at a time (the JVM agent's default, executor=single), so neither an abort nor the ` +
+                `step's timeout can stop ${operation} on the node before it ends; start the agent with ` +
+                `executor=fixed,threadNr=4 (README, Jolokia)`,
+            );
+          }
+        });
         let status: unknown;
         try {
           status = await pending;
@@ -193,7 +214,7 @@ export class JolokiaMaintenance implements MaintenanceRunner {
             settled = true;
             return {
               status: 'timed_out',
-              message: `${operation} of ${keyspace} timed out`,
+              message: `${operation} of ${keyspace} timed out${busy()}`,
               serverStop: await this.stop(operation),
             };
           }
@@ -202,7 +223,7 @@ export class JolokiaMaintenance implements MaintenanceRunner {
           if (options.signal?.aborted) {
             return {
               status: 'aborted',
-              message: `${operation} of ${keyspace} stopped (aborted)`,
+              message: `${operation} of ${keyspace} stopped (aborted${busy()})`,
               ...(stop ? { serverStop: stop } : {}),
             };
           }
@@ -212,12 +233,13 @@ export class JolokiaMaintenance implements MaintenanceRunner {
           throw error;
         } finally {
           settled = true;
+          await probing;
         }
         await stopping;
         if (options.signal?.aborted) {
           return {
             status: 'aborted',
-            message: `${operation} of ${keyspace} stopped (aborted; the node answered ${STATUS[Number(status)] ?? String(status)})`,
+            message: `${operation} of ${keyspace} stopped (aborted; the node answered ${STATUS[Number(status)] ?? String(status)}${busy()})`,
             ...(stop ? { serverStop: stop } : {}),
           };
         }
@@ -246,6 +268,25 @@ export class JolokiaMaintenance implements MaintenanceRunner {
       await sleep(1000);
     }
     return last;
+  }
+
+  /**
+   * Whether the agent answers another request while the blocking one runs (undefined: it ended first). The JVM
+   * agent's default serves requests on one thread; then this read waits behind the operation, and so would the
+   * stopCompaction of an abort, which would find nothing left to stop (bench/jolokia-blocking measures both).
+   */
+  private async answersMeanwhile(settled: () => boolean): Promise<boolean | undefined> {
+    for (let waited = 0; waited < 1000; waited += 100) {
+      if (settled()) return undefined;
+      await sleep(100);
+    }
+    if (settled()) return undefined;
+    try {
+      await this.client(AGENT_PROBE_MS).read('java.lang:type=Runtime', 'Uptime');
+      return true;
+    } catch {
+      return settled() ? undefined : false;
+    }
   }
 
   /** Every keyspace, as nodetool picks them: cleanup the non-local-strategy ones, the others the non-system ones. */

@@ -3,10 +3,14 @@
  * that need node3 (every range of a keyspace replicated to dc2), says why, and still repairs a keyspace that
  * lives in dc1 only. Ticks exit 0 throughout.
  *
+ * A cluster-wide job (issue 17) started before node3 stops: node1's and node2's ticks skip node3's step with the
+ * reason, carry out their own, and `job status` exits 6. The job is kept in Consul (its ticks use the Consul lease
+ * backend), so node1's repair ticks above, on the Cassandra store, never see it.
+ *
  * Stops a sandbox node, so it runs last (zz-) and always starts it again in after(). Jolokia executor.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +22,7 @@ import {
   createSmallKeyspace,
   createTendKeyspace,
   historyRows,
+  tend,
   nodeByName,
   RUN,
   tick,
@@ -54,6 +59,8 @@ describe('schedule tick with a node down: tasks that need it are skipped, others
   let client: cassandra.Client;
   let config: string;
   const ticks: { exitCode: number | undefined; stderr: string; report: TickWithSkips }[] = [];
+  let jobConfigs: string[] = [];
+  let jobId: string;
 
   before(async function () {
     dir = mkdtempSync(join(tmpdir(), 'tend-tick-down-'));
@@ -68,6 +75,20 @@ describe('schedule tick with a node down: tasks that need it are skipped, others
       executor: 'jolokia',
       leaseBackend: 'cassandra',
     });
+    // Their own directory: a config file is named after its node, and node1's above must stay as it is.
+    const jobDir = join(dir, 'job');
+    mkdirSync(jobDir);
+    jobConfigs = ['node1', 'node2'].map((name) =>
+      writeScopedConfig(jobDir, nodeByName(name), {
+        tendKeyspace: TEND_KS,
+        keyspaces: [`none_${RUN}`],
+        executor: 'jolokia',
+        leaseBackend: 'consul',
+      }),
+    );
+    const started = await tend(jobConfigs[0]!, ['--json', 'job', 'start', 'cleanup', DC1_ONLY]);
+    expect(started.exitCode, String(started.stderr)).to.equal(0);
+    jobId = (JSON.parse(String(started.stdout)) as { job: { id: string } }).job.id;
     await stopNode('node3');
     await untilNode3Down();
     for (let round = 0; round < 6; round++) {
@@ -117,5 +138,30 @@ describe('schedule tick with a node down: tasks that need it are skipped, others
     const last = ticks[ticks.length - 1]!.report;
     expect(last.result, last.summary).to.equal('replicas_down');
     expect(last.summary).to.match(/down/);
+  });
+
+  it("a job started before node3 stopped: node3's step is skipped with the reason, the others run, job status exits 6", async function () {
+    const status = async () => {
+      const result = await tend(jobConfigs[0]!, ['--json', 'job', 'status', jobId]);
+      const view = JSON.parse(String(result.stdout)) as {
+        phase: string;
+        steps: { address: string; state: string; message?: string }[];
+      };
+      return { exitCode: result.exitCode, view };
+    };
+    for (let round = 0; round < 4 && (await status()).view.phase === 'active'; round++) {
+      const results = await Promise.all(jobConfigs.map((config) => tick(config)));
+      expect(results.map((r) => r.exitCode)).to.deep.equal([0, 0]);
+    }
+    const { exitCode, view } = await status();
+    expect(view.phase).to.equal('done');
+    const node3 = view.steps.find((s) => s.address === NODES[2]!.address)!;
+    expect(node3.state).to.equal('skipped');
+    expect(node3.message).to.equal(`skipped: ${NODES[2]!.address} was down at its turn`);
+    expect(view.steps.filter((s) => s.address !== NODES[2]!.address).map((s) => s.state)).to.deep.equal([
+      'done',
+      'done',
+    ]);
+    expect(exitCode, 'a step skipped because its node was down makes job status exit 6').to.equal(6);
   });
 });

@@ -45,7 +45,7 @@ const start = defineCommand<JobStartOptions>({
   path: ['job', 'start'],
   summary: 'record a cluster-wide job that every node carries out in turn',
   description:
-    "Records a job in tend's keyspace and prints its id. Nothing runs now: each node's `tend schedule tick` (or `tend job run`) runs its own step when its turn comes, at most --concurrency nodes at once per datacenter or per cluster (--per), in an order every node computes alike from the job id. A node down at its turn is skipped, and the job says so. OPERATION is cleanup, upgradesstables, garbagecollect or compact (nodetool's operations of those names, or the StorageService operations behind them through Jolokia) over KEYSPACE[.TABLE] or every keyspace, or repair: a full repair of the node's primary ranges of KEYSPACE, so that the job as a whole repairs every range once. A node's step runs instead of its scheduled repairs (see the README, Jobs).",
+    "Records a job in tend's store (tend's keyspace; Consul's KV store, under lease.consul.prefix, with the Consul lease backend) and prints its id. Nothing runs now: each node's `tend schedule tick` (or `tend job run`) runs its own step when its turn comes, at most --concurrency nodes at once per datacenter or per cluster (--per), in an order every node computes alike from the job id. A node down at its turn is skipped, and the job says so. OPERATION is cleanup, upgradesstables, garbagecollect or compact (nodetool's operations of those names, or the StorageService operations behind them through Jolokia) over KEYSPACE[.TABLE] or every keyspace, or repair: a full repair of the node's primary ranges of KEYSPACE, so that the job as a whole repairs every range once. A node's step runs instead of its scheduled repairs (see the README, Jobs).",
   arguments: [
     { name: 'OPERATION', description: 'what each node runs', required: true, choices: MAINTENANCE_OPERATIONS },
     { name: 'KEYSPACE[.TABLE]', description: 'limit to one keyspace or table (required for repair)', required: false },
@@ -95,8 +95,10 @@ const start = defineCommand<JobStartOptions>({
   },
   async run(options, deps) {
     const { withCluster } = await import('../../app/cluster-session.js');
-    const { startJob } = await import('../../app/maintenance.js');
-    const view = await withCluster(deps, (client, config) => startJob(client, config, options));
+    const { openJobStore, startJob } = await import('../../app/maintenance.js');
+    const view = await withCluster(deps, async (client, config) =>
+      startJob(client, config, await openJobStore(config, deps.secret, client), options),
+    );
     deps.out.data(view, () => {
       deps.out.text(view.job.id);
       deps.out.info(
@@ -121,8 +123,10 @@ const status = defineCommand<{ id: string | undefined }>({
   parse: (args) => ({ id: args[0] === undefined ? undefined : jobId(args[0]) }),
   async run(options, deps) {
     const { withCluster } = await import('../../app/cluster-session.js');
-    const { jobStatus, attentionOf } = await import('../../app/maintenance.js');
-    const view = await withCluster(deps, (client, config) => jobStatus(client, config, options.id));
+    const { jobStatus, attentionOf, openJobStore } = await import('../../app/maintenance.js');
+    const view = await withCluster(deps, async (client, config) =>
+      jobStatus(await openJobStore(config, deps.secret, client), options.id),
+    );
     deps.out.data(view, () => renderSteps(view, deps));
     const attention = attentionOf(view);
     if (attention) throw attention;
@@ -140,8 +144,10 @@ const list = defineCommand<Record<string, never>>({
   parse: () => ({}),
   async run(_options, deps) {
     const { withCluster } = await import('../../app/cluster-session.js');
-    const { listJobs } = await import('../../app/maintenance.js');
-    const views = await withCluster(deps, (client, config) => listJobs(client, config));
+    const { listJobs, openJobStore } = await import('../../app/maintenance.js');
+    const views = await withCluster(deps, async (client, config) =>
+      listJobs(await openJobStore(config, deps.secret, client)),
+    );
     const count = (v: JobView, state: string) => v.steps.filter((s) => s.state === state).length;
     deps.out.data({ jobs: views }, () => {
       if (views.length === 0) deps.out.info('no jobs');
@@ -177,8 +183,10 @@ const abort = defineCommand<{ id: string }>({
   parse: (args) => ({ id: jobId(args[0]) }),
   async run(options, deps) {
     const { withCluster } = await import('../../app/cluster-session.js');
-    const { abortJob } = await import('../../app/maintenance.js');
-    const view = await withCluster(deps, (client, config) => abortJob(client, config, options.id));
+    const { abortJob, openJobStore } = await import('../../app/maintenance.js');
+    const view = await withCluster(deps, async (client, config) =>
+      abortJob(await openJobStore(config, deps.secret, client), config, options.id),
+    );
     deps.out.data(view, () => {
       const running = view.steps.filter((s) => s.state === 'running').map((s) => s.address);
       deps.out.info(

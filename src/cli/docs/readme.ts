@@ -169,6 +169,13 @@ man tend                                             # tend(8); man tend.yml for
   \`tend:tend 0600\`: \`config check\` and every command warn about a secret file readable by group or others. The
   metrics directory must be writable by tend; tend writes \`tend.prom\` there with mode 0644 whatever the umask (the
   unit's \`UMask=0077\`), so node_exporter, another user, can read it.
+- **The Jolokia agent** (\`executor.type: jolokia\`). Add \`executor=fixed,threadNr=4\` to the agent's options
+  (\`-javaagent:…/jolokia-agent.jar=…,executor=fixed,threadNr=4\`, or those two lines in its \`config=\` file). The
+  agent's default, \`executor=single\`, serves one request at a time: while a job's cleanup or compaction (a blocking
+  JMX call) runs through it, every other request waits, the \`stopCompaction\` of \`tend job abort\` included, which
+  then finds nothing left to stop. Measured on the sandbox (\`npm run bench:jolokia-blocking\`, 25,000 rows, 1 MiB/s):
+  with \`single\`, a \`version\` request made during the compaction waited 21.2 s (83 ms idle) and the stop did not
+  interrupt it; with \`fixed,threadNr=4\`, 5 ms, and the compaction was interrupted 21 ms after the stop.
 - **Man pages and completions.** The package's \`man\` field makes \`npm install --global\` link tend(8) and
   tend.yml(5) into \`PREFIX/share/man\`; completions are not linked by npm, hence the three links above (or
   \`source <(tend completion bash)\`).

@@ -100,6 +100,15 @@ export const CONSUL_VERSION = 'v1.16.1';
  * the newest 2.x whose classes Java 11 loads (2.5.1 stops the JVM: UnsupportedClassVersionError in premain).
  */
 export const JOLOKIA_VERSION = CASSANDRA_MAJOR === 4 ? '2.3.0' : '2.5.1';
+
+/**
+ * The agent's HTTP threads. Its default (executor=single) serves one request at a time, so while a blocking JMX
+ * operation runs through it (a job's cleanup or compaction) every other request waits, the stopCompaction of
+ * `tend job abort` included, which then finds nothing left to stop (measured with bench/jolokia-blocking: a
+ * `version` request waited 21 s). tend's README asks operators for the same setting. Both agent versions (2.3.0,
+ * 2.5.1) read these option names (JolokiaServerConfig).
+ */
+export const JOLOKIA_THREADS = 'executor=fixed,threadNr=4';
 /** Instance 0 keeps the historical name; other instances get their own, so gossip can never join two sandboxes. */
 export const CLUSTER_NAME = `${INSTANCE === 0 ? 'tend-sandbox' : `tend-sandbox-${INSTANCE}`}${SECURE ? '-secure' : ''}`;
 export const VNODES_PER_NODE = SETTINGS.vnodes;

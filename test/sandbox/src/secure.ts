@@ -23,7 +23,7 @@ import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { CONSUL, INSTANCE, NODES, paths, type SandboxNode } from './layout.js';
+import { CONSUL, INSTANCE, JOLOKIA_THREADS, NODES, paths, type SandboxNode } from './layout.js';
 import { log, SandboxError } from './log.js';
 
 /** The role and JMX/Jolokia user tend logs in as; the Cassandra superuser the sandbox administers with. */
@@ -359,6 +359,7 @@ export function writeSecureNodeFiles(node: SandboxNode): void {
     host: node.address,
     port: String(node.jolokiaPort),
     discoveryEnabled: 'false',
+    ...Object.fromEntries(JOLOKIA_THREADS.split(',').map((option) => option.split('='))),
     protocol: 'https',
     serverCert: securePaths.nodeCert(node),
     serverKey: securePaths.nodeKey(node),

@@ -1,7 +1,9 @@
 /** Cluster-wide maintenance jobs (issue 17): the turn every node computes alike, and the steps' transitions. */
 import { expect } from 'chai';
 import {
+  changedStep,
   initialSteps,
+  jobLastChange,
   jobPhase,
   stepOrder,
   stepsNeedingAttention,
@@ -133,5 +135,54 @@ describe('maintenance jobs: the turn', function () {
     const steps = initialSteps({ id: 'job-1', datacenter: 'dc2' }, NODES);
     expect(steps.filter((s) => s.state === 'pending').map((s) => s.datacenter)).to.deep.equal(['dc2', 'dc2']);
     expect(stepsNeedingAttention(steps)).to.deep.equal([]);
+  });
+});
+
+describe('maintenance jobs: conditional step changes (what a store without LWTs checks before its compare-and-set)', function () {
+  const pending: MaintenanceStep = { ...NODES[0]!, state: 'pending', attempt: 0 };
+  const running: MaintenanceStep = {
+    ...NODES[0]!,
+    state: 'running',
+    attempt: 1,
+    holder: 'node1',
+    startedAt: 100,
+    heartbeatAt: 100,
+  };
+
+  it('claims a pending step at the attempt read, and nothing else', function () {
+    expect(changedStep(pending, { kind: 'claim', fromAttempt: 0, holder: 'node1', at: 100 })).to.deep.equal(running);
+    expect(changedStep(pending, { kind: 'claim', fromAttempt: 1, holder: 'node1', at: 100 })).to.equal(undefined);
+    expect(changedStep(running, { kind: 'claim', fromAttempt: 1, holder: 'node2', at: 200 })).to.equal(undefined);
+  });
+
+  it('renews and finishes only our running attempt; finishing to pending hands the attempt back', function () {
+    expect(changedStep(running, { kind: 'heartbeat', attempt: 1, at: 150 })?.heartbeatAt).to.equal(150);
+    expect(changedStep(running, { kind: 'heartbeat', attempt: 2, at: 150 })).to.equal(undefined);
+    const done = changedStep(running, { kind: 'finish', attempt: 1, to: 'done', message: 'ok', at: 300 });
+    expect(done).to.include({ state: 'done', attempt: 1, message: 'ok', finishedAt: 300 });
+    expect(changedStep(done!, { kind: 'heartbeat', attempt: 1, at: 310 }), 'settled: no longer ours').to.equal(
+      undefined,
+    );
+    const back = changedStep(running, { kind: 'finish', attempt: 1, to: 'pending', message: 'lease held', at: 300 });
+    expect(back).to.include({ state: 'pending', attempt: 0, finishedAt: undefined });
+  });
+
+  it('settles only the state and attempt the transition was computed from', function () {
+    const transition = { hostId: 'h1', from: 'running' as const, fromAttempt: 1, to: 'failed' as const, message: 'x' };
+    expect(changedStep(running, { kind: 'settle', transition, at: 400 })).to.include({
+      state: 'failed',
+      finishedAt: 400,
+    });
+    expect(changedStep({ ...running, attempt: 2 }, { kind: 'settle', transition, at: 400 })).to.equal(undefined);
+    const retried = { ...transition, to: 'pending' as const };
+    expect(changedStep(running, { kind: 'settle', transition: retried, at: 400 })).to.include({
+      state: 'pending',
+      finishedAt: undefined,
+    });
+  });
+
+  it("a job's last change is the newest of its creation, abort, end and its steps' times", function () {
+    expect(jobLastChange({ createdAt: 10 }, [])).to.equal(10);
+    expect(jobLastChange({ createdAt: 10, abortedAt: 20 }, [{ heartbeatAt: 30 }, { finishedAt: 25 }])).to.equal(30);
   });
 });
