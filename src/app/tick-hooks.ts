@@ -8,6 +8,10 @@
  * - `tick` (hooks.onTick): at the end of every tick, with its result and summary.
  * The tick waits for its hooks before it exits (each is bounded by its timeout), so none is cut off by the
  * process ending; a hook that fails or hangs is a warning in the log, never the tick's failure.
+ *
+ * A tick being stopped (SIGTERM: `systemctl stop`, a shutdown) gives each hook it starts from then on at most
+ * STOPPING_HOOK_MS: systemd kills the unit TimeoutStopSec (2 min in the shipped unit) after SIGTERM, and the
+ * cleanup (stopping the repair on the node, the history, releasing the leases) comes first.
  */
 import type { HooksConfig } from '../config/schema.js';
 import type { RepairTask } from '../core/index.js';
@@ -26,16 +30,27 @@ export interface TickHooks {
 
 type HookName = keyof HooksConfig;
 
+/** The longest a hook started while the tick is being stopped may run (then SIGTERM, and SIGKILL 2 s later). */
+export const STOPPING_HOOK_MS = 20_000;
+
 export function tickHooks(
   hooks: HooksConfig,
   out: Output,
-  context: { readonly tickId: string; readonly node: () => string },
+  context: {
+    readonly tickId: string;
+    readonly node: () => string;
+    /** The tick's stop signal (SIGINT/SIGTERM): hooks started after it fired get STOPPING_HOOK_MS at most. */
+    readonly stopping?: AbortSignal;
+  },
   run: typeof runHook = runHook,
 ): TickHooks {
   const pending: Promise<void>[] = [];
   const fire = (name: HookName, event: HookEvent) => {
-    const hook = hooks?.[name];
-    if (!hook) return;
+    const configured = hooks?.[name];
+    if (!configured) return;
+    const hook = context.stopping?.aborted
+      ? { ...configured, timeout: Math.min(configured.timeout, STOPPING_HOOK_MS) }
+      : configured;
     const done = run(hook, { ...event, tickId: context.tickId, node: context.node() }).then((result: HookResult) => {
       const line = describeHookResult(name, hook, result);
       if (result.status === 'ok') out.debug(line, { event: event.event });

@@ -195,7 +195,7 @@ export function defaultPorts(
     replicaChecks: (client, topology) => replicaChecks(deps, client, topology),
     now: Date.now,
     sleep,
-    hooks: tickHooks(config.hooks, deps.out, { tickId, node: coordinator }),
+    hooks: tickHooks(config.hooks, deps.out, { tickId, node: coordinator, stopping: deps.signal }),
     jobStep: (client, topology) => runJobStep(deps, client, topology, defaultStepPorts(config, secret, client)),
   };
 }

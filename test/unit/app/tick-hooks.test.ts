@@ -3,7 +3,7 @@
  * test/unit/hooks/run-hook.test.ts, the real tick test/e2e/tick-hooks.test.ts). A hook's failure is a warning.
  */
 import { expect } from 'chai';
-import { tickHooks } from '../../../src/app/tick-hooks.js';
+import { STOPPING_HOOK_MS, tickHooks } from '../../../src/app/tick-hooks.js';
 import type { TickReport } from '../../../src/app/tick.js';
 import type { HooksConfig } from '../../../src/config/schema.js';
 import { LeaseLost } from '../../../src/errors.js';
@@ -111,5 +111,33 @@ describe('tick hooks: events to hooks', function () {
     await h.hooks.tickEnded(report({ alarms: [{ table: 'shop.a', level: 'warn', lastRepairedAt: 0 }] }));
     expect(h.ran.map((r) => r.program)).to.deep.equal(['tick']);
     expect(h.stderr.text).to.match(/hook onTick \(tick\) failed \(exit 22\) after 5ms: said no/);
+  });
+});
+
+describe('tick hooks while the tick is being stopped', () => {
+  it(`hooks started after SIGTERM get at most ${STOPPING_HOOK_MS} ms (systemd kills at TimeoutStopSec); before, their own timeout`, async () => {
+    const long = { command: ['tick'], timeout: 300_000 };
+    const short = { command: ['failed'], timeout: 5_000 };
+    const stop = new AbortController();
+    const timeouts: [string, number][] = [];
+    const out = new Output({ stdout: new MemoryStream(false), stderr: new MemoryStream(false), colorAllowed: false });
+    const hooks = tickHooks(
+      { onTick: long, onTaskFailed: short } as HooksConfig,
+      out,
+      { tickId: 't-1', node: () => 'node1', stopping: stop.signal },
+      async (h) => {
+        timeouts.push([h.command[0]!, h.timeout]);
+        return { status: 'ok', exitCode: 0, signal: null, durationMs: 1, output: '' };
+      },
+    );
+    hooks.taskEnded(task, outcome('failed'));
+    stop.abort();
+    hooks.taskEnded(task, outcome('aborted'));
+    await hooks.tickEnded(report({ result: 'interrupted' }));
+    expect(timeouts).to.deep.equal([
+      ['failed', 5_000],
+      ['failed', 5_000],
+      ['tick', STOPPING_HOOK_MS],
+    ]);
   });
 });
