@@ -21,13 +21,14 @@ async function sandboxState(): Promise<'running' | 'partial' | 'stopped'> {
   return up.every(Boolean) ? 'running' : up.some(Boolean) ? 'partial' : 'stopped';
 }
 
-/** The newest modification time of a file under `dir` (0 when it does not exist). */
-function newest(dir: string): number {
+/** The newest modification time of a file under `dir` ending in `suffix` (0 when there is none). */
+function newest(dir: string, suffix: string): number {
   let latest = 0;
   try {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
-      latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+      if (entry.isDirectory()) latest = Math.max(latest, newest(path, suffix));
+      else if (entry.name.endsWith(suffix)) latest = Math.max(latest, statSync(path).mtimeMs);
     }
   } catch {
     return 0;
@@ -40,8 +41,8 @@ function newest(dir: string): number {
  * code and reads as a pass or a puzzling failure. `npm test` builds first; a run by hand is told.
  */
 function warnIfBuildIsStale(): void {
-  const source = newest('src');
-  const built = newest(join('dist', 'src'));
+  const source = newest('src', '.ts');
+  const built = newest(join('dist', 'src'), '.js');
   if (built === 0 || source > built) {
     process.stderr.write(
       `\nWARNING: dist/ is ${built === 0 ? 'missing' : 'older than src/'}: the e2e tests run bin/tend from dist/; ` +
