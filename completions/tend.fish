@@ -63,7 +63,7 @@ complete -c tend -n '__fish_seen_subcommand_from schedule; and not __fish_seen_s
 complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subcommand_from pause' -l until -r -f -d 'End the pause by itself: a duration (2h) or an ISO-8601 time (UTC).'
 complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subcommand_from pause' -l reason -r -f -d 'Why, for the other operators (at most 200 characters, one line).'
 complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subcommand_from plan' -l explain -d 'say why each task is due, and what is deferred or skipped'
-complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subcommand_from status' -l check -d 'exit 7 when a job is past its error alarm'
+complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subcommand_from status' -l check -d 'exit 7 when a job is past its error alarm or a node is uncovered'
 complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subcommand_from tick' -l dry-run -d 'print the plan and exit: no lease, no repair, no history, no metrics'
 complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subcommand_from tick' -l max-tasks -r -f -d 'start at most N repair tasks (default: schedule.maxTasks)'
 complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subcommand_from tick' -l max-duration -r -f -d 'start no task after DUR, e.g. 30m (default: schedule.maxDuration)'

@@ -16,3 +16,4 @@ export * from './lease-keeping.js';
 export * from './tick-rounds.js';
 export * from './node-group.js';
 export * from './maintenance.js';
+export * from './coverage.js';

@@ -30,11 +30,13 @@ function renderStatus(report: StatusReport, deps: Pick<CommandDeps, 'out'>): voi
         : state === 'BLOCKED' || state === 'SKIPPED'
           ? color.dim(state)
           : color.green(state);
-  if (report.rows.length === 0) {
-    out.info('no tables in scope');
-    return;
-  }
-  out.table(
+  if (report.rows.length === 0) out.info('no tables in scope');
+  else renderRows(report, deps, paint);
+  renderCoverage(report, deps);
+}
+
+function renderRows(report: StatusReport, deps: Pick<CommandDeps, 'out'>, paint: (state: string) => string): void {
+  deps.out.table(
     [
       { header: 'TABLE', value: (r) => `${r.keyspace}.${r.table}` },
       { header: 'STATE', value: (r) => r.state, style: (text) => paint(text) },
@@ -54,6 +56,52 @@ function renderStatus(report: StatusReport, deps: Pick<CommandDeps, 'out'>): voi
       { header: 'FROM', value: (r) => sourcesText(r.schedule) },
     ],
     report.rows,
+  );
+}
+
+/**
+ * Which instance covers each node (the coverage record), after the tables: a node no live instance covers is what
+ * --check also exits 7 for. Nothing recorded yet (no tick of a tend with schema v4): one line on a terminal.
+ */
+function renderCoverage(report: StatusReport, deps: Pick<CommandDeps, 'out'>): void {
+  const { out } = deps;
+  const coverage = report.coverage;
+  if (!coverage) return;
+  if (!coverage.recorded) {
+    if (out.stdoutIsTTY) out.text('\nNo coverage recorded yet: every tick records which instance covers its node(s).');
+    return;
+  }
+  const color = out.colors;
+  out.text(out.stdoutIsTTY ? '\nCoverage (which tend instance covers each node):' : '');
+  out.table(
+    [
+      { header: 'NODE', value: (n) => n.address },
+      { header: 'DC', value: (n) => n.datacenter },
+      {
+        header: 'COVERAGE',
+        value: (n) => n.state.toUpperCase(),
+        style: (text) =>
+          text === 'COVERED' ? color.green(text) : text === 'UNCOVERED' ? color.red(text) : color.yellow(text),
+      },
+      {
+        header: 'INSTANCE',
+        value: (n) =>
+          n.coveredBy.length > 0
+            ? n.coveredBy.map((c) => `${c.instance} (${c.instanceHost})`).join(', ')
+            : n.lastCoveredBy
+              ? `last: ${n.lastCoveredBy.instance} (${n.lastCoveredBy.instanceHost})`
+              : '-',
+      },
+      {
+        header: 'UNTIL',
+        value: (n) => {
+          const until =
+            n.coveredBy.length > 0 ? Math.min(...n.coveredBy.map((c) => c.expiresAt)) : n.lastCoveredBy?.expiresAt;
+          return until === undefined ? '-' : when(deps, until, report.now);
+        },
+      },
+    ],
+    coverage.nodes,
   );
 }
 
@@ -79,12 +127,36 @@ export function presentStatus(
   for (const warning of report.warnings) deps.out.warn(warning);
   deps.out.data(report, () => renderStatus(report, deps));
   deps.out.debug('rows read', { ...report.rowsRead });
-  if (options.check && report.pastErrorAlarm.length > 0) {
-    const names = report.pastErrorAlarm;
-    throw new AlarmCrossed(
-      `${names.length} table job(s) past the error alarm: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`,
-      { hints: ["run 'tend schedule plan --explain' to see what the next tick will repair"] },
+  const uncovered = report.coverage?.uncovered ?? [];
+  for (const node of report.coverage?.nodes ?? []) {
+    if (node.state !== 'uncovered') continue;
+    const last = node.lastCoveredBy;
+    deps.out.warn(
+      `node ${node.address} (${node.datacenter}): no live tend instance covers it${last ? ` since ${new Date(last.expiresAt).toISOString()} (last: ${last.instance} on ${last.instanceHost})` : ''}`,
     );
+  }
+  if (options.check && (report.pastErrorAlarm.length > 0 || uncovered.length > 0)) {
+    const names = report.pastErrorAlarm;
+    const problems = [
+      ...(names.length > 0
+        ? [
+            `${names.length} table job(s) past the error alarm: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`,
+          ]
+        : []),
+      ...(uncovered.length > 0
+        ? [`${uncovered.length} node(s) no live tend instance covers: ${uncovered.join(', ')}`]
+        : []),
+    ];
+    throw new AlarmCrossed(problems.join('; '), {
+      hints: [
+        ...(names.length > 0 ? ["run 'tend schedule plan --explain' to see what the next tick will repair"] : []),
+        ...(uncovered.length > 0
+          ? [
+              "start the node's tend timer or the group instance that covers it (systemctl status tend.timer / tend-group@INSTANCE.timer)",
+            ]
+          : []),
+      ],
+    });
   }
 }
 
@@ -92,9 +164,9 @@ const status = defineCommand<ScheduleStatusOptions>({
   path: ['schedule', 'status'],
   summary: 'every table job: last repaired, next due, state, priority',
   description:
-    'Shows one row per table as seen from the node tend acts for: when its oldest local range was last repaired (by anyone: tend, nodetool, Reaper), when it is next due, its state (ON_TIME, LATE past the warn alarm, OVERDUE past the error alarm, BLOCKED by a run policy), its priority and how many of its local ranges are behind the interval. Tables tend does not schedule are listed as SKIPPED with the reason (disabled in config, keyspace not replicated to this node, a single replica). Jobs are listed in the order the next tick would take them. Names follow CQL: quote mixed-case names, e.g. \'"MyKeyspace"."MyTable"\'. With --check, exits 7 when any job is past its error alarm (for monitoring and CI). Cost: status reads every table\'s range-level history (its repair_state rows, one per local range, plus repairs newer than the last tick) so every figure is exact; for a large cluster that is tables × local ranges rows (200 tables at 256 vnodes: about 150,000), where a tick or `schedule plan` reads two rows per table that is not due.',
+    'Shows one row per table as seen from the node tend acts for: when its oldest local range was last repaired (by anyone: tend, nodetool, Reaper), when it is next due, its state (ON_TIME, LATE past the warn alarm, OVERDUE past the error alarm, BLOCKED by a run policy), its priority and how many of its local ranges are behind the interval. Tables tend does not schedule are listed as SKIPPED with the reason (disabled in config, keyspace not replicated to this node, a single replica). Jobs are listed in the order the next tick would take them. Names follow CQL: quote mixed-case names, e.g. \'"MyKeyspace"."MyTable"\'. After the tables, which tend instance covers each node (the coverage record every tick writes: a node\'s own timer, or a group instance, `nodes:`), until when, and the nodes no live instance covers. With --check, exits 7 when any job is past its error alarm or a node is uncovered (for monitoring and CI). Cost: status reads every table\'s range-level history (its repair_state rows, one per local range, plus repairs newer than the last tick) so every figure is exact; for a large cluster that is tables × local ranges rows (200 tables at 256 vnodes: about 150,000), where a tick or `schedule plan` reads two rows per table that is not due.',
   arguments: [{ name: 'KEYSPACE[.TABLE]', description: 'only this keyspace or table', required: false }],
-  options: [{ flags: '--check', description: 'exit 7 when a job is past its error alarm' }],
+  options: [{ flags: '--check', description: 'exit 7 when a job is past its error alarm or a node is uncovered' }],
   examples: [
     { command: 'tend schedule status', description: 'Every table job.' },
     { command: 'tend schedule status shop.orders --json', description: 'One table, as JSON.' },
@@ -109,7 +181,7 @@ const status = defineCommand<ScheduleStatusOptions>({
     const { withCluster } = await import('../../app/cluster-session.js');
     const { scheduleStatus } = await import('../../app/schedule.js');
     const report = await withCluster(deps, (client, config) =>
-      scheduleStatus(client, config, { scope: options.scope }),
+      scheduleStatus(client, config, { scope: options.scope, secret: deps.secret }),
     );
     presentStatus(report, options, deps);
   },
