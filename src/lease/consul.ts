@@ -163,6 +163,15 @@ function jsonBody(body: unknown): unknown {
   }
 }
 
+/** A key segment written with encodeURIComponent; undefined for one that is not (not tend's: skipped). */
+function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 function isKvEntry(value: unknown): value is KvEntry {
   return typeof value === 'object' && value !== null && typeof (value as KvEntry).Key === 'string';
 }
@@ -568,11 +577,12 @@ export class ConsulLeaseBackend implements LeaseBackend {
     const out: (CoverageClaim & { modifyIndex: number })[] = [];
     for (const entry of await this.kvList(`${this.prefix}coverage`)) {
       const value = decodeValue<Omit<CoverageClaim, 'hostId' | 'instance'>>(entry);
-      const [hostId, instance] = entry.Key.slice(`${this.prefix}coverage/`.length).split('/');
+      const [hostId, encoded] = entry.Key.slice(`${this.prefix}coverage/`.length).split('/');
+      const instance = encoded === undefined ? undefined : safeDecode(encoded);
       if (!value || !hostId || !instance) continue;
       out.push({
         hostId,
-        instance: decodeURIComponent(instance),
+        instance,
         address: String(value.address ?? ''),
         instanceHost: String(value.instanceHost ?? ''),
         kind: value.kind === 'node' ? 'node' : 'group',

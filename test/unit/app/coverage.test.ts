@@ -14,6 +14,8 @@ import { MemoryStream } from '../../../src/output/memory-stream.js';
 import { AlarmCrossed } from '../../../src/errors.js';
 import { COVERAGE_KEEP_MS, coverageOf, type CoverageClaim, type NodeInfo } from '../../../src/core/index.js';
 import type { StatusReport } from '../../../src/app/schedule.js';
+import { validateConfig } from '../../../src/config/validate.js';
+import { configuredCoverageTtl } from '../../../src/app/coverage.js';
 
 const NOW = Date.UTC(2026, 11, 3, 12);
 const HOUR = 3_600_000;
@@ -199,5 +201,20 @@ describe('coverage record (app): a tick claims, warns, removes; status and metri
       ['node/10.0.0.1/slot-0', 'mgmt1', 'dc1-agent', '10.0.0.1'],
       ['node/10.0.0.3/slot-0', 'n3', null, null],
     ]);
+  });
+
+  it('schedule.coverageTtl: the configured value, else maxDuration + taskTimeout + 15m; shorter than a tick warns', function () {
+    const defaults = validateConfig({});
+    expect(configuredCoverageTtl(defaults.config!)).to.equal(4 * HOUR + 15 * 60_000);
+    expect(defaults.warnings.join('\n')).to.not.include('coverageTtl');
+    const short = validateConfig({
+      schedule: { coverageTtl: '15s', maxDuration: '10m' },
+      repair: { taskTimeout: '1h' },
+    });
+    expect(configuredCoverageTtl(short.config!)).to.equal(15_000);
+    expect(short.warnings.join('\n')).to.include(
+      'schedule.coverageTtl: is shorter than the longest healthy tick (schedule.maxDuration + repair.taskTimeout = 1h10m)',
+    );
+    expect(validateConfig({ schedule: { coverageTtl: '5s' } }).errors.join('\n')).to.include('schedule.coverageTtl');
   });
 });
