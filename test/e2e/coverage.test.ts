@@ -7,10 +7,11 @@
  * node3's next tick publishes them in tend_uncovered_nodes. Run with the Cassandra store and with Consul KV.
  *
  * tend's keyspace starts as a v3 tend left it (no coverage table, version 3): a tick refuses it, `tend schema apply`
- * migrates it to v4 (one keyspace for both variants: its DDL is most of this file's time).
+ * migrates it to v4 (one keyspace for both variants: its DDL is a good part of this file's time). The two variants
+ * wait for their TTL together (the last describe), not one after the other.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -36,6 +37,19 @@ interface StatusJson {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One variant's files, and when the last claim of the instances that stop ticking lapses. */
+interface Variant {
+  groupConfig: string;
+  otherConfig: string;
+  node3Config: string;
+  metricsFile: string;
+  lapsesAt: number;
+}
+const BACKENDS = ['cassandra', 'consul'] as const;
+const variants = new Map<(typeof BACKENDS)[number], Variant>();
+const dc1 = NODES.filter((n) => n.datacenter === 'dc1');
+const node3 = NODES.find((n) => n.datacenter === 'dc2')!;
 
 describe('coverage record (e2e)', function () {
   this.timeout(5 * 60_000);
@@ -76,16 +90,16 @@ describe('coverage record (e2e)', function () {
     expect(table.rowLength).to.equal(1);
   });
 
-  for (const backend of ['cassandra', 'consul'] as const) {
+  for (const backend of BACKENDS) {
     describe(`which instance covers which node, store ${backend}`, function () {
       const tendKeyspace = TEND_KEYSPACE;
-      const dc1 = NODES.filter((n) => n.datacenter === 'dc1');
-      const node3 = NODES.find((n) => n.datacenter === 'dc2')!;
       let groupConfig: string;
       let otherConfig: string;
       let node3Config: string;
 
       before(function () {
+        const vdir = join(dir, backend);
+        mkdirSync(vdir, { recursive: true });
         const options = {
           tendKeyspace,
           // No such keyspace: every table is disabled, so each tick has nothing due and only records its coverage.
@@ -93,16 +107,18 @@ describe('coverage record (e2e)', function () {
           leaseBackend: backend,
           schedule: { coverageTtl: `${TTL_MS / 1000}s` },
         };
-        node3Config = writeScopedConfig(dir, node3, options);
+        node3Config = writeScopedConfig(vdir, node3, options);
         const group = (instance: string, scope: Record<string, unknown>, file: string) => {
-          const raw = parse(readFileSync(writeScopedConfig(dir, dc1[0]!, options), 'utf8')) as Record<string, unknown>;
+          const raw = parse(readFileSync(writeScopedConfig(vdir, dc1[0]!, options), 'utf8')) as Record<string, unknown>;
           delete raw.node;
           raw.nodes = { instance, ...scope };
-          writeFileSync(join(dir, `${backend}-${file}`), stringify(raw));
-          return join(dir, `${backend}-${file}`);
+          writeFileSync(join(vdir, file), stringify(raw));
+          return join(vdir, file);
         };
         groupConfig = group('dc1-agent', { datacenters: ['dc1'] }, 'group.yml');
         otherConfig = group('stray-agent', { hosts: [dc1[1]!.address] }, 'other.yml');
+        const metricsFile = join(vdir, 'metrics', node3.name, 'tend.prom');
+        variants.set(backend, { groupConfig, otherConfig, node3Config, metricsFile, lapsesAt: 0 });
       });
 
       it('a group tick and a per-node tick record their nodes; status --check from node3 shows them covered', async function () {
@@ -112,13 +128,16 @@ describe('coverage record (e2e)', function () {
         const groupJson = JSON.parse(String(group.stdout)) as TickCoverageJson;
         const ownJson = JSON.parse(String(own.stdout)) as TickCoverageJson;
         expect(groupJson.result).to.equal('nothing_due');
+        // The claim lasts schedule.coverageTtl (not the 4h15m default): the later tests wait for it to lapse.
+        expect(groupJson.coverage!.expiresAt - Date.now()).to.be.within(0, TTL_MS);
+        variants.get(backend)!.lapsesAt = groupJson.coverage!.expiresAt;
         expect(groupJson.coverage).to.deep.include({ instance: 'dc1-agent', kind: 'group', conflicts: [] });
         expect([...groupJson.coverage!.nodes].sort()).to.deep.equal(dc1.map((n) => n.address).sort());
         expect(ownJson.coverage).to.deep.include({ kind: 'node', nodes: [node3.address], conflicts: [] });
 
         const status = await tend(node3Config, ['--json', 'schedule', 'status', '--check']);
         const report = JSON.parse(String(status.stdout)) as StatusJson;
-        // Within the TTL of the claims just written (20s; a status takes a few seconds).
+        // Within the TTL of the claims just written (15s; a status takes a few seconds).
         expect(report.now).to.be.lessThan(groupJson.coverage!.expiresAt);
         expect(status.exitCode, String(status.stderr)).to.equal(0);
         expect(report.coverage!.recorded).to.equal(true);
@@ -138,15 +157,22 @@ describe('coverage record (e2e)', function () {
         expect(json.coverage!.conflicts[0]).to.include(`node ${dc1[1]!.address}`);
         expect(json.coverage!.conflicts[0]).to.include('also covered by group instance dc1-agent');
         expect(String(other.stderr)).to.include('also covered by group instance dc1-agent');
+        const variant = variants.get(backend)!;
+        variant.lapsesAt = Math.max(variant.lapsesAt, json.coverage!.expiresAt);
       });
+    });
+  }
 
-      it('after the TTL without a group tick, status --check from node3 reports node1 and node2 uncovered (exit 7)', async function () {
+  describe('after the TTL without a group tick (both stores)', function () {
+    for (const backend of BACKENDS) {
+      it(`${backend}: status --check from node3 reports node1 and node2 uncovered (exit 7)`, async function () {
         // node3's timer goes on; the group's (and the stray instance's) stopped.
-        const expired = Date.now() + TTL_MS + 1_000;
-        await sleep(Math.max(0, expired - Date.now()));
+        const { node3Config, metricsFile, lapsesAt } = variants.get(backend)!;
+        expect(lapsesAt).to.be.greaterThan(0);
+        await sleep(Math.max(0, lapsesAt + 1_000 - Date.now()));
         const own = await tick(node3Config);
         expect(own.exitCode, String(own.stderr)).to.equal(0);
-        const metrics = readFileSync(join(dir, 'metrics', node3.name, 'tend.prom'), 'utf8');
+        const metrics = readFileSync(metricsFile, 'utf8');
         expect(metrics).to.match(/^tend_uncovered_nodes 2$/m);
         expect(metrics).to.include(`tend_node_coverage_instances{node="${dc1[0]!.address}",datacenter="dc1"} 0`);
         expect(metrics).to.include(`tend_node_coverage_instances{node="${node3.address}",datacenter="dc2"} 1`);
@@ -162,6 +188,6 @@ describe('coverage record (e2e)', function () {
           `node ${dc1[0]!.address} (dc1): no live tend instance covers it since`,
         );
       });
-    });
-  }
+    }
+  });
 });
