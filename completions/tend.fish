@@ -67,7 +67,7 @@ complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subco
 complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subcommand_from pause' -l reason -r -f -d 'Why, for the other operators (at most 200 characters, one line).'
 complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subcommand_from plan' -l explain -d 'say why each task is due, whether its replicas would let it start now, what is deferred or skipped'
 complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subcommand_from plan' -l node -r -f -d 'with a nodes: configuration, act for this covered node (broadcast address or host id)'
-complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subcommand_from status' -l check -d 'exit 7 when a job is past its error alarm'
+complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subcommand_from status' -l check -d 'exit 7 when a job is past its error alarm or a node is uncovered'
 complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subcommand_from status' -l node -r -f -d 'with a nodes: configuration, act for this covered node (broadcast address or host id)'
 complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subcommand_from tick' -l dry-run -d 'print the plan and exit: no lease, no repair, no history, no metrics'
 complete -c tend -n '__fish_seen_subcommand_from schedule; and __fish_seen_subcommand_from tick' -l max-tasks -r -f -d 'start at most N repair tasks (default: schedule.maxTasks)'

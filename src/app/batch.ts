@@ -253,6 +253,8 @@ export interface BatchContext {
   readonly onTaskEnd?: (task: RepairTask, outcome: RepairOutcome) => void;
   /** This node's address, the coordinator of the batch's repairs (to know them among the running ones). */
   readonly localAddress?: string;
+  /** Kept with each lease besides task and tick: a group tick's instance and the node it runs the task for. */
+  readonly leaseMetadata?: Readonly<Record<string, string>>;
 }
 
 export interface BatchResult {
@@ -358,7 +360,7 @@ class BatchState {
       ttlMs: config.lease.ttl,
       announcementTtlMs: config.lease.announcementTtl,
       priority: this.priorityOf(task),
-      metadata: { task: task.id, tick: tickId },
+      metadata: { ...this.ctx.leaseMetadata, task: task.id, tick: tickId },
       signal,
     });
     if (claim.acquired) {

@@ -39,6 +39,7 @@ import { filterIncrementalTasks } from './repair-incremental.js';
 import { currentPlan } from './schedule.js';
 import { historyStartWriter, historyWriter } from './record-outcome.js';
 import { runBatch, type BatchResult } from './batch.js';
+import { configuredCoverageTtl, coverageRecorder, type TickCoverage } from './coverage.js';
 import {
   alarmsOf,
   defaultPorts,
@@ -157,7 +158,9 @@ export async function runGroupTick(
     planned.map((p) => ({ hostId: p.node.hostId, tasks: p.tasks })),
     maxTasks,
   );
-  const base = {
+  const base: Omit<TickReport, 'result' | 'summary' | 'tasks' | 'leases' | 'durationMs' | 'alarms'> & {
+    coverage?: TickReport['coverage'];
+  } = {
     tickId,
     node: {
       name: nodes.instance,
@@ -171,6 +174,18 @@ export async function runGroupTick(
     startedAt,
   };
   const firstPlan = planned[0]!.plan;
+  // The coverage record: every covered node, claimed under the instance name (src/core/coverage.ts); other instances
+  // claiming one of them are warned about.
+  const recordCoverage = groupCoverage(
+    deps,
+    client,
+    ports,
+    covered,
+    topology,
+    () => firstPlan.now + (ports.now() - startedAt),
+  );
+  const claimed = await recordCoverage();
+  base.coverage = claimed;
   if (merged.length === 0) {
     const idle = planned.map((p) => idleVerdict(p.plan)).find((v) => v.result !== 'nothing_due') ?? {
       result: 'nothing_due' as const,
@@ -194,6 +209,9 @@ export async function runGroupTick(
     holder: { name: nodes.instance, host: hostname() },
     startDeadline: startedAt + (options.maxDurationMs ?? config.schedule.maxDuration),
   });
+  // Refreshed at the end: a long tick must not let its own claims lapse (the TTL rule counts on it).
+  const refreshed = await recordCoverage();
+  base.coverage = refreshed ?? claimed;
   // The state after the batch, per node (the pure planner again, no reads).
   const after = planned.map((p) =>
     p.input && batch.repaired.length > 0
@@ -210,6 +228,26 @@ export async function runGroupTick(
   await writeMetricsQuietly(ports, report, { ...after[0]!, jobs: worstJobs(after) }, out);
   await ports.hooks.tickEnded(report);
   return { report, plan: firstPlan };
+}
+
+/** Claims the covered nodes under the instance name, at `now()` (Cassandra's clock); a no-op without the port. */
+function groupCoverage(
+  deps: TickDeps,
+  client: cassandra.Client,
+  ports: TickPorts,
+  covered: readonly NodeInfo[],
+  topology: ClusterTopology,
+  now: () => number,
+): () => Promise<TickCoverage | undefined> {
+  const { config, out } = deps;
+  const open = ports.coverage;
+  if (!open) return async () => undefined;
+  const record = coverageRecorder(
+    () => open(client),
+    { instance: config.nodes!.instance, instanceHost: hostname(), kind: 'group' },
+    (message) => out.warn(message),
+  );
+  return () => record(covered, topology.nodes, { now: now(), ttlMs: configuredCoverageTtl(config) });
 }
 
 /** A plan per covered node over one topology and one history read; each node's summaries are its own. */
@@ -317,6 +355,8 @@ async function runRuns(
       executor: await group.executor(node),
       tickId: tick.tickId,
       holder: tick.holder,
+      // `lease status` shows the instance, and the node it holds the lease for, beside the host.
+      leaseMetadata: { instance: tick.holder.name, node: node.address },
       localDatacenter: node.datacenter,
       startDeadline: tick.startDeadline,
       now: ports.now,

@@ -20,6 +20,10 @@ export interface LeaseStatusReport {
     renewedAt: string;
     expiresAt: string;
     expiresInMs: number;
+    /** The group instance (`nodes.instance`) holding it, null for a per-node tick's lease (issue 18). */
+    instance: string | null;
+    /** The node the group instance runs the lease's task for. */
+    forNode: string | null;
     metadata: Record<string, string>;
   }>;
   announcements: Array<{
@@ -99,6 +103,8 @@ export async function leaseStatus(backend: LeaseBackend, now = Date.now()): Prom
       renewedAt: iso(lease.renewedAt),
       expiresAt: iso(lease.expiresAt),
       expiresInMs: Math.max(0, lease.expiresAt.getTime() - now),
+      instance: lease.metadata.instance ?? null,
+      forNode: lease.metadata.node ?? null,
       metadata: lease.metadata,
     })),
     announcements: announcements

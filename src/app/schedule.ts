@@ -14,10 +14,12 @@ import {
 import { writeTableSummaries } from '../history/table-summary.js';
 import type { TendConfig } from '../config/schema.js';
 import type { TableSettings as ConfigTableSettings } from '../config/tables.js';
-import { gatherPlanInput, type GatherOptions, type PlanContext, type RowsRead } from './plan-input.js';
 import type { SecretSource } from '../config/secrets.js';
+import type { CoverageReport } from '../core/index.js';
+import { gatherPlanInput, type GatherOptions, type PlanContext, type RowsRead } from './plan-input.js';
 import type { Output } from '../output/output.js';
 import { replicaChecks, type ReplicaInspection } from './replica-checks.js';
+import { openCoverageStore, readCoverage } from './coverage.js';
 
 export interface StatusRow {
   readonly keyspace: string;
@@ -71,6 +73,11 @@ export interface StatusReport {
   readonly summary: Plan['summary'];
   /** Jobs past their error alarm (what `--check` exits 7 for). */
   readonly pastErrorAlarm: readonly string[];
+  /**
+   * Which instance covers each node of the ring (the coverage record, issue 18); `coverage.uncovered` is what
+   * `--check` also exits 7 for. Null when the record could not be read (said in `warnings`).
+   */
+  readonly coverage?: CoverageReport | null;
   readonly rowsRead: RowsRead;
   readonly warnings: readonly string[];
 }
@@ -135,9 +142,22 @@ export async function currentPlan(
 export async function scheduleStatus(
   client: cassandra.Client,
   config: TendConfig,
-  options: { scope?: string | undefined } = {},
+  options: { scope?: string | undefined; secret?: SecretSource | undefined } = {},
 ): Promise<StatusReport> {
   const { plan, context } = await currentPlan(client, config, { scope: options.scope });
+  const warnings = [...context.warnings];
+  let coverage: CoverageReport | null = null;
+  if (options.secret) {
+    const store = await openCoverageStore(config, options.secret, client).catch((error: Error) => error);
+    try {
+      if (store instanceof Error) throw store;
+      coverage = await readCoverage(store, context.topology.nodes, plan.now);
+    } catch (error) {
+      warnings.push(`coverage record not read: ${(error as Error).message}`);
+    } finally {
+      if (!(store instanceof Error)) await store.close().catch(() => undefined);
+    }
+  }
   // Priority order for scheduled jobs (what runs first is listed first), then the skipped tables by name.
   const rows = [...plan.jobs.map((job) => jobRow(job, context)), ...plan.skipped.map((s) => skippedRow(s, context))];
   const local = context.topology.nodes.find((n) => n.hostId === plan.localHostId);
@@ -147,8 +167,9 @@ export async function scheduleStatus(
     rows,
     summary: plan.summary,
     pastErrorAlarm: plan.jobs.filter((job) => job.alarm === 'error').map((job) => tableKey(job.keyspace, job.table)),
+    coverage,
     rowsRead: context.rowsRead,
-    warnings: context.warnings,
+    warnings,
   };
 }
 

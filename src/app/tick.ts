@@ -45,6 +45,13 @@ import { sleep } from '../timers.js';
 import { replicaChecks, type ReplicaChecks } from './replica-checks.js';
 import { tickHooks, type TickHooks } from './tick-hooks.js';
 import { defaultStepPorts, runJobStep, type StepRunReport } from './maintenance.js';
+import {
+  configuredCoverageTtl,
+  coverageRecorder,
+  openCoverageStore,
+  type CoverageStore,
+  type TickCoverage,
+} from './coverage.js';
 
 export type TickResult =
   | 'ran'
@@ -112,6 +119,11 @@ export interface TickReport {
   readonly skipped: readonly { table: string; reason: string }[];
   /** Jobs past their alarm thresholds after the batch (logged on every tick while crossed). */
   readonly alarms: readonly { table: string; level: 'warn' | 'error'; lastRepairedAt: number | null }[];
+  /**
+   * The coverage record as this tick left it (issue 18): the nodes it claimed, under which instance, until when, the
+   * other instances claiming them, and every node of the ring (absent: not recorded, see the warning).
+   */
+  readonly coverage?: TickCoverage | undefined;
   /** The error that decides the exit code, if any (not serialised). */
   readonly error?: TendError | undefined;
 }
@@ -139,6 +151,8 @@ export interface TickPorts {
   readonly hooks: TickHooks;
   /** This node's step of a cluster-wide job, when it is its turn (undefined: jobs are not looked at). */
   readonly jobStep?: ((client: cassandra.Client, topology: ClusterTopology) => Promise<StepRunReport>) | undefined;
+  /** Where the coverage record lives (undefined: the tick records no coverage). */
+  readonly coverage?: ((client: cassandra.Client) => Promise<CoverageStore>) | undefined;
 }
 
 export interface PlanContextAndPlan {
@@ -181,6 +195,7 @@ export function defaultPorts(
         durationMs: report.durationMs,
         result: report.result,
         ...(plan ? { jobs: plan.jobs } : {}),
+        ...(report.coverage ? { coverage: report.coverage.ring.recorded ? report.coverage.ring.nodes : [] } : {}),
         // Tasks that ran, by outcome, and those a replica held back (down, already repairing, overloaded).
         tasks: countBy(
           report.tasks
@@ -197,6 +212,7 @@ export function defaultPorts(
     sleep,
     hooks: tickHooks(config.hooks, deps.out, { tickId, node: coordinator, stopping: deps.signal }),
     jobStep: (client, topology) => runJobStep(deps, client, topology, defaultStepPorts(config, secret, client)),
+    coverage: (client) => openCoverageStore(config, secret, client),
   };
 }
 
@@ -257,7 +273,23 @@ export async function runTick(
   };
   const tick: TickIdentity = { tickId, identity, warned: new Set() };
   const first = await planTick(deps, client, ports, options, tick);
-  const { plan, tasks, base } = first;
+  const { plan, tasks } = first;
+  // The coverage record: this node, claimed by its own timer under its own name (src/core/coverage.ts).
+  const local = first.context.topology.nodes.filter((n) => n.hostId === plan.localHostId);
+  const recordCoverage = ports.coverage
+    ? coverageRecorder(
+        () => ports.coverage!(client),
+        { instance: tick.identity.coordinator, instanceHost: hostname(), kind: 'node' },
+        (message) => deps.out.warn(message),
+      )
+    : undefined;
+  const coverageAt = () => ({
+    now: plan.now + (ports.now() - first.base.startedAt),
+    ttlMs: configuredCoverageTtl(deps.config),
+  });
+  const claimed =
+    local.length > 0 ? await recordCoverage?.(local, first.context.topology.nodes, coverageAt()) : undefined;
+  const base = { ...first.base, ...(claimed ? { coverage: claimed } : {}) };
   // Jobs take precedence (README, Jobs): a node whose turn it is runs its job step instead of any repair task.
   const job = await ports.jobStep?.(client, first.context.topology);
   if (job?.result === 'ran') {
@@ -291,7 +323,15 @@ export async function runTick(
     return { report, plan };
   }
   const run = await runRounds(deps, client, ports, options, first, tick);
-  const report = await finishTick(ports, run, deps.out);
+  // Refreshed at the end: a long tick must not let its own claim lapse (the TTL rule counts on it).
+  const refreshed =
+    local.length > 0 ? await recordCoverage?.(local, first.context.topology.nodes, coverageAt()) : undefined;
+  const coverage = refreshed ?? claimed;
+  const report = await finishTick(
+    ports,
+    { ...run, base: { ...run.base, ...(coverage ? { coverage } : {}) } },
+    deps.out,
+  );
   await ports.hooks.tickEnded(report);
   return { report, plan: run.last.plan };
 }
@@ -423,7 +463,7 @@ async function runPlanned(
 }
 
 /** The report's fields known before the batch. */
-type TickBase = Pick<TickReport, 'tickId' | 'node' | 'plannedTasks' | 'skipped' | 'startedAt'>;
+type TickBase = Pick<TickReport, 'tickId' | 'node' | 'plannedTasks' | 'skipped' | 'startedAt' | 'coverage'>;
 
 interface PlannedTick {
   readonly plan: Plan;

@@ -22,13 +22,18 @@
  * - jobs / job_steps hold cluster-wide maintenance jobs (issue 17): one row per job, one partition of steps per job
  *   (one row per node), claimed and settled with LWTs on the step's state. jobs is read whole by every tick (a few
  *   rows); a 30-day TTL keeps both bounded, so a job's record lasts a month after its last change.
+ * - coverage (schema v4, issue 18) records which tend instance covers which node: one row per node and instance,
+ *   rewritten by every tick of that instance with its expiry (src/core/coverage.ts decides what is live). Read whole
+ *   (a row or two per node). The row's own TTL is the claim's plus 30 days, so a node whose instance stopped still
+ *   shows who covered it last, and rows of decommissioned nodes go by themselves; gc_grace_seconds = 0 since a
+ *   resurrected expired claim would only say a node was covered in the past.
  */
 
 import type { Client } from 'cassandra-driver';
 import { SchemaVersionMismatch } from '../errors.js';
 
 /** Bump when a statement below changes; a tick compares it with the stored row and refuses on mismatch. */
-export const TEND_SCHEMA_VERSION = 3;
+export const TEND_SCHEMA_VERSION = 4;
 
 /** Replication map as CQL expects it, e.g. {class: 'NetworkTopologyStrategy', dc1: 3, dc2: 3}. */
 export type Replication = Record<string, string | number>;
@@ -125,6 +130,7 @@ export function schemaStatements(keyspace: string, replication: Replication): st
   until timestamp
 )`,
     ...jobStatements(ks),
+    coverageStatement(ks),
     `INSERT INTO ${ks}.schema_version (component, version, applied_at, applied_by) VALUES ('tend', ${TEND_SCHEMA_VERSION}, toTimestamp(now()), 'tend schema apply')`,
   ];
 }
@@ -177,12 +183,27 @@ function jobStatements(ks: string): string[] {
   ];
 }
 
+function coverageStatement(ks: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${ks}.coverage (
+  host_id text,
+  instance text,
+  address text,
+  instance_host text,
+  kind text,
+  claimed_at timestamp,
+  expires_at timestamp,
+  PRIMARY KEY ((host_id), instance)
+) WITH gc_grace_seconds = 0`;
+}
+
 /** Migrations from a stored version to the next (index 0: 1 → 2, …). Each statement must be idempotent. */
 const MIGRATIONS: readonly ((keyspace: string) => string[])[] = [
   // 1 → 2: per-node table summaries (idle ticks read one row per table).
   (keyspace) => [tableSummaryStatement(quoteIdentifier(keyspace))],
   // 2 → 3: cluster-wide maintenance jobs and their steps.
   (keyspace) => jobStatements(quoteIdentifier(keyspace)),
+  // 3 → 4: the coverage record (which instance covers which node).
+  (keyspace) => [coverageStatement(quoteIdentifier(keyspace))],
 ];
 
 export interface SchemaApplyResult {

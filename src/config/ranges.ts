@@ -52,6 +52,8 @@ export const DURATION_RANGES = {
    * webhook over a slow link or a pager's API, short enough that a hung hook never holds a tick for long.
    */
   hookTimeout: { min: SECOND, max: 5 * MINUTE },
+  /** A claim on a node (the coverage record): below 10s a slow tick start reads as uncovered; past 7d, alarms lag. */
+  coverageTtl: { min: 10 * SECOND, max: 7 * DAY },
 } as const satisfies Record<string, DurationRange>;
 
 /** A hook past its timeout gets SIGTERM, then SIGKILL this long after (src/hooks; the tick's bound counts it). */

@@ -138,6 +138,7 @@ export function crossFieldFindings(config: Partial, env: Env): RuleFindings {
     repairTablesFindings(findings, repair);
   }
   if (schedule) scheduleFindings(findings, schedule);
+  if (schedule?.coverageTtl !== undefined && repair) coverageTtlFindings(findings, schedule, repair);
   if (lease) {
     leaseTimingFindings(findings, lease);
     consulFindings(findings, lease, env);
@@ -244,6 +245,17 @@ function scheduleFindings({ errors }: Findings, schedule: Section<'schedule'>): 
       });
     }
   });
+}
+
+/** A claim shorter than a healthy tick (it refreshes at its start and end) lapses while the tick runs. */
+function coverageTtlFindings({ warnings }: Findings, schedule: Section<'schedule'>, repair: Section<'repair'>): void {
+  const longest = schedule.maxDuration + repair.taskTimeout;
+  if (schedule.coverageTtl !== undefined && schedule.coverageTtl < longest) {
+    warnings.push({
+      path: 'schedule.coverageTtl',
+      message: `is shorter than the longest healthy tick (schedule.maxDuration + repair.taskTimeout = ${d(longest)}): while a tick runs longer than ${d(schedule.coverageTtl)}, its node(s) show uncovered elsewhere`,
+    });
+  }
 }
 
 function leaseTimingFindings({ errors, warnings }: Findings, lease: Section<'lease'>): void {

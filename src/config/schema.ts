@@ -778,6 +778,10 @@ export const scheduleSchema = section(
       },
       'Planning again within a tick after a lease held elsewhere.',
     ),
+    coverageTtl: optionalDuration(
+      "How long a tick's claim on the nodes it acts for lasts (the coverage record: which instance covers which node). Each tick refreshes it at its start and end; a node no live claim covers is an alarm in `schedule status --check` (exit 7) and the metrics. Default: schedule.maxDuration + repair.taskTimeout + 15m (the longest healthy tick plus three 5-minute timer periods; 4h15m with the defaults).",
+      DURATION_RANGES.coverageTtl,
+    ),
   },
   'Bounds of one tick and when tasks may start.',
 );

@@ -17,3 +17,4 @@ export * from './tick-rounds.js';
 export * from './node-group.js';
 export * from './maintenance.js';
 export * from './ring-picture.js';
+export * from './coverage.js';

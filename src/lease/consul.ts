@@ -27,7 +27,7 @@ import { Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage } fr
 import { Agent as HttpsAgent } from 'node:https';
 import Consul from 'consul';
 import { ClusterUnavailable, describeTlsFailure, TendError } from '../errors.js';
-import { consulSessionTtlMs } from '../core/index.js';
+import { consulSessionTtlMs, type CoverageClaim } from '../core/index.js';
 import { setLongTimeout } from '../timers.js';
 import { beginActivity } from '../activity.js';
 import { externalMessage, sanitizeExternal } from '../output/sanitize.js';
@@ -83,7 +83,7 @@ interface ConsulClient {
       cas?: number;
       ctx: CallContext;
     }): Promise<unknown>;
-    del(options: { key: string; recurse?: boolean; ctx: CallContext }): Promise<unknown>;
+    del(options: { key: string; recurse?: boolean; cas?: number; ctx: CallContext }): Promise<unknown>;
   };
   session: {
     create(options: {
@@ -174,6 +174,15 @@ function jsonBody(body: unknown): unknown {
     return JSON.parse(body.toString()) as unknown;
   } catch {
     return body;
+  }
+}
+
+/** A key segment written with encodeURIComponent; undefined for one that is not (not tend's: skipped). */
+function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
   }
 }
 
@@ -596,6 +605,67 @@ export class ConsulLeaseBackend implements LeaseBackend {
         await this.ok('DELETE', `/v1/kv/${key}`, (ctx) => this.client.kv.del({ key: checkedKey(key), ctx }));
       },
     };
+  }
+
+  // ─── The coverage record (issue 18) ─────────────────────────────────────────────────────────────────────────────
+  // With lease.backend consul, which instance covers which node is kept here too: `<prefix>coverage/<host id>/
+  // <instance>`, a JSON value with the claim's expiry. No session: a claim must outlive the process that wrote it
+  // (a tick is a short process), and readers decide liveness from `expiresAt` (src/core/coverage.ts). Lapsed claims are
+  // kept for `schedule status` ("last covered by") and removed by ticks after COVERAGE_KEEP_MS (see removeCoverage).
+
+  private coverageKey(claim: Pick<CoverageClaim, 'hostId' | 'instance'>): string {
+    // node.name is free text: a "/" in it must not make another key level.
+    return `${this.prefix}coverage/${claim.hostId}/${encodeURIComponent(claim.instance)}`;
+  }
+
+  /** Every claim, live or lapsed, each with the key's ModifyIndex (to remove it only if unchanged). */
+  async coverageClaims(): Promise<(CoverageClaim & { modifyIndex: number })[]> {
+    const out: (CoverageClaim & { modifyIndex: number })[] = [];
+    for (const entry of await this.kvList(`${this.prefix}coverage`)) {
+      const value = decodeValue<Omit<CoverageClaim, 'hostId' | 'instance'>>(entry);
+      const [hostId, encoded] = entry.Key.slice(`${this.prefix}coverage/`.length).split('/');
+      const instance = encoded === undefined ? undefined : safeDecode(encoded);
+      if (!value || !hostId || !instance) continue;
+      out.push({
+        hostId,
+        instance,
+        address: String(value.address ?? ''),
+        instanceHost: String(value.instanceHost ?? ''),
+        kind: value.kind === 'node' ? 'node' : 'group',
+        claimedAt: Number(value.claimedAt) || 0,
+        expiresAt: Number(value.expiresAt) || 0,
+        modifyIndex: entry.ModifyIndex,
+      });
+    }
+    return out;
+  }
+
+  async writeCoverage(claims: readonly CoverageClaim[]): Promise<void> {
+    for (const claim of claims) {
+      const key = this.coverageKey(claim);
+      const value = JSON.stringify({
+        address: claim.address,
+        instanceHost: claim.instanceHost,
+        kind: claim.kind,
+        claimedAt: claim.claimedAt,
+        expiresAt: claim.expiresAt,
+      });
+      await this.ok('PUT', `/v1/kv/${key}`, (ctx) => this.client.kv.set({ key: checkedKey(key), value, ctx }));
+    }
+  }
+
+  /** Removes claims read earlier, each only if nobody rewrote it since (check-and-set on its ModifyIndex). */
+  async removeCoverage(claims: readonly (CoverageClaim & { modifyIndex?: number })[]): Promise<void> {
+    for (const claim of claims) {
+      const key = this.coverageKey(claim);
+      await this.ok('DELETE', `/v1/kv/${key}`, (ctx) =>
+        this.client.kv.del({
+          key: checkedKey(key),
+          ...(claim.modifyIndex !== undefined ? { cas: claim.modifyIndex } : {}),
+          ctx,
+        }),
+      );
+    }
   }
 
   async close(): Promise<void> {

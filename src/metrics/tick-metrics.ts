@@ -25,6 +25,9 @@
  *                                                                   (replica_down, repair_running, back_pressure:
  *                                                                   held back by a replica before they started)
  *   tend_tick_lease_outcomes{outcome}, tend_lease_outcomes_total{outcome}
+ *   tend_node_coverage_instances{node,datacenter}                   live instances claiming the node (coverage record):
+ *                                                                   0 uncovered, 2+ claimed twice
+ *   tend_uncovered_nodes                                            nodes of the ring no live instance covers
  */
 import { join } from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
@@ -91,6 +94,15 @@ export interface TickMetricsData {
   /** Lease attempts this tick by outcome (acquired, held_elsewhere, lost, error, …). */
   readonly leases?: Readonly<Record<string, number>>;
   readonly node?: { readonly name?: string; readonly datacenter?: string; readonly version?: string };
+  /**
+   * Every node of the ring with the live instances claiming it (the coverage record, src/core/coverage.ts); empty
+   * when nothing is recorded yet; omit (undefined) when the tick could not read the record.
+   */
+  readonly coverage?: readonly {
+    readonly address: string;
+    readonly datacenter: string;
+    readonly coveredBy: readonly unknown[];
+  }[];
 }
 
 /** Local ranges repaired within the interval, over all local ranges (1 when the node has none). */
@@ -176,6 +188,7 @@ export async function renderTickMetrics(data: TickMetricsData, previous: readonl
     seconds(data.durationMs),
   );
   if (data.result !== undefined) tickResult(data.result, registers);
+  if (data.coverage) coverageSeries(data.coverage, registers);
   const series = { registers, previous };
   outcomeSeries(series, ['tend_tick_tasks', 'tend_tasks_total'], 'Repair tasks', TASK_OUTCOMES, data.tasks);
   outcomeSeries(
@@ -231,6 +244,22 @@ function tickResult(result: string, registers: Registry[]): void {
     ? TICK_RESULTS
     : [...TICK_RESULTS, result];
   for (const candidate of results) gauge.set({ result: candidate }, candidate === result ? 1 : 0);
+}
+
+/** Per node, the live instances claiming it; and the count of uncovered nodes, the series to alert on. */
+function coverageSeries(nodes: NonNullable<TickMetricsData['coverage']>, registers: Registry[]): void {
+  const perNode = new Gauge({
+    name: 'tend_node_coverage_instances',
+    help: 'Live tend instances claiming the node in the coverage record: 0 uncovered, 1 covered, 2 or more claimed twice.',
+    labelNames: ['node', 'datacenter'],
+    registers,
+  });
+  for (const node of nodes) perNode.set({ node: node.address, datacenter: node.datacenter }, node.coveredBy.length);
+  new Gauge({
+    name: 'tend_uncovered_nodes',
+    help: 'Nodes of the ring that no live tend instance covers (coverage record; 0 until one is recorded).',
+    registers,
+  }).set(nodes.filter((node) => node.coveredBy.length === 0).length);
 }
 
 /** A gauge for this tick and a counter over all ticks (continued from the previous file), by outcome. */

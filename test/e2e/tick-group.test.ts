@@ -144,6 +144,18 @@ for (const variant of VARIANTS) {
       expect([...new Set(ran.map((t) => t.node))].sort()).to.deep.equal(dc1.map((n) => n.address).sort());
       // Each node's tasks are ranges whose dc1 replica is that node.
       for (const task of ran) expect(task.replicas).to.include(task.node);
+      // The coverage record: the instance claims both of dc1's nodes (test/e2e/coverage.test.ts has the rest).
+      const coverage = (report as { coverage?: { instance: string; nodes: string[] } }).coverage;
+      expect(coverage?.instance).to.equal('dc1-agent');
+      expect([...(coverage?.nodes ?? [])].sort()).to.deep.equal(dc1.map((n) => n.address).sort());
+    });
+
+    it("the group and node3's timer claim disjoint nodes: no tick warns about another instance", function () {
+      for (const round of rounds) {
+        for (const side of [round.group, round.node3] as { coverage?: { conflicts: string[] } }[]) {
+          expect(side.coverage?.conflicts).to.deep.equal([]);
+        }
+      }
     });
 
     it('every range of every table has a successful history entry from this run', async function () {

@@ -30,6 +30,9 @@ function render(report: LeaseStatusReport, deps: Pick<CommandDeps, 'out'>): void
         { header: 'ACQUIRED', value: (l) => new Date(l.acquiredAt) },
         { header: 'EXPIRES IN', value: (l) => inSeconds(l.expiresInMs) },
         { header: 'TASK', value: (l) => l.metadata.task ?? '-' },
+        // Last, so the piped columns before it keep their places: the group instance (`nodes:`) holding the lease
+        // from HOST, and the node it runs the task for.
+        { header: 'INSTANCE', value: (l) => (l.instance ? `${l.instance} for ${l.forNode ?? '?'}` : '-') },
       ],
       report.leases,
     );
@@ -63,7 +66,7 @@ const status = defineCommand<LeaseStatusOptions>({
   path: ['lease', 'status'],
   summary: 'who holds which lease, until when, and who is waiting',
   description:
-    'Lists the leases held in the configured backend (lease.backend): resource, holder node and host, when it was acquired and how long until it expires unless renewed, plus live priority announcements of nodes waiting for a lease and forced releases of the last days. With --json, one document with leases, announcements and broken (forced releases).',
+    'Lists the leases held in the configured backend (lease.backend): resource, holder node and host, when it was acquired and how long until it expires unless renewed, the group instance (`nodes:`) holding it and the node it runs the task for, plus live priority announcements of nodes waiting for a lease and forced releases of the last days. With --json, one document with leases, announcements and broken (forced releases).',
   arguments: [],
   options: [],
   examples: [

@@ -32,11 +32,18 @@ function renderStatus(report: StatusReport, deps: Pick<CommandDeps, 'out'>, node
         : state === 'BLOCKED' || state === 'SKIPPED'
           ? color.dim(state)
           : color.green(state);
-  if (report.rows.length === 0) {
-    out.info('no tables in scope');
-    return;
-  }
-  out.table(
+  if (report.rows.length === 0) out.info('no tables in scope');
+  else renderRows(report, deps, paint, nodeOf);
+  renderCoverage(report, deps);
+}
+
+function renderRows(
+  report: StatusReport,
+  deps: Pick<CommandDeps, 'out'>,
+  paint: (state: string) => string,
+  nodeOf: ((row: StatusRow) => string) | undefined,
+): void {
+  deps.out.table(
     [
       ...(nodeOf ? [{ header: 'NODE', value: (r: StatusRow) => nodeOf(r) }] : []),
       { header: 'TABLE', value: (r) => `${r.keyspace}.${r.table}` },
@@ -57,6 +64,52 @@ function renderStatus(report: StatusReport, deps: Pick<CommandDeps, 'out'>, node
       { header: 'FROM', value: (r) => sourcesText(r.schedule) },
     ],
     report.rows,
+  );
+}
+
+/**
+ * Which instance covers each node (the coverage record), after the tables: a node no live instance covers is what
+ * --check also exits 7 for. Nothing recorded yet (no tick of a tend with schema v4): one line on a terminal.
+ */
+function renderCoverage(report: StatusReport, deps: Pick<CommandDeps, 'out'>): void {
+  const { out } = deps;
+  const coverage = report.coverage;
+  if (!coverage) return;
+  if (!coverage.recorded) {
+    if (out.stdoutIsTTY) out.text('\nNo coverage recorded yet: every tick records which instance covers its node(s).');
+    return;
+  }
+  const color = out.colors;
+  out.text(out.stdoutIsTTY ? '\nCoverage (which tend instance covers each node):' : '');
+  out.table(
+    [
+      { header: 'NODE', value: (n) => n.address },
+      { header: 'DC', value: (n) => n.datacenter },
+      {
+        header: 'COVERAGE',
+        value: (n) => n.state.toUpperCase(),
+        style: (text) =>
+          text === 'COVERED' ? color.green(text) : text === 'UNCOVERED' ? color.red(text) : color.yellow(text),
+      },
+      {
+        header: 'INSTANCE',
+        value: (n) =>
+          n.coveredBy.length > 0
+            ? n.coveredBy.map((c) => `${c.instance} (${c.instanceHost})`).join(', ')
+            : n.lastCoveredBy
+              ? `last: ${n.lastCoveredBy.instance} (${n.lastCoveredBy.instanceHost})`
+              : '-',
+      },
+      {
+        header: 'UNTIL',
+        value: (n) => {
+          const until =
+            n.coveredBy.length > 0 ? Math.min(...n.coveredBy.map((c) => c.expiresAt)) : n.lastCoveredBy?.expiresAt;
+          return until === undefined ? '-' : when(deps, until, report.now);
+        },
+      },
+    ],
+    coverage.nodes,
   );
 }
 
@@ -82,12 +135,14 @@ export function presentStatus(
   for (const warning of report.warnings) deps.out.warn(warning);
   deps.out.data(report, () => renderStatus(report, deps));
   deps.out.debug('rows read', { ...report.rowsRead });
-  checkAlarms(report.pastErrorAlarm, options);
+  warnUncovered(report, deps);
+  checkAlarms(report.pastErrorAlarm, report.coverage?.uncovered ?? [], options);
 }
 
 /**
  * Every covered node's status (a group configuration without --node): one table with a NODE column first, or
  * `{"nodes": [report, …]}` as JSON (each node's report as `--node` prints it); --check counts every node's jobs.
+ * The coverage record is the cluster's, the same in every report: shown once.
  */
 export function presentGroupStatus(
   reports: readonly StatusReport[],
@@ -99,28 +154,63 @@ export function presentGroupStatus(
   for (const report of reports) for (const row of report.rows) rowNode.set(row, report.node.address);
   const merged: StatusReport = { ...reports[0]!, rows: reports.flatMap((r) => r.rows) };
   deps.out.data({ nodes: reports }, () => renderStatus(merged, deps, (row) => rowNode.get(row) ?? '?'));
+  warnUncovered(merged, deps);
   checkAlarms(
     reports.flatMap((r) => r.pastErrorAlarm.map((name) => `${name} on ${r.node.address}`)),
+    merged.coverage?.uncovered ?? [],
     options,
   );
 }
 
-function checkAlarms(names: readonly string[], options: Pick<ScheduleStatusOptions, 'check'>): void {
-  if (options.check && names.length > 0) {
-    throw new AlarmCrossed(
-      `${names.length} table job(s) past the error alarm: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`,
-      { hints: ["run 'tend schedule plan --explain' to see what the next tick will repair"] },
+function warnUncovered(report: StatusReport, deps: Pick<CommandDeps, 'out'>): void {
+  for (const node of report.coverage?.nodes ?? []) {
+    if (node.state !== 'uncovered') continue;
+    const last = node.lastCoveredBy;
+    deps.out.warn(
+      `node ${node.address} (${node.datacenter}): no live tend instance covers it${last ? ` since ${new Date(last.expiresAt).toISOString()} (last: ${last.instance} on ${last.instanceHost})` : ''}`,
     );
   }
+}
+
+/** --check: exit 7 (AlarmCrossed) when a job is past its error alarm or a node is uncovered. */
+function checkAlarms(
+  names: readonly string[],
+  uncovered: readonly string[],
+  options: Pick<ScheduleStatusOptions, 'check'>,
+): void {
+  if (!options.check || (names.length === 0 && uncovered.length === 0)) return;
+  const problems = [
+    ...(names.length > 0
+      ? [
+          `${names.length} table job(s) past the error alarm: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}`,
+        ]
+      : []),
+    ...(uncovered.length > 0
+      ? [`${uncovered.length} node(s) no live tend instance covers: ${uncovered.join(', ')}`]
+      : []),
+  ];
+  throw new AlarmCrossed(problems.join('; '), {
+    hints: [
+      ...(names.length > 0 ? ["run 'tend schedule plan --explain' to see what the next tick will repair"] : []),
+      ...(uncovered.length > 0
+        ? [
+            "start the node's tend timer or the group instance that covers it (systemctl status tend.timer / tend-group@INSTANCE.timer)",
+          ]
+        : []),
+    ],
+  });
 }
 
 const status = defineCommand<ScheduleStatusOptions>({
   path: ['schedule', 'status'],
   summary: 'every table job: last repaired, next due, state, priority',
   description:
-    'Shows one row per table as seen from the node tend acts for: when its oldest local range was last repaired (by anyone: tend, nodetool, Reaper), when it is next due, its state (ON_TIME, LATE past the warn alarm, OVERDUE past the error alarm, BLOCKED by a run policy), its priority and how many of its local ranges are behind the interval. Tables tend does not schedule are listed as SKIPPED with the reason (disabled in config, keyspace not replicated to this node, a single replica). Jobs are listed in the order the next tick would take them. Names follow CQL: quote mixed-case names, e.g. \'"MyKeyspace"."MyTable"\'. With --check, exits 7 when any job is past its error alarm (for monitoring and CI). Cost: status reads every table\'s range-level history (its repair_state rows, one per local range, plus repairs newer than the last tick) so every figure is exact; for a large cluster that is tables × local ranges rows (200 tables at 256 vnodes: about 150,000), where a tick or `schedule plan` reads two rows per table that is not due. With a group configuration (nodes:), every covered node\'s jobs in one table with a NODE column first (JSON: {"nodes": [report, …]}), or one node\'s with --node.',
+    'Shows one row per table as seen from the node tend acts for: when its oldest local range was last repaired (by anyone: tend, nodetool, Reaper), when it is next due, its state (ON_TIME, LATE past the warn alarm, OVERDUE past the error alarm, BLOCKED by a run policy), its priority and how many of its local ranges are behind the interval. Tables tend does not schedule are listed as SKIPPED with the reason (disabled in config, keyspace not replicated to this node, a single replica). Jobs are listed in the order the next tick would take them. Names follow CQL: quote mixed-case names, e.g. \'"MyKeyspace"."MyTable"\'. After the tables, which tend instance covers each node (the coverage record every tick writes: a node\'s own timer, or a group instance, `nodes:`), until when, and the nodes no live instance covers. With --check, exits 7 when any job is past its error alarm or a node is uncovered (for monitoring and CI). Cost: status reads every table\'s range-level history (its repair_state rows, one per local range, plus repairs newer than the last tick) so every figure is exact; for a large cluster that is tables × local ranges rows (200 tables at 256 vnodes: about 150,000), where a tick or `schedule plan` reads two rows per table that is not due. With a group configuration (nodes:), every covered node\'s jobs in one table with a NODE column first (JSON: {"nodes": [report, …]}), or one node\'s with --node.',
   arguments: [{ name: 'KEYSPACE[.TABLE]', description: 'only this keyspace or table', required: false }],
-  options: [{ flags: '--check', description: 'exit 7 when a job is past its error alarm' }, NODE_OPTION],
+  options: [
+    { flags: '--check', description: 'exit 7 when a job is past its error alarm or a node is uncovered' },
+    NODE_OPTION,
+  ],
   examples: [
     { command: 'tend schedule status', description: 'Every table job.' },
     { command: 'tend schedule status shop.orders --json', description: 'One table, as JSON.' },
@@ -136,7 +226,7 @@ const status = defineCommand<ScheduleStatusOptions>({
     const { withActingNodes } = await import('../../app/cluster-session.js');
     const { scheduleStatus } = await import('../../app/schedule.js');
     const results = await withActingNodes(deps, { node: options.node, without: 'all' }, (client, config) =>
-      scheduleStatus(client, config, { scope: options.scope }),
+      scheduleStatus(client, config, { scope: options.scope, secret: deps.secret }),
     );
     if (results.length === 1 && (results[0]!.node === undefined || options.node !== undefined)) {
       presentStatus(results[0]!.result, options, deps);
