@@ -43,6 +43,7 @@ describe('tend beside a live AutoRepair (TEND_SANDBOX_AUTOREPAIR=1 only)', funct
   let config: string;
 
   before(async function () {
+    // Skipped unless the sandbox runs AutoRepair (TEND_SANDBOX_AUTOREPAIR=1): CI's never does (see the file's head).
     if (!AUTO_REPAIR) this.skip();
     dir = mkdtempSync(join(tmpdir(), 'tend-autorepair-'));
     client = cqlClient();

@@ -4,6 +4,7 @@ import { defineCommand, type CommandDeps, type CommandModule } from '../types.js
 import { NODE_OPTION, nodeArgument, scopeArgument } from '../arguments.js';
 import type { StatusReport, StatusRow, PlanReport, StartCheck } from '../../app/schedule.js';
 import { formatDuration } from '../../config/units.js';
+import type { NodeResult } from '../../app/cluster-session.js';
 
 export interface ScheduleStatusOptions {
   scope: string | undefined;
@@ -201,6 +202,21 @@ function checkAlarms(
   });
 }
 
+/**
+ * One report as a per-node configuration or `--node` prints it, or every covered node's (a group configuration
+ * without `--node`, even a group of one, so its output keeps one shape).
+ */
+function presentActing<T>(
+  results: readonly NodeResult<T>[],
+  node: string | undefined,
+  one: (result: T) => void,
+  each: (results: T[]) => void,
+): void {
+  const [first] = results;
+  if (results.length === 1 && first && (first.node === undefined || node !== undefined)) one(first.result);
+  else each(results.map((r) => r.result));
+}
+
 const status = defineCommand<ScheduleStatusOptions>({
   path: ['schedule', 'status'],
   summary: 'every table job: last repaired, next due, state, priority',
@@ -228,15 +244,12 @@ const status = defineCommand<ScheduleStatusOptions>({
     const results = await withActingNodes(deps, { node: options.node, without: 'all' }, (client, config) =>
       scheduleStatus(client, config, { scope: options.scope, secret: deps.secret }),
     );
-    if (results.length === 1 && (results[0]!.node === undefined || options.node !== undefined)) {
-      presentStatus(results[0]!.result, options, deps);
-    } else {
-      presentGroupStatus(
-        results.map((r) => r.result),
-        options,
-        deps,
-      );
-    }
+    presentActing(
+      results,
+      options.node,
+      (report) => presentStatus(report, options, deps),
+      (reports) => presentGroupStatus(reports, options, deps),
+    );
   },
 });
 
@@ -383,15 +396,12 @@ const planCommand = defineCommand<SchedulePlanOptions>({
         options.explain ? { explain: { secret: deps.secret, out: deps.out, now: Date.now } } : {},
       ),
     );
-    if (results.length === 1 && (results[0]!.node === undefined || options.node !== undefined)) {
-      presentPlan(results[0]!.result, options, deps);
-    } else {
-      presentGroupPlans(
-        results.map((r) => r.result),
-        options,
-        deps,
-      );
-    }
+    presentActing(
+      results,
+      options.node,
+      (report) => presentPlan(report, options, deps),
+      (reports) => presentGroupPlans(reports, options, deps),
+    );
   },
 });
 
