@@ -130,6 +130,15 @@ export interface JolokiaExecutorOptions {
    * cache is in memory: a restarted node forgets it). Default 30 s.
    */
   readonly unknownStatusGraceMs?: number;
+  /**
+   * After a termination, how long to wait for the command to leave IN_PROGRESS (default 15 s: half of the 30 s a
+   * stopped command gets after SIGTERM, INTERRUPT_GRACE_MS, which must still record the task and release leases).
+   */
+  readonly terminateConfirmMs?: number;
+  /** While it has not, the termination is repeated this often (default 3 s). */
+  readonly terminateRepeatMs?: number;
+  /** And the status read this often (default 200 ms). */
+  readonly terminatePollMs?: number;
 }
 
 export class JolokiaExecutor implements Executor {
@@ -140,6 +149,9 @@ export class JolokiaExecutor implements Executor {
   private readonly pollMinMs: number;
   private readonly schedule: PollSchedule;
   private readonly unknownGraceMs: number;
+  private readonly terminateConfirmMs: number;
+  private readonly terminateRepeatMs: number;
+  private readonly terminatePollMs: number;
 
   constructor(options: JolokiaExecutorOptions) {
     this.client = options.client;
@@ -153,6 +165,9 @@ export class JolokiaExecutor implements Executor {
       pollFactor: options.pollFactor ?? 1.25,
     };
     this.unknownGraceMs = options.unknownStatusGraceMs ?? 30_000;
+    this.terminateConfirmMs = options.terminateConfirmMs ?? 15_000;
+    this.terminateRepeatMs = options.terminateRepeatMs ?? 3_000;
+    this.terminatePollMs = options.terminatePollMs ?? 200;
   }
 
   /** repairAsync, then the status polled until the repair ends, the task's deadline passes or it is aborted. */
@@ -256,24 +271,45 @@ export class JolokiaExecutor implements Executor {
     await this.client.exec(STORAGE_SERVICE, TERMINATE_ALL);
   }
 
-  /** Terminates the sessions, then waits briefly for the command to report FAILED (proof it stopped). */
+  /**
+   * Terminates the sessions, then polls the command until it leaves IN_PROGRESS (proof it stopped). A termination
+   * ends the sessions that exist when it lands; one that lands while the command is between phases (preparing,
+   * cleaning up Paxos state, not yet in a session) may find none, so it is repeated every
+   * `terminateRepeatMs` while the command still runs, for at most `terminateConfirmMs`.
+   */
   private async terminate(command: number): Promise<NonNullable<RepairOutcome['serverStop']>> {
-    try {
-      await this.stopAllOnServer();
-    } catch (error) {
-      return { requested: true, error: externalMessage(error) };
-    }
-    const until = this.now() + 10_000;
+    const startedAt = this.now();
+    const until = startedAt + this.terminateConfirmMs;
+    let terminations = 0;
+    let lastTermination = -Infinity;
+    let lastError: string | undefined;
     while (this.now() < until) {
+      if (this.now() - lastTermination >= this.terminateRepeatMs) {
+        try {
+          await this.stopAllOnServer();
+          terminations++;
+          lastTermination = this.now();
+        } catch (error) {
+          // The first refusal is the answer (wrong rights, agent gone); a later one is retried with the polls.
+          if (terminations === 0) return { requested: true, error: externalMessage(error) };
+          lastError = externalMessage(error);
+        }
+      }
       try {
         const state = await this.client.exec<ParentStatus>(STORAGE_SERVICE, PARENT_STATUS, [command]);
         if (!state || state[0] !== 'IN_PROGRESS') return { requested: true };
-      } catch {
-        // keep trying until the limit
+      } catch (error) {
+        lastError = externalMessage(error); // keep trying until the limit
       }
-      await this.sleep(200);
+      await this.sleep(this.terminatePollMs);
     }
-    return { requested: true, error: `repair command #${command} still reported IN_PROGRESS 10 s after termination` };
+    const seconds = Math.round((this.now() - startedAt) / 1000);
+    return {
+      requested: true,
+      error:
+        `repair command #${command} still reported IN_PROGRESS ${seconds} s after termination ` +
+        `(terminated ${terminations} time${terminations === 1 ? '' : 's'}${lastError ? `; last error: ${lastError}` : ''})`,
+    };
   }
 }
 

@@ -202,7 +202,7 @@ describe('repair executors against the sandbox (real Cassandra 5.0)', function (
           return running;
         }, 2);
         expect(outcome.status, outcome.message).to.equal('aborted');
-        expect(outcome.message).to.include(
+        expect(outcome.message, outcome.message).to.include(
           `aborted: lease tend/node/${NODES[1]!.address} lost; repair sessions terminated`,
         );
         expectStoppedOnNode(await noRepairLeft(client, keyspace, since), abortedAt);

@@ -213,6 +213,79 @@ describe('JolokiaExecutor', function () {
     expect(outcome.message).to.equal('aborted: lease tend/dc/dc1 lost; repair sessions terminated on the node');
   });
 
+  it('a command still running after the termination: terminated again until it stops', async function () {
+    const calls: string[] = [];
+    let terminations = 0;
+    const client: Pick<JolokiaClient, 'exec'> = {
+      async exec<T>(_mbean: string, operation: string): Promise<T> {
+        calls.push(operation);
+        if (operation.startsWith('repairAsync')) return 15 as T;
+        if (operation.startsWith('forceTerminateAllRepairSessions')) {
+          terminations++;
+          return null as T;
+        }
+        // The first termination lands before the command has a session: it keeps running until the second.
+        return (terminations < 2 ? ['IN_PROGRESS'] : ['FAILED', 'Terminate session is called']) as T;
+      },
+    };
+    const outcome = await new JolokiaExecutor({
+      client,
+      ...fast,
+      terminateRepeatMs: 20,
+      terminatePollMs: 2,
+      terminateConfirmMs: 5_000,
+    }).run(request, { timeoutMs: 30 });
+    expect(outcome.status).to.equal('timed_out');
+    expect(outcome.serverStop).to.deep.equal({ requested: true });
+    expect(terminations).to.equal(2);
+    expect(outcome.message).to.match(/; repair sessions terminated on the node$/);
+  });
+
+  it('a command that never stops: the outcome says so, with how long and how many terminations', async function () {
+    const jolokia = fakeJolokia(16, [['IN_PROGRESS']]);
+    const client: Pick<JolokiaClient, 'exec'> = {
+      exec: <T>(mbean: string, operation: string, args?: readonly unknown[]) =>
+        operation.startsWith('forceTerminateAllRepairSessions')
+          ? Promise.resolve(null as T)
+          : jolokia.client.exec<T>(mbean, operation, args),
+    };
+    const outcome = await new JolokiaExecutor({
+      client,
+      ...fast,
+      terminateRepeatMs: 10,
+      terminatePollMs: 2,
+      terminateConfirmMs: 60,
+    }).run(request, { timeoutMs: 20 });
+    expect(outcome.status).to.equal('timed_out');
+    expect(outcome.serverStop?.error, outcome.serverStop?.error).to.match(
+      /^repair command #16 still reported IN_PROGRESS 0 s after termination \(terminated [2-9] times\)$/,
+    );
+    expect(outcome.message).to.match(/stopping the repair on the node failed \(.*\); check the node's log$/);
+  });
+
+  it('a termination the node refuses: reported at once, not retried', async function () {
+    const calls: string[] = [];
+    const client: Pick<JolokiaClient, 'exec'> = {
+      async exec<T>(_mbean: string, operation: string): Promise<T> {
+        calls.push(operation);
+        if (operation.startsWith('repairAsync')) return 17 as T;
+        if (operation.startsWith('forceTerminateAllRepairSessions')) {
+          throw new JolokiaRequestError(
+            'java.lang.SecurityException : Access denied',
+            403,
+            'java.lang.SecurityException',
+          );
+        }
+        return ['IN_PROGRESS'] as T;
+      },
+    };
+    const outcome = await new JolokiaExecutor({ client, ...fast, terminateRepeatMs: 1 }).run(request, {
+      timeoutMs: 20,
+    });
+    expect(outcome.serverStop?.error).to.include('Access denied');
+    expect(calls.filter((c) => c.startsWith('forceTerminateAllRepairSessions'))).to.have.length(1);
+  });
+
   it('an already aborted signal starts nothing', async function () {
     const jolokia = fakeJolokia(13, []);
     const outcome = await new JolokiaExecutor({ client: jolokia.client, ...fast }).run(request, {
