@@ -255,6 +255,21 @@ export interface BatchContext {
   readonly localAddress?: string;
   /** Kept with each lease besides task and tick: a group tick's instance and the node it runs the task for. */
   readonly leaseMetadata?: Readonly<Record<string, string>>;
+  /**
+   * What batches running side by side in one tick share (a group tick's parallel tasks, sharedBatchState): the
+   * replicas seen going down and the repairs seen ending. Absent: the batch keeps its own.
+   */
+  readonly shared?: SharedBatchState;
+}
+
+/** Replicas found down and repairs seen ending, shared by the batches of one tick that run at the same time. */
+export interface SharedBatchState {
+  readonly replicas: ReplicaWatch;
+  readonly finished: OwnRepair[];
+}
+
+export function sharedBatchState(ctx: Pick<BatchContext, 'client' | 'liveness' | 'out'>): SharedBatchState {
+  return { replicas: new ReplicaWatch(ctx), finished: [] };
 }
 
 export interface BatchResult {
@@ -313,11 +328,12 @@ class BatchState {
   private readonly skipped: { table: string; reason: string }[] = [];
   private readonly replicas: ReplicaWatch;
   /** The repairs this batch saw end: they are not "already running" on the replicas of the next task. */
-  private readonly finished: OwnRepair[] = [];
+  private readonly finished: OwnRepair[];
   private error: TendError | undefined;
 
   constructor(private readonly ctx: BatchContext) {
-    this.replicas = new ReplicaWatch(ctx);
+    this.replicas = ctx.shared?.replicas ?? new ReplicaWatch(ctx);
+    this.finished = ctx.shared?.finished ?? [];
   }
 
   /**
@@ -533,7 +549,7 @@ class BatchState {
 }
 
 /** Replicas found down during the batch (after a repair failed naming a dead endpoint), and why. */
-class ReplicaWatch {
+export class ReplicaWatch {
   private readonly down = new Map<string, string>();
   private pending: Promise<void> = Promise.resolve();
 

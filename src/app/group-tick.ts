@@ -7,10 +7,11 @@
  *   node, each through that node's executor (its Jolokia agent or JMX port) under the same leases, liveness gate and
  *   checks as a per-node tick (src/app/batch.ts) → one report and metrics file.
  *
- * `schedule.maxTasks` and `schedule.maxDuration` bound the whole tick, not each node. Tasks run one at a time
- * (`schedule.parallelTasks` is not built yet). The lease holder is the instance name (nodes.instance); each repair's
- * history names its node as coordinator, as that node's own tick would, so per-node and group ticks read each other's
- * history.
+ * `schedule.maxTasks` and `schedule.maxDuration` bound the whole tick, not each node. Tasks run one at a time, or
+ * with `schedule.parallelTasks` above 1 up to that many at once when their replica sets are disjoint (core
+ * tasksToStart), each a batch of its own with its own leases. The lease holder is the instance name (nodes.instance);
+ * each repair's history names its node as coordinator, as that node's own tick would, so per-node and group ticks
+ * read each other's history.
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -21,6 +22,7 @@ import {
   endpointFor,
   inputAfterRepairs,
   mergeNodePlans,
+  tasksToStart,
   plan as computePlan,
   tableKey,
   type NodeEndpoint,
@@ -38,7 +40,8 @@ import { openExecutor, openRepairedStateReader } from './adapters.js';
 import { filterIncrementalTasks } from './repair-incremental.js';
 import { currentPlan } from './schedule.js';
 import { historyStartWriter, historyWriter } from './record-outcome.js';
-import { runBatch, type BatchResult } from './batch.js';
+import { runBatch, sharedBatchState, type BatchContext, type BatchResult, type SharedBatchState } from './batch.js';
+import type { ReplicaChecks } from './replica-checks.js';
 import { configuredCoverageTtl, coverageRecorder, type TickCoverage } from './coverage.js';
 import {
   alarmsOf,
@@ -204,7 +207,8 @@ export async function runGroupTick(
     return { report, plan: firstPlan };
   }
 
-  const batch = await runRuns(deps, client, ports, group, planned, merged, {
+  const run = config.schedule.parallelTasks > 1 ? runParallel : runRuns;
+  const batch = await run(deps, client, ports, group, planned, merged, {
     tickId,
     holder: { name: nodes.instance, host: hostname() },
     startDeadline: startedAt + (options.maxDurationMs ?? config.schedule.maxDuration),
@@ -384,4 +388,159 @@ async function runRuns(
     }
   }
   return result;
+}
+
+type RunsResult = Awaited<ReturnType<typeof runRuns>>;
+
+/** One parallel task's batch context: its node's executor, coordinator and datacenter, the tick's shared state. */
+async function laneContext(
+  deps: TickDeps,
+  client: cassandra.Client,
+  ports: TickPorts,
+  node: NodeInfo,
+  tick: { tickId: string; holder: { name: string; host: string }; startDeadline: number },
+  lane: { executor: Promise<Executor>; shared: SharedBatchState; checks: Pick<ReplicaChecks, 'check'> | undefined },
+): Promise<BatchContext> {
+  const { config } = deps;
+  const { checks } = lane;
+  return {
+    config,
+    out: deps.out,
+    signal: deps.signal,
+    client,
+    backend: await ports.leaseBackend(client),
+    executor: await lane.executor,
+    tickId: tick.tickId,
+    holder: tick.holder,
+    leaseMetadata: { instance: tick.holder.name, node: node.address },
+    localDatacenter: node.datacenter,
+    startDeadline: tick.startDeadline,
+    now: ports.now,
+    record: historyWriter(config.cassandra.keyspace, {
+      coordinator: () => node.address,
+      address: () => node.address,
+      tickId: tick.tickId,
+    }),
+    recordStart: historyStartWriter(config.cassandra.keyspace, {
+      coordinator: () => node.address,
+      tickId: tick.tickId,
+    }),
+    onTaskEnd: (ended, outcome) => ports.hooks.taskEnded(ended, outcome),
+    liveness: ports.liveness,
+    shared: lane.shared,
+    ...(checks ? { replicaBusy: (t, finished) => checks.check(t, finished), localAddress: node.address } : {}),
+  };
+}
+
+/**
+ * schedule.parallelTasks > 1: the merged batch with up to that many tasks at once. Each time a task ends, the core
+ * (tasksToStart) picks which waiting tasks start: never two on one replica, at most lease.slotsPerDatacenter per
+ * datacenter in scope datacenter. Each task is a batch of its own (src/app/batch.ts): it claims its own leases and
+ * releases them when it ends (no lease kept from one task to the next), runs through its node's executor, passes the
+ * same start checks (maxDuration, interrupt, a replica down, a replica busy) and gets its own history record. The
+ * batches share the replicas seen down and the repairs seen ending. An error that ends a batch (lease lost,
+ * interrupted, a node unreachable) lets the running tasks end and starts no more; the report lists the tasks in the
+ * merged order.
+ */
+async function runParallel(
+  deps: TickDeps,
+  client: cassandra.Client,
+  ports: TickPorts,
+  group: GroupPorts,
+  planned: readonly NodePlan[],
+  merged: readonly NodeTask[],
+  tick: { tickId: string; holder: { name: string; host: string }; startDeadline: number },
+): Promise<RunsResult> {
+  const { config, out } = deps;
+  const byHost = new Map(planned.map((p) => [p.node.hostId, p]));
+  const executors = new Map<string, Promise<Executor>>();
+  const executorOf = (node: NodeInfo) => {
+    let executor = executors.get(node.hostId);
+    if (!executor) executors.set(node.hostId, (executor = group.executor(node)));
+    return executor;
+  };
+  // One set of checks for the tick (their sessions and agents opened once); no covered node is this machine.
+  const checks = ports.replicaChecks?.(client, { ...planned[0]!.topology, localAddress: '' });
+  const shared = sharedBatchState({ client, liveness: ports.liveness, out });
+  const limits = {
+    parallelTasks: config.schedule.parallelTasks,
+    ...(config.lease.scope === 'datacenter' ? { slotsPerDatacenter: config.lease.slotsPerDatacenter } : {}),
+  };
+  const candidate = (order: number) => {
+    const { hostId, task } = merged[order]!;
+    return { replicas: task.replicaAddresses, datacenter: byHost.get(hostId)!.node.datacenter };
+  };
+  const result = {
+    tasks: [] as TaskReport[],
+    leases: {} as Record<string, number>,
+    repaired: [] as BatchResult['repaired'][number][],
+    skipped: [] as { table: string; reason: string }[],
+    error: undefined as TendError | undefined,
+  };
+  const reports = new Map<number, TaskReport[]>();
+  let waiting = merged.map((_, order) => order);
+  // A lane that throws (its lease backend unreachable, a defect) is caught here, so that the others end before the
+  // tick throws it.
+  type Lane = { order: number; batch: BatchResult } | { order: number; thrown: unknown };
+  const running = new Map<number, Promise<Lane>>();
+  let thrown: { error: unknown } | undefined;
+  const start = (order: number) => {
+    const { node } = byHost.get(merged[order]!.hostId)!;
+    running.set(
+      order,
+      laneContext(deps, client, ports, node, tick, { executor: executorOf(node), shared, checks })
+        .then((ctx) => runBatch([merged[order]!.task], ctx))
+        .then(
+          (batch): Lane => ({ order, batch }),
+          (error: unknown): Lane => ({ order, thrown: error }),
+        ),
+    );
+  };
+  try {
+    let stopped = false;
+    for (;;) {
+      if (!stopped) {
+        const starts = tasksToStart(waiting.map(candidate), [...running.keys()].map(candidate), limits).map(
+          (index) => waiting[index]!,
+        );
+        waiting = waiting.filter((order) => !starts.includes(order));
+        for (const order of starts) start(order);
+      }
+      if (running.size === 0) break;
+      const lane = await Promise.race(running.values());
+      running.delete(lane.order);
+      if ('thrown' in lane) {
+        thrown ??= { error: lane.thrown };
+        stopped = true;
+        continue;
+      }
+      const { order, batch } = lane;
+      const { node } = byHost.get(merged[order]!.hostId)!;
+      reports.set(
+        order,
+        batch.tasks.map((t) => ({ ...t, node: node.address })),
+      );
+      addBatch(result, batch);
+      stopped ||= batch.error !== undefined;
+      // Scope datacenter: a slot held elsewhere means every slot of that datacenter is (ours are counted by
+      // tasksToStart); its waiting tasks would all be refused too. A per-node batch stops asking the same way.
+      const refused = batch.tasks.some((t) => t.status === 'lease_held_elsewhere' || t.status === 'outranked');
+      if (config.lease.scope === 'datacenter' && refused) {
+        waiting = waiting.filter((o) => candidate(o).datacenter !== node.datacenter);
+      }
+    }
+  } finally {
+    await checks?.close();
+  }
+  if (thrown) throw thrown.error;
+  for (const order of [...reports.keys()].sort((a, b) => a - b)) result.tasks.push(...reports.get(order)!);
+  return result;
+}
+
+/** A parallel task's lease counts, repairs and skips into the tick's; its error, the first one, ends the tick. */
+function addBatch(result: RunsResult, batch: BatchResult): void {
+  for (const [key, count] of Object.entries(batch.leases)) result.leases[key] = (result.leases[key] ?? 0) + count;
+  result.repaired.push(...batch.repaired);
+  result.skipped.push(...batch.skipped);
+  if (batch.error) result.error ??= batch.error;
 }

@@ -138,6 +138,7 @@ export function crossFieldFindings(config: Partial, env: Env): RuleFindings {
     repairTablesFindings(findings, repair);
   }
   if (schedule) scheduleFindings(findings, schedule);
+  if (schedule) parallelTasksFindings(findings, schedule, nodes, lease);
   if (schedule?.coverageTtl !== undefined && repair) coverageTtlFindings(findings, schedule, repair);
   if (lease) {
     leaseTimingFindings(findings, lease);
@@ -245,6 +246,32 @@ function scheduleFindings({ errors }: Findings, schedule: Section<'schedule'>): 
       });
     }
   });
+}
+
+/**
+ * schedule.parallelTasks runs a group tick's disjoint tasks at once. A per-node tick has none: every task it plans
+ * includes its own node as a replica, so the key would promise what cannot happen; refused rather than ignored.
+ */
+function parallelTasksFindings(
+  { errors, warnings }: Findings,
+  schedule: Section<'schedule'>,
+  nodes: Partial['nodes'],
+  lease: Partial['lease'],
+): void {
+  if (schedule.parallelTasks <= 1) return;
+  if (!nodes) {
+    errors.push({
+      path: 'schedule.parallelTasks',
+      message: `must be 1 when tend acts for one node (node:, not nodes:): every task of the node's own tick includes that node as a replica, so no two tasks are disjoint and none could run together (got ${schedule.parallelTasks})`,
+    });
+    return;
+  }
+  if (lease?.scope === 'datacenter' && lease.slotsPerDatacenter < schedule.parallelTasks) {
+    warnings.push({
+      path: 'schedule.parallelTasks',
+      message: `with lease.scope datacenter each task takes its own slot: at most lease.slotsPerDatacenter (${lease.slotsPerDatacenter}) tasks run at once in one datacenter; ${schedule.parallelTasks} run at once only across datacenters (or use lease.scope node)`,
+    });
+  }
 }
 
 /** A claim shorter than a healthy tick (it refreshes at its start and end) lapses while the tick runs. */

@@ -757,6 +757,16 @@ export const scheduleSchema = section(
       '1h',
       DURATION_RANGES.maxDuration,
     ),
+    parallelTasks: z
+      .number({ error: expected('a whole number between 1 and 64') })
+      .int({ error: expected('a whole number between 1 and 64') })
+      .min(1, { error: expected('a whole number between 1 and 64') })
+      .max(64, { error: expected('a whole number between 1 and 64') })
+      .default(1)
+      .meta({
+        description:
+          "With `nodes:` (a group tick): how many of the tick's tasks may run at once. Only tasks whose replica sets are disjoint run together (never two on one replica), each under its own leases (scope node: every replica; scope datacenter: a slot of its coordinator's datacenter each, so at most lease.slotsPerDatacenter per datacenter) and through its own node's executor; maxTasks and maxDuration still bound the whole tick. Must be 1 with `node:`: every task of a node's own tick includes that node, so no two are disjoint.",
+      }),
     windows: z
       .array(windowSchema, { error: expected('a list of windows') })
       .default([])

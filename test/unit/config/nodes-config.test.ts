@@ -57,3 +57,46 @@ describe('nodes: a group of nodes (issue 18)', () => {
     expect(result.errors).to.deep.equal([]);
   });
 });
+
+describe('schedule.parallelTasks (issue 18)', () => {
+  it('defaults to 1, accepts 1–64 with nodes:, refuses other numbers', () => {
+    expect(validateConfig({}).config!.schedule.parallelTasks).to.equal(1);
+    const group = 'nodes: { instance: a, datacenters: [dc1] }\nlease: { scope: node }\n';
+    for (const n of [1, 2, 64]) {
+      const result = validateConfig(parse(`${group}schedule: { parallelTasks: ${n} }`));
+      expect(result.errors, String(n)).to.deep.equal([]);
+      expect(result.warnings, String(n)).to.deep.equal([]);
+      expect(result.config!.schedule.parallelTasks).to.equal(n);
+    }
+    for (const n of [0, 65, 1.5, '"2"']) {
+      const result = validateConfig(parse(`${group}schedule: { parallelTasks: ${n} }`));
+      expect(result.errors.join('\n'), String(n)).to.match(/^schedule\.parallelTasks: .*between 1 and 64/);
+    }
+  });
+
+  it('refuses more than 1 with a per-node configuration, naming the key and why', () => {
+    for (const text of [
+      'schedule: { parallelTasks: 2 }',
+      'node: { address: 10.0.0.1 }\nschedule: { parallelTasks: 2 }',
+    ]) {
+      const result = validateConfig(parse(text));
+      expect(result.errors, text).to.have.length(1);
+      expect(result.errors[0]).to.match(/^schedule\.parallelTasks: must be 1 when tend acts for one node/);
+      expect(result.errors[0]).to.contain('no two tasks are disjoint');
+    }
+  });
+
+  it('warns in lease scope datacenter when the slots are fewer than parallelTasks', () => {
+    const result = validateConfig(parse('nodes: { instance: a, datacenters: [dc1] }\nschedule: { parallelTasks: 2 }'));
+    expect(result.errors).to.deep.equal([]);
+    expect(result.warnings).to.deep.equal([
+      'schedule.parallelTasks: with lease.scope datacenter each task takes its own slot: at most lease.slotsPerDatacenter (1) tasks run at once in one datacenter; 2 run at once only across datacenters (or use lease.scope node)',
+    ]);
+    const slots = validateConfig(
+      parse(
+        'nodes: { instance: a, datacenters: [dc1] }\nschedule: { parallelTasks: 2 }\nlease: { slotsPerDatacenter: 2 }',
+      ),
+    );
+    expect(slots.warnings).to.deep.equal([]);
+  });
+});
