@@ -129,10 +129,10 @@ _tend() {
       ;;
     "history show")
       words=""
-      opts="--since --coverage --ring --node"
+      opts="--since --coverage --ring --jobs --node"
       ;;
     "history show "*)
-      opts="--since --coverage --ring --node"
+      opts="--since --coverage --ring --jobs --node"
       ;;
     "job")
       words="abort list run start status"

@@ -28,6 +28,7 @@ complete -c tend -n '__fish_seen_subcommand_from history; and not __fish_seen_su
 complete -c tend -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l since -r -f -d 'how far back, e.g. 24h or 7d (default: repair.interval, else 7d)'
 complete -c tend -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l coverage -d 'per table: share of ranges repaired within the interval, oldest range age'
 complete -c tend -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l ring -d 'with --coverage: draw each table\'s token ring, each part by the age of its last repair'
+complete -c tend -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l jobs -d 'add the steps of cluster-wide jobs (tend job) that ran in the period'
 complete -c tend -n '__fish_seen_subcommand_from history; and __fish_seen_subcommand_from show' -l node -r -f -d 'with a nodes: configuration, act for this covered node (broadcast address or host id)'
 complete -c tend -n '__fish_seen_subcommand_from job; and not __fish_seen_subcommand_from abort list run start status' -a abort -d 'stop a job: no new step starts, the running ones are stopped'
 complete -c tend -n '__fish_seen_subcommand_from job; and not __fish_seen_subcommand_from abort list run start status' -a list -d 'the jobs of the last 30 days, newest first'

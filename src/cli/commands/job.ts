@@ -5,8 +5,8 @@ import { scopeArgument, wholeNumber } from '../arguments.js';
 import { parseScopeArgument } from '../../app/scope.js';
 import { parseDuration } from '../../config/units.js';
 import { tickBound } from '../../app/time-bound.js';
-import { MAINTENANCE_OPERATIONS, type MaintenanceOperation } from '../../core/maintenance.js';
-import type { JobView, StepRunReport } from '../../app/maintenance.js';
+import { formatStepProgress, MAINTENANCE_OPERATIONS, type MaintenanceOperation } from '../../core/maintenance.js';
+import type { JobView, StepRunReport, StepView } from '../../app/maintenance.js';
 
 export interface JobStartOptions {
   operation: MaintenanceOperation;
@@ -35,10 +35,18 @@ function renderSteps(view: JobView, deps: Pick<CommandDeps, 'out'>): void {
       { header: 'ATTEMPT', value: (s) => s.attempt },
       { header: 'STARTED', value: (s) => (s.startedAt === undefined ? '-' : new Date(s.startedAt)) },
       { header: 'FINISHED', value: (s) => (s.finishedAt === undefined ? '-' : new Date(s.finishedAt)) },
+      { header: 'PROGRESS', value: progressText },
       { header: 'MESSAGE', value: (s) => s.message ?? '' },
     ],
     view.steps,
   );
+}
+
+/** A running step's progress as its node reports it; `?` when the node did not answer, `-` otherwise. */
+function progressText(step: StepView): string {
+  if (step.progress) return formatStepProgress(step.progress);
+  if (step.progressUnknown !== undefined) return `? (${step.progressUnknown})`;
+  return '-';
 }
 
 const start = defineCommand<JobStartOptions>({
@@ -112,7 +120,7 @@ const status = defineCommand<{ id: string | undefined }>({
   path: ['job', 'status'],
   summary: "each node's step of a job (the newest without ID)",
   description:
-    "Shows the job's state (active, aborted, done) and each node's step: pending, running (since when, by which process), done, failed (with the reason) or skipped (down at its turn, or outside --datacenter). Exits 6 while a step has failed or was skipped because its node was down, so a script can tell a job that did not reach every node.",
+    "Shows the job's state (active, aborted, done) and each node's step: pending, running (since when, by which process), done, failed (with the reason) or skipped (down at its turn, or outside --datacenter). A running cleanup, upgradesstables, garbagecollect or compact shows its progress as its node reports it now (system_views.sstable_tasks, what `nodetool compactionstats` prints: bytes done of the total, summed over the node's tasks of the job's operation and keyspace); `-` while the node runs none of them (waiting for a compaction thread, between tables) and for repair steps. --json gives each running step's `progress` (completed, total, unit, tasks). Exits 6 while a step has failed or was skipped because its node was down, so a script can tell a job that did not reach every node.",
   arguments: [{ name: 'ID', description: 'the job (as `job start` printed it); default the newest', required: false }],
   options: [],
   examples: [
@@ -123,9 +131,9 @@ const status = defineCommand<{ id: string | undefined }>({
   parse: (args) => ({ id: args[0] === undefined ? undefined : jobId(args[0]) }),
   async run(options, deps) {
     const { withCluster } = await import('../../app/cluster-session.js');
-    const { jobStatus, attentionOf, openJobStore } = await import('../../app/maintenance.js');
+    const { jobStatusWithProgress, attentionOf } = await import('../../app/maintenance.js');
     const view = await withCluster(deps, async (client, config) =>
-      jobStatus(await openJobStore(config, deps.secret, client), options.id),
+      jobStatusWithProgress(config, deps.secret, client, options.id),
     );
     deps.out.data(view, () => renderSteps(view, deps));
     const attention = attentionOf(view);
