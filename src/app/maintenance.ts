@@ -58,7 +58,7 @@ import type { Output } from '../output/output.js';
 /** What `tend job start` decides of a job; the rest (id, staleness, attempts, creator) is filled in here. */
 export type StartJobOptions = Pick<
   MaintenanceJob,
-  'operation' | 'keyspace' | 'table' | 'datacenter' | 'concurrency' | 'concurrencyScope'
+  'operation' | 'keyspace' | 'table' | 'datacenter' | 'concurrency' | 'concurrencyScope' | 'window'
 > & { readonly stepTimeoutMs?: number | undefined };
 
 export interface JobView {
@@ -139,6 +139,7 @@ export async function startJob(
     maxAttempts: 2,
     createdAt: now,
     createdBy: actor(config),
+    ...(options.window !== undefined ? { window: options.window } : {}),
   };
   const steps = initialSteps(job, topology.nodes);
   await store.create(job, steps);

@@ -6,6 +6,7 @@
 // computes the same turn, which is what keeps at most N steps running without a coordinator.
 import { formatBytes } from './back-pressure.js';
 import { fnv1a32 } from './hash.js';
+import { describeWindow, windowContains, type TimeWindow } from './policy.js';
 
 export const MAINTENANCE_OPERATIONS = ['cleanup', 'upgradesstables', 'garbagecollect', 'compact', 'repair'] as const;
 export type MaintenanceOperation = (typeof MAINTENANCE_OPERATIONS)[number];
@@ -30,7 +31,11 @@ export interface MaintenanceJob {
   readonly stepTimeoutMs: number;
   /** Attempts of one step before it is failed (a step whose process died is retried). */
   readonly maxAttempts: number;
-
+  /**
+   * `job start --window`: steps start only inside it (an allow window of the schedule's kind); a step running when
+   * it closes runs to its end. Absent: any time.
+   */
+  readonly window?: TimeWindow | undefined;
   readonly createdAt: number;
   readonly createdBy: string;
   readonly abortedAt?: number | undefined;
@@ -149,6 +154,10 @@ export function turnDecision(
 ): TurnDecision {
   if (job.abortedAt !== undefined) return { run: false, transitions: [], reason: `job ${job.id} was aborted` };
   const transitions = [...expiredRunningSteps(job, steps, now)];
+  // Outside the window no step starts, and nobody is skipped for being down: the turn has not come yet.
+  if (job.window !== undefined && !windowContains(job.window, now)) {
+    return { run: false, transitions, reason: `outside the job's ${describeWindow(job.window)}` };
+  }
   const settled = new Map(transitions.map((t) => [t.hostId, t.to]));
   const current = stepOrder(job.id, steps).map((s) => ({ ...s, state: settled.get(s.hostId) ?? s.state }));
   const local = current.find((s) => s.hostId === localHostId);

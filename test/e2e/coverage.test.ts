@@ -19,7 +19,7 @@ import type cassandra from 'cassandra-driver';
 import { NODES } from '../sandbox/src/layout.js';
 import { cqlClient } from '../support/sandbox-clients.js';
 import { tend, tick, writeScopedConfig } from '../support/tick-e2e.js';
-import { schemaStatements } from '../../src/cluster/tend-schema.js';
+import { schemaStatements, TEND_SCHEMA_VERSION } from '../../src/cluster/tend-schema.js';
 import { ExitCode } from '../../src/errors.js';
 import type { CoverageReport } from '../../src/core/index.js';
 
@@ -77,11 +77,11 @@ describe('coverage record (e2e)', function () {
     const config = writeScopedConfig(dir, NODES[2]!, { tendKeyspace: TEND_KEYSPACE, keyspaces: ['none'] });
     const refused = await tick(config);
     expect(refused.exitCode).to.equal(ExitCode.Failure);
-    expect(String(refused.stderr)).to.include('has tend schema version 3; this tend needs 4');
+    expect(String(refused.stderr)).to.include(`has tend schema version 3; this tend needs ${TEND_SCHEMA_VERSION}`);
     expect(String(refused.stderr)).to.include('tend schema apply');
     const apply = await tend(config, ['--json', 'schema', 'apply']);
     expect(apply.exitCode, String(apply.stderr)).to.equal(0);
-    expect(JSON.parse(String(apply.stdout))).to.include({ previousVersion: 3, version: 4 });
+    expect(JSON.parse(String(apply.stdout))).to.include({ previousVersion: 3, version: TEND_SCHEMA_VERSION });
     const table = await client.execute(
       'SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?',
       [TEND_KEYSPACE, 'coverage'],

@@ -445,4 +445,25 @@ describe('cluster-wide jobs carried out by the ticks (e2e)', function () {
       .sort();
     expect(repaired).to.deep.equal((await ringRanges()).sort());
   });
+
+  it('with --window no step starts while the window is closed, and the job says why', async function () {
+    // A one-hour window that opens six hours from now (UTC): closed for the whole test.
+    const hour = (new Date().getUTCHours() + 6) % 24;
+    const window = `${String(hour).padStart(2, '0')}:00-${String((hour + 1) % 24).padStart(2, '0')}:00 UTC`;
+    const id = await start(['cleanup', SMALL_KS, '--concurrency', '3', '--window', window]);
+    const ticks = await round();
+    expect(ticks.map((t) => t.exitCode)).to.deep.equal([0, 0, 0]);
+    expect(ticks.map((t) => t.report.result)).to.not.include('job_step');
+    const run = await tend(configs[1]!, ['--json', 'job', 'run']);
+    expect(run.exitCode, String(run.stderr)).to.equal(0);
+    const report = JSON.parse(String(run.stdout)) as { result: string; message: string };
+    expect(report.result).to.equal('idle');
+    expect(report.message).to.include(`job ${id}: outside the job's allow window every day ${window}`);
+    const text = await tend(configs[0]!, ['job', 'status', id]);
+    expect(String(text.stdout)).to.include(`steps start only inside the allow window every day ${window}`);
+    const { view } = await status(id);
+    expect(view.steps.map((s) => s.state)).to.deep.equal(['pending', 'pending', 'pending']);
+    // Aborted, so that no later tick of this file or another runs it when the window opens.
+    expect((await tend(configs[0]!, ['job', 'abort', id])).exitCode).to.equal(0);
+  });
 });

@@ -7,6 +7,8 @@ import { parseDuration } from '../../config/units.js';
 import { tickBound } from '../../app/time-bound.js';
 import { formatStepProgress, MAINTENANCE_OPERATIONS, type MaintenanceOperation } from '../../core/maintenance.js';
 import type { JobView, StepRunReport, StepView } from '../../app/maintenance.js';
+import { parseJobWindow } from '../../app/policy-input.js';
+import { describeWindow, type TimeWindow } from '../../core/policy.js';
 
 export interface JobStartOptions {
   operation: MaintenanceOperation;
@@ -16,6 +18,7 @@ export interface JobStartOptions {
   concurrency: number;
   concurrencyScope: 'datacenter' | 'cluster';
   stepTimeoutMs: number | undefined;
+  window?: TimeWindow | undefined;
 }
 
 function renderSteps(view: JobView, deps: Pick<CommandDeps, 'out'>): void {
@@ -25,7 +28,8 @@ function renderSteps(view: JobView, deps: Pick<CommandDeps, 'out'>): void {
   out.text(
     `job ${job.id}: ${job.operation} of ${target}, ${view.phase}` +
       `${job.abortedAt !== undefined ? ` (aborted by ${job.abortedBy ?? '?'} at ${out.time(job.abortedAt)})` : ''}` +
-      `; at most ${job.concurrency} node(s) at once per ${job.concurrencyScope}; started by ${job.createdBy}`,
+      `; at most ${job.concurrency} node(s) at once per ${job.concurrencyScope}` +
+      `${job.window ? `; steps start only inside the ${describeWindow(job.window)}` : ''}; started by ${job.createdBy}`,
   );
   out.table(
     [
@@ -53,7 +57,7 @@ const start = defineCommand<JobStartOptions>({
   path: ['job', 'start'],
   summary: 'record a cluster-wide job that every node carries out in turn',
   description:
-    "Records a job in tend's store (tend's keyspace; Consul's KV store, under lease.consul.prefix, with the Consul lease backend) and prints its id. Nothing runs now: each node's `tend schedule tick` (or `tend job run`) runs its own step when its turn comes, at most --concurrency nodes at once per datacenter or per cluster (--per), in an order every node computes alike from the job id. A node down at its turn is skipped, and the job says so. OPERATION is cleanup, upgradesstables, garbagecollect or compact (nodetool's operations of those names, or the StorageService operations behind them through Jolokia) over KEYSPACE[.TABLE] or every keyspace, or repair: a full repair of the node's primary ranges of KEYSPACE, so that the job as a whole repairs every range once. A node's step runs instead of its scheduled repairs (see the README, Jobs).",
+    "Records a job in tend's store (tend's keyspace; Consul's KV store, under lease.consul.prefix, with the Consul lease backend) and prints its id. Nothing runs now: each node's `tend schedule tick` (or `tend job run`) runs its own step when its turn comes, at most --concurrency nodes at once per datacenter or per cluster (--per), in an order every node computes alike from the job id. A node down at its turn is skipped, and the job says so. OPERATION is cleanup, upgradesstables, garbagecollect or compact (nodetool's operations of those names, or the StorageService operations behind them through Jolokia) over KEYSPACE[.TABLE] or every keyspace, or repair: a full repair of the node's primary ranges of KEYSPACE, so that the job as a whole repairs every range once. A node's step runs instead of its scheduled repairs (see the README, Jobs). With --window, a step starts only while the window is open (an allow window, checked by each node's tick on its own clock; days, times and time zone as in schedule.windows); a step that is running when it closes runs to its end, bounded by --step-timeout.",
   arguments: [
     { name: 'OPERATION', description: 'what each node runs', required: true, choices: MAINTENANCE_OPERATIONS },
     { name: 'KEYSPACE[.TABLE]', description: 'limit to one keyspace or table (required for repair)', required: false },
@@ -70,11 +74,20 @@ const start = defineCommand<JobStartOptions>({
       flags: '--step-timeout <DURATION>',
       description: "one node's step limit (default and at most repair.taskTimeout)",
     },
+    {
+      flags: '--window <WINDOW>',
+      description:
+        'steps start only inside "[DAYS] HH:MM-HH:MM [TIMEZONE]" (days and times as in schedule.windows; default every day, UTC)',
+    },
   ],
   examples: [
     { command: 'tend job start cleanup shop', description: 'Cleanup of keyspace shop on every node, one at a time.' },
     { command: 'tend job start upgradesstables --per datacenter', description: 'One node per datacenter at a time.' },
     { command: 'tend job start repair shop --json | jq -r .job.id', description: "The new job's id, for scripts." },
+    {
+      command: "tend job start cleanup shop --window 'mon-fri 22:00-06:00 Europe/Berlin'",
+      description: 'Steps start on weekday nights only.',
+    },
   ],
   exitCodes: [ExitCode.Config, ExitCode.ClusterUnavailable],
   parse(args, opts) {
@@ -99,6 +112,7 @@ const start = defineCommand<JobStartOptions>({
       concurrency: opts.concurrency === undefined ? 1 : wholeNumber(opts.concurrency, '--concurrency', 1, 1000),
       concurrencyScope: opts.per === 'datacenter' ? 'datacenter' : 'cluster',
       stepTimeoutMs,
+      ...(opts.window !== undefined ? { window: parseJobWindow(String(opts.window)) } : {}),
     };
   },
   async run(options, deps) {

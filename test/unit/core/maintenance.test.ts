@@ -135,6 +135,28 @@ describe('maintenance jobs: the turn', function () {
     expect(timedOut.transitions[0]).to.deep.include({ to: 'failed', message: 'timed out after 3600 s' });
   });
 
+  it('--window: outside the window no step starts and nobody is skipped; inside, the turn is as without one', function () {
+    // 22:00-06:00 UTC every day; 2026-12-04 is a Friday.
+    const job = { ...JOB, window: { mode: 'allow' as const, start: '22:00', end: '06:00', timezone: 'UTC' } };
+    const steps = initialSteps(job, NODES);
+    const first = stepOrder(job.id, NODES)[0]!;
+    const noon = Date.parse('2026-12-04T12:00:00Z');
+    const night = Date.parse('2026-12-04T23:30:00Z');
+    const early = Date.parse('2026-12-05T05:59:00Z');
+    const closed = turnDecision(job, steps, first.hostId, new Set([first.address]), noon);
+    expect(closed).to.deep.include({ run: false, transitions: [] });
+    expect((closed as { reason: string }).reason).to.match(/^outside the job's allow window every day 22:00-06:00 UTC/);
+    expect(turnDecision(job, steps, first.hostId, NONE, night).run).to.equal(true);
+    expect(turnDecision(job, steps, first.hostId, NONE, early).run).to.equal(true);
+    // A step whose process died is still settled outside the window (retried later, inside it).
+    const died = steps.map((s) =>
+      s.hostId === first.hostId
+        ? { ...s, state: 'running' as const, attempt: 1, startedAt: noon - 120_000, heartbeatAt: noon - 120_000 }
+        : s,
+    );
+    expect(turnDecision(job, died, first.hostId, NONE, noon).transitions.map((t) => t.to)).to.deep.equal(['pending']);
+  });
+
   it('--datacenter excludes the other datacenters (skipped, not needing attention)', function () {
     const steps = initialSteps({ id: 'job-1', datacenter: 'dc2' }, NODES);
     expect(steps.filter((s) => s.state === 'pending').map((s) => s.datacenter)).to.deep.equal(['dc2', 'dc2']);
