@@ -40,6 +40,10 @@ _tend() {
       COMPREPLY=()
       return 0
       ;;
+    --window)
+      COMPREPLY=()
+      return 0
+      ;;
     --start)
       COMPREPLY=()
       return 0
@@ -86,7 +90,7 @@ _tend() {
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="${COMP_WORDS[i]}"
     case "$word" in
-      -c|--config|--since|--node|--datacenter|--concurrency|--per|--step-timeout|--start|--end|--days|--timezone|--range|--parallelism|--until|--reason|--max-tasks|--max-duration)
+      -c|--config|--since|--node|--datacenter|--concurrency|--per|--step-timeout|--window|--start|--end|--days|--timezone|--range|--parallelism|--until|--reason|--max-tasks|--max-duration)
         ((i++))
         ;;
       -*) ;;
@@ -129,10 +133,10 @@ _tend() {
       ;;
     "history show")
       words=""
-      opts="--since --coverage --ring --node"
+      opts="--since --coverage --ring --jobs --node"
       ;;
     "history show "*)
-      opts="--since --coverage --ring --node"
+      opts="--since --coverage --ring --jobs --node"
       ;;
     "job")
       words="abort list run start status"
@@ -160,10 +164,10 @@ _tend() {
       ;;
     "job start")
       words="cleanup upgradesstables garbagecollect compact repair"
-      opts="--datacenter --concurrency --per --step-timeout"
+      opts="--datacenter --concurrency --per --step-timeout --window"
       ;;
     "job start "*)
-      opts="--datacenter --concurrency --per --step-timeout"
+      opts="--datacenter --concurrency --per --step-timeout --window"
       ;;
     "job status")
       words=""

@@ -12,6 +12,7 @@ import {
   tableRangeAges,
   toRangeText,
   type AgeBand,
+  type JobStepHistoryRow,
   type TableJob,
 } from '../core/index.js';
 import type { TendConfig } from '../config/schema.js';
@@ -21,7 +22,7 @@ import { readParentSessions, readSessionRowsOf, type SessionRow } from '../histo
 import { readTendHistory, type TendHistoryRow } from '../history/tend-history.js';
 import { gatherPlanInput, readLocalTopology, resolveScopeIn } from './plan-input.js';
 import { mapLimit } from './concurrency.js';
-import { inScope } from './scope.js';
+import { inScope, type TableScope } from './scope.js';
 
 export interface HistorySession {
   /** 'cassandra': system_distributed (any repair); 'tend': tend's own record of a task. */
@@ -80,6 +81,8 @@ export interface HistoryReport {
   readonly since: number;
   readonly sessions: readonly HistorySession[];
   readonly coverage?: readonly CoverageRow[];
+  /** With --jobs: the steps of cluster-wide jobs (issue 17) that ran in the period, newest first. */
+  readonly jobSteps?: readonly JobStepHistoryRow[];
 }
 
 export interface HistoryShowOptions {
@@ -88,6 +91,8 @@ export interface HistoryShowOptions {
   readonly coverage: boolean;
   /** Per table, the age of every local range (for the ring picture); implies coverage. */
   readonly ring?: boolean;
+  /** With --jobs: reads the job steps since `since` in `scope` (from the job store, which may be Consul's). */
+  readonly jobSteps?: (since: number, scope: TableScope | undefined) => Promise<JobStepHistoryRow[]>;
 }
 
 function worst(statuses: Iterable<string>): string {
@@ -221,7 +226,8 @@ export async function historyShow(
   ]);
   const sessions = perTable.flat();
   sessions.sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0) || a.id.localeCompare(b.id));
-  if (!options.coverage && !options.ring) return { now, since, sessions };
+  const jobs = options.jobSteps ? { jobSteps: await options.jobSteps(since, scope) } : {};
+  if (!options.coverage && !options.ring) return { now, since, sessions, ...jobs };
 
   const context = await gatherPlanInput(client, config, { scope: options.scope, readSizes: false });
   const plan = computePlan(context.input);
@@ -260,5 +266,5 @@ export async function historyShow(
     };
   });
   coverage.sort((a, b) => (a.keyspace + '.' + a.table).localeCompare(b.keyspace + '.' + b.table));
-  return { now, since, sessions, coverage };
+  return { now, since, sessions, coverage, ...jobs };
 }

@@ -15,11 +15,16 @@ import type cassandra from 'cassandra-driver';
 import {
   initialSteps,
   jobPhase,
+  jobStepHistory,
+  stepProgress,
   stepsNeedingAttention,
   turnDecision,
   type MaintenanceJob,
   type MaintenanceOperation,
   type MaintenanceStep,
+  type JobStepHistoryRow,
+  type SSTableTask,
+  type StepProgress,
 } from '../core/index.js';
 import { CassandraJobStore, type JobStore, type StoredJob } from '../cluster/job-store.js';
 import { ConsulJobStore } from '../lease/consul-job-store.js';
@@ -38,21 +43,38 @@ import {
   type MaintenanceRunner,
 } from '../repair/index.js';
 import { writeTextfileAtomically } from '../metrics/textfile.js';
-import { consulSettings, jolokiaSettings, nodetoolSettings, openExecutor, openLeaseBackend } from './adapters.js';
+import {
+  consulSettings,
+  jolokiaSettings,
+  nodetoolSettings,
+  openExecutor,
+  openLeaseBackend,
+  openPinnedSessions,
+} from './adapters.js';
+import { readSSTableTasks } from '../cluster/sstable-tasks.js';
 import { setLongTimeout } from '../timers.js';
 import type { Output } from '../output/output.js';
 
 /** What `tend job start` decides of a job; the rest (id, staleness, attempts, creator) is filled in here. */
 export type StartJobOptions = Pick<
   MaintenanceJob,
-  'operation' | 'keyspace' | 'table' | 'datacenter' | 'concurrency' | 'concurrencyScope'
+  'operation' | 'keyspace' | 'table' | 'datacenter' | 'concurrency' | 'concurrencyScope' | 'window'
 > & { readonly stepTimeoutMs?: number | undefined };
 
 export interface JobView {
   readonly job: StoredJob;
   readonly phase: 'active' | 'aborted' | 'done';
-  readonly steps: readonly MaintenanceStep[];
+  readonly steps: readonly StepView[];
 }
+
+/**
+ * A step as `job status` shows it: a running step of a compaction-like operation with its progress as its node
+ * reports it now, or why that could not be read (the node did not answer).
+ */
+export type StepView = MaintenanceStep & {
+  readonly progress?: StepProgress | undefined;
+  readonly progressUnknown?: string | undefined;
+};
 
 /** Who an operator's action is recorded as: node.name, else this host's name. */
 export function actor(config: TendConfig): string {
@@ -117,6 +139,7 @@ export async function startJob(
     maxAttempts: 2,
     createdAt: now,
     createdBy: actor(config),
+    ...(options.window !== undefined ? { window: options.window } : {}),
   };
   const steps = initialSteps(job, topology.nodes);
   await store.create(job, steps);
@@ -142,6 +165,63 @@ export async function jobStatus(store: JobStore, id?: string): Promise<JobView> 
   if (!job) throw new UsageError(id ? `no job ${id}` : 'no job has been started (within the last 30 days)');
   const steps = await store.steps(job.id);
   return { job, phase: jobPhase(job, steps), steps };
+}
+
+/**
+ * `view` with the progress of each running step, read from the step's own node (its system_views.sstable_tasks)
+ * at once for all of them. A step whose node runs nothing of the job's operation right now has no progress (the
+ * operation waits for a compaction thread, is between tables, or is a repair); a node that does not answer leaves
+ * the reason instead, and the status is still shown.
+ */
+export async function withStepProgress(
+  view: JobView,
+  tasksOf: (address: string) => Promise<SSTableTask[]>,
+): Promise<JobView> {
+  if (view.job.operation === 'repair') return view;
+  const steps = await Promise.all(
+    view.steps.map(async (step): Promise<StepView> => {
+      if (step.state !== 'running') return step;
+      try {
+        const progress = stepProgress(view.job, await tasksOf(step.address));
+        return progress ? { ...step, progress } : step;
+      } catch (error) {
+        return { ...step, progressUnknown: (error as Error).message };
+      }
+    }),
+  );
+  return { ...view, steps };
+}
+
+/** `tend job status`: the job, with the progress of its running steps read from their nodes. */
+export async function jobStatusWithProgress(
+  config: TendConfig,
+  secret: SecretSource,
+  client: cassandra.Client,
+  id?: string,
+): Promise<JobView> {
+  const view = await jobStatus(await openJobStore(config, secret, client), id);
+  if (!view.steps.some((s) => s.state === 'running')) return view;
+  // Each running step's node is asked itself: sstable_tasks is node-local, and the node may be in another DC.
+  const pinned = await openPinnedSessions(config, secret);
+  try {
+    return await withStepProgress(view, async (address) => readSSTableTasks(await pinned.clientFor(address)));
+  } finally {
+    await pinned.close();
+  }
+}
+
+/**
+ * The job steps for `history show --jobs`: every job kept (a month), its steps that started (or were skipped)
+ * since `since`, in `scope`.
+ */
+export async function jobHistory(
+  store: JobStore,
+  since: number,
+  scope?: { keyspace: string; table?: string | undefined },
+): Promise<JobStepHistoryRow[]> {
+  const jobs = await store.jobs();
+  const withSteps = await Promise.all(jobs.map(async (job) => ({ job, steps: await store.steps(job.id) })));
+  return jobStepHistory(withSteps, since, scope);
 }
 
 /** The exit a status means: steps failed or skipped because a node was down. */

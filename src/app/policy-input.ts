@@ -141,6 +141,40 @@ export function parseWindowSpec(input: WindowSpecInput, options: { stored?: bool
 }
 
 /**
+ * `job start --window "[DAYS] HH:MM-HH:MM [TIMEZONE]"`, e.g. `"mon-fri 22:00-06:00 Europe/Berlin"` or `01:00-05:00`:
+ * the window a job's steps may start in, in one argument, checked by the same rules as `policy add` and
+ * schedule.windows (days syntax, times, time zone, no empty window).
+ */
+export function parseJobWindow(text: string): TimeWindow {
+  const usage = `--window: expected "[DAYS] HH:MM-HH:MM [TIMEZONE]", like "mon-fri 22:00-06:00 Europe/Berlin", found "${text.slice(0, 80)}"`;
+  const parts = text.trim().split(/\s+/);
+  const times = parts.filter((part) => /^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/.test(part));
+  if (times.length !== 1 || parts.length > 3) throw new UsageError(usage);
+  const [start, end] = times[0]!.split('-') as [string, string];
+  const others = parts.filter((part) => part !== times[0]);
+  // Days come first when given; whatever is left is the time zone.
+  const days = others.length > 0 && parseConfigDays(others[0]!) ? others.shift() : undefined;
+  if (others.length > 1) throw new UsageError(usage);
+  let spec: WindowSpec;
+  try {
+    spec = parseWindowSpec({
+      action: 'allow',
+      start: start.padStart(5, '0'),
+      end: end.padStart(5, '0'),
+      ...(days !== undefined ? { days } : {}),
+      ...(others[0] !== undefined ? { timezone: others[0] } : {}),
+    });
+  } catch (error) {
+    // parseWindowSpec names policy add's flags (--start, --end, --timezone): say which argument it was.
+    if (error instanceof UsageError) throw new UsageError(`--window "${text.slice(0, 80)}": ${error.message}`);
+    throw error;
+  }
+  const { days: every, ...window } = toTimeWindow(spec, 'job start --window');
+  // Every day reads "every day" in job status, not the seven names.
+  return every && every.length < 7 ? { ...window, days: every } : window;
+}
+
+/**
  * The id of a window: a hash of what it says, so adding the same window twice (a re-run configuration
  * management job) finds the existing row instead of creating a duplicate.
  */

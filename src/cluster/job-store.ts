@@ -1,5 +1,5 @@
 /**
- * Cluster-wide maintenance jobs in tend's keyspace (tables jobs and job_steps, schema v3).
+ * Cluster-wide maintenance jobs in tend's keyspace (tables jobs and job_steps, schema v3; the job's window since v5).
  *
  * Every change of a step's state is a lightweight transaction conditioned on the state (and attempt) it was read
  * in, so two nodes that compute the same turn from the same rows cannot both claim or settle a step: the second
@@ -11,6 +11,7 @@ import type cassandra from 'cassandra-driver';
 import { types } from 'cassandra-driver';
 import { quoteIdentifier } from './tend-schema.js';
 import type {
+  TimeWindow,
   MaintenanceJob,
   MaintenanceOperation,
   MaintenanceStep,
@@ -46,7 +47,21 @@ function jobOf(row: cassandra.types.Row): MaintenanceJob & { finishedAt?: number
     abortedAt: date(row.get('aborted_at')),
     abortedBy: optional(row.get('aborted_by')),
     finishedAt: date(row.get('finished_at')),
+    window: windowOf(row.get('run_window')),
   };
+}
+
+/** The job's window as stored: JSON of days, start, end and time zone (an allow window), or none. */
+function windowOf(value: unknown): TimeWindow | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const stored = JSON.parse(value) as Pick<TimeWindow, 'days' | 'start' | 'end' | 'timezone'>;
+  return { mode: 'allow', ...stored, source: 'job start --window' };
+}
+
+function windowText(window: TimeWindow | undefined): string | null {
+  if (window === undefined) return null;
+  const { days, start, end, timezone } = window;
+  return JSON.stringify({ days, start, end, timezone });
 }
 
 function stepOf(row: cassandra.types.Row): MaintenanceStep {
@@ -112,7 +127,8 @@ export class CassandraJobStore implements JobStore {
     );
     await this.client.execute(
       `INSERT INTO ${this.ks}.jobs (id, operation, keyspace_name, table_name, datacenter, concurrency, concurrency_scope,
-        stale_after_ms, step_timeout_ms, max_attempts, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        stale_after_ms, step_timeout_ms, max_attempts, created_at, created_by, run_window)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         job.id,
         job.operation,
@@ -126,6 +142,7 @@ export class CassandraJobStore implements JobStore {
         job.maxAttempts,
         new Date(job.createdAt),
         job.createdBy,
+        windowText(job.window),
       ],
       QUORUM,
     );

@@ -33,7 +33,7 @@ import type { Client } from 'cassandra-driver';
 import { SchemaVersionMismatch } from '../errors.js';
 
 /** Bump when a statement below changes; a tick compares it with the stored row and refuses on mismatch. */
-export const TEND_SCHEMA_VERSION = 4;
+export const TEND_SCHEMA_VERSION = 5;
 
 /** Replication map as CQL expects it, e.g. {class: 'NetworkTopologyStrategy', dc1: 3, dc2: 3}. */
 export type Replication = Record<string, string | number>;
@@ -164,7 +164,8 @@ function jobStatements(ks: string): string[] {
   created_by text,
   aborted_at timestamp,
   aborted_by text,
-  finished_at timestamp
+  finished_at timestamp,
+  run_window text
 ) WITH default_time_to_live = ${THIRTY_DAYS_SECONDS}`,
     `CREATE TABLE IF NOT EXISTS ${ks}.job_steps (
   job_id text,
@@ -204,6 +205,9 @@ const MIGRATIONS: readonly ((keyspace: string) => string[])[] = [
   (keyspace) => jobStatements(quoteIdentifier(keyspace)),
   // 3 → 4: the coverage record (which instance covers which node).
   (keyspace) => [coverageStatement(quoteIdentifier(keyspace))],
+  // 4 → 5: a job's window (`job start --window`). ADD IF NOT EXISTS (Cassandra 4.1 and later) keeps it idempotent,
+  // and a no-op on a keyspace whose jobs table the 2 → 3 step just created with the column.
+  (keyspace) => [`ALTER TABLE ${quoteIdentifier(keyspace)}.jobs ADD IF NOT EXISTS run_window text`],
 ];
 
 export interface SchemaApplyResult {

@@ -54,7 +54,8 @@ export type BackPressureVerdict =
       readonly unknown: readonly { readonly replica: string; readonly problem: string }[];
     };
 
-function bytes(value: number): string {
+/** `12.3MiB`: binary units, one decimal above bytes. */
+export function formatBytes(value: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let v = value;
   let unit = 0;
@@ -95,7 +96,7 @@ export function overloads(load: ReplicaLoad, tables: readonly string[], limits: 
         replica,
         what: 'free_disk',
         text:
-          `${bytes(load.disk.freeBytes)} free of ${bytes(load.disk.totalBytes)} (${(ratio * 100).toFixed(1)}%) on ${load.disk.path} ` +
+          `${formatBytes(load.disk.freeBytes)} free of ${formatBytes(load.disk.totalBytes)} (${(ratio * 100).toFixed(1)}%) on ${load.disk.path} ` +
           `< repair.backPressure.minFreeDisk ${(limits.minFreeDiskRatio * 100).toFixed(0)}%`,
       });
     }

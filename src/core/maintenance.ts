@@ -4,7 +4,9 @@
 // Named "maintenance" because "job" already means a table job in this core (job-state.ts). Everything here is a
 // pure function of the job, its steps, which nodes are up and "now": every node reads the same rows and so
 // computes the same turn, which is what keeps at most N steps running without a coordinator.
+import { formatBytes } from './back-pressure.js';
 import { fnv1a32 } from './hash.js';
+import { describeWindow, windowContains, type TimeWindow } from './policy.js';
 
 export const MAINTENANCE_OPERATIONS = ['cleanup', 'upgradesstables', 'garbagecollect', 'compact', 'repair'] as const;
 export type MaintenanceOperation = (typeof MAINTENANCE_OPERATIONS)[number];
@@ -29,6 +31,11 @@ export interface MaintenanceJob {
   readonly stepTimeoutMs: number;
   /** Attempts of one step before it is failed (a step whose process died is retried). */
   readonly maxAttempts: number;
+  /**
+   * `job start --window`: steps start only inside it (an allow window of the schedule's kind); a step running when
+   * it closes runs to its end. Absent: any time.
+   */
+  readonly window?: TimeWindow | undefined;
   readonly createdAt: number;
   readonly createdBy: string;
   readonly abortedAt?: number | undefined;
@@ -147,6 +154,10 @@ export function turnDecision(
 ): TurnDecision {
   if (job.abortedAt !== undefined) return { run: false, transitions: [], reason: `job ${job.id} was aborted` };
   const transitions = [...expiredRunningSteps(job, steps, now)];
+  // Outside the window no step starts, and nobody is skipped for being down: the turn has not come yet.
+  if (job.window !== undefined && !windowContains(job.window, now)) {
+    return { run: false, transitions, reason: `outside the job's ${describeWindow(job.window)}` };
+  }
   const settled = new Map(transitions.map((t) => [t.hostId, t.to]));
   const current = stepOrder(job.id, steps).map((s) => ({ ...s, state: settled.get(s.hostId) ?? s.state }));
   const local = current.find((s) => s.hostId === localHostId);
@@ -250,4 +261,138 @@ export function jobLastChange(
     job.finishedAt ?? 0,
     ...steps.map((s) => Math.max(s.startedAt ?? 0, s.heartbeatAt ?? 0, s.finishedAt ?? 0)),
   );
+}
+
+/**
+ * A running SSTable operation as the node lists it (system_views.sstable_tasks, CompactionManager's Compactions):
+ * `kind` is the operation type in lower case, `unit` what progress and total count ("bytes" for every
+ * operation a job runs; "keys" or "ranges" for others, e.g. index builds).
+ */
+export interface SSTableTask {
+  readonly keyspace: string;
+  readonly table: string;
+  readonly kind: string;
+  readonly progress: number;
+  readonly total: number;
+  readonly unit: string;
+}
+
+/** How far a running step is, summed over the node's tasks of the job's operation and keyspace (table). */
+export interface StepProgress {
+  readonly completed: number;
+  readonly total: number;
+  readonly unit: string;
+  /** Tasks summed: one per table and SSTable batch Cassandra runs at once. */
+  readonly tasks: number;
+}
+
+/**
+ * The kind sstable_tasks gives each operation (OperationType's name in lower case, as Cassandra 4.1 and 5.0
+ * print it). A repair step has none: its progress is in the repair's sessions, not here.
+ */
+export const SSTABLE_TASK_KIND: Readonly<Record<Exclude<MaintenanceOperation, 'repair'>, string>> = {
+  cleanup: 'cleanup',
+  upgradesstables: 'upgrade sstables',
+  garbagecollect: 'remove deleted data',
+  compact: 'major compaction',
+};
+
+/**
+ * The progress of a step from its node's running tasks, or undefined when the node runs none of the job's
+ * operation on the job's keyspace (or table): before the operation registered, between two tables, after it
+ * ended, or for a repair step. Tasks counted in another unit than the first (by name) are left out, since
+ * bytes and keys do not add up.
+ */
+export function stepProgress(
+  job: Pick<MaintenanceJob, 'operation' | 'keyspace' | 'table'>,
+  tasks: readonly SSTableTask[],
+): StepProgress | undefined {
+  if (job.operation === 'repair') return undefined;
+  const kind = SSTABLE_TASK_KIND[job.operation];
+  const mine = tasks.filter(
+    (t) =>
+      t.kind === kind &&
+      (job.keyspace === undefined || t.keyspace === job.keyspace) &&
+      (job.table === undefined || t.table === job.table),
+  );
+  if (mine.length === 0) return undefined;
+  const unit = [...new Set(mine.map((t) => t.unit))].sort()[0]!;
+  const counted = mine.filter((t) => t.unit === unit);
+  return {
+    completed: counted.reduce((sum, t) => sum + t.progress, 0),
+    total: counted.reduce((sum, t) => sum + t.total, 0),
+    unit,
+    tasks: counted.length,
+  };
+}
+
+/** `41% (12.3MiB of 30.0MiB)`, `41% (1200 of 2900 keys, 2 tasks)`: what `job status` prints for a running step. */
+export function formatStepProgress(progress: StepProgress): string {
+  const share = progress.total > 0 ? Math.min(100, Math.floor((progress.completed / progress.total) * 100)) : 0;
+  const amounts =
+    progress.unit === 'bytes'
+      ? `${formatBytes(progress.completed)} of ${formatBytes(progress.total)}`
+      : `${progress.completed} of ${progress.total} ${progress.unit}`;
+  return `${share}% (${amounts}${progress.tasks > 1 ? `, ${progress.tasks} tasks` : ''})`;
+}
+
+/** One line of `history show --jobs`: a step that ran or ended, with its job's operation and target. */
+export interface JobStepHistoryRow {
+  readonly jobId: string;
+  readonly operation: MaintenanceOperation;
+  /** `KEYSPACE`, `KEYSPACE.TABLE` or `*` (every keyspace). */
+  readonly target: string;
+  readonly address: string;
+  readonly datacenter: string;
+  /** done, failed, aborted (failed because the job was aborted), skipped, or running. */
+  readonly outcome: 'done' | 'failed' | 'aborted' | 'skipped' | 'running';
+  readonly attempt: number;
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly durationMs: number | null;
+  readonly message: string | null;
+}
+
+/**
+ * The steps of `jobs` worth a history line since `since`: every step that started, or ended (a skip), at or after
+ * it; pending steps are not history yet. A job over every keyspace is in any scope; a keyspace's job is in the
+ * scope of the keyspace and of each of its tables. Newest first, like the repair sessions.
+ */
+export function jobStepHistory(
+  jobs: readonly { readonly job: MaintenanceJob; readonly steps: readonly MaintenanceStep[] }[],
+  since: number,
+  scope?: { readonly keyspace: string; readonly table?: string | undefined },
+): JobStepHistoryRow[] {
+  const rows: JobStepHistoryRow[] = [];
+  for (const { job, steps } of jobs) {
+    if (scope && job.keyspace !== undefined) {
+      if (job.keyspace !== scope.keyspace) continue;
+      if (scope.table !== undefined && job.table !== undefined && job.table !== scope.table) continue;
+    }
+    const target = job.keyspace === undefined ? '*' : `${job.keyspace}${job.table ? `.${job.table}` : ''}`;
+    for (const step of steps) {
+      if (step.state === 'pending') continue;
+      const at = step.startedAt ?? step.finishedAt;
+      if (at === undefined || at < since) continue;
+      const outcome =
+        step.state === 'failed' && step.message?.startsWith('aborted') ? ('aborted' as const) : step.state;
+      const startedAt = step.startedAt ?? null;
+      const finishedAt = step.state === 'running' ? null : (step.finishedAt ?? null);
+      rows.push({
+        jobId: job.id,
+        operation: job.operation,
+        target,
+        address: step.address,
+        datacenter: step.datacenter,
+        outcome,
+        attempt: step.attempt,
+        startedAt,
+        finishedAt,
+        durationMs: startedAt !== null && finishedAt !== null ? finishedAt - startedAt : null,
+        message: step.message ?? null,
+      });
+    }
+  }
+  const key = (r: JobStepHistoryRow) => r.startedAt ?? r.finishedAt ?? 0;
+  return rows.sort((a, b) => key(b) - key(a) || a.jobId.localeCompare(b.jobId) || a.address.localeCompare(b.address));
 }

@@ -7,8 +7,9 @@
  * node3's next tick publishes them in tend_uncovered_nodes. Run with the Cassandra store and with Consul KV.
  *
  * tend's keyspace starts as a v3 tend left it (no coverage table, version 3): a tick refuses it, `tend schema apply`
- * migrates it to v4 (one keyspace for both variants: its DDL is a good part of this file's time). The two variants
- * wait for their TTL together (the last describe), not one after the other.
+ * migrates it to the current version (v4 added the coverage table; one keyspace for both variants: its DDL is a good
+ * part of this file's time). The two variants wait for their TTL together (the last describe), not one after the
+ * other.
  */
 import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ import type cassandra from 'cassandra-driver';
 import { NODES } from '../sandbox/src/layout.js';
 import { cqlClient } from '../support/sandbox-clients.js';
 import { tend, tick, writeScopedConfig } from '../support/tick-e2e.js';
-import { schemaStatements } from '../../src/cluster/tend-schema.js';
+import { schemaStatements, TEND_SCHEMA_VERSION } from '../../src/cluster/tend-schema.js';
 import { ExitCode } from '../../src/errors.js';
 import type { CoverageReport } from '../../src/core/index.js';
 
@@ -73,15 +74,15 @@ describe('coverage record (e2e)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a tick refuses a v3 keyspace; tend schema apply migrates it to v4 (the coverage table)', async function () {
+  it('a tick refuses a v3 keyspace; tend schema apply migrates it to the current version (v4 added the coverage table)', async function () {
     const config = writeScopedConfig(dir, NODES[2]!, { tendKeyspace: TEND_KEYSPACE, keyspaces: ['none'] });
     const refused = await tick(config);
     expect(refused.exitCode).to.equal(ExitCode.Failure);
-    expect(String(refused.stderr)).to.include('has tend schema version 3; this tend needs 4');
+    expect(String(refused.stderr)).to.include(`has tend schema version 3; this tend needs ${TEND_SCHEMA_VERSION}`);
     expect(String(refused.stderr)).to.include('tend schema apply');
     const apply = await tend(config, ['--json', 'schema', 'apply']);
     expect(apply.exitCode, String(apply.stderr)).to.equal(0);
-    expect(JSON.parse(String(apply.stdout))).to.include({ previousVersion: 3, version: 4 });
+    expect(JSON.parse(String(apply.stdout))).to.include({ previousVersion: 3, version: TEND_SCHEMA_VERSION });
     const table = await client.execute(
       'SELECT table_name FROM system_schema.tables WHERE keyspace_name = ? AND table_name = ?',
       [TEND_KEYSPACE, 'coverage'],

@@ -14,14 +14,14 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type cassandra from 'cassandra-driver';
+import cassandra from 'cassandra-driver';
 import { NODES } from '../sandbox/src/layout.js';
 import { systemLog } from '../sandbox/src/cassandra-node.js';
-import { consul, cqlClient, nodeClient, nodetool } from '../support/sandbox-clients.js';
+import { consul, cqlClient, jolokia, nodeClient, nodetool } from '../support/sandbox-clients.js';
 import {
   createSmallKeyspace,
   createTendKeyspace,
@@ -38,6 +38,7 @@ const TEND_KS = `tend_e2e_jobs_${RUN}`;
 const SMALL_KS = `e2e_jobs_small_${RUN}`;
 const SLOW_KS = `e2e_jobs_slow_${RUN}`;
 const REPAIR_KS = `e2e_jobs_repair_${RUN}`;
+const MAINT_KS = `e2e_jobs_maint_${RUN}`;
 
 interface StepJson {
   hostId: string;
@@ -47,6 +48,7 @@ interface StepJson {
   startedAt?: number;
   finishedAt?: number;
   message?: string;
+  progress?: { completed: number; total: number; unit: string; tasks: number };
 }
 interface JobJson {
   job: { id: string; abortedBy?: string };
@@ -76,6 +78,22 @@ async function dataKeyspace(client: cassandra.Client, keyspace: string, rows: nu
   await client.execute(
     `ALTER KEYSPACE ${keyspace} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 1, 'dc2': 1}`,
   );
+}
+
+/** The Data.db files of `keyspace`.`table` on a node (its SSTables), from the node's data directory. */
+function dataFiles(node: (typeof NODES)[number], keyspace: string, table: string): string[] {
+  const dir = join(dirname(dirname(systemLog(node))), 'data', keyspace);
+  const tableDir = readdirSync(dir).find((d) => d.startsWith(`${table}-`))!;
+  return readdirSync(join(dir, tableDir))
+    .filter((f) => f.endsWith('-Data.db'))
+    .sort();
+}
+
+/** Lines of a node's log since the test began that contain `text`. */
+function logLines(node: (typeof NODES)[number], text: string): string[] {
+  return readFileSync(systemLog(node), 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(text));
 }
 
 describe('cluster-wide jobs carried out by the ticks (e2e)', function () {
@@ -134,6 +152,7 @@ describe('cluster-wide jobs carried out by the ticks (e2e)', function () {
     await client?.execute(`DROP KEYSPACE IF EXISTS ${SMALL_KS}`);
     await client?.execute(`DROP KEYSPACE IF EXISTS ${SLOW_KS}`);
     await client?.execute(`DROP KEYSPACE IF EXISTS ${REPAIR_KS}`);
+    await client?.execute(`DROP KEYSPACE IF EXISTS ${MAINT_KS}`);
     await client?.shutdown();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -166,6 +185,113 @@ describe('cluster-wide jobs carried out by the ticks (e2e)', function () {
         node.name,
       );
     }
+  });
+
+  it('upgradesstables and garbagecollect jobs run on every node, and Cassandra did each (its log, its SSTables)', async function () {
+    // Every node holds every row (dc1: 2 of 2 nodes, dc2: 1 of 1). Two SSTables per node: 200 rows, then the
+    // tombstones of 100 of them; gc_grace_seconds 0, so garbagecollect may drop both the shadowed rows and the
+    // tombstones.
+    await client.execute(
+      `CREATE KEYSPACE ${MAINT_KS} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc1': 2, 'dc2': 1}`,
+    );
+    await client.execute(`CREATE TABLE ${MAINT_KS}.t (id int PRIMARY KEY, v text) WITH gc_grace_seconds = 0`);
+    const all = { prepare: true, consistency: cassandra.types.consistencies.all };
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        client.execute(`INSERT INTO ${MAINT_KS}.t (id, v) VALUES (?, ?)`, [i, `row ${i}`.padEnd(200, '.')], all),
+      ),
+    );
+    // Flushed through each node's Jolokia agent: a nodetool JVM per call costs seconds here.
+    const flush = () =>
+      Promise.all(
+        NODES.map(async (_, i) => {
+          const reply = await jolokia(i + 1, {
+            type: 'exec',
+            mbean: 'org.apache.cassandra.db:type=StorageService',
+            operation: 'forceKeyspaceFlush(java.lang.String,[Ljava.lang.String;)',
+            arguments: [MAINT_KS, []],
+          });
+          expect(reply.status, reply.error).to.equal(200);
+        }),
+      );
+    await flush();
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) => client.execute(`DELETE FROM ${MAINT_KS}.t WHERE id = ?`, [i], all)),
+    );
+    await flush();
+    // Tombstones are purgeable once their deletion second is past (gc_grace_seconds 0).
+    await sleep(1100);
+    const before = NODES.map((node) => dataFiles(node, MAINT_KS, 't'));
+    for (const files of before) expect(files).to.have.length(2);
+
+    // Three nodes at once: one round of ticks carries out each job.
+    const carryOut = async (args: string[]) => {
+      const id = await start([...args, '--concurrency', '3']);
+      const results: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const ticks = await round();
+        expect(ticks.map((t) => t.exitCode)).to.deep.equal([0, 0, 0]);
+        results.push(...ticks.map((t) => t.report.result));
+        if (results.filter((x) => x === 'job_step').length === 3) break;
+      }
+      expect(
+        results.filter((x) => x === 'job_step'),
+        JSON.stringify(results),
+      ).to.have.length(3);
+      const { exitCode, view } = await status(id);
+      expect(exitCode).to.equal(0);
+      expect(view.phase).to.equal('done');
+      expect(view.steps.map((s) => s.state)).to.deep.equal(['done', 'done', 'done']);
+      return id;
+    };
+
+    // upgradesstables (nodetool's default, without -a) rewrites only SSTables of an older format; the sandbox's
+    // are all of the format it writes, so Cassandra checks the table on each node and leaves its SSTables alone.
+    const upgrade = await carryOut(['upgradesstables', MAINT_KS]);
+    NODES.forEach((node, i) => {
+      expect(logLines(node, `Starting Upgrade sstables for ${MAINT_KS}.t`), node.name).to.have.length(1);
+      expect(logLines(node, `No sstables to UPGRADE_SSTABLES for ${MAINT_KS}.t`), node.name).to.have.length(1);
+      expect(dataFiles(node, MAINT_KS, 't'), node.name).to.deep.equal(before[i]);
+    });
+
+    // garbagecollect: on each node the tombstones' SSTable is gone and the rows' SSTable is rewritten (a new
+    // generation) without the 100 deleted rows; the 100 others are still there.
+    const gc = await carryOut(['garbagecollect', `${MAINT_KS}.t`]);
+    NODES.forEach((node, i) => {
+      expect(logLines(node, `Starting Remove deleted data for ${MAINT_KS}.t`), node.name).to.have.length(1);
+      expect(logLines(node, `Finished Remove deleted data for ${MAINT_KS}.t successfully`), node.name).to.have.length(
+        1,
+      );
+      const after = dataFiles(node, MAINT_KS, 't');
+      expect(after, node.name).to.have.length(1);
+      expect(before[i], node.name).to.not.include(after[0]);
+    });
+    const count = await client.execute(`SELECT count(*) FROM ${MAINT_KS}.t`, [], all);
+    expect(Number(count.first().get(0))).to.equal(100);
+
+    // The steps are in history show --jobs: three done steps of each job, newest first, in the keyspace's scope.
+    const history = await tend(configs[0]!, ['--json', 'history', 'show', MAINT_KS, '--jobs', '--since', '1h']);
+    expect(history.exitCode, String(history.stderr)).to.equal(0);
+    const steps = (
+      JSON.parse(String(history.stdout)) as {
+        jobSteps: { jobId: string; operation: string; address: string; outcome: string; startedAt: number }[];
+      }
+    ).jobSteps;
+    const ofJob = (id: string) =>
+      steps
+        .filter((s) => s.jobId === id)
+        .map((s) => `${s.operation} ${s.address} ${s.outcome}`)
+        .sort();
+    expect(ofJob(gc)).to.deep.equal(NODES.map((n) => `garbagecollect ${n.address} done`).sort());
+    expect(ofJob(upgrade)).to.deep.equal(NODES.map((n) => `upgradesstables ${n.address} done`).sort());
+    expect(
+      steps.filter((s) => s.jobId !== gc && s.jobId !== upgrade),
+      'jobs of other keyspaces',
+    ).to.deep.equal([]);
+    const starts = steps.map((s) => s.startedAt);
+    expect(starts).to.deep.equal([...starts].sort((a, b) => b - a));
+    const text = await tend(configs[0]!, ['history', 'show', MAINT_KS, '--jobs', '--since', '1h']);
+    expect(String(text.stdout)).to.match(new RegExp(`${gc}\\s+garbagecollect\\s+${MAINT_KS}\\.t\\s`));
   });
 
   it('with the Consul lease backend the job lives in Consul KV, and the ticks carry it out from there', async function () {
@@ -230,15 +356,35 @@ describe('cluster-wide jobs carried out by the ticks (e2e)', function () {
         if ((await status(id)).view.phase !== 'active') break;
       }
     })();
-    // Wait for two steps (one per datacenter) that have run for a few seconds.
+    // Wait for two steps (one per datacenter) whose compaction Cassandra lists, with its progress (the node's
+    // system_views.sstable_tasks, read by job status): a stop then finds the compaction on the server.
     let running: StepJson[] = [];
     for (let i = 0; i < 240 && running.length < 2; i++) {
       await sleep(500);
       const view = (await status(id)).view;
-      running = view.steps.filter((s) => s.state === 'running' && Date.now() - s.startedAt! > 3000);
+      running = view.steps.filter((s) => s.state === 'running' && s.progress !== undefined);
     }
-    expect(running.map((s) => s.address).sort(), 'a step per datacenter ran for 3 s').to.have.length(2);
+    expect(running.map((s) => s.address).sort(), 'a step per datacenter with progress').to.have.length(2);
     expect(running.map((s) => s.address)).to.include(nodeByName('node3').address);
+    for (const { progress } of running) {
+      expect(progress!.unit, JSON.stringify(progress)).to.equal('bytes');
+      expect(progress!.total).to.be.greaterThan(0);
+      expect(progress!.completed).to.be.at.most(progress!.total);
+    }
+    const text = String((await tend(configs[0]!, ['job', 'status', id])).stdout);
+    for (const run of running) {
+      expect(text, text).to.match(
+        new RegExp(`${run.address.replaceAll('.', '\\.')}\\s.*running.*\\d+% \\([\\d.]+[KMG]?i?B of [\\d.]+[KMG]iB\\)`),
+      );
+    }
+    // A little later (at 1 MiB/s of about 20 MB per node), each has done more of the same total.
+    const later = (await status(id)).view.steps;
+    for (const run of running) {
+      const now = later.find((s) => s.hostId === run.hostId)!.progress;
+      expect(now, `${run.address} still compacting`).to.not.equal(undefined);
+      expect(now!.completed, JSON.stringify({ run, now })).to.be.greaterThan(run.progress!.completed);
+      expect(now!.completed).to.be.at.most(now!.total);
+    }
     const aborted = await tend(configs[2]!, ['--json', 'job', 'abort', id]);
     expect(aborted.exitCode, String(aborted.stderr)).to.equal(0);
     await ticking.finally(() => (stop = true));
@@ -298,5 +444,26 @@ describe('cluster-wide jobs carried out by the ticks (e2e)', function () {
       .map((r) => /(-?\d+)\s*,\s*(-?\d+)/.exec(r)!.slice(1, 3).join(':'))
       .sort();
     expect(repaired).to.deep.equal((await ringRanges()).sort());
+  });
+
+  it('with --window no step starts while the window is closed, and the job says why', async function () {
+    // A one-hour window that opens six hours from now (UTC): closed for the whole test.
+    const hour = (new Date().getUTCHours() + 6) % 24;
+    const window = `${String(hour).padStart(2, '0')}:00-${String((hour + 1) % 24).padStart(2, '0')}:00 UTC`;
+    const id = await start(['cleanup', SMALL_KS, '--concurrency', '3', '--window', window]);
+    const ticks = await round();
+    expect(ticks.map((t) => t.exitCode)).to.deep.equal([0, 0, 0]);
+    expect(ticks.map((t) => t.report.result)).to.not.include('job_step');
+    const run = await tend(configs[1]!, ['--json', 'job', 'run']);
+    expect(run.exitCode, String(run.stderr)).to.equal(0);
+    const report = JSON.parse(String(run.stdout)) as { result: string; message: string };
+    expect(report.result).to.equal('idle');
+    expect(report.message).to.include(`job ${id}: outside the job's allow window every day ${window}`);
+    const text = await tend(configs[0]!, ['job', 'status', id]);
+    expect(String(text.stdout)).to.include(`steps start only inside the allow window every day ${window}`);
+    const { view } = await status(id);
+    expect(view.steps.map((s) => s.state)).to.deep.equal(['pending', 'pending', 'pending']);
+    // Aborted, so that no later tick of this file or another runs it when the window opens.
+    expect((await tend(configs[0]!, ['job', 'abort', id])).exitCode).to.equal(0);
   });
 });

@@ -14,6 +14,7 @@ export interface HistoryShowOptions {
   sinceMs: number | undefined;
   coverage: boolean;
   ring: boolean;
+  jobs: boolean;
   node?: string | undefined;
 }
 
@@ -83,6 +84,25 @@ function render(report: HistoryReport, deps: Pick<CommandDeps, 'out'>): void {
       ],
       report.sessions,
     );
+  if (report.jobSteps) {
+    if (out.stdoutIsTTY) out.text('');
+    if (report.jobSteps.length === 0) out.info(`no job steps since ${iso(report.since)}`);
+    else
+      out.table(
+        [
+          { header: 'STARTED', value: (s) => time(s.startedAt) },
+          { header: 'JOB', value: (s) => s.jobId },
+          { header: 'OPERATION', value: (s) => s.operation },
+          { header: 'TARGET', value: (s) => s.target },
+          { header: 'NODE', value: (s) => s.address },
+          { header: 'OUTCOME', value: (s) => s.outcome },
+          { header: 'FINISHED', value: (s) => time(s.finishedAt) },
+          { header: 'DURATION', value: (s) => shortDuration(s.durationMs) },
+          { header: 'MESSAGE', value: (s) => s.message ?? '' },
+        ],
+        report.jobSteps,
+      );
+  }
   if (report.coverage) {
     if (out.stdoutIsTTY) out.text('');
     out.table(
@@ -156,7 +176,7 @@ const show = defineCommand<HistoryShowOptions>({
   path: ['history', 'show'],
   summary: 'repair sessions, and with --coverage how much of each table is repaired',
   description:
-    "Lists repair sessions of the tables in scope, newest first: from Cassandra's system_distributed tables (every repair, whoever ran it: tend, nodetool, Reaper) and from tend's own history (every task tend ran, including failed and aborted ones). One line per repair command and table: start, coordinator, number of ranges, status, duration and participants. --since limits how far back (default: repair.interval, else 7d). With --coverage, adds per table the share of the local node's ranges repaired within the interval and the age of the oldest range — the figures `schedule status` bases its state on. With --ring (which implies --coverage), draws each table's token ring as a strip of 64 cells from the lowest token to the highest: each cell shows the oldest last successful repair of the local ranges in it (vnode ranges are uneven, so a cell shows the worst of those it overlaps), as a character by age band against the table's interval and alarms — # within the interval, + past the interval, w past the warn alarm, E past the error alarm (by default gc_grace_seconds), ? no successful repair in the history read, . no range of this node's — coloured on a terminal, with a legend. --json gives the data, not the drawing: per table `ring` with the warn and error alarms, the ranges per band, and every local range (start, end, repairedAt, band). With a group configuration (nodes:), sessions need no node; --coverage and --ring are one node's ranges and need --node (exit 2 without it).",
+    "Lists repair sessions of the tables in scope, newest first: from Cassandra's system_distributed tables (every repair, whoever ran it: tend, nodetool, Reaper) and from tend's own history (every task tend ran, including failed and aborted ones). One line per repair command and table: start, coordinator, number of ranges, status, duration and participants. --since limits how far back (default: repair.interval, else 7d). With --coverage, adds per table the share of the local node's ranges repaired within the interval and the age of the oldest range — the figures `schedule status` bases its state on. With --ring (which implies --coverage), draws each table's token ring as a strip of 64 cells from the lowest token to the highest: each cell shows the oldest last successful repair of the local ranges in it (vnode ranges are uneven, so a cell shows the worst of those it overlaps), as a character by age band against the table's interval and alarms — # within the interval, + past the interval, w past the warn alarm, E past the error alarm (by default gc_grace_seconds), ? no successful repair in the history read, . no range of this node's — coloured on a terminal, with a legend. --json gives the data, not the drawing: per table `ring` with the warn and error alarms, the ranges per band, and every local range (start, end, repairedAt, band). With --jobs, adds the steps of cluster-wide jobs (`tend job`) that started in the period, newest first, as a second table: job, operation, target, node, outcome (done, failed, aborted, skipped because the node was down, or running), start, finish, duration and message; a job over every keyspace shows in any scope, a keyspace's job in the scope of its tables; --json gives them as `jobSteps`. Job steps are not repair sessions, so they are a table of their own rather than rows among the sessions, and are read only when asked (from the job store: tend's keyspace, or Consul's KV store with the Consul lease backend). With a group configuration (nodes:), sessions need no node; --coverage and --ring are one node's ranges and need --node (exit 2 without it).",
   arguments: [{ name: 'KEYSPACE[.TABLE]', description: 'only this keyspace or table', required: false }],
   options: [
     { flags: '--since <DUR>', description: 'how far back, e.g. 24h or 7d (default: repair.interval, else 7d)' },
@@ -165,10 +185,12 @@ const show = defineCommand<HistoryShowOptions>({
       flags: '--ring',
       description: "with --coverage: draw each table's token ring, each part by the age of its last repair",
     },
+    { flags: '--jobs', description: 'add the steps of cluster-wide jobs (tend job) that ran in the period' },
     NODE_OPTION,
   ],
   examples: [
     { command: 'tend history show --since 24h', description: 'What was repaired in the last day.' },
+    { command: 'tend history show shop --jobs', description: "Repairs of shop's tables and the jobs' steps on it." },
     { command: 'tend history show \'"Shop"."Orders"\' --coverage', description: 'A mixed-case table, with coverage.' },
     { command: 'tend history show shop --coverage --ring', description: "Which ranges of shop's tables are how old." },
   ],
@@ -188,12 +210,14 @@ const show = defineCommand<HistoryShowOptions>({
       sinceMs,
       coverage: opts.coverage === true || opts.ring === true,
       ring: opts.ring === true,
+      jobs: opts.jobs === true,
       node: nodeArgument(opts.node),
     };
   },
   async run(options, deps) {
     const { withActingNodes } = await import('../../app/cluster-session.js');
     const { historyShow } = await import('../../app/history-show.js');
+    const { jobHistory, openJobStore } = await import('../../app/maintenance.js');
     // Sessions are the cluster's; coverage is one node's ranges: with nodes:, --coverage needs --node (exit 2).
     const [shown] = await withActingNodes(
       deps,
@@ -204,6 +228,12 @@ const show = defineCommand<HistoryShowOptions>({
           sinceMs: options.sinceMs ?? config.repair.interval ?? DEFAULT_INTERVAL_MS,
           coverage: options.coverage,
           ring: options.ring,
+          ...(options.jobs
+            ? {
+                jobSteps: async (since, scope) =>
+                  jobHistory(await openJobStore(config, deps.secret, client), since, scope),
+              }
+            : {}),
         }),
     );
     presentHistory(shown!.result, deps);

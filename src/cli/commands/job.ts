@@ -5,8 +5,10 @@ import { scopeArgument, wholeNumber } from '../arguments.js';
 import { parseScopeArgument } from '../../app/scope.js';
 import { parseDuration } from '../../config/units.js';
 import { tickBound } from '../../app/time-bound.js';
-import { MAINTENANCE_OPERATIONS, type MaintenanceOperation } from '../../core/maintenance.js';
-import type { JobView, StepRunReport } from '../../app/maintenance.js';
+import { formatStepProgress, MAINTENANCE_OPERATIONS, type MaintenanceOperation } from '../../core/maintenance.js';
+import type { JobView, StepRunReport, StepView } from '../../app/maintenance.js';
+import { parseJobWindow } from '../../app/policy-input.js';
+import { describeWindow, type TimeWindow } from '../../core/policy.js';
 
 export interface JobStartOptions {
   operation: MaintenanceOperation;
@@ -16,6 +18,7 @@ export interface JobStartOptions {
   concurrency: number;
   concurrencyScope: 'datacenter' | 'cluster';
   stepTimeoutMs: number | undefined;
+  window?: TimeWindow | undefined;
 }
 
 function renderSteps(view: JobView, deps: Pick<CommandDeps, 'out'>): void {
@@ -25,7 +28,8 @@ function renderSteps(view: JobView, deps: Pick<CommandDeps, 'out'>): void {
   out.text(
     `job ${job.id}: ${job.operation} of ${target}, ${view.phase}` +
       `${job.abortedAt !== undefined ? ` (aborted by ${job.abortedBy ?? '?'} at ${out.time(job.abortedAt)})` : ''}` +
-      `; at most ${job.concurrency} node(s) at once per ${job.concurrencyScope}; started by ${job.createdBy}`,
+      `; at most ${job.concurrency} node(s) at once per ${job.concurrencyScope}` +
+      `${job.window ? `; steps start only inside the ${describeWindow(job.window)}` : ''}; started by ${job.createdBy}`,
   );
   out.table(
     [
@@ -35,17 +39,25 @@ function renderSteps(view: JobView, deps: Pick<CommandDeps, 'out'>): void {
       { header: 'ATTEMPT', value: (s) => s.attempt },
       { header: 'STARTED', value: (s) => (s.startedAt === undefined ? '-' : new Date(s.startedAt)) },
       { header: 'FINISHED', value: (s) => (s.finishedAt === undefined ? '-' : new Date(s.finishedAt)) },
+      { header: 'PROGRESS', value: progressText },
       { header: 'MESSAGE', value: (s) => s.message ?? '' },
     ],
     view.steps,
   );
 }
 
+/** A running step's progress as its node reports it; `?` when the node did not answer, `-` otherwise. */
+function progressText(step: StepView): string {
+  if (step.progress) return formatStepProgress(step.progress);
+  if (step.progressUnknown !== undefined) return `? (${step.progressUnknown})`;
+  return '-';
+}
+
 const start = defineCommand<JobStartOptions>({
   path: ['job', 'start'],
   summary: 'record a cluster-wide job that every node carries out in turn',
   description:
-    "Records a job in tend's store (tend's keyspace; Consul's KV store, under lease.consul.prefix, with the Consul lease backend) and prints its id. Nothing runs now: each node's `tend schedule tick` (or `tend job run`) runs its own step when its turn comes, at most --concurrency nodes at once per datacenter or per cluster (--per), in an order every node computes alike from the job id. A node down at its turn is skipped, and the job says so. OPERATION is cleanup, upgradesstables, garbagecollect or compact (nodetool's operations of those names, or the StorageService operations behind them through Jolokia) over KEYSPACE[.TABLE] or every keyspace, or repair: a full repair of the node's primary ranges of KEYSPACE, so that the job as a whole repairs every range once. A node's step runs instead of its scheduled repairs (see the README, Jobs).",
+    "Records a job in tend's store (tend's keyspace; Consul's KV store, under lease.consul.prefix, with the Consul lease backend) and prints its id. Nothing runs now: each node's `tend schedule tick` (or `tend job run`) runs its own step when its turn comes, at most --concurrency nodes at once per datacenter or per cluster (--per), in an order every node computes alike from the job id. A node down at its turn is skipped, and the job says so. OPERATION is cleanup, upgradesstables, garbagecollect or compact (nodetool's operations of those names, or the StorageService operations behind them through Jolokia) over KEYSPACE[.TABLE] or every keyspace, or repair: a full repair of the node's primary ranges of KEYSPACE, so that the job as a whole repairs every range once. A node's step runs instead of its scheduled repairs (see the README, Jobs). With --window, a step starts only while the window is open (an allow window, checked by each node's tick on its own clock; days, times and time zone as in schedule.windows); a step that is running when it closes runs to its end, bounded by --step-timeout.",
   arguments: [
     { name: 'OPERATION', description: 'what each node runs', required: true, choices: MAINTENANCE_OPERATIONS },
     { name: 'KEYSPACE[.TABLE]', description: 'limit to one keyspace or table (required for repair)', required: false },
@@ -62,11 +74,20 @@ const start = defineCommand<JobStartOptions>({
       flags: '--step-timeout <DURATION>',
       description: "one node's step limit (default and at most repair.taskTimeout)",
     },
+    {
+      flags: '--window <WINDOW>',
+      description:
+        'steps start only inside "[DAYS] HH:MM-HH:MM [TIMEZONE]" (days and times as in schedule.windows; default every day, UTC)',
+    },
   ],
   examples: [
     { command: 'tend job start cleanup shop', description: 'Cleanup of keyspace shop on every node, one at a time.' },
     { command: 'tend job start upgradesstables --per datacenter', description: 'One node per datacenter at a time.' },
     { command: 'tend job start repair shop --json | jq -r .job.id', description: "The new job's id, for scripts." },
+    {
+      command: "tend job start cleanup shop --window 'mon-fri 22:00-06:00 Europe/Berlin'",
+      description: 'Steps start on weekday nights only.',
+    },
   ],
   exitCodes: [ExitCode.Config, ExitCode.ClusterUnavailable],
   parse(args, opts) {
@@ -91,6 +112,7 @@ const start = defineCommand<JobStartOptions>({
       concurrency: opts.concurrency === undefined ? 1 : wholeNumber(opts.concurrency, '--concurrency', 1, 1000),
       concurrencyScope: opts.per === 'datacenter' ? 'datacenter' : 'cluster',
       stepTimeoutMs,
+      ...(opts.window !== undefined ? { window: parseJobWindow(String(opts.window)) } : {}),
     };
   },
   async run(options, deps) {
@@ -112,7 +134,7 @@ const status = defineCommand<{ id: string | undefined }>({
   path: ['job', 'status'],
   summary: "each node's step of a job (the newest without ID)",
   description:
-    "Shows the job's state (active, aborted, done) and each node's step: pending, running (since when, by which process), done, failed (with the reason) or skipped (down at its turn, or outside --datacenter). Exits 6 while a step has failed or was skipped because its node was down, so a script can tell a job that did not reach every node.",
+    "Shows the job's state (active, aborted, done) and each node's step: pending, running (since when, by which process), done, failed (with the reason) or skipped (down at its turn, or outside --datacenter). A running cleanup, upgradesstables, garbagecollect or compact shows its progress as its node reports it now (system_views.sstable_tasks, what `nodetool compactionstats` prints: bytes done of the total, summed over the node's tasks of the job's operation and keyspace); `-` while the node runs none of them (waiting for a compaction thread, between tables) and for repair steps. --json gives each running step's `progress` (completed, total, unit, tasks). Exits 6 while a step has failed or was skipped because its node was down, so a script can tell a job that did not reach every node.",
   arguments: [{ name: 'ID', description: 'the job (as `job start` printed it); default the newest', required: false }],
   options: [],
   examples: [
@@ -123,9 +145,9 @@ const status = defineCommand<{ id: string | undefined }>({
   parse: (args) => ({ id: args[0] === undefined ? undefined : jobId(args[0]) }),
   async run(options, deps) {
     const { withCluster } = await import('../../app/cluster-session.js');
-    const { jobStatus, attentionOf, openJobStore } = await import('../../app/maintenance.js');
+    const { jobStatusWithProgress, attentionOf } = await import('../../app/maintenance.js');
     const view = await withCluster(deps, async (client, config) =>
-      jobStatus(await openJobStore(config, deps.secret, client), options.id),
+      jobStatusWithProgress(config, deps.secret, client, options.id),
     );
     deps.out.data(view, () => renderSteps(view, deps));
     const attention = attentionOf(view);

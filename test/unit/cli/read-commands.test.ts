@@ -41,18 +41,23 @@ describe('cli: read-side commands argv → options', () => {
     {
       args: ['history', 'show'],
       command: 'history show',
-      options: { scope: undefined, sinceMs: undefined, coverage: false, ring: false, node: undefined },
+      options: { scope: undefined, sinceMs: undefined, coverage: false, ring: false, jobs: false, node: undefined },
     },
     {
       args: ['history', 'show', 'shop', '--since', '24h', '--coverage'],
       command: 'history show',
-      options: { scope: 'shop', sinceMs: 86_400_000, coverage: true, ring: false, node: undefined },
+      options: { scope: 'shop', sinceMs: 86_400_000, coverage: true, ring: false, jobs: false, node: undefined },
     },
     {
       // --ring draws from the coverage figures: it implies --coverage.
       args: ['history', 'show', 'shop.orders', '--ring'],
       command: 'history show',
-      options: { scope: 'shop.orders', sinceMs: undefined, coverage: true, ring: true, node: undefined },
+      options: { scope: 'shop.orders', sinceMs: undefined, coverage: true, ring: true, jobs: false, node: undefined },
+    },
+    {
+      args: ['history', 'show', 'shop', '--jobs'],
+      command: 'history show',
+      options: { scope: 'shop', sinceMs: undefined, coverage: false, ring: false, jobs: true, node: undefined },
     },
     { args: ['schema', 'apply'], command: 'schema apply', options: {} },
   ];

@@ -2,14 +2,18 @@
 import { expect } from 'chai';
 import {
   changedStep,
+  formatStepProgress,
   initialSteps,
+  jobStepHistory,
   jobLastChange,
   jobPhase,
   stepOrder,
+  stepProgress,
   stepsNeedingAttention,
   turnDecision,
   type MaintenanceJob,
   type MaintenanceStep,
+  type SSTableTask,
   type StepNode,
 } from '../../../src/core/index.js';
 
@@ -131,6 +135,28 @@ describe('maintenance jobs: the turn', function () {
     expect(timedOut.transitions[0]).to.deep.include({ to: 'failed', message: 'timed out after 3600 s' });
   });
 
+  it('--window: outside the window no step starts and nobody is skipped; inside, the turn is as without one', function () {
+    // 22:00-06:00 UTC every day; 2026-12-04 is a Friday.
+    const job = { ...JOB, window: { mode: 'allow' as const, start: '22:00', end: '06:00', timezone: 'UTC' } };
+    const steps = initialSteps(job, NODES);
+    const first = stepOrder(job.id, NODES)[0]!;
+    const noon = Date.parse('2026-12-04T12:00:00Z');
+    const night = Date.parse('2026-12-04T23:30:00Z');
+    const early = Date.parse('2026-12-05T05:59:00Z');
+    const closed = turnDecision(job, steps, first.hostId, new Set([first.address]), noon);
+    expect(closed).to.deep.include({ run: false, transitions: [] });
+    expect((closed as { reason: string }).reason).to.match(/^outside the job's allow window every day 22:00-06:00 UTC/);
+    expect(turnDecision(job, steps, first.hostId, NONE, night).run).to.equal(true);
+    expect(turnDecision(job, steps, first.hostId, NONE, early).run).to.equal(true);
+    // A step whose process died is still settled outside the window (retried later, inside it).
+    const died = steps.map((s) =>
+      s.hostId === first.hostId
+        ? { ...s, state: 'running' as const, attempt: 1, startedAt: noon - 120_000, heartbeatAt: noon - 120_000 }
+        : s,
+    );
+    expect(turnDecision(job, died, first.hostId, NONE, noon).transitions.map((t) => t.to)).to.deep.equal(['pending']);
+  });
+
   it('--datacenter excludes the other datacenters (skipped, not needing attention)', function () {
     const steps = initialSteps({ id: 'job-1', datacenter: 'dc2' }, NODES);
     expect(steps.filter((s) => s.state === 'pending').map((s) => s.datacenter)).to.deep.equal(['dc2', 'dc2']);
@@ -184,5 +210,129 @@ describe('maintenance jobs: conditional step changes (what a store without LWTs 
   it("a job's last change is the newest of its creation, abort, end and its steps' times", function () {
     expect(jobLastChange({ createdAt: 10 }, [])).to.equal(10);
     expect(jobLastChange({ createdAt: 10, abortedAt: 20 }, [{ heartbeatAt: 30 }, { finishedAt: 25 }])).to.equal(30);
+  });
+});
+
+describe('maintenance jobs: progress of a running step (what its node lists in system_views.sstable_tasks)', function () {
+  const task = (over: Partial<SSTableTask>): SSTableTask => ({
+    keyspace: 'shop',
+    table: 'orders',
+    kind: 'cleanup',
+    progress: 0,
+    total: 0,
+    unit: 'bytes',
+    ...over,
+  });
+
+  it("sums the node's tasks of the job's operation and keyspace, and nothing else", function () {
+    const tasks = [
+      task({ progress: 10 * 1024 * 1024, total: 30 * 1024 * 1024 }),
+      task({ table: 'carts', progress: 1024 * 1024, total: 2 * 1024 * 1024 }),
+      task({ kind: 'compaction', progress: 5, total: 500 }),
+      task({ keyspace: 'other', progress: 7, total: 700 }),
+    ];
+    expect(stepProgress({ ...JOB, keyspace: 'shop' }, tasks)).to.deep.equal({
+      completed: 11 * 1024 * 1024,
+      total: 32 * 1024 * 1024,
+      unit: 'bytes',
+      tasks: 2,
+    });
+    expect(stepProgress({ ...JOB, keyspace: 'shop', table: 'carts' }, tasks)?.total).to.equal(2 * 1024 * 1024);
+    // A job over every keyspace counts the operation's tasks wherever they run.
+    expect(stepProgress({ ...JOB, keyspace: undefined }, tasks)?.tasks).to.equal(3);
+  });
+
+  it("knows each operation's kind as Cassandra prints it, and has none for a repair or an idle node", function () {
+    const kinds: [MaintenanceJob['operation'], string][] = [
+      ['compact', 'major compaction'],
+      ['upgradesstables', 'upgrade sstables'],
+      ['garbagecollect', 'remove deleted data'],
+    ];
+    for (const [operation, kind] of kinds) {
+      expect(stepProgress({ ...JOB, operation }, [task({ kind, total: 1 })]), operation).to.not.equal(undefined);
+      expect(stepProgress({ ...JOB, operation }, [task({ kind: 'cleanup', total: 1 })]), operation).to.equal(undefined);
+    }
+    expect(stepProgress({ ...JOB, operation: 'repair' }, [task({ kind: 'validation', total: 1 })])).to.equal(undefined);
+    expect(stepProgress(JOB, [])).to.equal(undefined);
+  });
+
+  it('does not add bytes to keys: the tasks of the first unit by name count', function () {
+    const tasks = [task({ unit: 'keys', progress: 5, total: 10 }), task({ progress: 100, total: 1000 })];
+    expect(stepProgress(JOB, tasks)).to.deep.include({ unit: 'bytes', completed: 100, total: 1000, tasks: 1 });
+  });
+
+  it('prints a share of the total, in binary units for bytes', function () {
+    const mib = 1024 * 1024;
+    expect(formatStepProgress({ completed: 12.3 * mib, total: 30 * mib, unit: 'bytes', tasks: 1 })).to.equal(
+      '41% (12.3MiB of 30.0MiB)',
+    );
+    expect(formatStepProgress({ completed: 1200, total: 2900, unit: 'keys', tasks: 2 })).to.equal(
+      '41% (1200 of 2900 keys, 2 tasks)',
+    );
+    // A total Cassandra has not estimated yet is 0 %, not a division by zero.
+    expect(formatStepProgress({ completed: 0, total: 0, unit: 'bytes', tasks: 1 })).to.equal('0% (0B of 0B)');
+  });
+});
+
+describe('maintenance jobs: steps as history (history show --jobs)', function () {
+  const job = (over: Partial<MaintenanceJob>): MaintenanceJob => ({ ...JOB, ...over });
+  const step = (node: StepNode, over: Partial<MaintenanceStep>): MaintenanceStep => ({
+    ...node,
+    state: 'pending',
+    attempt: 0,
+    ...over,
+  });
+  const [n1, n2, n3] = NODES as [StepNode, StepNode, StepNode];
+  const jobs = [
+    {
+      job: job({ id: 'a', operation: 'cleanup', keyspace: 'shop' }),
+      steps: [
+        step(n1, { state: 'done', attempt: 1, startedAt: 100, finishedAt: 160, message: 'done: cleanup finished' }),
+        step(n2, { state: 'failed', attempt: 1, startedAt: 200, finishedAt: 230, message: 'aborted: stopped' }),
+        step(n3, { state: 'pending' }),
+      ],
+    },
+    {
+      job: job({ id: 'b', operation: 'compact', keyspace: undefined }),
+      steps: [
+        step(n1, { state: 'running', attempt: 1, startedAt: 300, heartbeatAt: 310 }),
+        step(n2, { state: 'skipped', finishedAt: 250, message: 'skipped: 10.0.0.2 was down at its turn' }),
+        step(n3, { state: 'skipped', message: 'excluded: not in datacenter dc1' }),
+      ],
+    },
+    {
+      job: job({ id: 'c', operation: 'garbagecollect', keyspace: 'other', table: 't' }),
+      steps: [step(n1, { state: 'done', attempt: 1, startedAt: 400, finishedAt: 450 })],
+    },
+  ];
+
+  it('lists the steps that ran or were skipped, newest first, with their outcome; pending and excluded ones are not history', function () {
+    const rows = jobStepHistory(jobs, 0);
+    expect(rows.map((r) => `${r.jobId} ${r.address} ${r.outcome} ${r.durationMs}`)).to.deep.equal([
+      'c 10.0.0.1 done 50',
+      'b 10.0.0.1 running null',
+      'b 10.0.0.2 skipped null',
+      'a 10.0.0.2 aborted 30',
+      'a 10.0.0.1 done 60',
+    ]);
+    expect(rows[0]).to.deep.include({ operation: 'garbagecollect', target: 'other.t', finishedAt: 450 });
+    expect(rows[1]).to.deep.include({ target: '*', finishedAt: null });
+  });
+
+  it('keeps what started since the bound, and what is in scope (a job over every keyspace is in any)', function () {
+    expect(jobStepHistory(jobs, 200).map((r) => `${r.jobId} ${r.address}`)).to.deep.equal([
+      'c 10.0.0.1',
+      'b 10.0.0.1',
+      'b 10.0.0.2',
+      'a 10.0.0.2',
+    ]);
+    expect(jobStepHistory(jobs, 0, { keyspace: 'shop', table: 'orders' }).map((r) => r.jobId)).to.deep.equal([
+      'b',
+      'b',
+      'a',
+      'a',
+    ]);
+    expect(jobStepHistory(jobs, 0, { keyspace: 'other', table: 'u' }).map((r) => r.jobId)).to.deep.equal(['b', 'b']);
+    expect(jobStepHistory(jobs, 0, { keyspace: 'other' }).map((r) => r.jobId)).to.deep.equal(['c', 'b', 'b']);
   });
 });

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import {
   formatDays,
   parseDays,
+  parseJobWindow,
   parseTarget,
   parseUntil,
   parseWindowSpec,
@@ -203,4 +204,39 @@ describe('policy input: --until', () => {
   for (const bad of ['tomorrow', '2h ago', '0s', '2026-13-01', '2026-12-24T25:00Z', '12/24/2026', '']) {
     it(`rejects "${bad}"`, () => expect(() => parseUntil(bad)).to.throw(UsageError, /--until/));
   }
+});
+
+describe('policy input: job start --window', () => {
+  it('reads "[DAYS] HH:MM-HH:MM [TIMEZONE]" into an allow window', () => {
+    expect(parseJobWindow('mon-fri 22:00-06:00 Europe/Berlin')).to.deep.equal({
+      mode: 'allow',
+      days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+      start: '22:00',
+      end: '06:00',
+      timezone: 'Europe/Berlin',
+      source: 'job start --window',
+    });
+    expect(parseJobWindow('1:00-5:30')).to.deep.include({ start: '01:00', end: '05:30', timezone: 'UTC' });
+    expect(parseJobWindow('01:00-05:00 America/New_York')).to.deep.include({ timezone: 'America/New_York' });
+    expect(parseJobWindow('weekends 00:00-24:00').days).to.deep.equal(['sat', 'sun']);
+  });
+
+  it('refuses what the schedule windows refuse, naming --window', () => {
+    for (const text of [
+      '',
+      '22:00',
+      'mon-fri',
+      '22:00-06:00 01:00-02:00',
+      'mon-fri 22:00-06:00 Europe/Berlin extra',
+      '25:00-06:00',
+      '08:00-08:00',
+      '22:00-06:00 Mars/Olympus',
+      'someday 22:00-06:00 UTC',
+    ]) {
+      expect(() => parseJobWindow(text), text)
+        .to.throw(UsageError)
+        .with.property('message')
+        .that.match(/^--window/);
+    }
+  });
 });
