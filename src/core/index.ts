@@ -18,3 +18,4 @@ export * from './node-group.js';
 export * from './maintenance.js';
 export * from './ring-picture.js';
 export * from './coverage.js';
+export * from './task-choice.js';
