@@ -15,21 +15,25 @@ import { computePlacement, type KeyspaceReplication } from '../src/core/index.js
 import { computePlacement as computePlacementUncached } from '../src/core/ring.js';
 import { parseDuration, parseSize } from '../src/config/units.js';
 import { simulate, type SimulationOptions } from './simulate/cluster.js';
-import { DEFAULT_OPTIONS, SMALL_SHAPE } from './simulate/options.js';
+import { DEFAULT_OPTIONS, MEDIUM_SHAPE, SMALL_SHAPE } from './simulate/options.js';
 import type { PlacementCacheStats } from './simulate/placement-cache.js';
 import { formatReport, summarize } from './simulate/report.js';
 import { buildShape } from './simulate/shape.js';
 
 const HELP = `bench/simulate: a simulated cluster repaired by tend's planner, tick decisions and leases
 
-  --shape large|small        large: 30 nodes × 256 vnodes, 1,000 tables (default); small: the unit test's shape
+  --shape large|medium|small large: 30 nodes × 256 vnodes, 1,000 tables (default); medium: the same 30 nodes at
+                             16 vnodes, 100 tables (minutes of CPU); small: the unit test's shape
   --seed N                   tokens, sizes and timer delays (default ${DEFAULT_OPTIONS.shape.seed})
+  --vnodes N                 num_tokens of every node instead of the shape's (large: 256); fewer runs faster
   --steady-intervals N       intervals simulated after the first full repair (default ${DEFAULT_OPTIONS.steadyIntervals})
   --max-tasks N              schedule.maxTasks (default ${DEFAULT_OPTIONS.limits.maxTasks})
   --max-duration DUR         schedule.maxDuration (default 1h)
   --replan-pause DUR|off     schedule.replan.pause (default 30s; off: schedule.replan.enabled false)
   --small-table-size SIZE    repair.smallTableSize (default 1GiB; 0B: every table range by range)
   --tables-per-command N     repair.tablesPerCommand (default ${DEFAULT_OPTIONS.limits.tablesPerCommand})
+  --free-first               try first the planned task whose leases nobody holds (core chooseNextTask, one lease
+                             listing per claim); src/app/batch.ts does not call it yet
   --scope node|datacenter    lease.scope (default node)
   --per-resource N           lease.perResource (default 1)
   --slots N                  lease.slotsPerDatacenter (default 1)
@@ -51,6 +55,7 @@ const { values } = parseArgs({
     help: { type: 'boolean' },
     shape: { type: 'string' },
     seed: { type: 'string' },
+    vnodes: { type: 'string' },
     'steady-intervals': { type: 'string' },
     'max-tasks': { type: 'string' },
     'max-duration': { type: 'string' },
@@ -67,6 +72,7 @@ const { values } = parseArgs({
     'verify-idle-every': { type: 'string' },
     'max-simulated': { type: 'string' },
     'keep-announcements': { type: 'boolean' },
+    'free-first': { type: 'boolean' },
     'read-per-pass': { type: 'string' },
     candidates: { type: 'string' },
     'replan-pause': { type: 'string' },
@@ -98,16 +104,20 @@ function size(name: string, text: string | undefined, fallback: number): number 
 }
 
 const d = DEFAULT_OPTIONS;
-if (values.shape !== undefined && values.shape !== 'large' && values.shape !== 'small') {
-  throw new Error('--shape is large or small');
+if (values.shape !== undefined && !['large', 'medium', 'small'].includes(values.shape)) {
+  throw new Error('--shape is large, medium or small');
 }
 if (values.scope !== undefined && values.scope !== 'node' && values.scope !== 'datacenter') {
   throw new Error('--scope is node or datacenter');
 }
-const shape = values.shape === 'small' ? SMALL_SHAPE : d.shape;
+const shape = values.shape === 'small' ? SMALL_SHAPE : values.shape === 'medium' ? MEDIUM_SHAPE : d.shape;
 const options: SimulationOptions = {
   ...d,
-  shape: { ...shape, seed: count('seed', values.seed, shape.seed, 0) },
+  shape: {
+    ...shape,
+    seed: count('seed', values.seed, shape.seed, 0),
+    vnodes: count('vnodes', values.vnodes, shape.vnodes),
+  },
   steadyIntervals: count('steady-intervals', values['steady-intervals'], d.steadyIntervals, 0),
   verifyIdleEvery: count('verify-idle-every', values['verify-idle-every'], d.verifyIdleEvery, 0),
   maxSimulatedMs: duration('max-simulated', values['max-simulated'], d.maxSimulatedMs),
@@ -116,6 +126,7 @@ const options: SimulationOptions = {
     maxDurationMs: duration('max-duration', values['max-duration'], d.limits.maxDurationMs),
     smallTableBytes: size('small-table-size', values['small-table-size'], d.limits.smallTableBytes),
     tablesPerCommand: count('tables-per-command', values['tables-per-command'], d.limits.tablesPerCommand),
+    freeFirst: values['free-first'] ?? false,
     replanPauseMs:
       values['replan-pause'] === 'off'
         ? undefined

@@ -45,6 +45,11 @@ export interface SimulationOptions {
     readonly tablesPerCommand: number;
     /** schedule.replan: the pause before a tick plans again after a refused lease; undefined: off. */
     readonly replanPauseMs?: number | undefined;
+    /**
+     * The tick tries first the planned task whose leases nobody else holds (core chooseNextTask, one lease listing
+     * before each claim) instead of plan order. In src/core; src/app/batch.ts does not call it yet.
+     */
+    readonly freeFirst?: boolean;
   };
   readonly lease: LeaseSettings;
   /** OnCalendar period and RandomizedDelaySec of tend.timer. */
@@ -114,6 +119,8 @@ export interface TickCounts {
   tasksPlanned: number;
   tasksRun: number;
   kept: number;
+  /** Claims of a task chosen ahead of busy ones (freeFirst). */
+  choseFree: number;
   heldElsewhere: number;
   outranked: number;
   notStartedDeadline: number;
@@ -144,7 +151,31 @@ export interface TimeShares {
   idleReading: number;
   /** No repair runs, a tick is under way but not reading (acquiring leases). */
   idleOther: number;
+  /** ∫ nodes taking part in a running repair (as a replica) dt: the replicas' occupancy. */
+  replicaBusy: number;
+  /**
+   * Node time (Σ over nodes, ms) by what the node's own tend does: its tick reads and plans, coordinates (takes
+   * leases, runs its repairs), pauses before planning again (schedule.replan), or no tick runs, by how the last one
+   * ended: maxTasks reached, maxDuration passed, nothing left that this node could start (no refused lease), or
+   * before its first tick.
+   */
+  nodeReading: number;
+  nodeCoordinating: number;
+  nodePause: number;
+  nodeAfterMaxTasks: number;
+  nodeAfterMaxDuration: number;
+  nodeAfterNothingLeft: number;
+  nodeBeforeFirstTick: number;
 }
+
+type NodePhase =
+  | 'nodeReading'
+  | 'nodeCoordinating'
+  | 'nodePause'
+  | 'nodeAfterMaxTasks'
+  | 'nodeAfterMaxDuration'
+  | 'nodeAfterNothingLeft'
+  | 'nodeBeforeFirstTick';
 
 export interface RowsFigures {
   /** Rows per table read by each tick, idle and busy. */
@@ -194,6 +225,9 @@ interface NodeState {
   nextDueAt: number;
   running: boolean;
   readonly rand: () => number;
+  /** What the node's tend does now, and since when (for the node-time shares). */
+  phase: NodePhase;
+  phaseSince: number;
 }
 
 const emptyTicks = (): TickCounts => ({
@@ -208,6 +242,7 @@ const emptyTicks = (): TickCounts => ({
   tasksPlanned: 0,
   tasksRun: 0,
   kept: 0,
+  choseFree: 0,
   heldElsewhere: 0,
   outranked: 0,
   notStartedDeadline: 0,
@@ -227,6 +262,14 @@ const emptyTime = (): TimeShares => ({
   idleNoTick: 0,
   idleReading: 0,
   idleOther: 0,
+  replicaBusy: 0,
+  nodeReading: 0,
+  nodeCoordinating: 0,
+  nodePause: 0,
+  nodeAfterMaxTasks: 0,
+  nodeAfterMaxDuration: 0,
+  nodeAfterNothingLeft: 0,
+  nodeBeforeFirstTick: 0,
 });
 
 function minus<T extends object>(a: T, b: T): T {
@@ -282,6 +325,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
 
   // Cluster state for the time shares.
   let runningRepairs = 0;
+  let runningReplicas = 0;
   let runningWhole = 0;
   let activeTicks = 0;
   let readingTicks = 0;
@@ -291,6 +335,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     lastMark = clock.now();
     if (dt <= 0) return;
     time.repairConcurrency += runningRepairs * dt;
+    time.replicaBusy += runningReplicas * dt;
     if (runningRepairs > 0) time.repairing += dt;
     else if (activeTicks === 0) time.idleNoTick += dt;
     else if (readingTicks > 0) time.idleReading += dt;
@@ -306,7 +351,14 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     nextDueAt: -Infinity,
     running: false,
     rand: prng(options.shape.seed * 1_000_003 + i),
+    phase: 'nodeBeforeFirstTick',
+    phaseSince: options.start,
   }));
+  const enter = (state: NodeState, phase: NodePhase) => {
+    time[state.phase] += clock.now() - state.phaseSince;
+    state.phase = phase;
+    state.phaseSince = clock.now();
+  };
 
   const plannedTasks = Math.max(options.limits.maxTasks, options.prototypes?.candidates ?? 0);
   const baseInput = (state: NodeState, now: number): Omit<PlanInput, 'history'> => ({
@@ -422,11 +474,13 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     occupancy.start(task.replicas, () => `${new Date(clock.now()).toISOString()} ${task.id}`);
     const whole = task.scope === 'table';
     runningRepairs++;
+    runningReplicas += task.replicas.length;
     if (whole) runningWhole++;
     const duration = commandDurationMs(options.cost, task.tables.length, task.estimatedBytes ?? 0);
     await clock.sleep(duration);
     mark();
     runningRepairs--;
+    runningReplicas -= task.replicas.length;
     if (whole) runningWhole--;
     occupancy.end(task.replicas);
     if (whole) {
@@ -472,7 +526,9 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     const deadline = startedAt + options.limits.maxDurationMs;
     // Tasks started by the whole tick: schedule.maxTasks bounds the tick, not each round (as src/app/tick.ts).
     let startedInTick = 0;
+    let ending: NodePhase = 'nodeAfterNothingLeft';
     for (let round = 0; ; round++) {
+      enter(state, 'nodeReading');
       readingTicks++;
       const planned = planTick(state, clock.now());
       if (round === 0) {
@@ -489,6 +545,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
       const tasks = planned.plan.tasks;
       ticks.tasksPlanned += tasks.length;
       if (tasks.length === 0) break;
+      enter(state, 'nodeCoordinating');
       let ran = 0;
       let refusedInRound = 0;
       let refusedAll = true;
@@ -505,12 +562,14 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
             maxDurationMs: options.limits.maxDurationMs,
             keepAnnouncementOnFailure: options.prototypes?.keepAnnouncementOnFailure ?? false,
             maxRun: options.limits.maxTasks - startedInTick - ran,
+            freeFirst: options.limits.freeFirst ?? false,
           },
         );
         ran += result.ran;
         refusedInRound += result.heldElsewhere + result.outranked;
         ticks.tasksRun += result.ran;
         ticks.kept += result.kept;
+        ticks.choseFree += result.choseFree;
         ticks.heldElsewhere += result.heldElsewhere;
         ticks.outranked += result.outranked;
         ticks.notStartedDeadline += result.deadline;
@@ -540,10 +599,16 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
         startDeadline: deadline,
         pauseMs: options.limits.replanPauseMs,
       });
-      if (!verdict.again) break;
+      if (!verdict.again) {
+        if (startedInTick >= options.limits.maxTasks) ending = 'nodeAfterMaxTasks';
+        else if (clock.now() >= deadline || verdict.reason === 'max_duration') ending = 'nodeAfterMaxDuration';
+        break;
+      }
+      enter(state, 'nodePause');
       await clock.sleep(verdict.at - clock.now());
     }
     mark();
+    enter(state, ending);
     activeTicks--;
     state.running = false;
     // Keep the memory backend's call log (kept for tests) from growing over a month of ticks.
@@ -552,6 +617,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
 
   /** An idle tick: every stored summary holds and none is due, so the plan has nothing to do or read. */
   const idleTick = (state: NodeState) => {
+    enter(state, 'nodeAfterNothingLeft');
     ticks.idle++;
     rows.idle.push((tables.length + state.stored.size) / tables.length);
     if (options.verifyIdleEvery > 0 && ticks.idle % options.verifyIdleEvery === 0) {
@@ -600,7 +666,11 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
   if (failures.length > 0) throw failures[0];
   mark();
   const scratchEnd = firstFullRepairAt ?? clock.now();
-  const snapshot = () => ({
+  const snapshot = () => {
+    for (const state of nodes) enter(state, state.phase);
+    return snapshotCounts();
+  };
+  const snapshotCounts = () => ({
     lease: { ...backend.counts },
     ticks: { ...ticks },
     repairs: { ...repairs },

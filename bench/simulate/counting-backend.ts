@@ -26,6 +26,8 @@ export interface LeaseCounts {
   withdrawals: number;
   /** announcements(resource) reads. */
   announcementReads: number;
+  /** list() reads: one listing of every lease (the free-first choice reads one before each claim). */
+  listings: number;
 }
 
 export class CountingLeaseBackend implements LeaseBackend {
@@ -38,6 +40,7 @@ export class CountingLeaseBackend implements LeaseBackend {
     announcements: 0,
     withdrawals: 0,
     announcementReads: 0,
+    listings: 0,
   };
 
   constructor(private readonly inner: MemoryLeaseBackend) {}
@@ -69,6 +72,7 @@ export class CountingLeaseBackend implements LeaseBackend {
   }
 
   list(): Promise<LeaseRecord[]> {
+    this.counts.listings++;
     return this.inner.list();
   }
 

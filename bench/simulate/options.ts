@@ -76,3 +76,20 @@ export const SMALL_SHAPE: ShapeOptions = {
   gcGraceMs: 10 * DAY,
   seed: 14,
 };
+
+/**
+ * The large shape's topology (30 nodes in 3 DCs of 10, 3 racks each, RF 3 per DC: three range repairs at once, a
+ * whole-table command alone) at 16 vnodes and 100 tables, so that a run takes minutes of CPU instead of an hour:
+ * for comparing tick decisions at 30 nodes. Its commands are fewer and longer than the large shape's (307 replica
+ * sets instead of 4,792).
+ */
+export const MEDIUM_SHAPE: ShapeOptions = {
+  ...DEFAULT_SHAPE,
+  vnodes: 16,
+  keyspaces: 10,
+  sizes: [
+    { count: 95, min: KIB, max: 256 * MIB },
+    { count: 3, min: GIB, max: 64 * GIB },
+    { count: 2, min: 100 * GIB, max: 500 * GIB },
+  ],
+};

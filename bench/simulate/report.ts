@@ -134,13 +134,22 @@ function leaseLine(counts: LeaseCounts): string {
   return (
     `${fixed(total)} in all: ${fixed(counts.slotAttempts)} slot attempts (${fixed(counts.slotsTaken)} taken), ` +
     `${fixed(counts.releases)} releases, ${fixed(counts.renewals)} renewals, ${fixed(counts.announcements)} announcements, ` +
-    `${fixed(counts.withdrawals)} withdrawals, ${fixed(counts.announcementReads)} announcement reads`
+    `${fixed(counts.withdrawals)} withdrawals, ${fixed(counts.announcementReads)} announcement reads` +
+    (counts.listings > 0 ? ` (and ${fixed(counts.listings)} lease listings, reads not counted in the total)` : '')
   );
 }
 
-function phaseLines(name: string, phase: PhaseFigures): string[] {
+function phaseLines(name: string, phase: PhaseFigures, nodes: number): string[] {
   const span = phase.toMs - phase.fromMs;
   const { ticks, repairs, time } = phase;
+  const nodeTime =
+    time.nodeReading +
+    time.nodeCoordinating +
+    time.nodePause +
+    time.nodeAfterMaxTasks +
+    time.nodeAfterMaxDuration +
+    time.nodeAfterNothingLeft +
+    time.nodeBeforeFirstTick;
   return [
     `${name} (${hours(span)})`,
     `  repairs            ${int(repairs.wholeTableCommands)} whole-table commands (${hours(repairs.wholeTableMs)}), ` +
@@ -150,11 +159,19 @@ function phaseLines(name: string, phase: PhaseFigures): string[] {
       `mean running ${fixed(time.repairConcurrency / Math.max(1, span), 2)}; no repair: all nodes waiting for ` +
       `their timer ${pct(time.idleNoTick, span)}, ticks starting/reading ${pct(time.idleReading, span)}, ` +
       `other ${pct(time.idleOther, span)}`,
+    `  replicas           mean ${fixed(time.replicaBusy / Math.max(1, span), 1)} of ${nodes} nodes in a running repair ` +
+      `(${pct(time.replicaBusy, span * nodes)} of node time)`,
+    `  node time          by what each node's tend does: coordinating (taking leases, running its repairs) ` +
+      `${pct(time.nodeCoordinating, nodeTime)}, reading and planning ${pct(time.nodeReading, nodeTime)}, ` +
+      `replan pause ${pct(time.nodePause, nodeTime)}; no tick, the last one ended by maxTasks ` +
+      `${pct(time.nodeAfterMaxTasks, nodeTime)}, by maxDuration ${pct(time.nodeAfterMaxDuration, nodeTime)}, ` +
+      `with nothing left to start ${pct(time.nodeAfterNothingLeft, nodeTime)}, before the first tick ` +
+      `${pct(time.nodeBeforeFirstTick, nodeTime)}`,
     `  ticks              ${int(ticks.busy)} reading, ${int(ticks.idle)} idle, ${int(ticks.skippedFirings)} firings skipped ` +
       `(tick still running)${ticks.replans > 0 ? `, ${int(ticks.replans)} plans made again within a tick (schedule.replan)` : ''}` +
       `${ticks.retries > 0 ? `, ${int(ticks.retries)} rounds of retrying refused tasks` : ''}; ` +
       `${int(ticks.tasksPlanned)} tasks planned, ${int(ticks.tasksRun)} ran ` +
-      `(${int(ticks.kept)} on kept leases); refused: ${int(ticks.heldElsewhere)} held elsewhere, ` +
+      `(${int(ticks.kept)} on kept leases${ticks.choseFree > 0 ? `, ${int(ticks.choseFree)} chosen ahead of busy ones` : ''}); refused: ${int(ticks.heldElsewhere)} held elsewhere, ` +
       `${int(ticks.outranked)} outranked; ${int(ticks.notStartedDeadline)} not started (maxDuration)`,
     `  tick endings       ${int(ticks.ranWholePlan)} ran their whole plan, ${int(ticks.allRefused)} ran nothing ` +
       `(every lease refused), ${int(ticks.hitMaxDuration)} hit maxDuration`,
@@ -181,7 +198,7 @@ export function formatReport(result: SimulationResult, summary: Summary): string
       `${bound.tables.mixed} whole on some nodes only`,
     `config             interval ${ms(o.intervalMs)}, warn ${ms(o.warnMs)}, error ${ms(o.errorMs)}, ` +
       `smallTableSize ${formatBytes(options.limits.smallTableBytes)}, tablesPerCommand ${options.limits.tablesPerCommand}, ` +
-      `maxTasks ${options.limits.maxTasks}, maxDuration ${ms(options.limits.maxDurationMs)}, replan ` +
+      `maxTasks ${options.limits.maxTasks}${options.limits.freeFirst ? ' (free tasks first)' : ''}, maxDuration ${ms(options.limits.maxDurationMs)}, replan ` +
       `${options.limits.replanPauseMs === undefined ? 'off' : `after ${ms(options.limits.replanPauseMs)}`}, lease scope ` +
       `${options.lease.scope} (${options.lease.scope === 'node' ? `perResource ${options.lease.perResource}` : `${options.lease.slotsPerDatacenter} slot(s) per DC`}), ` +
       `ttl ${ms(options.lease.ttlMs)}, renewEvery ${ms(options.lease.renewEveryMs)}, type vnode`,
@@ -223,9 +240,9 @@ export function formatReport(result: SimulationResult, summary: Summary): string
         `(${hours(summary.packingBoundMs)}), ÷ achieved`,
     );
   }
-  lines.push('', ...phaseLines('first full repair', result.phases.scratch));
+  lines.push('', ...phaseLines('first full repair', result.phases.scratch, shape.nodes.length));
   const steadyPhase = result.phases.steady && result.phases.steady.toMs > result.phases.steady.fromMs;
-  if (steadyPhase) lines.push(...phaseLines('steady state', result.phases.steady!));
+  if (steadyPhase) lines.push(...phaseLines('steady state', result.phases.steady!, shape.nodes.length));
   lines.push('');
   lines.push(`lease operations per table repaired (one conditional write per slot attempt, renewal and release)`);
   lines.push(`  first full repair  ${leaseLine(summary.leasePerTable.scratch)}`);

@@ -12,7 +12,7 @@
 // What the real tick does besides (metrics, history records, incremental filtering, interrupts, lost leases
 // stopping the repair) has no effect on the simulated schedule: repairs here never fail and leases are never lost
 // unless the model is wrong, which is counted and fails the bench.
-import { fnv1a32, keepLeases, startBlock, type RepairTask } from '../../src/core/index.js';
+import { chooseNextTask, fnv1a32, keepLeases, startBlock, type RepairTask } from '../../src/core/index.js';
 import { acquireLeases, higherAnnouncement, leaseGroups, type LeaseGroup } from '../../src/lease/leases.js';
 import type { HeldLease, LeaseBackend, LeaseHolder } from '../../src/lease/types.js';
 
@@ -46,8 +46,13 @@ export interface TickModelOptions {
    * announcementTtl) instead of withdrawing it, so that holders keeping leases for their next task step aside.
    */
   readonly keepAnnouncementOnFailure?: boolean;
-  /** Prototype, not what tend does: run at most this many tasks (the plan may hold more, as candidates). */
+  /** Run at most this many tasks (schedule.maxTasks less what the tick started already). */
   readonly maxRun?: number;
+  /**
+   * Before each claim, list the leases once and try first the pending task whose leases nobody else holds
+   * (core chooseNextTask); false: plan order, as before.
+   */
+  readonly freeFirst?: boolean;
 }
 
 /** What happened to the tasks of one plan. */
@@ -62,8 +67,12 @@ export interface TickModelResult {
   heldElsewhere: number;
   /** Claims refused because another node announced a higher priority. */
   outranked: number;
-  /** Tasks not started because maxDuration had passed (or, prototype maxRun, the quota was reached). */
+  /** Tasks not started because maxDuration had passed (or maxRun was reached). */
   deadline: number;
+  /** Claims of a task chosen ahead of earlier ones in plan order because their leases were held (freeFirst). */
+  choseFree: number;
+  /** Lease listings read for the choice (freeFirst). */
+  listings: number;
   /** Releases that found the lease no longer ours (expired under a running task): must stay 0. */
   lost: number;
   /** The tasks refused (held elsewhere or outranked), in plan order. */
@@ -116,6 +125,8 @@ export async function carryOutTasks(
     heldElsewhere: 0,
     outranked: 0,
     deadline: 0,
+    choseFree: 0,
+    listings: 0,
     lost: 0,
     refused: [],
   };
@@ -130,14 +141,30 @@ export async function carryOutTasks(
     tieBreaker: fnv1a32(holder.name),
   });
 
-  let index = 0;
-  while (index < tasks.length) {
-    const task = tasks[index]!;
-    index += 1;
+  // The tasks not yet tried, in plan order; the next to try is the first (or, freeFirst, the first whose leases are
+  // free), and the one proposed to follow a running task under its leases is the first left after it.
+  const pending = [...tasks];
+  while (pending.length > 0) {
     if (now() >= startDeadline || result.ran >= (options.maxRun ?? Infinity)) {
-      result.deadline += 1;
-      continue;
+      result.deadline += pending.length;
+      break;
     }
+    let pick = 0;
+    if (options.freeFirst) {
+      result.listings += 1;
+      const listed = await backend.list();
+      const at = now();
+      const heldElsewhere = new Set(
+        listed.filter((l) => l.holder !== holder.name && l.expiresAt.getTime() > at).map((l) => l.resource),
+      );
+      const choice = chooseNextTask({
+        pending: pending.map((t) => groupsOf(t).map((g) => g.slots)),
+        heldElsewhere,
+      });
+      pick = choice?.index ?? 0;
+      if (pick > 0) result.choseFree += 1;
+    }
+    const [task] = pending.splice(pick, 1) as [RepairTask];
     const groups = groupsOf(task);
     const claim = await acquireLeases(backend, groups, {
       holder,
@@ -170,7 +197,7 @@ export async function carryOutTasks(
       for (let current: RepairTask | undefined = task; current;) {
         // Proposed as the task starts (the real tick reads the announcements while the repair runs); the
         // announcements are read only when the next task needs the same leases, as tick.ts does.
-        const candidate = tasks[index];
+        const candidate = pending[0];
         const sameLeases = candidate !== undefined && groupKey(groupsOf(candidate)) === heldKey;
         const outranked =
           sameLeases && (await higherAnnouncement(backend, groups, holder.name, priorityOf(candidate))) !== undefined;
@@ -182,7 +209,7 @@ export async function carryOutTasks(
           keepLeasesFor(proposed, { sameLeases, outranked, startDeadline, now: now() }) !== undefined &&
           result.ran < (options.maxRun ?? Infinity);
         if (!follows) break;
-        index += 1;
+        pending.shift();
         result.kept += 1;
         current = proposed;
       }

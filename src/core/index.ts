@@ -19,3 +19,4 @@ export * from './maintenance.js';
 export * from './ring-picture.js';
 export * from './coverage.js';
 export * from './parallel-tasks.js';
+export * from './task-choice.js';
