@@ -2,10 +2,16 @@
  * Issue 15 item 4 against a live AutoRepair (CEP-37): a sandbox started with TEND_SANDBOX_AUTOREPAIR=1 runs
  * Cassandra's own scheduled full repair on every node. tend must leave the tables AutoRepair repairs to it (skipped
  * with the reason, in the plan and in the tick) and keep scheduling a table whose `auto_repair` option turns it off.
- * Not here: that AutoRepair's own repairs count as tend's history (they go to system_distributed.repair_history,
- * which tend reads). On the sandbox AutoRepair's first round at start-up records every node as repaired without
- * repairing, and with min_repair_interval shortened at run time (`nodetool setautorepairconfig -t full
- * min_repair_interval 1m`) its next round had not reached a new keyspace after 8 minutes, twice.
+ * And AutoRepair's own repairs count as tend's history (they go to system_distributed.repair_history, which tend
+ * reads): the last case shortens AutoRepair's interval to a minute on every node (`nodetool setautorepairconfig -t
+ * full min_repair_interval 1m`), waits until AutoRepair has repaired `left` from every node (its primary ranges:
+ * each node its own, one node at a time, 5 s at least per range), then turns AutoRepair off for `left`, as an
+ * operator handing the table to tend would, and tend's status shows it repaired at AutoRepair's time, not due.
+ * AutoRepair's first round after start-up (initial_scheduler_delay 5m) records every node as repaired without
+ * repairing; its next round reached the keyspace about 3 minutes later on a fresh sandbox holding only this test's
+ * keyspaces (2026-12-04). On a sandbox full of other tests' keyspaces it had not reached a new one after 8 minutes
+ * (twice, 2026-12-03): run this file on a fresh one (TEND_SANDBOX_CACHE pointing to an empty directory, with links to
+ * the cached Cassandra, Consul and Java 11).
  *
  * Runs only on such a sandbox, by hand (npm run build first):
  *   TEND_SANDBOX_AUTOREPAIR=1 TEND_SANDBOX_INSTANCE=N npm run test:file -- test/e2e/auto-repair-live.test.ts
@@ -18,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type cassandra from 'cassandra-driver';
 import { AUTO_REPAIR, NODES } from '../sandbox/src/layout.js';
-import { cqlClient } from '../support/sandbox-clients.js';
+import { cqlClient, nodetool } from '../support/sandbox-clients.js';
 import {
   createSmallKeyspace,
   createTendKeyspace,
@@ -31,13 +37,20 @@ import {
 
 const KS = `e2e_autorepair_${RUN}`;
 const TEND_KS = `tend_e2e_autorepair_${RUN}`;
+interface StatusRow {
+  table: string;
+  state: string;
+  due: boolean;
+  rangesBehind: number;
+  lastRepairedAt: number | null;
+}
 interface PlanJson {
   tasks: { keyspace: string; tables: string[] }[];
   skipped: { keyspace: string; table: string; code: string; reason: string }[];
 }
 
 describe('tend beside a live AutoRepair (TEND_SANDBOX_AUTOREPAIR=1 only)', function () {
-  this.timeout(15 * 60_000);
+  this.timeout(25 * 60_000);
   let client: cassandra.Client;
   let dir: string;
   let config: string;
@@ -87,5 +100,44 @@ describe('tend beside a live AutoRepair (TEND_SANDBOX_AUTOREPAIR=1 only)', funct
       // AutoRepair may be repairing a replica right now: tend then waits (issue 15 item 1), and says why.
       if (task.status !== 'success') expect(task.status, JSON.stringify(task)).to.equal('not_started_repair_running');
     }
+  });
+
+  it("AutoRepair's repairs count as tend's history: the table handed to tend afterwards is not due", async function () {
+    const since = Date.now();
+    for (const index of NODES.map((node) => node.index)) {
+      const set = await nodetool(index, ['setautorepairconfig', '-t', 'full', 'min_repair_interval', '1m']);
+      expect(set.exitCode, `node${index}: ${set.stderr}`).to.equal(0);
+    }
+    // Every node coordinates the repair of its primary ranges: done when all three coordinators have repaired `left`.
+    const deadline = Date.now() + 20 * 60_000;
+    let coordinators = new Set<string>();
+    let lastAt = 0;
+    while (Date.now() < deadline) {
+      const rows = await client.execute(
+        "SELECT coordinator, started_at, status FROM system_distributed.repair_history WHERE keyspace_name = ? AND columnfamily_name = 'left'",
+        [KS],
+        { prepare: true },
+      );
+      const done = rows.rows.filter((row) => row.get('status') === 'SUCCESS');
+      coordinators = new Set(done.map((row) => String(row.get('coordinator'))));
+      lastAt = Math.max(0, ...done.map((row) => (row.get('started_at') as Date).getTime()));
+      if (coordinators.size === NODES.length) break;
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+    }
+    expect([...coordinators].sort(), 'AutoRepair repaired `left` from every node').to.have.length(NODES.length);
+    // Wait for the last node's turn to end (it may still be on its last ranges), then hand the table to tend.
+    await new Promise((resolve) => setTimeout(resolve, 30_000));
+    await client.execute(
+      `ALTER TABLE ${KS}.left WITH auto_repair = {'full_enabled': 'false', 'incremental_enabled': 'false'}`,
+    );
+    const status = await tend(config, ['--json', 'schedule', 'status', KS]);
+    expect(status.exitCode, String(status.stderr)).to.equal(0);
+    const rows = (JSON.parse(String(status.stdout)) as { rows: StatusRow[] }).rows;
+    const left = rows.find((row) => row.table === 'left');
+    expect(left, JSON.stringify(rows)).to.include({ state: 'ON_TIME', due: false, rangesBehind: 0 });
+    // Repaired at AutoRepair's time: tend ran nothing on `left` (the other cases check that), so this is AutoRepair's.
+    expect(left!.lastRepairedAt)
+      .to.be.a('number')
+      .and.to.be.within(since - 10 * 60_000, lastAt + 60_000);
   });
 });

@@ -25,7 +25,9 @@ import {
   type TickJson,
 } from '../support/tick-e2e.js';
 
-const TABLES = Array.from({ length: 12 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+// Seven: two commands at tablesPerCommand 5 (five and two tables), each over several tables. Twelve (three commands)
+// checked nothing more and cost CI its table creation and repairs.
+const TABLES = Array.from({ length: 7 }, (_, i) => `s${String(i).padStart(2, '0')}`);
 const TABLES_PER_COMMAND = 5;
 const MAX_ROUNDS = 8;
 
