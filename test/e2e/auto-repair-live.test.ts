@@ -105,8 +105,16 @@ describe('tend beside a live AutoRepair (TEND_SANDBOX_AUTOREPAIR=1 only)', funct
   it("AutoRepair's repairs count as tend's history: the table handed to tend afterwards is not due", async function () {
     const since = Date.now();
     for (const index of NODES.map((node) => node.index)) {
-      const set = await nodetool(index, ['setautorepairconfig', '-t', 'full', 'min_repair_interval', '1m']);
-      expect(set.exitCode, `node${index}: ${set.stderr}`).to.equal(0);
+      // A round a minute after the last, full repair on, and no 5 s soak after each range (each node repairs every
+      // keyspace's primary ranges one at a time: with the soak a round took about 9 minutes per node).
+      for (const args of [
+        ['-t', 'full', 'min_repair_interval', '1m'],
+        ['-t', 'full', 'enabled', 'true'],
+        ['min_repair_task_duration', '0s'],
+      ]) {
+        const set = await nodetool(index, ['setautorepairconfig', ...args]);
+        expect(set.exitCode, `node${index} ${args.join(' ')}: ${set.stderr}`).to.equal(0);
+      }
     }
     // Every node coordinates the repair of its primary ranges: done when all three coordinators have repaired `left`.
     const deadline = Date.now() + 20 * 60_000;
