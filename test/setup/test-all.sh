@@ -35,6 +35,16 @@ compat_cassandra=${TEND_TEST_41_CASSANDRA:-4.1.10}
 compat_instance=${TEND_TEST_41_INSTANCE:-$((instance + 1))}
 secure_phase=${TEND_TEST_SECURE:-1}
 secure_instance=${TEND_TEST_SECURE_INSTANCE:-$((instance + 2))}
+# The sandbox takes instances 0 to 10; say so before the first phase rather than when the 4.1 one starts.
+used=("$instance")
+[ "$compat_cassandra" = none ] || used+=("$compat_instance")
+[ "$secure_phase" = 0 ] || used+=("$secure_instance")
+for n in "${used[@]}"; do
+  if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -gt 10 ]; then
+    echo "test-all: sandbox instance $n is out of range (0 to 10): TEND_SANDBOX_INSTANCE is at most 8 when the 4.1 and secured phases use the next two" >&2
+    exit 2
+  fi
+done
 logs=$(mktemp -d "${TMPDIR:-/tmp}/tend-test-all.XXXXXX")
 failed=0
 passed_total=0 failed_total=0 skipped_total=0
