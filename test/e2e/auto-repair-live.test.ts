@@ -3,15 +3,15 @@
  * Cassandra's own scheduled full repair on every node. tend must leave the tables AutoRepair repairs to it (skipped
  * with the reason, in the plan and in the tick) and keep scheduling a table whose `auto_repair` option turns it off.
  * And AutoRepair's own repairs count as tend's history (they go to system_distributed.repair_history, which tend
- * reads): the last case shortens AutoRepair's interval to a minute on every node (`nodetool setautorepairconfig -t
- * full min_repair_interval 1m`), waits until AutoRepair has repaired `left` from every node (its primary ranges:
- * each node its own, one node at a time, 5 s at least per range), then turns AutoRepair off for `left`, as an
- * operator handing the table to tend would, and tend's status shows it repaired at AutoRepair's time, not due.
+ * reads): the last case sets AutoRepair's interval to a minute and its soak between range repairs to 0 on every node
+ * (`nodetool setautorepairconfig`), waits until AutoRepair has repaired `left` from every node (each node its primary
+ * ranges, one node at a time), then turns AutoRepair off for `left`, as an operator handing the table to tend would,
+ * and tend's status shows it repaired at AutoRepair's time, not due. It took 124 s (2026-12-04, fresh sandbox).
  * AutoRepair's first round after start-up (initial_scheduler_delay 5m) records every node as repaired without
- * repairing; its next round reached the keyspace about 3 minutes later on a fresh sandbox holding only this test's
- * keyspaces (2026-12-04). On a sandbox full of other tests' keyspaces it had not reached a new one after 8 minutes
- * (twice, 2026-12-03): run this file on a fresh one (TEND_SANDBOX_CACHE pointing to an empty directory, with links to
- * the cached Cassandra, Consul and Java 11).
+ * repairing, so start the file 5 minutes after the sandbox, on a fresh one (TEND_SANDBOX_CACHE pointing to an empty
+ * directory, with links to the cached Cassandra, Consul and Java 11): with the default 5 s soak each node's turn
+ * goes through every keyspace range by range, about 9 minutes per node, and on a sandbox full of other tests'
+ * keyspaces AutoRepair had not reached a new one after 8 minutes (twice, 2026-12-03).
  *
  * Runs only on such a sandbox, by hand (npm run build first):
  *   TEND_SANDBOX_AUTOREPAIR=1 TEND_SANDBOX_INSTANCE=N npm run test:file -- test/e2e/auto-repair-live.test.ts
