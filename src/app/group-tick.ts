@@ -350,56 +350,32 @@ async function runRuns(
     // No covered node is this machine: its data directories cannot be statfs'd from here (the free-disk figure is
     // Cassandra's gossiped disk state only), so no address is local to the back-pressure checks.
     const checks = ports.replicaChecks?.(client, { ...topology, localAddress: '' });
-    const batch = await runBatch(tasks, {
-      config: deps.config,
-      out: deps.out,
-      signal: deps.signal,
-      client,
-      backend: await ports.leaseBackend(client),
-      executor: await group.executor(node),
-      tickId: tick.tickId,
-      holder: tick.holder,
-      // `lease status` shows the instance, and the node it holds the lease for, beside the host.
-      leaseMetadata: { instance: tick.holder.name, node: node.address },
-      localDatacenter: node.datacenter,
-      startDeadline: tick.startDeadline,
-      now: ports.now,
-      record: historyWriter(deps.config.cassandra.keyspace, {
-        coordinator: () => node.address,
-        address: () => node.address,
-        tickId: tick.tickId,
-      }),
-      // The task's start before its repair, and the operator's task_failed hook, as a per-node tick has them.
-      recordStart: historyStartWriter(deps.config.cassandra.keyspace, {
-        coordinator: () => node.address,
-        tickId: tick.tickId,
-      }),
-      onTaskEnd: (task, outcome) => ports.hooks.taskEnded(task, outcome),
-      liveness: ports.liveness,
-      ...(checks ? { replicaBusy: (task, finished) => checks.check(task, finished), localAddress: node.address } : {}),
-    }).finally(() => checks?.close());
-    result.tasks.push(...batch.tasks.map((t) => ({ ...t, node: node.address })));
-    for (const [key, count] of Object.entries(batch.leases)) result.leases[key] = (result.leases[key] ?? 0) + count;
-    result.repaired.push(...batch.repaired);
-    result.skipped.push(...batch.skipped);
-    if (batch.error) {
-      result.error = batch.error;
-      break;
+    let batch: BatchResult;
+    try {
+      batch = await runBatch(
+        tasks,
+        await laneContext(deps, client, ports, node, tick, { executor: group.executor(node), checks }),
+      );
+    } finally {
+      await checks?.close();
     }
+    result.tasks.push(...batch.tasks.map((t) => ({ ...t, node: node.address })));
+    addBatch(result, batch);
+    if (batch.error) break;
   }
   return result;
 }
 
 type RunsResult = Awaited<ReturnType<typeof runRuns>>;
 
-/** One parallel task's batch context: its node's executor, coordinator and datacenter, the tick's shared state. */
+/** A batch's context for one covered node (a run of runRuns, a task of runParallel): its executor, coordinator, datacenter. */
 async function laneContext(
   deps: TickDeps,
   client: cassandra.Client,
   ports: TickPorts,
   node: NodeInfo,
   tick: { tickId: string; holder: { name: string; host: string }; startDeadline: number },
-  lane: { executor: Promise<Executor>; shared: SharedBatchState; checks: Pick<ReplicaChecks, 'check'> | undefined },
+  lane: { executor: Promise<Executor>; shared?: SharedBatchState; checks: Pick<ReplicaChecks, 'check'> | undefined },
 ): Promise<BatchContext> {
   const { config } = deps;
   const { checks } = lane;
@@ -412,6 +388,7 @@ async function laneContext(
     executor: await lane.executor,
     tickId: tick.tickId,
     holder: tick.holder,
+    // `lease status` shows the instance, and the node it holds the lease for, beside the host.
     leaseMetadata: { instance: tick.holder.name, node: node.address },
     localDatacenter: node.datacenter,
     startDeadline: tick.startDeadline,
@@ -421,13 +398,14 @@ async function laneContext(
       address: () => node.address,
       tickId: tick.tickId,
     }),
+    // The task's start before its repair, and the operator's task_failed hook, as a per-node tick has them.
     recordStart: historyStartWriter(config.cassandra.keyspace, {
       coordinator: () => node.address,
       tickId: tick.tickId,
     }),
     onTaskEnd: (ended, outcome) => ports.hooks.taskEnded(ended, outcome),
     liveness: ports.liveness,
-    shared: lane.shared,
+    ...(lane.shared ? { shared: lane.shared } : {}),
     ...(checks ? { replicaBusy: (t, finished) => checks.check(t, finished), localAddress: node.address } : {}),
   };
 }

@@ -199,7 +199,10 @@ describe('schedule tick for a group with parallelTasks 2 on four nodes: disjoint
     await client.connect();
     const peers = (await client.execute('SELECT peer FROM system.peers')).rowLength;
     if (peers + 1 < 4) {
-      // Printed, so a run on the usual sandbox says why the proof did not run.
+      // Skipped on three nodes, as in CI: any two RF >= 2 replica sets of three nodes meet, so no two repairs can
+      // be disjoint there; the proof needs a fourth node, and a fourth JVM does not fit CI's 2 cores and 45 minutes
+      // beside three sandboxes (run by hand, issue 18's note). The three-node case above runs everywhere. Printed, so
+      // a run on the usual sandbox says why the proof did not run.
       console.log(
         `      skipped: the sandbox has ${peers + 1} nodes; start it with TEND_SANDBOX_NODES=4 (dc1 = node1, node2, node4) for disjoint replica sets`,
       );
