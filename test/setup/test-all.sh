@@ -25,7 +25,7 @@
 #
 # Knobs: TEND_TEST_NODE_VERSIONS (default "22.23.5 24.22.3"; empty skips phase 2), TEND_TEST_41_CASSANDRA
 # (default 4.1.10; "none" skips phase 3), TEND_TEST_41_INSTANCE, TEND_TEST_SECURE ("0" skips phase 4),
-# TEND_TEST_SECURE_INSTANCE.
+# TEND_TEST_SECURE_INSTANCE, TEND_TEST_LOGS (a directory that keeps the logs and every test file's time).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -58,7 +58,7 @@ phase() {
   shift
   started=$(now)
   echo "test-all: ${name}" >&2
-  "$@" 2>&1 | tee "$logs/$name.log"
+  TEND_TEST_FILE_TIMES="$logs/$name.times" "$@" 2>&1 | tee "$logs/$name.log"
   status=${PIPESTATUS[0]}
   line=$(grep -E '^tests: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$logs/$name.log" | tail -1)
   if [ -n "$line" ]; then
@@ -165,6 +165,11 @@ for slowest in "$logs"/*.slowest; do
   echo "test-all: $(basename "$slowest" .slowest), $(cat "$slowest")" >&2
 done
 for timing in "${timings[@]}"; do echo "test-all: ${timing}" >&2; done
+# TEND_TEST_LOGS=DIR keeps each phase's log and every file's time (NAME.times) there, for choosing what a phase runs.
+if [ -n "${TEND_TEST_LOGS:-}" ]; then
+  mkdir -p "$TEND_TEST_LOGS" && cp "$logs"/*.log "$logs"/*.times "$TEND_TEST_LOGS"/ 2>/dev/null
+  echo "test-all: logs and file times kept in $TEND_TEST_LOGS" >&2
+fi
 rm -rf "$logs"
 echo "tests: ${passed_total} passed, ${failed_total} failed, ${skipped_total} skipped"
 exit "$failed"

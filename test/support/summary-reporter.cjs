@@ -2,8 +2,11 @@
 // included: an e2e file's work is mostly in its before hooks) and one closing line in the plain form CI tools read:
 //   tests: N passed, N failed, N skipped
 // test/setup/test-all.sh repeats the slowest files of each phase at the end of its output (CI keeps only the tail).
+// With TEND_TEST_FILE_TIMES=PATH it also writes every file's time there (seconds, slowest first), one per line:
+// test-all.sh keeps it in its log directory, to choose what a phase runs.
 // (CommonJS because mocha loads reporters with require.)
 'use strict';
+const fs = require('node:fs');
 const path = require('node:path');
 const Mocha = require('mocha');
 
@@ -31,6 +34,13 @@ class SummaryReporter extends Mocha.reporters.Spec {
         for (const [file, { ms }] of slowest) {
           process.stdout.write(`  ${(ms / 1000).toFixed(1).padStart(7)} s  ${path.relative(process.cwd(), file)}\n`);
         }
+      }
+      const timesFile = process.env.TEND_TEST_FILE_TIMES;
+      if (timesFile) {
+        const lines = [...files]
+          .sort((a, b) => b[1].ms - a[1].ms)
+          .map(([file, { ms }]) => `${(ms / 1000).toFixed(1)}\t${path.relative(process.cwd(), file)}\n`);
+        fs.writeFileSync(timesFile, lines.join(''));
       }
       const { passes, failures, pending } = this.stats;
       process.stdout.write(`\ntests: ${passes} passed, ${failures} failed, ${pending} skipped\n`);
