@@ -358,7 +358,8 @@ class BatchState {
   /**
    * Takes the task to try next off the pending list: the first in plan order or, with freeFirst, the first whose
    * leases a listing shows free. `undefined`: none left, maxRun reached, or (freeFirst) none free, in which case
-   * every pending task is reported as held elsewhere (the next round, after schedule.replan.pause, tries again).
+   * the first pending tasks, as many as maxRun leaves room for, are reported as held elsewhere (the next round,
+   * after schedule.replan.pause, tries again).
    */
   async nextToTry(): Promise<RepairTask | undefined> {
     if (this.pending.length === 0 || this.started >= (this.ctx.maxRun ?? Infinity)) return undefined;
@@ -376,7 +377,11 @@ class BatchState {
       const [task] = this.pending.splice(choice.index, 1);
       return task;
     }
-    for (const task of this.pending) this.heldByListing(task, live);
+    // Reported: as many as the batch could still start (what it would have tried before schedule.candidates); the
+    // other candidates stay unreported, as a plan's tasks past maxTasks were, so a tick that plans again every
+    // pause for an hour does not report thousands of them.
+    const room = (this.ctx.maxRun ?? Infinity) - this.started;
+    for (const task of this.pending.slice(0, room)) this.heldByListing(task, live);
     this.pending = [];
     return undefined;
   }

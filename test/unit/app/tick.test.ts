@@ -809,6 +809,23 @@ describe('tick: planning again after a refused lease (schedule.replan, against f
     expect(report.leases).to.deep.equal({ acquired: 1 });
   });
 
+  it('every candidate held: only as many are reported as maxTasks leaves room for', async function () {
+    const backend = new MemoryLeaseBackend();
+    await heldBy(backend, 'node/127.0.0.9/slot-0');
+    const busy = ['127.0.0.1', '127.0.0.9'];
+    const { extra } = rounds(() =>
+      plan({ tasks: ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((t) => task(`shop.${t}#1`, busy)) }),
+    );
+    const config3 = { ...config, schedule: { ...config.schedule, maxTasks: 3, candidates: 7 } };
+    const h = harness(plan(), new FakeExecutor(async () => 'success'), backend, config3, {}, extra);
+    const { report } = await h.run();
+    expect(report.tasks.map((t) => `${t.id} ${t.status}`)).to.deep.equal([
+      'shop.a#1 lease_held_elsewhere',
+      'shop.b#1 lease_held_elsewhere',
+      'shop.c#1 lease_held_elsewhere',
+    ]);
+  });
+
   it('nothing left to run after the pause (the holder repaired it): the tick ends with what it did', async function () {
     const backend = new MemoryLeaseBackend();
     await backend.tryAcquire('node/127.0.0.2/slot-0', holder, 3_600_000);
