@@ -1,13 +1,17 @@
 // How a tick carries out one plan (one round), for the simulator: the decisions of src/app/batch.ts, made by the
-// same pure functions of src/core (keepLeases, startBlock); cluster.ts decides between rounds with the tick's own
-// nextRound (src/core/tick-rounds.ts). Keep it in step with batch.ts:
-// - tasks are tried in plan order; none starts once maxDuration has passed since the tick started;
+// same pure functions of src/core (chooseNextTask, chooseFollower, keepLeases, startBlock); cluster.ts decides
+// between rounds with the tick's own nextRound (src/core/tick-rounds.ts). Keep it in step with batch.ts:
+// - the plan holds schedule.candidates tasks; at most maxTasks start in the tick; none starts once maxDuration has
+//   passed since the tick started;
+// - before each claim the leases are listed once and the first pending task whose leases are free is tried
+//   (chooseNextTask); when none is free, none is attempted and each counts as refused (freeFirst with
+//   stopWhenNoneFree, the defaults; --plan-order tries every task in plan order as tend did before);
 // - each task takes its lease groups with the real acquireLeases (announce, one attempt over all-or-nothing slots,
 //   withdraw); "held elsewhere" or "outranked" moves on to the next task in scope node and ends the batch in scope
 //   datacenter;
-// - while a task runs, the next planned task is proposed to follow it under the same leases when it needs exactly
-//   the same lease groups and higherAnnouncement finds no other node's job that outranks it; it follows when the
-//   task has ended and maxDuration has not passed; otherwise the leases are released;
+// - while a task runs, the first pending task the held leases cover (same replicas or a subset, chooseFollower) is
+//   proposed to follow it when higherAnnouncement finds no other node's job outranking it on a held lease; it
+//   follows when the task has ended and maxDuration has not passed; otherwise the leases are released;
 // - leases are renewed every renewEvery while held (the heartbeat) and released after the last task of the run.
 // What the real tick does besides (metrics, history records, incremental filtering, interrupts, lost leases
 // stopping the repair) has no effect on the simulated schedule: repairs here never fail and leases are never lost
