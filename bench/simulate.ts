@@ -32,8 +32,10 @@ const HELP = `bench/simulate: a simulated cluster repaired by tend's planner, ti
   --replan-pause DUR|off     schedule.replan.pause (default 30s; off: schedule.replan.enabled false)
   --small-table-size SIZE    repair.smallTableSize (default 1GiB; 0B: every table range by range)
   --tables-per-command N     repair.tablesPerCommand (default ${DEFAULT_OPTIONS.limits.tablesPerCommand})
-  --free-first               try first the planned task whose leases nobody holds (core chooseNextTask, one lease
-                             listing per claim); src/app/batch.ts does not call it yet
+  --candidates N             schedule.candidates: plan N tasks, start at most maxTasks of them (default
+                             ${DEFAULT_OPTIONS.limits.candidates}; 10 or less: the plan holds maxTasks tasks)
+  --plan-order               no lease listing: every planned task attempted in plan order (tend before
+                             schedule.candidates; with --candidates 10, exactly as before)
   --scope node|datacenter    lease.scope (default node)
   --per-resource N           lease.perResource (default 1)
   --slots N                  lease.slotsPerDatacenter (default 1)
@@ -46,7 +48,11 @@ const HELP = `bench/simulate: a simulated cluster repaired by tend's planner, ti
   prototypes of changes to tend (not what it does today):
   --keep-announcements       a node that could not take its leases leaves its announcement until announcementTtl
   --read-per-pass N          read at most N of the tables tablesToRead names per pass of the plan loop
-  --candidates N             plan N tasks, run at most maxTasks of them (the rest stand in for refused ones)
+  --follow-next-only         only the next planned task may follow on the leases held (tend before
+                             chooseFollower, which takes the first pending task they cover)
+  --narrow                   as a task follows on a subset of the held leases, release the ones it does not need
+  --attempt-when-none-free   when the lease listing shows no planned task free, attempt the first anyway (an
+                             earlier prototype of the listing: the same schedule, far more lease operations)
   --retry-refused DUR        a tick pauses DUR after a pass over its plan and tries its refused tasks again
                              (those still due), until they ran or maxDuration passed`;
 
@@ -72,7 +78,10 @@ const { values } = parseArgs({
     'verify-idle-every': { type: 'string' },
     'max-simulated': { type: 'string' },
     'keep-announcements': { type: 'boolean' },
-    'free-first': { type: 'boolean' },
+    'plan-order': { type: 'boolean' },
+    'follow-next-only': { type: 'boolean' },
+    narrow: { type: 'boolean' },
+    'attempt-when-none-free': { type: 'boolean' },
     'read-per-pass': { type: 'string' },
     candidates: { type: 'string' },
     'replan-pause': { type: 'string' },
@@ -126,7 +135,11 @@ const options: SimulationOptions = {
     maxDurationMs: duration('max-duration', values['max-duration'], d.limits.maxDurationMs),
     smallTableBytes: size('small-table-size', values['small-table-size'], d.limits.smallTableBytes),
     tablesPerCommand: count('tables-per-command', values['tables-per-command'], d.limits.tablesPerCommand),
-    freeFirst: values['free-first'] ?? false,
+    freeFirst: !values['plan-order'],
+    candidates: count('candidates', values.candidates, d.limits.candidates ?? 0, 0),
+    followNextOnly: values['follow-next-only'] ?? false,
+    narrowOnFollow: values.narrow ?? false,
+    stopWhenNoneFree: !values['plan-order'] && !values['attempt-when-none-free'],
     replanPauseMs:
       values['replan-pause'] === 'off'
         ? undefined
@@ -151,7 +164,6 @@ const options: SimulationOptions = {
     ...(values['read-per-pass'] !== undefined
       ? { readPerPass: count('read-per-pass', values['read-per-pass'], 0) }
       : {}),
-    ...(values.candidates !== undefined ? { candidates: count('candidates', values.candidates, 0) } : {}),
     ...(values['retry-refused'] !== undefined
       ? { retryRefusedMs: duration('retry-refused', values['retry-refused'], 0) }
       : {}),

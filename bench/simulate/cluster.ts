@@ -47,9 +47,23 @@ export interface SimulationOptions {
     readonly replanPauseMs?: number | undefined;
     /**
      * The tick tries first the planned task whose leases nobody else holds (core chooseNextTask, one lease listing
-     * before each claim) instead of plan order. In src/core; src/app/batch.ts does not call it yet.
+     * before each claim) instead of plan order, as src/app/batch.ts does in a node's tick.
      */
     readonly freeFirst?: boolean;
+    /**
+     * Only the next task in plan order may follow on the leases held (tend before chooseFollower); default: the
+     * first pending task they cover.
+     */
+    readonly followNextOnly?: boolean;
+    /** As a task follows on a subset of the held leases, release the ones it does not need. */
+    readonly narrowOnFollow?: boolean;
+    /**
+     * With freeFirst: when the lease listing shows no pending task free, end the round without attempts (what
+     * src/app/batch.ts does; false: a prototype that attempts the first one anyway, as an earlier session measured).
+     */
+    readonly stopWhenNoneFree?: boolean;
+    /** schedule.candidates: plan this many tasks and start at most maxTasks of them. */
+    readonly candidates?: number;
   };
   readonly lease: LeaseSettings;
   /** OnCalendar period and RandomizedDelaySec of tend.timer. */
@@ -73,8 +87,6 @@ export interface SimulationOptions {
     readonly keepAnnouncementOnFailure?: boolean;
     /** Read at most this many of the tables tablesToRead names per pass of the plan loop. */
     readonly readPerPass?: number;
-    /** Plan this many tasks and run at most maxTasks of them: the rest are candidates for refused ones. */
-    readonly candidates?: number;
     /**
      * A tick that, when leases were refused, pauses this long (ms) and tries the refused tasks again (those still
      * due by the history then), until they ran or maxDuration passed, instead of leaving them to its next timer.
@@ -119,6 +131,8 @@ export interface TickCounts {
   tasksPlanned: number;
   tasksRun: number;
   kept: number;
+  /** Tasks kept that were not the next in plan order (chooseFollower). */
+  keptOutOfOrder: number;
   /** Claims of a task chosen ahead of busy ones (freeFirst). */
   choseFree: number;
   heldElsewhere: number;
@@ -242,6 +256,7 @@ const emptyTicks = (): TickCounts => ({
   tasksPlanned: 0,
   tasksRun: 0,
   kept: 0,
+  keptOutOfOrder: 0,
   choseFree: 0,
   heldElsewhere: 0,
   outranked: 0,
@@ -360,7 +375,7 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
     state.phaseSince = clock.now();
   };
 
-  const plannedTasks = Math.max(options.limits.maxTasks, options.prototypes?.candidates ?? 0);
+  const plannedTasks = Math.max(options.limits.maxTasks, options.limits.candidates ?? 0);
   const baseInput = (state: NodeState, now: number): Omit<PlanInput, 'history'> => ({
     now,
     localHostId: state.node.info.hostId,
@@ -563,12 +578,16 @@ export async function simulate(options: SimulationOptions): Promise<SimulationRe
             keepAnnouncementOnFailure: options.prototypes?.keepAnnouncementOnFailure ?? false,
             maxRun: options.limits.maxTasks - startedInTick - ran,
             freeFirst: options.limits.freeFirst ?? false,
+            followNextOnly: options.limits.followNextOnly ?? false,
+            narrowOnFollow: options.limits.narrowOnFollow ?? false,
+            stopWhenNoneFree: options.limits.stopWhenNoneFree ?? false,
           },
         );
         ran += result.ran;
         refusedInRound += result.heldElsewhere + result.outranked;
         ticks.tasksRun += result.ran;
         ticks.kept += result.kept;
+        ticks.keptOutOfOrder += result.keptOutOfOrder;
         ticks.choseFree += result.choseFree;
         ticks.heldElsewhere += result.heldElsewhere;
         ticks.outranked += result.outranked;

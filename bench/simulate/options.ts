@@ -36,6 +36,10 @@ export const DEFAULT_OPTIONS: SimulationOptions = {
     smallTableBytes: GIB,
     tablesPerCommand: 64,
     replanPauseMs: 30_000,
+    // schedule.candidates and the tick's lease listing before each claim (src/app/batch.ts).
+    candidates: 100,
+    freeFirst: true,
+    stopWhenNoneFree: true,
   },
   lease: {
     scope: 'node',

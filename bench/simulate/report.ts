@@ -171,7 +171,7 @@ function phaseLines(name: string, phase: PhaseFigures, nodes: number): string[] 
       `(tick still running)${ticks.replans > 0 ? `, ${int(ticks.replans)} plans made again within a tick (schedule.replan)` : ''}` +
       `${ticks.retries > 0 ? `, ${int(ticks.retries)} rounds of retrying refused tasks` : ''}; ` +
       `${int(ticks.tasksPlanned)} tasks planned, ${int(ticks.tasksRun)} ran ` +
-      `(${int(ticks.kept)} on kept leases${ticks.choseFree > 0 ? `, ${int(ticks.choseFree)} chosen ahead of busy ones` : ''}); refused: ${int(ticks.heldElsewhere)} held elsewhere, ` +
+      `(${int(ticks.kept)} on kept leases${ticks.keptOutOfOrder > 0 ? `, ${int(ticks.keptOutOfOrder)} of them out of plan order` : ''}${ticks.choseFree > 0 ? `, ${int(ticks.choseFree)} chosen ahead of busy ones` : ''}); refused: ${int(ticks.heldElsewhere)} held elsewhere, ` +
       `${int(ticks.outranked)} outranked; ${int(ticks.notStartedDeadline)} not started (maxDuration)`,
     `  tick endings       ${int(ticks.ranWholePlan)} ran their whole plan, ${int(ticks.allRefused)} ran nothing ` +
       `(every lease refused), ${int(ticks.hitMaxDuration)} hit maxDuration`,

@@ -1,19 +1,30 @@
 // How a tick carries out one plan (one round), for the simulator: the decisions of src/app/batch.ts, made by the
-// same pure functions of src/core (keepLeases, startBlock); cluster.ts decides between rounds with the tick's own
-// nextRound (src/core/tick-rounds.ts). Keep it in step with batch.ts:
-// - tasks are tried in plan order; none starts once maxDuration has passed since the tick started;
+// same pure functions of src/core (chooseNextTask, chooseFollower, keepLeases, startBlock); cluster.ts decides
+// between rounds with the tick's own nextRound (src/core/tick-rounds.ts). Keep it in step with batch.ts:
+// - the plan holds schedule.candidates tasks; at most maxTasks start in the tick; none starts once maxDuration has
+//   passed since the tick started;
+// - before each claim the leases are listed once and the first pending task whose leases are free is tried
+//   (chooseNextTask); when none is free, none is attempted and each counts as refused (freeFirst with
+//   stopWhenNoneFree, the defaults; --plan-order tries every task in plan order as tend did before);
 // - each task takes its lease groups with the real acquireLeases (announce, one attempt over all-or-nothing slots,
 //   withdraw); "held elsewhere" or "outranked" moves on to the next task in scope node and ends the batch in scope
 //   datacenter;
-// - while a task runs, the next planned task is proposed to follow it under the same leases when it needs exactly
-//   the same lease groups and higherAnnouncement finds no other node's job that outranks it; it follows when the
-//   task has ended and maxDuration has not passed; otherwise the leases are released;
+// - while a task runs, the first pending task the held leases cover (same replicas or a subset, chooseFollower) is
+//   proposed to follow it when higherAnnouncement finds no other node's job outranking it on a held lease; it
+//   follows when the task has ended and maxDuration has not passed; otherwise the leases are released;
 // - leases are renewed every renewEvery while held (the heartbeat) and released after the last task of the run.
 // What the real tick does besides (metrics, history records, incremental filtering, interrupts, lost leases
 // stopping the repair) has no effect on the simulated schedule: repairs here never fail and leases are never lost
 // unless the model is wrong, which is counted and fails the bench.
-import { chooseNextTask, fnv1a32, keepLeases, startBlock, type RepairTask } from '../../src/core/index.js';
-import { acquireLeases, higherAnnouncement, leaseGroups, type LeaseGroup } from '../../src/lease/leases.js';
+import {
+  chooseFollower,
+  chooseNextTask,
+  fnv1a32,
+  keepLeases,
+  startBlock,
+  type RepairTask,
+} from '../../src/core/index.js';
+import { acquireLeases, higherAnnouncement, leaseGroups } from '../../src/lease/leases.js';
 import type { HeldLease, LeaseBackend, LeaseHolder } from '../../src/lease/types.js';
 
 export interface LeaseSettings {
@@ -53,6 +64,15 @@ export interface TickModelOptions {
    * (core chooseNextTask); false: plan order, as before.
    */
   readonly freeFirst?: boolean;
+  /**
+   * Before chooseFollower: only the next task in plan order may follow on the held leases (when they cover it).
+   * Default: the first pending task they cover.
+   */
+  readonly followNextOnly?: boolean;
+  /** With freeFirst: when the listing shows no pending task free, end the round (all count as refused). */
+  readonly stopWhenNoneFree?: boolean;
+  /** Prototype: as a task follows on a subset of the held leases, release the ones it does not need. */
+  readonly narrowOnFollow?: boolean;
 }
 
 /** What happened to the tasks of one plan. */
@@ -63,6 +83,8 @@ export interface TickModelResult {
   claims: number;
   /** Tasks that ran on the leases of the task before them. */
   kept: number;
+  /** Of those, tasks that were not the next in plan order (chooseFollower passed over tasks the leases do not cover). */
+  keptOutOfOrder: number;
   /** Claims refused because a slot was held. */
   heldElsewhere: number;
   /** Claims refused because another node announced a higher priority. */
@@ -79,33 +101,33 @@ export interface TickModelResult {
   refused: RepairTask[];
 }
 
-/** Lease groups compare by name: same names, same slots (tick.ts's groupKey). */
-function groupKey(groups: readonly LeaseGroup[]): string {
-  return groups.map((group) => group.name).join(' ');
-}
-
 /**
- * The decision "keep these leases for the next task", made by the tick's own pure functions (src/core/lease-keeping:
+ * The decision "keep these leases for the proposed task", made by the tick's own pure function (src/core/lease-keeping:
  * `keepLeases`, with `startBlock` for schedule.maxDuration), as src/app/batch.ts makes it.
- * - Proposed (no `startDeadline`): the next planned task follows under the held leases when it needs exactly the
- *   same lease groups and no other node announced a job that outranks it.
+ * - Proposed (no `startDeadline`): the task follows under the held leases when they cover its lease groups and no
+ *   other node announced a job that outranks it.
  * - Started (with `startDeadline` and `now`): the proposed task starts only while maxDuration has not passed.
  * (The real tick's other conditions, an interrupt, a replica found down or busy mid-batch, never arise here.)
  */
 export function keepLeasesFor(
   candidate: RepairTask | undefined,
-  facts: { sameLeases: boolean; outranked: boolean; startDeadline?: number; now?: number },
+  facts: {
+    held: readonly string[];
+    groups: readonly string[];
+    outranked: boolean;
+    startDeadline?: number;
+    now?: number;
+  },
 ): RepairTask | undefined {
   if (!candidate) return undefined;
   const blocked =
     facts.startDeadline === undefined
       ? undefined
       : startBlock({ interrupted: false, now: facts.now ?? -Infinity, startDeadline: facts.startDeadline });
-  // Group names stand for "the same groups" or not; keepLeases compares them with sameLeases.
   const verdict = keepLeases({
-    held: ['held'],
+    held: facts.held,
     stopped: false,
-    next: { groups: facts.sameLeases ? ['held'] : ['other'], outranked: facts.outranked, blocked },
+    next: { groups: facts.groups, outranked: facts.outranked, blocked },
   });
   return verdict.keep ? candidate : undefined;
 }
@@ -122,6 +144,7 @@ export async function carryOutTasks(
     ran: 0,
     claims: 0,
     kept: 0,
+    keptOutOfOrder: 0,
     heldElsewhere: 0,
     outranked: 0,
     deadline: 0,
@@ -136,6 +159,7 @@ export async function carryOutTasks(
       { scope: lease.scope, slotsPerDatacenter: lease.slotsPerDatacenter, perResource: lease.perResource },
       { datacenter: options.datacenter, replicas: task.replicaAddresses },
     );
+  const namesOf = (task: RepairTask) => groupsOf(task).map((group) => group.name);
   const priorityOf = (task: RepairTask) => ({
     priority: Math.round(task.priority * 1000),
     tieBreaker: fnv1a32(holder.name),
@@ -163,6 +187,12 @@ export async function carryOutTasks(
       });
       pick = choice?.index ?? 0;
       if (pick > 0) result.choseFree += 1;
+      if (options.stopWhenNoneFree && choice && !choice.free) {
+        // Every pending task's leases are held (by the listing): each counts as refused, none is attempted.
+        result.heldElsewhere += pending.length;
+        result.refused.push(...pending);
+        break;
+      }
     }
     const [task] = pending.splice(pick, 1) as [RepairTask];
     const groups = groupsOf(task);
@@ -191,31 +221,57 @@ export async function carryOutTasks(
       continue;
     }
     result.claims += 1;
-    const heldKey = groupKey(groups);
-    const stopHeartbeat = ports.heartbeat(claim.leases);
+    let held = groups.map((group) => group.name);
+    let heldGroups = groups;
+    // Mutable: narrowOnFollow releases the leases a follower does not need (the heartbeat renews what is left).
+    const heldLeases = [...claim.leases];
+    const stopHeartbeat = ports.heartbeat(heldLeases);
     try {
       for (let current: RepairTask | undefined = task; current;) {
-        // Proposed as the task starts (the real tick reads the announcements while the repair runs); the
-        // announcements are read only when the next task needs the same leases, as tick.ts does.
-        const candidate = pending[0];
-        const sameLeases = candidate !== undefined && groupKey(groupsOf(candidate)) === heldKey;
+        // Proposed as the task starts (the real tick reads the announcements while the repair runs): the first
+        // pending task the held leases cover (core chooseFollower), or with followNextOnly the next in plan order;
+        // the announcements on the held leases are read only when it is covered, as batch.ts does.
+        const at = options.followNextOnly
+          ? pending.length > 0 && keepLeasesFor(pending[0], { held, groups: namesOf(pending[0]!), outranked: false })
+            ? 0
+            : undefined
+          : chooseFollower(
+              held,
+              pending.map((t) => namesOf(t)),
+            );
+        const candidate = at === undefined ? undefined : pending[at];
+        const covered = candidate !== undefined;
         const outranked =
-          sameLeases && (await higherAnnouncement(backend, groups, holder.name, priorityOf(candidate))) !== undefined;
-        const proposed = keepLeasesFor(candidate, { sameLeases, outranked });
+          covered && (await higherAnnouncement(backend, heldGroups, holder.name, priorityOf(candidate))) !== undefined;
+        const facts = { held, groups: candidate ? namesOf(candidate) : [], outranked };
+        const proposed = keepLeasesFor(candidate, facts);
         await ports.repair(current);
         result.ran += 1;
         const follows =
           proposed !== undefined &&
-          keepLeasesFor(proposed, { sameLeases, outranked, startDeadline, now: now() }) !== undefined &&
+          keepLeasesFor(proposed, { ...facts, startDeadline, now: now() }) !== undefined &&
           result.ran < (options.maxRun ?? Infinity);
         if (!follows) break;
-        pending.shift();
+        pending.splice(at!, 1);
         result.kept += 1;
+        if (options.narrowOnFollow) {
+          const keep = groupsOf(proposed);
+          const keepNames = new Set(keep.map((group) => group.name));
+          const unneeded = heldLeases.filter((lease) => !keepNames.has(lease.resource.replace(/\/slot-\d+$/, '')));
+          if (unneeded.length > 0) {
+            const released = await Promise.all(unneeded.map((lease) => backend.release(lease)));
+            result.lost += released.filter((ok) => !ok).length;
+            for (const lease of unneeded) heldLeases.splice(heldLeases.indexOf(lease), 1);
+            held = keep.map((group) => group.name);
+            heldGroups = keep;
+          }
+        }
+        if (at! > 0) result.keptOutOfOrder += 1;
         current = proposed;
       }
     } finally {
       stopHeartbeat();
-      const released = await Promise.all(claim.leases.map((held) => backend.release(held)));
+      const released = await Promise.all(heldLeases.map((lease) => backend.release(lease)));
       result.lost += released.filter((ok) => !ok).length;
     }
   }

@@ -3,25 +3,28 @@
  * it. The tick's batch (`runBatch`) and `tend repair table` (`runLeased` with one task) go through here, so an ad
  * hoc repair and a scheduled one are claimed, renewed, stopped and recorded the same way.
  *
- *   for each planned task, in plan order:
+ *   for each planned task not yet taken on, in plan order:
  *     may it start?          startBlock (src/core): interrupted, schedule.maxDuration, a replica went down
  *     claim                  announce + acquire its lease groups (acquireLeases), or report who holds them
  *     run under the leases   runLeased: the heartbeat renews them; the task's start is recorded (STARTED), then
  *                            runTask runs it; its outcome is recorded
- *                            while the next repair runs; keepLeases (src/core) decides whether the next task runs
- *                            on the same leases; released in `finally`
+ *                            while the next repair runs; chooseFollower (src/core) proposes the first pending task
+ *                            the held leases cover (the same replicas or a subset), keepLeases decides whether it
+ *                            runs on them; released in `finally`
  *     report                 one TaskReport per task, lease counts, the error that decides the exit code
  *
  * The announcements are read as each task starts, alongside its repair, so consecutive repairs follow without a
  * gap: a node that announces a higher priority gets the leases after the task running when it was seen, at most
- * one task later than a check between tasks would give them. A batch never holds a replica it is not repairing.
+ * one task later than a check between tasks would give them. A batch holds a replica it is not repairing only
+ * while a task on a subset of the held replicas runs, and no other node has announced a higher priority on them.
  */
 import type cassandra from 'cassandra-driver';
 import {
+  chooseFollower,
+  chooseNextTask,
   fnv1a32,
   keepLeases,
   REPLICA_BLOCKS,
-  sameLeases,
   startBlock,
   type RepairedTable,
   type RepairTask,
@@ -37,6 +40,7 @@ import {
   withLeases,
   type HeldLease,
   type LeaseBackend,
+  type LeaseGroup,
   type LeaseRecord,
 } from '../lease/index.js';
 import {
@@ -86,8 +90,8 @@ export interface Follow<T> {
   /** The lease groups held, by name. */
   readonly held: readonly string[];
   /**
-   * Started as `current` starts, alongside its repair: the task after it in plan order, the lease groups it needs,
-   * and whether another node's announcement outranks it (read only when it needs the same leases).
+   * Started as `current` starts, alongside its repair: the task proposed to follow it, the lease groups it needs,
+   * and whether another node's announcement outranks it (read only when the held leases cover it).
    */
   readonly look: (current: T) => Promise<{ task: T; groups: readonly string[]; outranked: boolean } | undefined>;
   /** After `current` ended: why the next task may not start now, if so. */
@@ -256,6 +260,17 @@ export interface BatchContext {
   /** Kept with each lease besides task and tick: a group tick's instance and the node it runs the task for. */
   readonly leaseMetadata?: Readonly<Record<string, string>>;
   /**
+   * Start at most this many tasks (schedule.maxTasks less what the tick started already); the plan's other tasks
+   * are candidates for the ones whose leases are held (schedule.candidates). Absent: every planned task may start.
+   */
+  readonly maxRun?: number;
+  /**
+   * Before each claim, list the leases once and try the first pending task (in plan order) whose leases nobody else
+   * holds (core chooseNextTask); when none is free, end the batch, each pending task reported as held elsewhere
+   * without an attempt. Absent or false: plan order, every task attempted.
+   */
+  readonly freeFirst?: boolean;
+  /**
    * What batches running side by side in one tick share (a group tick's parallel tasks, sharedBatchState): the
    * replicas seen going down and the repairs seen ending. Absent: the batch keeps its own.
    */
@@ -292,26 +307,21 @@ export const DEAD_ENDPOINT = /endpoint(?:s)? not alive|is dead|endpoint .*died|n
 
 /** Runs the planned tasks in order: may it start, claim, run under the leases (with those that follow), report. */
 export async function runBatch(planned: readonly RepairTask[], ctx: BatchContext): Promise<BatchResult> {
-  const batch = new BatchState(ctx);
+  const batch = new BatchState(ctx, planned);
   try {
-    let index = 0;
-    while (index < planned.length) {
-      const task = planned[index]!;
+    for (let task = await batch.nextToTry(); task; task = await batch.nextToTry()) {
       const block = await batch.blockedBeforeClaim(task);
       if (block) {
         batch.notStarted(task, block);
-        index += 1;
         continue;
       }
       const claimed = await batch.claim(task);
       if (!claimed) {
-        index += 1;
         // With one lease per datacenter every later task needs the same lease: stop asking.
         if (ctx.config.lease.scope === 'datacenter') break;
         continue;
       }
-      const run = await batch.runClaimed(planned, index, claimed);
-      index += run.results.length;
+      const run = await batch.runClaimed(task, claimed);
       if (batch.report(run)) break;
     }
   } finally {
@@ -330,10 +340,68 @@ class BatchState {
   /** The repairs this batch saw end: they are not "already running" on the replicas of the next task. */
   private readonly finished: OwnRepair[];
   private error: TendError | undefined;
+  /** The planned tasks not yet taken on (tried, run or reported), in plan order. */
+  private pending: RepairTask[];
 
-  constructor(private readonly ctx: BatchContext) {
+  constructor(
+    private readonly ctx: BatchContext,
+    private readonly planned: readonly RepairTask[],
+  ) {
     this.replicas = ctx.shared?.replicas ?? new ReplicaWatch(ctx);
     this.finished = ctx.shared?.finished ?? [];
+    this.pending = [...planned];
+  }
+
+  /** Tasks taken on so far (run, or kept from starting by an interrupt): what maxRun bounds. */
+  private started = 0;
+
+  /**
+   * Takes the task to try next off the pending list: the first in plan order or, with freeFirst, the first whose
+   * leases a listing shows free. `undefined`: none left, maxRun reached, or (freeFirst) none free, in which case
+   * the first pending tasks, as many as maxRun leaves room for, are reported as held elsewhere (the next round,
+   * after schedule.replan.pause, tries again).
+   */
+  async nextToTry(): Promise<RepairTask | undefined> {
+    if (this.pending.length === 0 || this.started >= (this.ctx.maxRun ?? Infinity)) return undefined;
+    if (!this.ctx.freeFirst) return this.pending.shift();
+    const listed = await this.ctx.backend.list();
+    const now = this.ctx.now();
+    const live = listed.filter((lease) => lease.holder !== this.ctx.holder.name && lease.expiresAt.getTime() > now);
+    const slotsOf = (task: RepairTask) => this.groupsOf(task).map((group) => group.slots);
+    const choice = chooseNextTask({
+      pending: this.pending.map(slotsOf),
+      heldElsewhere: new Set(live.map((lease) => lease.resource)),
+    });
+    if (!choice) return undefined;
+    if (choice.free) {
+      const [task] = this.pending.splice(choice.index, 1);
+      return task;
+    }
+    // Reported: as many as the batch could still start (what it would have tried before schedule.candidates); the
+    // other candidates stay unreported, as a plan's tasks past maxTasks were, so a tick that plans again every
+    // pause for an hour does not report thousands of them.
+    const room = (this.ctx.maxRun ?? Infinity) - this.started;
+    for (const task of this.pending.slice(0, room)) this.heldByListing(task, live);
+    this.pending = [];
+    return undefined;
+  }
+
+  /** A pending task the lease listing shows held elsewhere: reported like a refused claim, without an attempt. */
+  private heldByListing(task: RepairTask, live: readonly LeaseRecord[]): void {
+    const slots = new Set(this.groupsOf(task).flatMap((group) => group.slots));
+    const heldBy = describeHolders(live.filter((lease) => slots.has(lease.resource)));
+    this.tasks.push({
+      ...describeTask(task),
+      status: 'lease_held_elsewhere',
+      message: `held by ${heldBy.map((h) => `${h.holder} until ${h.expiresAt}`).join(', ') || 'another node'} (lease listing; not attempted)`,
+      startedAt: null,
+      finishedAt: null,
+      heldBy,
+    });
+  }
+
+  private take(task: RepairTask): void {
+    this.pending = this.pending.filter((pending) => pending !== task);
   }
 
   /**
@@ -401,11 +469,14 @@ class BatchState {
     return undefined;
   }
 
-  /** Runs planned[index] on `leases`, and the tasks after it for as long as keepLeases keeps them. */
-  runClaimed(planned: readonly RepairTask[], index: number, leases: HeldLease[]): Promise<LeasedRun<RepairTask>> {
+  /**
+   * Runs `first` on `leases`, and after it, for as long as keepLeases keeps them, the first pending task they cover
+   * (chooseFollower: the same replicas or a subset, in plan order, wherever it stands in the plan).
+   */
+  runClaimed(first: RepairTask, leases: HeldLease[]): Promise<LeasedRun<RepairTask>> {
     const { config, out, client } = this.ctx;
-    const first = planned[index]!;
-    const held = this.groupsOf(first).map((group) => group.name);
+    const heldGroups = this.groupsOf(first);
+    const held = heldGroups.map((group) => group.name);
     return runLeased(this.ctx.backend, leases, first, {
       executor: this.ctx.executor,
       renewEveryMs: config.lease.renewEvery,
@@ -418,7 +489,11 @@ class BatchState {
         ? { recordStart: (request: RepairTask) => this.ctx.recordStart!(client, request, this.ctx.now()) }
         : {}),
       onTaskStart: (request) => {
-        if (request !== first) this.count('kept');
+        this.started += 1;
+        if (request !== first) {
+          this.count('kept');
+          this.take(request);
+        }
         out.info(`repairing ${request.keyspace}.${request.tables.join(',')}`, {
           task: request.id,
           ranges: request.ranges.length,
@@ -432,12 +507,18 @@ class BatchState {
       },
       follow: {
         held,
-        look: async (current) => {
-          const next = planned[planned.indexOf(current) + 1];
-          if (!next) return undefined;
-          const groups = this.groupsOf(next).map((group) => group.name);
-          if (!sameLeases(held, groups)) return { task: next, groups, outranked: false };
-          return { task: next, groups, outranked: await this.outranked(next) };
+        look: async () => {
+          // maxRun reached with the task starting now: nothing follows (keepLeases: 'last').
+          if (this.started >= (this.ctx.maxRun ?? Infinity)) return undefined;
+          const names = this.pending.map((task) => this.groupsOf(task).map((group) => group.name));
+          const at = chooseFollower(held, names);
+          if (at === undefined) {
+            // Nothing pending runs on these leases; keepLeases releases them ('last' or 'other_leases').
+            const next = this.pending[0];
+            return next ? { task: next, groups: names[0]!, outranked: false } : undefined;
+          }
+          const next = this.pending[at]!;
+          return { task: next, groups: names[at]!, outranked: await this.outranked(heldGroups, next) };
         },
         blocked: (next) => this.blockedAfterTask(next),
       },
@@ -480,8 +561,11 @@ class BatchState {
   result(): BatchResult {
     // Interrupted before a task started (between tasks, or before the first): still an interruption, exit 130.
     const error = this.error ?? (this.ctx.signal.aborted ? interruption(this.ctx.signal) : undefined);
+    // In plan order, as planned: a task that followed on held leases may have run before tasks planned ahead of it.
+    const order = new Map(this.planned.map((task, index) => [task.id, index]));
+    const tasks = [...this.tasks].sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
     return {
-      tasks: this.tasks,
+      tasks,
       leases: this.leaseCounts,
       repaired: this.repaired,
       skipped: this.skipped,
@@ -509,15 +593,16 @@ class BatchState {
     return { priority: Math.round(task.priority * 1000), tieBreaker: fnv1a32(this.ctx.holder.name) };
   }
 
-  /** Another node announced a job that outranks `task` on its leases; unreadable announcements count as yes. */
-  private async outranked(task: RepairTask): Promise<boolean> {
+  /**
+   * Another node announced, on one of the `held` leases, a job that outranks `task`: all of them, not only the ones
+   * `task` needs, since a node waiting for a held replica `task` does not touch waits as long. Unreadable
+   * announcements count as yes.
+   */
+  private async outranked(held: readonly LeaseGroup[], task: RepairTask): Promise<boolean> {
     if (this.ctx.signal.aborted) return true;
-    const higher = await higherAnnouncement(
-      this.ctx.backend,
-      this.groupsOf(task),
-      this.ctx.holder.name,
-      this.priorityOf(task),
-    ).catch(() => 'unreadable' as const);
+    const higher = await higherAnnouncement(this.ctx.backend, held, this.ctx.holder.name, this.priorityOf(task)).catch(
+      () => 'unreadable' as const,
+    );
     return higher !== undefined;
   }
 

@@ -386,7 +386,14 @@ async function runRounds(
   let planned = first;
   for (;;) {
     rounds.count += 1;
-    const batch = await runPlanned(deps, client, ports, planned, { ...tick, backend, executor, startDeadline });
+    const started = rounds.tasks.filter((t) => t.startedAt !== null).length;
+    const batch = await runPlanned(deps, client, ports, planned, {
+      ...tick,
+      backend,
+      executor,
+      startDeadline,
+      maxRun: maxTasks - started,
+    });
     rounds.last = planned;
     rounds.lastRepaired = batch.repaired;
     rounds.tasks.push(...batch.tasks);
@@ -395,11 +402,11 @@ async function runRounds(
     }
     for (const skip of batch.skipped) rounds.skipped.set(skip.table, skip);
     rounds.error = batch.error;
-    const started = rounds.tasks.filter((t) => t.startedAt !== null).length;
+    const startedInTick = rounds.tasks.filter((t) => t.startedAt !== null).length;
     const verdict = nextRound({
       stopped: batch.error !== undefined,
       refused: batch.tasks.filter((t) => t.status === 'lease_held_elsewhere' || t.status === 'outranked').length,
-      startedInTick: started,
+      startedInTick,
       maxTasks,
       now: ports.now(),
       startDeadline,
@@ -413,7 +420,7 @@ async function runRounds(
       rounds.error = new Interrupted('interrupted while waiting to plan again; no lease held, nothing running');
       return rounds;
     }
-    const next = await planTick(deps, client, ports, { ...options, maxTasks: maxTasks - started }, tick);
+    const next = await planTick(deps, client, ports, { ...options, maxTasks: maxTasks - startedInTick }, tick);
     for (const skip of next.base.skipped) rounds.skipped.set(skip.table, skip);
     // Nothing left to run: the lease's holder repaired it meanwhile, or a window closed. The rounds so far say
     // what this tick did.
@@ -434,6 +441,8 @@ async function runPlanned(
     backend: LeaseBackend;
     executor: Executor;
     startDeadline: number;
+    /** Tasks the tick may still start: the plan's others are candidates (schedule.candidates). */
+    maxRun: number;
   },
 ): Promise<BatchResult> {
   const checks = ports.replicaChecks?.(client, planned.context.topology);
@@ -448,6 +457,8 @@ async function runPlanned(
     holder: { name: round.identity.coordinator, host: hostname() },
     localDatacenter: planned.plan.localDatacenter,
     startDeadline: round.startDeadline,
+    maxRun: round.maxRun,
+    freeFirst: true,
     now: ports.now,
     record: ports.record,
     ...(ports.recordStart ? { recordStart: ports.recordStart } : {}),
@@ -493,7 +504,10 @@ async function planTick(
     out.warn(message);
   };
   const startedAt = ports.now();
-  const { plan, context } = await ports.plan(client, config, options.maxTasks ?? config.schedule.maxTasks);
+  // schedule.candidates: more tasks than the tick may start, so that one whose replicas are free can stand in for
+  // those another node is repairing (the batch starts at most maxTasks of them).
+  const maxTasks = options.maxTasks ?? config.schedule.maxTasks;
+  const { plan, context } = await ports.plan(client, config, Math.max(maxTasks, config.schedule.candidates));
   for (const warning of context.warnings) warn(warning);
   const local = context.topology.nodes.find((n) => n.hostId === plan.localHostId);
   tick.identity.address = local?.address;

@@ -1,6 +1,7 @@
 /**
  * Which planned task a tick tries next: the first one, in plan order, whose leases are free, read from one listing of
- * the leases just before. Pure; src/app/batch.ts would call it before each claim (see below), bench/simulate calls it
+ * the leases just before. Pure; src/app/batch.ts calls it before each claim of a node's tick, and when it finds no task
+ * free ends the batch without attempting one (the tick plans again after schedule.replan.pause); bench/simulate calls it
  * for 30 simulated nodes.
  *
  * Why: every node plans the same jobs in the same order (deterministic priorities), so in a large cluster most of a
@@ -8,7 +9,9 @@
  * attempt each and, when all are refused, a replan pause (schedule.replan.pause, 30s) during which the replicas the
  * holder frees stay idle; range commands at 256 vnodes last a few seconds. Trying first the tasks whose replicas
  * nobody holds starts a repair at once wherever one can start. The order among free tasks, and among busy ones, stays
- * the plan's: priorities decide as before, a busy task is only passed over while its replicas are held.
+ * the plan's: priorities decide as before, a busy task is only passed over while its replicas are held. It pays
+ * with more candidates than the tick starts (schedule.candidates): bench/simulate, 30 nodes at 64 vnodes, 0.387 of
+ * the lower bound with 10 planned, 0.559 with 100.
  *
  * A listing is a snapshot: a slot it shows free may be taken before the claim (the claim is then refused as before),
  * and a slot it shows held may be released meanwhile (the task is still tried, after the free ones). So the choice

@@ -20,6 +20,7 @@ import {
   historyRows,
   parentRepairs,
   ringRanges,
+  RUN,
   tick,
   writeScopedConfig,
   type TickJson,
@@ -124,3 +125,55 @@ for (const variant of VARIANTS) {
     });
   });
 }
+
+// One acquisition carries the due work of a replica set across keyspaces: a task whose replicas are a subset of the
+// ones held runs on the same leases (core chooseFollower, issue 14), checked from the tick's own lease counts.
+describe('schedule tick: a task on a subset of the held replicas runs on the same leases (e2e)', function () {
+  this.timeout(5 * 60_000);
+  const suffix = `${RUN}_${process.pid}`;
+  // wide: every node holds every range (dc1 2 of 2, dc2 1 of 1); narrow: dc1's two nodes only.
+  const wide = `e2e_follow_wide_${suffix}`;
+  const narrow = `e2e_follow_narrow_${suffix}`;
+  const tendKeyspace = `tend_e2e_follow_${suffix}`;
+  let dir: string;
+  let client: cassandra.Client;
+  let report: TickJson;
+  let exit: { code: number | undefined; stderr: string };
+
+  before(async function () {
+    dir = mkdtempSync(join(tmpdir(), 'tend-follow-'));
+    client = cqlClient();
+    await client.connect();
+    await createSmallKeyspace(client, wide, { dc1: 2, dc2: 1 }, ['w'], 3);
+    await createSmallKeyspace(client, narrow, { dc1: 2 }, ['n'], 3);
+    await createTendKeyspace(client, tendKeyspace);
+    const node = NODES.find((n) => n.datacenter === 'dc1')!;
+    const config = writeScopedConfig(dir, node, {
+      tendKeyspace,
+      keyspaces: [wide, narrow],
+      // The wide table first in plan order: its leases (all three nodes) cover the narrow table's two.
+      tables: [{ match: `${wide}.w`, weight: 10 }],
+      schedule: { maxTasks: 10 },
+    });
+    const result = await tick(config, [], { timeout: 4 * 60_000 });
+    exit = { code: result.exitCode, stderr: String(result.stderr) };
+    report = JSON.parse(String(result.stdout)) as TickJson;
+  });
+
+  after(async function () {
+    for (const keyspace of [wide, narrow, tendKeyspace]) {
+      await client?.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`).catch(() => undefined);
+    }
+    await client?.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('repairs both tables, the narrow one on the leases taken for the wide one: one acquisition', function () {
+    expect(exit.code, `tick exit code\n${exit.stderr}`).to.equal(0);
+    expect(report.tasks.map((t) => `${t.keyspace} ${t.status} ${t.replicas.length}`)).to.deep.equal([
+      `${wide} success 3`,
+      `${narrow} success 2`,
+    ]);
+    expect(report.leases).to.deep.equal({ acquired: 1, kept: 1 });
+  });
+});

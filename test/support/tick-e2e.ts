@@ -37,6 +37,8 @@ export interface ScopedConfigOptions {
   metricsDirectory?: string;
   /** The `hooks` section, as written in tend.yml. */
   hooks?: Record<string, unknown>;
+  /** repair.tables entries put before the ones that scope the test (the first match wins). */
+  tables?: Record<string, unknown>[];
 }
 
 /** Writes `<dir>/<node>.yml` for one sandbox node and returns its path. */
@@ -50,7 +52,7 @@ export function writeScopedConfig(dir: string, node: SandboxNode, options: Scope
       ...raw.repair,
       ...options.repair,
       // The first matching entry wins: this test's keyspaces, then everything else disabled.
-      tables: [{ match: `/^(${alternatives})\\./` }, { match: '/.*/', enabled: false }],
+      tables: [...(options.tables ?? []), { match: `/^(${alternatives})\\./` }, { match: '/.*/', enabled: false }],
     },
     // The timers here meet each other's leases all the time (every replica set is all three nodes); the shortest
     // replan pause (5s; shipped 30s, which spares a large cluster's history reads) only saves the suite waiting:
@@ -137,6 +139,8 @@ export interface TickJson {
     /** The covered node that ran it (a group tick, `nodes:`). */
     node?: string;
   }[];
+  /** Lease outcomes: acquired, kept (a task ran on the leases of the one before), held_elsewhere, lost. */
+  leases?: Record<string, number>;
 }
 
 /** Runs the built `tend -c CONFIG --json schedule tick ARGS…`. */

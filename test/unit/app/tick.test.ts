@@ -347,6 +347,49 @@ describe('tick (against fakes of its ports)', function () {
     expect(await backend.list()).to.deep.equal([]);
   });
 
+  it('the first pending task on a subset of the held replicas follows on them, past one on other replicas; reports in plan order', async function () {
+    const backend = new MemoryLeaseBackend();
+    const heldDuring: string[][] = [];
+    const executor = new FakeExecutor(async () => {
+      heldDuring.push((await backend.list()).map((lease) => lease.resource));
+      return 'success';
+    });
+    const tasks = [
+      task('shop.a#1'),
+      task('shop.b#1', ['127.0.0.1', '127.0.0.4']),
+      task('shop.c#1', ['127.0.0.1', '127.0.0.2']),
+      task('shop.d#1', ['127.0.0.3']),
+    ];
+    const h = harness(plan({ tasks }), executor, backend);
+    const { report } = await h.run();
+    // c and d need only replicas a holds: they run on a's leases, ahead of b, which takes its own afterwards.
+    expect(executor.runs).to.deep.equal(['shop.a#1', 'shop.c#1', 'shop.d#1', 'shop.b#1']);
+    expect(report.leases).to.deep.equal({ acquired: 2, kept: 2 });
+    const all = ['node/127.0.0.1/slot-0', 'node/127.0.0.2/slot-0', 'node/127.0.0.3/slot-0'];
+    expect(heldDuring).to.deep.equal([all, all, all, ['node/127.0.0.1/slot-0', 'node/127.0.0.4/slot-0']]);
+    expect(report.tasks.map((t) => t.id)).to.deep.equal(['shop.a#1', 'shop.b#1', 'shop.c#1', 'shop.d#1']);
+    expect(h.recorded.map((o) => o.taskId)).to.deep.equal(['shop.a#1', 'shop.c#1', 'shop.d#1', 'shop.b#1']);
+    expect(await backend.list()).to.deep.equal([]);
+  });
+
+  it('a higher priority announced on a held replica the follower does not need still releases the leases', async function () {
+    const backend = new MemoryLeaseBackend();
+    const executor = new FakeExecutor(async (request) => {
+      if (request.id === 'shop.a#1') {
+        await backend.announce({ resource: 'node/127.0.0.3', holder: 'node2', priority: 1e9, tieBreaker: 1 }, 60_000);
+      }
+      return 'success';
+    });
+    const tasks = [task('shop.a#1'), task('shop.c#1', ['127.0.0.1', '127.0.0.2']), task('shop.d#1', ['127.0.0.1'])];
+    const h = harness(plan({ tasks }), executor, backend);
+    const { report } = await h.run();
+    // Announced during a, seen as c starts (c runs on a's leases); node2 waits for 127.0.0.3, which neither c nor d
+    // needs: the leases go after c, and d takes its own (node2 announced nothing on 127.0.0.1).
+    expect(executor.runs).to.deep.equal(['shop.a#1', 'shop.c#1', 'shop.d#1']);
+    expect(report.leases).to.deep.equal({ acquired: 2, kept: 1 });
+    expect(await backend.list()).to.deep.equal([]);
+  });
+
   it('a higher priority announced by another node ends the run: seen as a task starts, the leases go after it', async function () {
     const backend = new MemoryLeaseBackend();
     const executor = new FakeExecutor(async (request) => {
@@ -701,13 +744,86 @@ describe('tick: planning again after a refused lease (schedule.replan, against f
         await backend.release(held);
       },
     );
-    const limited = { ...replanConfig, schedule: { ...replanConfig.schedule, maxTasks: 3 } };
+    // candidates 1: the plan asks for the tasks the tick may still start, no more.
+    const limited = { ...replanConfig, schedule: { ...replanConfig.schedule, maxTasks: 3, candidates: 1 } };
     const h = harness(plan(), executor, backend, limited, {}, extra);
     const { report } = await h.run();
     expect(clock.maxTasks).to.deep.equal([3, 1]);
     expect(executor.runs).to.deep.equal(['shop.a#1', 'shop.c#1', 'shop.b#1']);
     expect(report.rounds).to.equal(2);
     expect(report.result).to.equal('ran');
+  });
+
+  it('plans schedule.candidates tasks, starts at most maxTasks: the first whose leases are free, ahead of busy ones', async function () {
+    const backend = new MemoryLeaseBackend();
+    await heldBy(backend, 'node/127.0.0.9/slot-0');
+    const setup = backend.calls.length;
+    const executor = new FakeExecutor(async () => 'success');
+    const busy = ['127.0.0.1', '127.0.0.9'];
+    const { clock, extra } = rounds(() =>
+      plan({ tasks: [task('shop.a#1', busy), task('shop.b#1'), task('shop.c#1'), task('shop.d#1')] }),
+    );
+    const config2 = { ...config, schedule: { ...config.schedule, maxTasks: 2, candidates: 5 } };
+    const h = harness(plan(), executor, backend, config2, {}, extra);
+    const { report } = await h.run();
+    expect(clock.maxTasks, 'the plan asked for').to.deep.equal([5]);
+    // a waits for node2's lease: b starts, c follows on b's leases; maxTasks 2 reached: d, on the same leases
+    // too, does not follow and stays a candidate.
+    expect(executor.runs).to.deep.equal(['shop.b#1', 'shop.c#1']);
+    expect(report.leases).to.deep.equal({ acquired: 1, kept: 1 });
+    expect(report.tasks.map((t) => `${t.id} ${t.status}`)).to.deep.equal(['shop.b#1 success', 'shop.c#1 success']);
+    expect(
+      backend.calls.slice(setup).filter((call) => call.startsWith('acquire node/127.0.0.9')),
+      'never attempted',
+    ).to.deep.equal([]);
+  });
+
+  it('every candidate held elsewhere by the listing: none is attempted, each reported held; the tick plans again', async function () {
+    const backend = new MemoryLeaseBackend();
+    const held = await heldBy(backend, 'node/127.0.0.9/slot-0');
+    const setup = backend.calls.length;
+    const executor = new FakeExecutor(async () => 'success');
+    let plans = 0;
+    const { clock, extra } = rounds(
+      () =>
+        ++plans === 1
+          ? plan({ tasks: [task('shop.a#1', ['127.0.0.1', '127.0.0.9']), task('shop.e#1', ['127.0.0.9'])] })
+          : plan({ tasks: [task('shop.e#1', ['127.0.0.9'])] }),
+      async () => {
+        await backend.release(held);
+      },
+    );
+    const h = harness(plan(), executor, backend, replanConfig, {}, extra);
+    const { report } = await h.run();
+    expect(report.tasks.slice(0, 2).map((t) => `${t.id} ${t.status}`)).to.deep.equal([
+      'shop.a#1 lease_held_elsewhere',
+      'shop.e#1 lease_held_elsewhere',
+    ]);
+    expect(report.tasks[0]!.message).to.match(/held by node2 until .*not attempted/);
+    expect(clock.pauses).to.deep.equal([30_000]);
+    expect(executor.runs).to.deep.equal(['shop.e#1']);
+    // One acquisition in all (e, in the second round): no slot was attempted while the listing showed it held.
+    expect(backend.calls.slice(setup).filter((call) => call.startsWith('acquire '))).to.deep.equal([
+      'acquire node/127.0.0.9/slot-0',
+    ]);
+    expect(report.leases).to.deep.equal({ acquired: 1 });
+  });
+
+  it('every candidate held: only as many are reported as maxTasks leaves room for', async function () {
+    const backend = new MemoryLeaseBackend();
+    await heldBy(backend, 'node/127.0.0.9/slot-0');
+    const busy = ['127.0.0.1', '127.0.0.9'];
+    const { extra } = rounds(() =>
+      plan({ tasks: ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((t) => task(`shop.${t}#1`, busy)) }),
+    );
+    const config3 = { ...config, schedule: { ...config.schedule, maxTasks: 3, candidates: 7 } };
+    const h = harness(plan(), new FakeExecutor(async () => 'success'), backend, config3, {}, extra);
+    const { report } = await h.run();
+    expect(report.tasks.map((t) => `${t.id} ${t.status}`)).to.deep.equal([
+      'shop.a#1 lease_held_elsewhere',
+      'shop.b#1 lease_held_elsewhere',
+      'shop.c#1 lease_held_elsewhere',
+    ]);
   });
 
   it('nothing left to run after the pause (the holder repaired it): the tick ends with what it did', async function () {

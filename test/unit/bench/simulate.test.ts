@@ -104,14 +104,24 @@ describe('bench/simulate: the prototypes of changes to the tick', function () {
     const run = await simulate({
       ...options,
       steadyIntervals: 2,
-      limits: { ...options.limits, maxTasks: 20 },
-      prototypes: { retryRefusedMs: 10_000, keepAnnouncementOnFailure: true, candidates: 40, readPerPass: 10 },
+      // The prototypes with tend before schedule.candidates (plan order, no lease listing), the narrowing of held
+      // leases and the listing prototype that attempts anyway: none may share a replica or lose a lease.
+      limits: { ...options.limits, maxTasks: 20, candidates: 40, freeFirst: false, narrowOnFollow: true },
+      prototypes: { retryRefusedMs: 10_000, keepAnnouncementOnFailure: true, readPerPass: 10 },
     });
     expect(run.firstFullRepairAt).to.not.equal(null);
     expect(run.overlaps, run.overlapExamples.join('; ')).to.equal(0);
     expect(run.lostLeases).to.equal(0);
+    const attempt = await simulate({
+      ...options,
+      steadyIntervals: 0,
+      limits: { ...options.limits, stopWhenNoneFree: false, narrowOnFollow: true },
+    });
     expect(run.phases.scratch.ticks.retries).to.be.greaterThan(0);
     expect(summarize(run).steady!.overWarn).to.equal(0);
+    expect(attempt.firstFullRepairAt).to.not.equal(null);
+    expect(attempt.overlaps, attempt.overlapExamples.join('; ')).to.equal(0);
+    expect(attempt.lostLeases).to.equal(0);
   });
 });
 
@@ -154,15 +164,18 @@ describe('bench/simulate: the overlap check finds repairs that share a replica',
 describe('bench/simulate: keeping the leases for the next task (the decision issue 13 moves to src/core)', () => {
   const task = { id: 'ks.t#1' } as Parameters<typeof keepLeasesFor>[0];
 
-  it('proposes the next task only when it needs the same leases and nobody outranks it', () => {
-    expect(keepLeasesFor(task, { sameLeases: true, outranked: false })).to.equal(task);
-    expect(keepLeasesFor(task, { sameLeases: false, outranked: false })).to.equal(undefined);
-    expect(keepLeasesFor(task, { sameLeases: true, outranked: true })).to.equal(undefined);
-    expect(keepLeasesFor(undefined, { sameLeases: true, outranked: false })).to.equal(undefined);
+  const held = ['node/a', 'node/b', 'node/c'];
+
+  it('proposes a task only when the held leases cover it and nobody outranks it', () => {
+    expect(keepLeasesFor(task, { held, groups: held, outranked: false })).to.equal(task);
+    expect(keepLeasesFor(task, { held, groups: ['node/a', 'node/c'], outranked: false })).to.equal(task);
+    expect(keepLeasesFor(task, { held, groups: ['node/a', 'node/d'], outranked: false })).to.equal(undefined);
+    expect(keepLeasesFor(task, { held, groups: held, outranked: true })).to.equal(undefined);
+    expect(keepLeasesFor(undefined, { held, groups: held, outranked: false })).to.equal(undefined);
   });
 
   it('starts the proposed task only before maxDuration has passed', () => {
-    const facts = { sameLeases: true, outranked: false, startDeadline: 1000 };
+    const facts = { held, groups: held, outranked: false, startDeadline: 1000 };
     expect(keepLeasesFor(task, { ...facts, now: 999 })).to.equal(task);
     expect(keepLeasesFor(task, { ...facts, now: 1000 })).to.equal(undefined);
   });

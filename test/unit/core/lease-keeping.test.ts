@@ -1,6 +1,13 @@
 /** Between two tasks of a batch: may the next start, and on the same leases (issue 13, item 1)? */
 import { expect } from 'chai';
-import { keepLeases, sameLeases, startBlock, type KeepLeasesFacts } from '../../../src/core/index.js';
+import {
+  chooseFollower,
+  keepLeases,
+  leasesCover,
+  sameLeases,
+  startBlock,
+  type KeepLeasesFacts,
+} from '../../../src/core/index.js';
 
 describe('startBlock: may a task start now', function () {
   const free = { interrupted: false, now: 1000, startDeadline: 2000 };
@@ -45,8 +52,14 @@ describe('keepLeases: the next task on the leases held now', function () {
     expect(keepLeases(facts({ stopped: true }))).to.deep.equal({ keep: false, reason: 'stopped' });
   });
 
-  it('releases them for a task on other replicas (one more, one fewer, or other ones): never held unused', function () {
-    for (const groups of [held.slice(0, 2), [...held, 'node/10.0.0.4'], ['node/10.0.0.4', ...held.slice(1)]]) {
+  it('keeps them for a task on a subset of the replicas held (its groups are all held)', function () {
+    for (const groups of [held.slice(0, 2), held.slice(1), [held[1]!]]) {
+      expect(keepLeases(facts({ next: { groups, outranked: false } }))).to.deep.equal({ keep: true });
+    }
+  });
+
+  it('releases them for a task that needs a replica not held (one more, or other ones)', function () {
+    for (const groups of [[...held, 'node/10.0.0.4'], ['node/10.0.0.4', ...held.slice(1)], ['node/10.0.0.4'], []]) {
       expect(keepLeases(facts({ next: { groups, outranked: false } }))).to.deep.equal({
         keep: false,
         reason: 'other_leases',
@@ -79,5 +92,42 @@ describe('keepLeases: the next task on the leases held now', function () {
     expect(sameLeases(['a', 'b'], ['a'])).to.equal(false);
     expect(sameLeases(['a'], ['a', 'b'])).to.equal(false);
     expect(sameLeases(['a', 'b'], ['a', 'c'])).to.equal(false);
+  });
+
+  it('leasesCover: every needed group is held, in any order; nothing needed is not covered', function () {
+    expect(leasesCover(['a', 'b', 'c'], ['c', 'a'])).to.equal(true);
+    expect(leasesCover(['a', 'b'], ['a', 'b'])).to.equal(true);
+    expect(leasesCover(['a', 'b'], ['a', 'd'])).to.equal(false);
+    expect(leasesCover(['a'], ['a', 'b'])).to.equal(false);
+    expect(leasesCover(['a'], [])).to.equal(false);
+  });
+});
+
+describe('chooseFollower: which pending task runs next on the leases held', function () {
+  const held = ['node/a', 'node/b', 'node/c'];
+
+  it('the first pending task in plan order whose groups the held ones cover, past tasks on other replicas', function () {
+    const pending = [['node/a', 'node/d'], ['node/b', 'node/c'], held, ['node/a']];
+    expect(chooseFollower(held, pending)).to.equal(1);
+    expect(chooseFollower(held, pending.slice(2))).to.equal(0);
+  });
+
+  it('the next task when it needs the same groups (what tend did before)', function () {
+    expect(chooseFollower(held, [held, ['node/a']])).to.equal(0);
+  });
+
+  it('none when no pending task is covered, or none is pending', function () {
+    expect(chooseFollower(held, [['node/d'], ['node/a', 'node/b', 'node/c', 'node/d']])).to.equal(undefined);
+    expect(chooseFollower(held, [])).to.equal(undefined);
+  });
+
+  it('the same choice from the same plan and held leases (every node decides alike)', function () {
+    const pending = [['node/d'], ['node/c'], ['node/b']];
+    expect(
+      chooseFollower(
+        [...held],
+        pending.map((g) => [...g]),
+      ),
+    ).to.equal(chooseFollower(held, pending));
   });
 });
