@@ -183,6 +183,64 @@ export function turnDecision(
 }
 
 /**
+ * What a tick acting for several nodes (a group tick, `nodes:`) does about one job: the steps of its nodes whose
+ * turn it is, and the settling every node would do. The same turn as each node's own tick computes (turnDecision
+ * for each of them, on the same rows), so a group tick and per-node ticks of the same cluster agree on whose turn
+ * it is and never run more than `concurrency` steps at once between them.
+ */
+export function groupTurnDecision(
+  job: MaintenanceJob,
+  steps: readonly MaintenanceStep[],
+  hostIds: readonly string[],
+  down: ReadonlySet<string>,
+  now: number,
+): {
+  readonly transitions: readonly StepTransition[];
+  readonly run: readonly MaintenanceStep[];
+  readonly reason: string;
+} {
+  const transitions = new Map<string, StepTransition>();
+  const run: MaintenanceStep[] = [];
+  const reasons: string[] = [];
+  const order = new Map(stepOrder(job.id, steps).map((s, i) => [s.hostId, i]));
+  const covered = [...new Set(hostIds)].sort((a, b) => (order.get(a) ?? Infinity) - (order.get(b) ?? Infinity));
+  for (const hostId of covered) {
+    const decision = turnDecision(job, steps, hostId, down, now);
+    for (const t of decision.transitions) transitions.set(`${t.hostId}/${t.to}`, t);
+    if (decision.run) run.push(decision.step);
+    else reasons.push(decision.reason);
+  }
+  const reason =
+    run.length > 0 ? '' : [...new Set(reasons)].join('; ') || `no node of this instance is part of job ${job.id}`;
+  return { transitions: [...transitions.values()], run, reason };
+}
+
+/**
+ * Why a step whose turn it is waits instead of starting: its node already runs the job's operation on the job's
+ * keyspace (table), as the node lists its tasks (`tasks`, its system_views.sstable_tasks). Typically the operation
+ * of an earlier attempt whose process died: killing tend (or nodetool, or its HTTP request to Jolokia) does not stop
+ * a cleanup or compaction on the server, so a retry started at once would run a second one beside it, over the same
+ * SSTables (Cassandra then interrupts the first, or refuses the second). Anyone's operation counts, as for repairs.
+ * The step keeps its turn, and with it its concurrency slot (the operation on the node is the job's running step in
+ * all but name), and starts once the node has finished: the retry then runs the operation again, which for cleanup
+ * and upgradesstables rewrites only what is left to do.
+ */
+export function operationRunningOnNode(
+  job: Pick<MaintenanceJob, 'operation' | 'keyspace' | 'table'>,
+  step: Pick<MaintenanceStep, 'address' | 'attempt'>,
+  tasks: readonly SSTableTask[],
+): string | undefined {
+  const progress = stepProgress(job, tasks);
+  if (!progress || job.operation === 'repair') return undefined;
+  const target = job.keyspace === undefined ? 'a keyspace' : `${job.keyspace}${job.table ? `.${job.table}` : ''}`;
+  const earlier = step.attempt > 0 ? ` (attempt ${step.attempt}'s, left running when its process died?)` : '';
+  return (
+    `${step.address} already runs ${SSTABLE_TASK_KIND[job.operation]} of ${target}${earlier}, ` +
+    `${formatStepProgress(progress)}; the step starts when it has ended`
+  );
+}
+
+/**
  * A write to one step, with the condition it is made under: what the Cassandra store puts in its LWT's IF clause,
  * and what a store without conditional updates (Consul KV) checks on the step it read before a compare-and-set.
  */

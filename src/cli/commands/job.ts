@@ -222,7 +222,7 @@ const run = defineCommand<Record<string, never>>({
   path: ['job', 'run'],
   summary: "run this node's step of an active job now, if it is its turn",
   description:
-    "Does what the next `tend schedule tick` would do about jobs, now: settles steps whose process died or whose node is down at its turn, and runs this node's step when it is its turn, under the node's repair leases. Exits 6 when the step failed; 0 with a message when no step is due here.",
+    "Does what the next `tend schedule tick` would do about jobs, now: settles steps whose process died or whose node is down at its turn, and runs this node's step when it is its turn, under the node's repair leases, unless the node already runs the job's operation (a step whose process died may have left it running on the server): then the step waits, and the message says so. With a group configuration (nodes:), the covered nodes' steps whose turn it is, each through its own node's executor (one turn: a group tick goes on to the next). Exits 6 when the step failed; 0 with a message when no step is due here.",
   arguments: [],
   options: [],
   examples: [{ command: 'tend job run', description: "This node's cleanup now, instead of at the next tick." }],
@@ -232,8 +232,12 @@ const run = defineCommand<Record<string, never>>({
   async run(_options, deps) {
     const { withCluster } = await import('../../app/cluster-session.js');
     const { runJobStepNow } = await import('../../app/maintenance.js');
+    const { runGroupJobStepsNow } = await import('../../app/group-tick.js');
     const report: StepRunReport = await withCluster(deps, (client, config) =>
-      runJobStepNow({ config, secret: deps.secret, out: deps.out, signal: deps.signal }, client),
+      (config.nodes ? runGroupJobStepsNow : runJobStepNow)(
+        { config, secret: deps.secret, out: deps.out, signal: deps.signal },
+        client,
+      ),
     );
     const { error, ...printable } = report;
     deps.out.data(printable, () => deps.out.text(`${report.result}: ${report.message}`));
