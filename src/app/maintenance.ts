@@ -64,7 +64,14 @@ import type { Output } from '../output/output.js';
 /** What `tend job start` decides of a job; the rest (id, staleness, attempts, creator) is filled in here. */
 export type StartJobOptions = Pick<
   MaintenanceJob,
-  'operation' | 'keyspace' | 'table' | 'datacenter' | 'concurrency' | 'concurrencyScope' | 'window'
+  | 'operation'
+  | 'keyspace'
+  | 'table'
+  | 'datacenter'
+  | 'concurrency'
+  | 'concurrencyScope'
+  | 'window'
+  | 'includeAllSSTables'
 > & { readonly stepTimeoutMs?: number | undefined };
 
 export interface JobView {
@@ -146,6 +153,7 @@ export async function startJob(
     createdAt: now,
     createdBy: actor(config),
     ...(options.window !== undefined ? { window: options.window } : {}),
+    ...(options.includeAllSSTables ? { includeAllSSTables: true } : {}),
   };
   const steps = initialSteps(job, topology.nodes);
   await store.create(job, steps);
@@ -569,7 +577,12 @@ async function watchedRun(
   timer = setLongTimeout(() => void beat(), JOB_HEARTBEAT_MS);
   try {
     return await runner.run(
-      { operation: job.operation, keyspace: job.keyspace, table: job.table },
+      {
+        operation: job.operation,
+        keyspace: job.keyspace,
+        table: job.table,
+        includeAllSSTables: job.includeAllSSTables,
+      },
       { timeoutMs: job.stepTimeoutMs, signal: stop.signal },
     );
   } finally {

@@ -20,6 +20,11 @@ export interface MaintenanceJob {
   /** Absent: every keyspace the operation applies to (not allowed for repair). */
   readonly keyspace?: string | undefined;
   readonly table?: string | undefined;
+  /**
+   * upgradesstables only (`job start --include-all-sstables`, nodetool's `upgradesstables -a`): rewrite every SSTable,
+   * those already in the current format too; without it only SSTables of an older format are rewritten.
+   */
+  readonly includeAllSSTables?: boolean | undefined;
   /** Only nodes of this datacenter take part; the others' steps are skipped (excluded). */
   readonly datacenter?: string | undefined;
   /** At most this many steps running at once, per `concurrencyScope`. */
