@@ -225,7 +225,8 @@ export function groupTurnDecision(
  * keyspace (table), as the node lists its tasks (`tasks`, its system_views.sstable_tasks). Typically the operation
  * of an earlier attempt whose process died: killing tend (or nodetool, or its HTTP request to Jolokia) does not stop
  * a cleanup or compaction on the server, so a retry started at once would run a second one beside it, over the same
- * SSTables (Cassandra then interrupts the first, or refuses the second). Anyone's operation counts, as for repairs.
+ * SSTables (on 5.0.8 a second major compaction failed at once, Cassandra unable to cancel the first: the retry, the
+ * step's last attempt, failed with it; test/e2e/jobs.test.ts without this check). Anyone's operation counts.
  * The step keeps its turn, and with it its concurrency slot (the operation on the node is the job's running step in
  * all but name), and starts once the node has finished: the retry then runs the operation again, which for cleanup
  * and upgradesstables rewrites only what is left to do.

@@ -1,8 +1,8 @@
 /**
  * tend's keyspace migrated for cluster-wide jobs (issue 17), on the real sandbox: a v2 keyspace (before jobs) gets
  * the jobs and job_steps tables from `applySchema` (2 → 3), the job's window column (4 → 5) and its operation's
- * options (5 → 6); a v4 keyspace whose jobs table has neither gets both columns, a v5 one the options; a second
- * apply is a no-op (ADD IF NOT EXISTS). Then a job with a window and one of every SSTable are written and read back
+ * options (5 → 6); a v4 keyspace whose jobs table has neither gets both columns (the two ALTER TABLE steps on an
+ * existing table; a v5 case would repeat the second at 15 s of CI); a second apply is a no-op (ADD IF NOT EXISTS). Then a job with a window and one of every SSTable are written and read back
  * through the Cassandra job store of the migrated keyspace.
  */
 import { expect } from 'chai';
@@ -37,7 +37,7 @@ async function columns(client: cassandra.Client, keyspace: string, table: string
 describe('schema migration of the jobs tables (integration)', function () {
   this.timeout(5 * 60_000);
   let client: cassandra.Client;
-  const keyspaces = [`tend_it_jobs_v2_${RUN}`, `tend_it_jobs_v4_${RUN}`, `tend_it_jobs_v5_${RUN}`];
+  const keyspaces = [`tend_it_jobs_v2_${RUN}`, `tend_it_jobs_v4_${RUN}`];
 
   before(async function () {
     client = cqlClient();
@@ -49,12 +49,12 @@ describe('schema migration of the jobs tables (integration)', function () {
     await client?.shutdown();
   });
 
-  for (const [index, from] of [2, 4, 5].entries()) {
+  for (const [index, from] of [2, 4].entries()) {
     it(`migrates a v${from} keyspace to v${TEND_SCHEMA_VERSION}: jobs tables, the window and options columns, twice harmlessly`, async function () {
       const keyspace = keyspaces[index]!;
       for (const statement of olderSchema(keyspace, from)) await client.execute(statement);
       const before = await columns(client, keyspace, 'jobs');
-      expect(before.includes('run_window'), 'no window column before').to.equal(from >= 5);
+      expect(before.includes('run_window'), 'no window column before').to.equal(false);
       expect(before.includes('operation_options'), 'no options column before').to.equal(false);
       if (from === 2) expect(before).to.deep.equal([]);
 
