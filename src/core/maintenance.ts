@@ -351,14 +351,25 @@ export interface StepProgress {
 }
 
 /**
- * The kind sstable_tasks gives each operation (OperationType's name in lower case, as Cassandra 4.1 and 5.0
- * print it). A repair step has none: its progress is in the repair's sessions, not here.
+ * The kind sstable_tasks gives each operation (OperationType's name in lower case, as Cassandra 5.0 prints it; 4.1
+ * lists a major compaction as "compaction": SSTABLE_TASK_FALLBACK_KIND). A repair step has none: its progress is in
+ * the repair's sessions, not here.
  */
 export const SSTABLE_TASK_KIND: Readonly<Record<Exclude<MaintenanceOperation, 'repair'>, string>> = {
   cleanup: 'cleanup',
   upgradesstables: 'upgrade sstables',
   garbagecollect: 'remove deleted data',
   compact: 'major compaction',
+};
+
+/**
+ * The kind a node lists an operation under when it lists none of SSTABLE_TASK_KIND's: Cassandra 4.1.10 lists a
+ * major compaction as plain "compaction" (seen on the sandbox: `nodetool compact` under 1 MiB/s), like a background
+ * one. So on 4.1 a background compaction of the job's keyspace also counts as the step's operation: its progress
+ * shows, and a step waits for it (briefly; a background compaction is not held back by anything of tend's).
+ */
+export const SSTABLE_TASK_FALLBACK_KIND: Readonly<Partial<Record<MaintenanceOperation, string>>> = {
+  compact: 'compaction',
 };
 
 /**
@@ -372,13 +383,15 @@ export function stepProgress(
   tasks: readonly SSTableTask[],
 ): StepProgress | undefined {
   if (job.operation === 'repair') return undefined;
-  const kind = SSTABLE_TASK_KIND[job.operation];
-  const mine = tasks.filter(
-    (t) =>
-      t.kind === kind &&
-      (job.keyspace === undefined || t.keyspace === job.keyspace) &&
-      (job.table === undefined || t.table === job.table),
-  );
+  const ofKind = (kind: string | undefined) =>
+    tasks.filter(
+      (t) =>
+        t.kind === kind &&
+        (job.keyspace === undefined || t.keyspace === job.keyspace) &&
+        (job.table === undefined || t.table === job.table),
+    );
+  const primary = ofKind(SSTABLE_TASK_KIND[job.operation]);
+  const mine = primary.length > 0 ? primary : ofKind(SSTABLE_TASK_FALLBACK_KIND[job.operation]);
   if (mine.length === 0) return undefined;
   const unit = [...new Set(mine.map((t) => t.unit))].sort()[0]!;
   const counted = mine.filter((t) => t.unit === unit);

@@ -167,7 +167,7 @@ describe('job steps: a retry after a died process, and group ticks', function ()
     const first = stepOrder(job.id, NODES)[0]!;
     const others: SSTableTask[] = [
       { ...ORPHAN, keyspace: 'other' },
-      { ...ORPHAN, kind: 'compaction' },
+      { ...ORPHAN, kind: 'cleanup' },
     ];
     const report = await runJobStep(
       h.deps,

@@ -251,6 +251,18 @@ describe("maintenance jobs: a step whose node already runs the job's operation w
     );
   });
 
+  it('a major compaction as Cassandra 4.1 lists it ("compaction") counts, when no "major compaction" is listed', function () {
+    const compact = { operation: 'compact' as const, keyspace: 'ks' };
+    const background = task({ kind: 'compaction', progress: 2 << 20 });
+    expect(operationRunningOnNode(compact, step, [background])).to.match(/already runs major compaction of ks, 50%/);
+    // 5.0 names the major one: a background compaction beside it is not added in.
+    expect(stepProgress(compact, [background, task({ kind: 'major compaction' })])).to.deep.include({
+      completed: 1 << 20,
+      tasks: 1,
+    });
+    expect(operationRunningOnNode(job, step, [background]), 'cleanup has no fallback').to.equal(undefined);
+  });
+
   it('starts beside other operations, other keyspaces and tables, and for repair (checked from the repair tables)', function () {
     expect(operationRunningOnNode(job, step, [])).to.equal(undefined);
     expect(operationRunningOnNode(job, step, [task({ kind: 'compaction' }), task({ keyspace: 'other' })])).to.equal(
