@@ -164,10 +164,10 @@ _tend() {
       ;;
     "job start")
       words="cleanup upgradesstables garbagecollect compact repair"
-      opts="--datacenter --concurrency --per --step-timeout --window"
+      opts="--datacenter --concurrency --per --step-timeout --window --include-all-sstables"
       ;;
     "job start "*)
-      opts="--datacenter --concurrency --per --step-timeout --window"
+      opts="--datacenter --concurrency --per --step-timeout --window --include-all-sstables"
       ;;
     "job status")
       words=""

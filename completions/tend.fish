@@ -40,6 +40,7 @@ complete -c tend -n '__fish_seen_subcommand_from job; and __fish_seen_subcommand
 complete -c tend -n '__fish_seen_subcommand_from job; and __fish_seen_subcommand_from start' -l per -r -f -a 'datacenter cluster' -d 'count --concurrency per datacenter or per cluster (default cluster)'
 complete -c tend -n '__fish_seen_subcommand_from job; and __fish_seen_subcommand_from start' -l step-timeout -r -f -d 'one node\'s step limit (default and at most repair.taskTimeout)'
 complete -c tend -n '__fish_seen_subcommand_from job; and __fish_seen_subcommand_from start' -l window -r -f -d 'steps start only inside "[DAYS] HH:MM-HH:MM [TIMEZONE]" (days and times as in schedule.windows; default every day, UTC)'
+complete -c tend -n '__fish_seen_subcommand_from job; and __fish_seen_subcommand_from start' -l include-all-sstables -d 'upgradesstables: rewrite every SSTable, those in the current format too (nodetool upgradesstables -a)'
 complete -c tend -n '__fish_seen_subcommand_from job; and __fish_seen_subcommand_from start; and not __fish_seen_subcommand_from cleanup upgradesstables garbagecollect compact repair' -a 'cleanup upgradesstables garbagecollect compact repair' -d 'what each node runs'
 complete -c tend -n '__fish_seen_subcommand_from lease; and not __fish_seen_subcommand_from release status' -a release -d 'release a lease this node holds, or with --force another node\'s'
 complete -c tend -n '__fish_seen_subcommand_from lease; and not __fish_seen_subcommand_from release status' -a status -d 'who holds which lease, until when, and who is waiting'

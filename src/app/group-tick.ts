@@ -56,6 +56,14 @@ import {
   type TickReport,
 } from './tick.js';
 import type { Executor, RepairedStateReader } from '../repair/index.js';
+import {
+  defaultStepPorts,
+  maintenanceRunner,
+  runGroupJobSteps,
+  runTurnSteps,
+  type StepPorts,
+  type StepRunReport,
+} from './maintenance.js';
 
 /** The configuration one covered node's executor is opened with: executor.* pointed at that node's endpoint. */
 export function configForNode(config: TendConfig, endpoint: NodeEndpoint): TendConfig {
@@ -81,6 +89,40 @@ export function nodeEndpoint(config: TendConfig, nodes: NodesConfig, node: NodeI
 export interface GroupPorts {
   readonly executor: (node: NodeInfo) => Promise<Executor>;
   readonly repairedState: (node: NodeInfo) => Promise<RepairedStateReader>;
+  /**
+   * The covered nodes' steps of cluster-wide jobs, turn after turn until none is due or `startDeadline` passed
+   * (src/app/maintenance.ts runGroupJobSteps); undefined: jobs are not looked at.
+   */
+  readonly jobSteps:
+    | ((
+        client: cassandra.Client,
+        topology: ClusterTopology,
+        covered: readonly NodeInfo[],
+        startDeadline: number,
+      ) => Promise<StepRunReport[]>)
+    | undefined;
+}
+
+/**
+ * The step ports of a group tick: steps claimed and leases held under the instance name, each step run through its
+ * own node's executor (executor.* pointed at the node, as its repairs are).
+ */
+export function groupStepPorts(
+  deps: TickDeps,
+  client: cassandra.Client,
+  nodes: NodesConfig,
+  topology: ClusterTopology,
+): StepPorts {
+  const { config, secret, out } = deps;
+  return {
+    ...defaultStepPorts(config, secret, client, out, topology.nodes),
+    holder: nodes.instance,
+    runner: (warn, step) => {
+      const node = topology.nodes.find((n) => n.hostId === step.hostId);
+      if (!node) throw new Error(`job step of ${step.address}: no such node in the ring`);
+      return maintenanceRunner(configForNode(config, nodeEndpoint(config, nodes, node)), secret, warn);
+    },
+  };
 }
 
 interface NodePlan {
@@ -144,12 +186,7 @@ export async function runGroupTick(
   const nodes = config.nodes!;
   const tickId = randomUUID();
   const ports: TickPorts = { ...defaultPorts(deps, () => nodes.instance, tickId), ...portsOverride };
-  const group: GroupPorts = {
-    executor: (node) => openExecutor(configForNode(config, nodeEndpoint(config, nodes, node)), deps.secret),
-    repairedState: (node) =>
-      openRepairedStateReader(configForNode(config, nodeEndpoint(config, nodes, node)), deps.secret),
-    ...pick(portsOverride),
-  };
+  const group = groupPorts(deps, nodes, portsOverride);
   const startedAt = ports.now();
   const maxTasks = options.maxTasks ?? config.schedule.maxTasks;
   const topology = await readGroupTopology(client, config);
@@ -189,29 +226,32 @@ export async function runGroupTick(
   );
   const claimed = await recordCoverage();
   base.coverage = claimed;
+  // Jobs take precedence, as in a node's own tick (README, Jobs): a tick that ran job steps runs no repair task.
+  const startDeadline = startedAt + (options.maxDurationMs ?? config.schedule.maxDuration);
+  const steps = (await group.jobSteps?.(client, topology, covered, startDeadline)) ?? [];
+  const ran = steps.filter((s) => s.result === 'ran');
+  const alarms = () => alarmsOfAll(planned.map((p) => p.plan));
+  if (ran.length > 0) {
+    const error = ran.find((s) => s.error)?.error;
+    const summary = ran.map((s) => s.message).join('; ');
+    const result = error ? ('failed' as const) : ('job_step' as const);
+    const report = { ...base, result, summary, alarms: alarms(), tasks: [], leases: {}, error };
+    return endWithoutBatch(ports, out, planned, { ...report, durationMs: ports.now() - startedAt });
+  }
   if (merged.length === 0) {
     const idle = planned.map((p) => idleVerdict(p.plan)).find((v) => v.result !== 'nothing_due') ?? {
       result: 'nothing_due' as const,
       summary: `nothing due on ${covered.length} node(s): ${firstPlan.jobs.length} table(s) repaired within their interval`,
     };
-    const report: TickReport = {
-      ...base,
-      ...idle,
-      alarms: alarmsOfAll(planned.map((p) => p.plan)),
-      tasks: [],
-      leases: {},
-      durationMs: ports.now() - startedAt,
-    };
-    await writeMetricsQuietly(ports, report, { ...firstPlan, jobs: worstJobs(planned.map((p) => p.plan)) }, out);
-    await ports.hooks.tickEnded(report);
-    return { report, plan: firstPlan };
+    const report = { ...base, ...idle, alarms: alarms(), tasks: [], leases: {} };
+    return endWithoutBatch(ports, out, planned, { ...report, durationMs: ports.now() - startedAt });
   }
 
   const run = config.schedule.parallelTasks > 1 ? runParallel : runRuns;
   const batch = await run(deps, client, ports, group, planned, merged, {
     tickId,
     holder: { name: nodes.instance, host: hostname() },
-    startDeadline: startedAt + (options.maxDurationMs ?? config.schedule.maxDuration),
+    startDeadline,
   });
   // Refreshed at the end: a long tick must not let its own claims lapse (the TTL rule counts on it).
   const refreshed = await recordCoverage();
@@ -230,6 +270,56 @@ export async function runGroupTick(
     batch.error,
   );
   await writeMetricsQuietly(ports, report, { ...after[0]!, jobs: worstJobs(after) }, out);
+  await ports.hooks.tickEnded(report);
+  return { report, plan: firstPlan };
+}
+
+/**
+ * `tend job run` with `nodes:`: the covered nodes' steps whose turn it is now, one turn (several steps at once with
+ * a job's --concurrency above 1), as a node's own `job run` runs its one step; a group tick goes on to the next turns.
+ */
+export async function runGroupJobStepsNow(deps: TickDeps, client: cassandra.Client): Promise<StepRunReport> {
+  const nodes = deps.config.nodes!;
+  const topology = await readGroupTopology(client, deps.config);
+  const covered = resolveGroup(topology, nodes, (m) => deps.out.warn(m));
+  const ports = groupStepPorts(deps, client, nodes, topology);
+  const { ran, idle } = await runTurnSteps(
+    deps,
+    topology.nodes,
+    covered.map((n) => n.hostId),
+    ports,
+  );
+  if (ran.length <= 1) return ran[0] ?? idle;
+  const first = ran.find((r) => r.result === 'ran') ?? ran[0]!;
+  return {
+    ...first,
+    message: ran.map((r) => r.message).join('; '),
+    error: ran.find((r) => r.error)?.error,
+  };
+}
+
+/** The per-node ports of a group tick: each covered node's executor, repaired state and job steps. */
+function groupPorts(deps: TickDeps, nodes: NodesConfig, override: Partial<GroupPorts>): GroupPorts {
+  const { config } = deps;
+  return {
+    executor: (node) => openExecutor(configForNode(config, nodeEndpoint(config, nodes, node)), deps.secret),
+    repairedState: (node) =>
+      openRepairedStateReader(configForNode(config, nodeEndpoint(config, nodes, node)), deps.secret),
+    jobSteps: (session, topology, covered, startDeadline) =>
+      runGroupJobSteps(deps, topology.nodes, covered, groupStepPorts(deps, session, nodes, topology), startDeadline),
+    ...pick(override),
+  };
+}
+
+/** A tick that ran no repair batch (idle, or job steps): its metrics and tickEnded hook, then its result. */
+async function endWithoutBatch(
+  ports: TickPorts,
+  out: TickDeps['out'],
+  planned: readonly NodePlan[],
+  report: TickReport,
+): Promise<{ report: TickReport; plan: Plan }> {
+  const firstPlan = planned[0]!.plan;
+  await writeMetricsQuietly(ports, report, { ...firstPlan, jobs: worstJobs(planned.map((p) => p.plan)) }, out);
   await ports.hooks.tickEnded(report);
   return { report, plan: firstPlan };
 }
@@ -303,6 +393,7 @@ async function planNodes(
 
 function pick(override: Partial<GroupPorts>): Partial<GroupPorts> {
   return {
+    ...('jobSteps' in override ? { jobSteps: override.jobSteps } : {}),
     ...(override.executor ? { executor: override.executor } : {}),
     ...(override.repairedState ? { repairedState: override.repairedState } : {}),
   };

@@ -13,13 +13,16 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type cassandra from 'cassandra-driver';
 import {
+  groupTurnDecision,
   initialSteps,
   jobPhase,
+  operationRunningOnNode,
   jobStepHistory,
   stepProgress,
   stepsNeedingAttention,
-  turnDecision,
   type MaintenanceJob,
+  type NodeInfo,
+  type StepNode,
   type MaintenanceOperation,
   type MaintenanceStep,
   type JobStepHistoryRow,
@@ -52,13 +55,23 @@ import {
   openPinnedSessions,
 } from './adapters.js';
 import { readSSTableTasks } from '../cluster/sstable-tasks.js';
+import { readRepairActivity } from '../cluster/repair-activity.js';
+import { runningRepairVerdict } from '../core/running-repairs.js';
+import { clusterNow } from '../cluster/session.js';
 import { setLongTimeout } from '../timers.js';
 import type { Output } from '../output/output.js';
 
 /** What `tend job start` decides of a job; the rest (id, staleness, attempts, creator) is filled in here. */
 export type StartJobOptions = Pick<
   MaintenanceJob,
-  'operation' | 'keyspace' | 'table' | 'datacenter' | 'concurrency' | 'concurrencyScope' | 'window'
+  | 'operation'
+  | 'keyspace'
+  | 'table'
+  | 'datacenter'
+  | 'concurrency'
+  | 'concurrencyScope'
+  | 'window'
+  | 'includeAllSSTables'
 > & { readonly stepTimeoutMs?: number | undefined };
 
 export interface JobView {
@@ -140,6 +153,7 @@ export async function startJob(
     createdAt: now,
     createdBy: actor(config),
     ...(options.window !== undefined ? { window: options.window } : {}),
+    ...(options.includeAllSSTables ? { includeAllSSTables: true } : {}),
   };
   const steps = initialSteps(job, topology.nodes);
   await store.create(job, steps);
@@ -253,29 +267,91 @@ export interface StepRunReport {
 
 export interface StepPorts {
   readonly store: () => Promise<JobStore>;
-  /** `warn`: the step's warnings (the tick's log). */
-  readonly runner: (warn: (message: string) => void) => Promise<MaintenanceRunner>;
+  /** `warn`: the step's warnings (the tick's log); `node`: the step's node, whose executor runs it. */
+  readonly runner: (warn: (message: string) => void, node: StepNode) => Promise<MaintenanceRunner>;
   readonly leaseBackend: () => Promise<LeaseBackend>;
   readonly now: () => number;
+  /** Which of these addresses are down now (the driver's view, then a connect to the native port). */
+  readonly down: (addresses: readonly string[]) => Promise<string[]>;
+  /**
+   * Why `step`'s node must not start it now: it already runs the job's operation (core operationRunningOnNode), or
+   * a repair for a repair step. Undefined: it may start (also when the node could not be asked; absent: not asked).
+   */
+  readonly busy?: ((job: MaintenanceJob, step: MaintenanceStep) => Promise<string | undefined>) | undefined;
+  /** Who claims steps and holds the nodes' leases: node.name (else the host name), or a group's nodes.instance. */
+  readonly holder?: string | undefined;
 }
 
-export function defaultStepPorts(config: TendConfig, secret: SecretSource, client: cassandra.Client): StepPorts {
+export function defaultStepPorts(
+  config: TendConfig,
+  secret: SecretSource,
+  client: cassandra.Client,
+  out?: Pick<Output, 'warn'>,
+  nodes?: readonly NodeInfo[],
+): StepPorts {
   return {
     store: () => openJobStore(config, secret, client),
-    runner: async (warn) => {
-      const executor = await openExecutor(config, secret);
-      if (config.executor.type === 'jolokia') {
-        const settings = await jolokiaSettings(config, secret);
-        return new JolokiaMaintenance(
-          (timeoutMs) => new JolokiaClient({ ...settings, requestTimeoutMs: timeoutMs }),
-          executor,
-          warn,
-        );
-      }
-      return new NodetoolMaintenance(await nodetoolSettings(config), executor);
-    },
+    runner: (warn) => maintenanceRunner(config, secret, warn),
     leaseBackend: () => openLeaseBackend(config, secret, async () => client),
     now: Date.now,
+    down: (addresses) => downAmong(client, addresses),
+    ...(out && nodes ? { busy: nodeBusy(config, secret, client, out, nodes) } : {}),
+  };
+}
+
+/** The configured executor's runner of job operations (executor.* says which node it reaches). */
+export async function maintenanceRunner(
+  config: TendConfig,
+  secret: SecretSource,
+  warn: (message: string) => void,
+): Promise<MaintenanceRunner> {
+  const executor = await openExecutor(config, secret);
+  if (config.executor.type === 'jolokia') {
+    const settings = await jolokiaSettings(config, secret);
+    return new JolokiaMaintenance(
+      (timeoutMs) => new JolokiaClient({ ...settings, requestTimeoutMs: timeoutMs }),
+      executor,
+      warn,
+    );
+  }
+  return new NodetoolMaintenance(await nodetoolSettings(config), executor);
+}
+
+/**
+ * The check before a step starts: what its node runs now, read through a session pinned to it (sstable_tasks and
+ * the repair tables are node-local). A node that does not answer does not hold the step back: the operation's own
+ * call will meet the same node, and a job must not wait forever on a virtual table.
+ */
+export function nodeBusy(
+  config: TendConfig,
+  secret: SecretSource,
+  client: cassandra.Client,
+  out: Pick<Output, 'warn'>,
+  nodes: readonly NodeInfo[],
+): (job: MaintenanceJob, step: MaintenanceStep) => Promise<string | undefined> {
+  return async (job, step) => {
+    const pinned = await openPinnedSessions(config, secret);
+    try {
+      if (job.operation === 'repair') {
+        const reports = await readRepairActivity(client, [step.address], { pinned });
+        const verdict = runningRepairVerdict({
+          replicas: [step.address],
+          reports,
+          nodes,
+          now: await clusterNow(client),
+        });
+        for (const { address, error } of verdict.unchecked) {
+          out.warn(`job ${job.id}: running repairs on ${address} not checked before its step: ${error}`);
+        }
+        return verdict.start ? undefined : verdict.reason;
+      }
+      return operationRunningOnNode(job, step, await readSSTableTasks(await pinned.clientFor(step.address)));
+    } catch (error) {
+      out.warn(`job ${job.id}: what ${step.address} runs was not read before its step: ${(error as Error).message}`);
+      return undefined;
+    } finally {
+      await pinned.close().catch(() => undefined);
+    }
   };
 }
 
@@ -286,20 +362,30 @@ export function defaultStepPorts(config: TendConfig, secret: SecretSource, clien
  */
 export async function runJobStep(
   deps: { config: TendConfig; out: Output; signal: AbortSignal },
-  client: cassandra.Client,
   topology: Pick<ClusterTopology, 'nodes' | 'localHostId'>,
   ports: StepPorts,
 ): Promise<StepRunReport> {
+  const { ran, idle } = await runTurnSteps(deps, topology.nodes, [topology.localHostId], ports);
+  return ran[0] ?? idle;
+}
+
+/**
+ * Steps of `hostIds`' nodes whose turn it is, in the oldest active job where any of them has its turn (core
+ * groupTurnDecision; one node: its own tick's turnDecision), all run at once to their ends, each through its own
+ * node's runner and under its own node's leases. A step whose node already runs the operation waits (core
+ * operationRunningOnNode) and keeps its turn: later jobs are not looked at meanwhile. `idle` says why nothing ran.
+ */
+export async function runTurnSteps(
+  deps: { config: TendConfig; out: Output; signal: AbortSignal },
+  nodes: readonly NodeInfo[],
+  hostIds: readonly string[],
+  ports: StepPorts,
+): Promise<{ ran: StepRunReport[]; idle: StepRunReport }> {
   const { out } = deps;
   const store = await ports.store();
   const active = (await store.jobs()).filter((j) => j.abortedAt === undefined && j.finishedAt === undefined).reverse();
-  if (active.length === 0) return { result: 'idle', message: 'no active job' };
-  const down = new Set(
-    await downAmong(
-      client,
-      topology.nodes.map((n) => n.address),
-    ),
-  );
+  if (active.length === 0) return { ran: [], idle: { result: 'idle', message: 'no active job' } };
+  const down = new Set(await ports.down(nodes.map((n) => n.address)));
   const reasons: string[] = [];
   for (const job of active) {
     const steps = await store.steps(job.id);
@@ -307,17 +393,67 @@ export async function runJobStep(
       await store.markFinished(job.id, ports.now());
       continue;
     }
-    const decision = turnDecision(job, steps, topology.localHostId, down, ports.now());
+    const decision = groupTurnDecision(job, steps, hostIds, down, ports.now());
     for (const t of decision.transitions) {
       if (await store.apply(job.id, t, ports.now())) out.warn(`job ${job.id}: ${t.hostId} ${t.to}: ${t.message}`);
     }
-    if (!decision.run) {
+    if (decision.run.length === 0) {
       reasons.push(`job ${job.id}: ${decision.reason}`);
       continue;
     }
-    return runClaimedStep(deps, store, job, decision.step, ports);
+    const waiting: string[] = [];
+    const starting: MaintenanceStep[] = [];
+    for (const step of decision.run) {
+      const busy = await ports.busy?.(job, step);
+      if (busy === undefined) {
+        starting.push(step);
+        continue;
+      }
+      const message = `waits: ${busy}`;
+      // Said on the step, so that `job status` shows why it has not started; the LWT applies only to the step as read.
+      await store.apply(
+        job.id,
+        { hostId: step.hostId, from: 'pending', fromAttempt: step.attempt, to: 'pending', message },
+        ports.now(),
+      );
+      out.info(`job ${job.id}: ${message}`);
+      waiting.push(`job ${job.id}: ${message}`);
+    }
+    const settled = await Promise.allSettled(starting.map((step) => runClaimedStep(deps, store, job, step, ports)));
+    const thrown = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (thrown) throw thrown.reason;
+    const ran = settled.map((r) => (r as PromiseFulfilledResult<StepRunReport>).value);
+    return { ran, idle: { result: 'idle', jobId: job.id, message: waiting.join('; ') } };
   }
-  return { result: 'idle', message: reasons.join('; ') || 'no active job' };
+  return { ran: [], idle: { result: 'idle', message: reasons.join('; ') || 'no active job' } };
+}
+
+/**
+ * A group tick's job steps (`nodes:`): the covered nodes' steps whose turn it is, then, when they have ended, the
+ * next turn, until no covered node has one or `startDeadline` (schedule.maxDuration) has passed. A group covering a
+ * whole cluster thus carries a cleanup through every node, one at a time, in one tick, where per-node timers take a
+ * timer period per node; each step still runs under its own node's leases and within its step timeout, so the tick
+ * ends within the bound of a repair batch (maxDuration, then at most repair.taskTimeout).
+ */
+export async function runGroupJobSteps(
+  deps: { config: TendConfig; out: Output; signal: AbortSignal },
+  nodes: readonly NodeInfo[],
+  covered: readonly Pick<NodeInfo, 'hostId'>[],
+  ports: StepPorts,
+  startDeadline: number,
+): Promise<StepRunReport[]> {
+  const reports: StepRunReport[] = [];
+  while (!deps.signal.aborted && ports.now() < startDeadline) {
+    const { ran } = await runTurnSteps(
+      deps,
+      nodes,
+      covered.map((n) => n.hostId),
+      ports,
+    );
+    reports.push(...ran);
+    if (!ran.some((r) => r.result === 'ran')) break;
+  }
+  return reports;
 }
 
 async function runClaimedStep(
@@ -328,7 +464,7 @@ async function runClaimedStep(
   ports: StepPorts,
 ): Promise<StepRunReport> {
   const { config, out } = deps;
-  const holder = { name: actor(config), host: hostname() };
+  const holder = { name: ports.holder ?? actor(config), host: hostname() };
   const startedAt = ports.now();
   if (!(await store.claim(job.id, step, holder.name, startedAt))) {
     return { result: 'idle', jobId: job.id, message: `job ${job.id}: another process claimed this step first` };
@@ -371,7 +507,7 @@ async function runClaimedStep(
       };
     }
     out.info(`job ${job.id}: ${job.operation} on ${step.address} started (attempt ${attempt})`);
-    const runner = await ports.runner((message) => out.warn(`job ${job.id}: ${message}`));
+    const runner = await ports.runner((message) => out.warn(`job ${job.id}: ${message}`), step);
     const outcome = await withLeases(
       backend,
       leases,
@@ -441,7 +577,12 @@ async function watchedRun(
   timer = setLongTimeout(() => void beat(), JOB_HEARTBEAT_MS);
   try {
     return await runner.run(
-      { operation: job.operation, keyspace: job.keyspace, table: job.table },
+      {
+        operation: job.operation,
+        keyspace: job.keyspace,
+        table: job.table,
+        includeAllSSTables: job.includeAllSSTables,
+      },
       { timeoutMs: job.stepTimeoutMs, signal: stop.signal },
     );
   } finally {
@@ -483,5 +624,5 @@ export async function runJobStepNow(
   client: cassandra.Client,
 ): Promise<StepRunReport> {
   const topology = await topologyOf(client, deps.config);
-  return runJobStep(deps, client, topology, defaultStepPorts(deps.config, deps.secret, client));
+  return runJobStep(deps, topology, defaultStepPorts(deps.config, deps.secret, client, deps.out, topology.nodes));
 }

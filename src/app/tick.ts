@@ -211,7 +211,8 @@ export function defaultPorts(
     now: Date.now,
     sleep,
     hooks: tickHooks(config.hooks, deps.out, { tickId, node: coordinator, stopping: deps.signal }),
-    jobStep: (client, topology) => runJobStep(deps, client, topology, defaultStepPorts(config, secret, client)),
+    jobStep: (client, topology) =>
+      runJobStep(deps, topology, defaultStepPorts(config, secret, client, deps.out, topology.nodes)),
     coverage: (client) => openCoverageStore(config, secret, client),
   };
 }

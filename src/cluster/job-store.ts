@@ -1,5 +1,5 @@
 /**
- * Cluster-wide maintenance jobs in tend's keyspace (tables jobs and job_steps, schema v3; the job's window since v5).
+ * Cluster-wide maintenance jobs in tend's keyspace (tables jobs and job_steps, schema v3; the job's window since v5, its operation's options since v6).
  *
  * Every change of a step's state is a lightweight transaction conditioned on the state (and attempt) it was read
  * in, so two nodes that compute the same turn from the same rows cannot both claim or settle a step: the second
@@ -48,7 +48,19 @@ function jobOf(row: cassandra.types.Row): MaintenanceJob & { finishedAt?: number
     abortedBy: optional(row.get('aborted_by')),
     finishedAt: date(row.get('finished_at')),
     window: windowOf(row.get('run_window')),
+    ...optionsOf(row.get('operation_options')),
   };
+}
+
+/** The operation's options as stored (JSON, schema v6): only the keys this tend knows are taken. */
+function optionsOf(value: unknown): Pick<MaintenanceJob, 'includeAllSSTables'> {
+  if (typeof value !== 'string' || value === '') return {};
+  const stored = JSON.parse(value) as { includeAllSSTables?: unknown };
+  return stored.includeAllSSTables === true ? { includeAllSSTables: true } : {};
+}
+
+function optionsText(job: MaintenanceJob): string | null {
+  return job.includeAllSSTables ? JSON.stringify({ includeAllSSTables: true }) : null;
 }
 
 /** The job's window as stored: JSON of days, start, end and time zone (an allow window), or none. */
@@ -127,8 +139,8 @@ export class CassandraJobStore implements JobStore {
     );
     await this.client.execute(
       `INSERT INTO ${this.ks}.jobs (id, operation, keyspace_name, table_name, datacenter, concurrency, concurrency_scope,
-        stale_after_ms, step_timeout_ms, max_attempts, created_at, created_by, run_window)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        stale_after_ms, step_timeout_ms, max_attempts, created_at, created_by, run_window, operation_options)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         job.id,
         job.operation,
@@ -143,6 +155,7 @@ export class CassandraJobStore implements JobStore {
         new Date(job.createdAt),
         job.createdBy,
         windowText(job.window),
+        optionsText(job),
       ],
       QUORUM,
     );

@@ -33,7 +33,7 @@ import type { Client } from 'cassandra-driver';
 import { SchemaVersionMismatch } from '../errors.js';
 
 /** Bump when a statement below changes; a tick compares it with the stored row and refuses on mismatch. */
-export const TEND_SCHEMA_VERSION = 5;
+export const TEND_SCHEMA_VERSION = 6;
 
 /** Replication map as CQL expects it, e.g. {class: 'NetworkTopologyStrategy', dc1: 3, dc2: 3}. */
 export type Replication = Record<string, string | number>;
@@ -165,7 +165,8 @@ function jobStatements(ks: string): string[] {
   aborted_at timestamp,
   aborted_by text,
   finished_at timestamp,
-  run_window text
+  run_window text,
+  operation_options text
 ) WITH default_time_to_live = ${THIRTY_DAYS_SECONDS}`,
     `CREATE TABLE IF NOT EXISTS ${ks}.job_steps (
   job_id text,
@@ -208,6 +209,9 @@ const MIGRATIONS: readonly ((keyspace: string) => string[])[] = [
   // 4 → 5: a job's window (`job start --window`). ADD IF NOT EXISTS (Cassandra 4.1 and later) keeps it idempotent,
   // and a no-op on a keyspace whose jobs table the 2 → 3 step just created with the column.
   (keyspace) => [`ALTER TABLE ${quoteIdentifier(keyspace)}.jobs ADD IF NOT EXISTS run_window text`],
+  // 5 → 6: the operation's options as JSON (`job start --include-all-sstables`), so that later options of an
+  // operation need no migration of their own.
+  (keyspace) => [`ALTER TABLE ${quoteIdentifier(keyspace)}.jobs ADD IF NOT EXISTS operation_options text`],
 ];
 
 export interface SchemaApplyResult {

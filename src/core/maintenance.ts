@@ -20,6 +20,11 @@ export interface MaintenanceJob {
   /** Absent: every keyspace the operation applies to (not allowed for repair). */
   readonly keyspace?: string | undefined;
   readonly table?: string | undefined;
+  /**
+   * upgradesstables only (`job start --include-all-sstables`, nodetool's `upgradesstables -a`): rewrite every SSTable,
+   * those already in the current format too; without it only SSTables of an older format are rewritten.
+   */
+  readonly includeAllSSTables?: boolean | undefined;
   /** Only nodes of this datacenter take part; the others' steps are skipped (excluded). */
   readonly datacenter?: string | undefined;
   /** At most this many steps running at once, per `concurrencyScope`. */
@@ -183,6 +188,65 @@ export function turnDecision(
 }
 
 /**
+ * What a tick acting for several nodes (a group tick, `nodes:`) does about one job: the steps of its nodes whose
+ * turn it is, and the settling every node would do. The same turn as each node's own tick computes (turnDecision
+ * for each of them, on the same rows), so a group tick and per-node ticks of the same cluster agree on whose turn
+ * it is and never run more than `concurrency` steps at once between them.
+ */
+export function groupTurnDecision(
+  job: MaintenanceJob,
+  steps: readonly MaintenanceStep[],
+  hostIds: readonly string[],
+  down: ReadonlySet<string>,
+  now: number,
+): {
+  readonly transitions: readonly StepTransition[];
+  readonly run: readonly MaintenanceStep[];
+  readonly reason: string;
+} {
+  const transitions = new Map<string, StepTransition>();
+  const run: MaintenanceStep[] = [];
+  const reasons: string[] = [];
+  const order = new Map(stepOrder(job.id, steps).map((s, i) => [s.hostId, i]));
+  const covered = [...new Set(hostIds)].sort((a, b) => (order.get(a) ?? Infinity) - (order.get(b) ?? Infinity));
+  for (const hostId of covered) {
+    const decision = turnDecision(job, steps, hostId, down, now);
+    for (const t of decision.transitions) transitions.set(`${t.hostId}/${t.to}`, t);
+    if (decision.run) run.push(decision.step);
+    else reasons.push(decision.reason);
+  }
+  const reason =
+    run.length > 0 ? '' : [...new Set(reasons)].join('; ') || `no node of this instance is part of job ${job.id}`;
+  return { transitions: [...transitions.values()], run, reason };
+}
+
+/**
+ * Why a step whose turn it is waits instead of starting: its node already runs the job's operation on the job's
+ * keyspace (table), as the node lists its tasks (`tasks`, its system_views.sstable_tasks). Typically the operation
+ * of an earlier attempt whose process died: killing tend (or nodetool, or its HTTP request to Jolokia) does not stop
+ * a cleanup or compaction on the server, so a retry started at once would run a second one beside it, over the same
+ * SSTables (on 5.0.8 a second major compaction failed at once, Cassandra unable to cancel the first: the retry, the
+ * step's last attempt, failed with it; test/e2e/jobs.test.ts without this check). Anyone's operation counts.
+ * The step keeps its turn, and with it its concurrency slot (the operation on the node is the job's running step in
+ * all but name), and starts once the node has finished: the retry then runs the operation again, which for cleanup
+ * and upgradesstables rewrites only what is left to do.
+ */
+export function operationRunningOnNode(
+  job: Pick<MaintenanceJob, 'operation' | 'keyspace' | 'table'>,
+  step: Pick<MaintenanceStep, 'address' | 'attempt'>,
+  tasks: readonly SSTableTask[],
+): string | undefined {
+  const progress = stepProgress(job, tasks);
+  if (!progress || job.operation === 'repair') return undefined;
+  const target = job.keyspace === undefined ? 'a keyspace' : `${job.keyspace}${job.table ? `.${job.table}` : ''}`;
+  const earlier = step.attempt > 0 ? ` (attempt ${step.attempt}'s, left running when its process died?)` : '';
+  return (
+    `${step.address} already runs ${SSTABLE_TASK_KIND[job.operation]} of ${target}${earlier}, ` +
+    `${formatStepProgress(progress)}; the step starts when it has ended`
+  );
+}
+
+/**
  * A write to one step, with the condition it is made under: what the Cassandra store puts in its LWT's IF clause,
  * and what a store without conditional updates (Consul KV) checks on the step it read before a compare-and-set.
  */
@@ -287,14 +351,25 @@ export interface StepProgress {
 }
 
 /**
- * The kind sstable_tasks gives each operation (OperationType's name in lower case, as Cassandra 4.1 and 5.0
- * print it). A repair step has none: its progress is in the repair's sessions, not here.
+ * The kind sstable_tasks gives each operation (OperationType's name in lower case, as Cassandra 5.0 prints it; 4.1
+ * lists a major compaction as "compaction": SSTABLE_TASK_FALLBACK_KIND). A repair step has none: its progress is in
+ * the repair's sessions, not here.
  */
 export const SSTABLE_TASK_KIND: Readonly<Record<Exclude<MaintenanceOperation, 'repair'>, string>> = {
   cleanup: 'cleanup',
   upgradesstables: 'upgrade sstables',
   garbagecollect: 'remove deleted data',
   compact: 'major compaction',
+};
+
+/**
+ * The kind a node lists an operation under when it lists none of SSTABLE_TASK_KIND's: Cassandra 4.1.10 lists a
+ * major compaction as plain "compaction" (seen on the sandbox: `nodetool compact` under 1 MiB/s), like a background
+ * one. So on 4.1 a background compaction of the job's keyspace also counts as the step's operation: its progress
+ * shows, and a step waits for it (briefly; a background compaction is not held back by anything of tend's).
+ */
+export const SSTABLE_TASK_FALLBACK_KIND: Readonly<Partial<Record<MaintenanceOperation, string>>> = {
+  compact: 'compaction',
 };
 
 /**
@@ -308,13 +383,15 @@ export function stepProgress(
   tasks: readonly SSTableTask[],
 ): StepProgress | undefined {
   if (job.operation === 'repair') return undefined;
-  const kind = SSTABLE_TASK_KIND[job.operation];
-  const mine = tasks.filter(
-    (t) =>
-      t.kind === kind &&
-      (job.keyspace === undefined || t.keyspace === job.keyspace) &&
-      (job.table === undefined || t.table === job.table),
-  );
+  const ofKind = (kind: string | undefined) =>
+    tasks.filter(
+      (t) =>
+        t.kind === kind &&
+        (job.keyspace === undefined || t.keyspace === job.keyspace) &&
+        (job.table === undefined || t.table === job.table),
+    );
+  const primary = ofKind(SSTABLE_TASK_KIND[job.operation]);
+  const mine = primary.length > 0 ? primary : ofKind(SSTABLE_TASK_FALLBACK_KIND[job.operation]);
   if (mine.length === 0) return undefined;
   const unit = [...new Set(mine.map((t) => t.unit))].sort()[0]!;
   const counted = mine.filter((t) => t.unit === unit);

@@ -23,6 +23,8 @@ export interface MaintenanceTarget {
   readonly operation: MaintenanceOperation;
   readonly keyspace?: string | undefined;
   readonly table?: string | undefined;
+  /** upgradesstables: every SSTable, not only those of an older format (nodetool's `-a`). */
+  readonly includeAllSSTables?: boolean | undefined;
 }
 
 export interface MaintenanceOutcome {
@@ -58,8 +60,9 @@ const COMPACTION_MANAGER = 'org.apache.cassandra.db:type=CompactionManager';
 /** nodetool's arguments for an operation (after the connection options). */
 export function nodetoolOperationArgs(target: MaintenanceTarget): string[] {
   const names = [...(target.keyspace ? [target.keyspace] : []), ...(target.table ? [target.table] : [])];
+  const options = target.operation === 'upgradesstables' && target.includeAllSSTables ? ['-a'] : [];
   // `--`: a keyspace never starts with a dash, but nodetool's parser must not take one for an option anyway.
-  return [target.operation, ...(names.length > 0 ? ['--', ...names] : [])];
+  return [target.operation, ...options, ...(names.length > 0 ? ['--', ...names] : [])];
 }
 
 /** The repair a `repair` step runs: this node's primary ranges of the keyspace (or one table), full. */
@@ -130,6 +133,7 @@ export function jolokiaOperation(
   operation: Exclude<MaintenanceOperation, 'repair'>,
   keyspace: string,
   tables: readonly string[],
+  options: { readonly includeAllSSTables?: boolean | undefined } = {},
 ): { operation: string; arguments: unknown[] } {
   // jobs = 0: as many parallel jobs as compaction threads, nodetool's default.
   switch (operation) {
@@ -139,10 +143,12 @@ export function jolokiaOperation(
         arguments: [0, keyspace, tables],
       };
     case 'upgradesstables':
-      // excludeCurrentVersion = true: only SSTables of an older format, nodetool's default (without -a).
+      // excludeCurrentVersion: true rewrites only SSTables of an older format (nodetool's default), false every one
+      // (nodetool's -a, --include-all-sstables). This signature is StorageServiceMBean's in 4.1 and 5.0 alike (a
+      // default method since 4.1, calling the one with maxSSTableTimestamp Long.MAX_VALUE, as nodetool does).
       return {
         operation: 'upgradeSSTables(java.lang.String,boolean,int,[Ljava.lang.String;)',
-        arguments: [keyspace, true, 0, tables],
+        arguments: [keyspace, !options.includeAllSSTables, 0, tables],
       };
     case 'garbagecollect':
       // ROW: nodetool garbagecollect's default granularity.
@@ -187,7 +193,7 @@ export class JolokiaMaintenance implements MaintenanceRunner {
       singleThreaded ? '; the agent serves one request at a time, so the stop waited for the operation to end' : '';
     try {
       for (const keyspace of keyspaces) {
-        const call = jolokiaOperation(operation, keyspace, target.table ? [target.table] : []);
+        const call = jolokiaOperation(operation, keyspace, target.table ? [target.table] : [], target);
         // The blocking call is the handle on the server's operation: on abort it is kept open and stopCompaction
         // repeated until it returns, because a stop sent before the operation registered its compaction (it may
         // wait for a compaction thread) finds nothing to stop, and the operation would then run to its end.

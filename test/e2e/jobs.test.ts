@@ -5,21 +5,30 @@
  *
  * - cleanup: at most one node at a time (checked from the steps' recorded times and from the ticks' reports), done
  *   on every node, Cassandra's own log says it cleaned the keyspace's SSTables on each node, `job status` exits 0.
+ * - upgradesstables leaves current-format SSTables alone; with --include-all-sstables it rewrites each of them (new
+ *   generations on every node); garbagecollect drops the deleted rows.
  * - abort: a major compaction (`compact`) slowed down on the server (compaction throughput 1 MiB/s, ~20 MB per
  *   node), one step per datacenter at once, is aborted while node3's (Jolokia) and a dc1 node's step run: the
  *   ticks stop within seconds, Cassandra logs each compaction as interrupted and has none of the keyspace running
  *   any more (system_views.sstable_tasks), both steps are recorded failed (aborted), and later ticks start no
  *   other step. compact rather than cleanup: cleanup keeps only the
  *   owned third here and wrote it in ~8 s (measured), too fast to abort reliably; a major compaction rewrites all.
+ * - a step whose process died: node3's `tend job run` killed (SIGKILL) during a throttled major compaction; the
+ *   compaction goes on in Cassandra, the step stays running until its heartbeat is stale, is then handed back
+ *   (retried) and waits while node3 still runs the compaction (job status says so), and runs again as attempt 2
+ *   once it has ended: node3's log has the two compactions one after the other, never two at once.
+ * - a group tick (`nodes:` covering the three nodes) carries out a cleanup job one node at a time: `job run` with
+ *   the group's file runs the first turn, one group tick the two others, under the instance's name.
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { setTimeout as sleep } from 'node:timers/promises';
 import cassandra from 'cassandra-driver';
-import { NODES } from '../sandbox/src/layout.js';
+import { NODES, SECURE } from '../sandbox/src/layout.js';
 import { systemLog } from '../sandbox/src/cassandra-node.js';
 import { consul, cqlClient, jolokia, nodeClient, nodetool } from '../support/sandbox-clients.js';
 import {
@@ -39,12 +48,14 @@ const SMALL_KS = `e2e_jobs_small_${RUN}`;
 const SLOW_KS = `e2e_jobs_slow_${RUN}`;
 const REPAIR_KS = `e2e_jobs_repair_${RUN}`;
 const MAINT_KS = `e2e_jobs_maint_${RUN}`;
+const DIED_KS = `e2e_jobs_died_${RUN}`;
 
 interface StepJson {
   hostId: string;
   address: string;
   state: string;
   attempt: number;
+  holder?: string;
   startedAt?: number;
   finishedAt?: number;
   message?: string;
@@ -153,6 +164,7 @@ describe('cluster-wide jobs carried out by the ticks (e2e)', function () {
     await client?.execute(`DROP KEYSPACE IF EXISTS ${SLOW_KS}`);
     await client?.execute(`DROP KEYSPACE IF EXISTS ${REPAIR_KS}`);
     await client?.execute(`DROP KEYSPACE IF EXISTS ${MAINT_KS}`);
+    await client?.execute(`DROP KEYSPACE IF EXISTS ${DIED_KS}`);
     await client?.shutdown();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -187,7 +199,7 @@ describe('cluster-wide jobs carried out by the ticks (e2e)', function () {
     }
   });
 
-  it('upgradesstables and garbagecollect jobs run on every node, and Cassandra did each (its log, its SSTables)', async function () {
+  it('upgradesstables (of old formats, then of every SSTable) and garbagecollect jobs run on every node, and Cassandra did each (its log, its SSTables)', async function () {
     // Every node holds every row (dc1: 2 of 2 nodes, dc2: 1 of 1). Two SSTables per node: 200 rows, then the
     // tombstones of 100 of them; gc_grace_seconds 0, so garbagecollect may drop both the shadowed rows and the
     // tombstones.
@@ -254,6 +266,23 @@ describe('cluster-wide jobs carried out by the ticks (e2e)', function () {
       expect(dataFiles(node, MAINT_KS, 't'), node.name).to.deep.equal(before[i]);
     });
 
+    // --include-all-sstables: every SSTable rewritten, those of the current format too (nodetool upgradesstables -a
+    // through node2's nodetool; upgradeSSTables with excludeCurrentVersion false through the others' agents): on each
+    // node both SSTables are replaced by new generations, one by one.
+    const upgradeAll = await carryOut(['upgradesstables', MAINT_KS, '--include-all-sstables']);
+    const rewritten = NODES.map((node, i) => {
+      expect(logLines(node, `Starting Upgrade sstables for ${MAINT_KS}.t`), node.name).to.have.length(2);
+      const after = dataFiles(node, MAINT_KS, 't');
+      expect(after, node.name).to.have.length(2);
+      expect(
+        after.filter((f) => before[i]!.includes(f)),
+        `${node.name}: ${before[i]!.join(' ')} -> ${after.join(' ')}`,
+      ).to.deep.equal([]);
+      return after;
+    });
+    const allText = String((await tend(configs[0]!, ['job', 'status', upgradeAll])).stdout);
+    expect(allText).to.include(`upgradesstables (every SSTable) of ${MAINT_KS}, done`);
+
     // garbagecollect: on each node the tombstones' SSTable is gone and the rows' SSTable is rewritten (a new
     // generation) without the 100 deleted rows; the 100 others are still there.
     const gc = await carryOut(['garbagecollect', `${MAINT_KS}.t`]);
@@ -264,7 +293,7 @@ describe('cluster-wide jobs carried out by the ticks (e2e)', function () {
       );
       const after = dataFiles(node, MAINT_KS, 't');
       expect(after, node.name).to.have.length(1);
-      expect(before[i], node.name).to.not.include(after[0]);
+      expect(rewritten[i], node.name).to.not.include(after[0]);
     });
     const count = await client.execute(`SELECT count(*) FROM ${MAINT_KS}.t`, [], all);
     expect(Number(count.first().get(0))).to.equal(100);
@@ -284,8 +313,9 @@ describe('cluster-wide jobs carried out by the ticks (e2e)', function () {
         .sort();
     expect(ofJob(gc)).to.deep.equal(NODES.map((n) => `garbagecollect ${n.address} done`).sort());
     expect(ofJob(upgrade)).to.deep.equal(NODES.map((n) => `upgradesstables ${n.address} done`).sort());
+    expect(ofJob(upgradeAll)).to.deep.equal(NODES.map((n) => `upgradesstables ${n.address} done`).sort());
     expect(
-      steps.filter((s) => s.jobId !== gc && s.jobId !== upgrade),
+      steps.filter((s) => ![gc, upgrade, upgradeAll].includes(s.jobId)),
       'jobs of other keyspaces',
     ).to.deep.equal([]);
     const starts = steps.map((s) => s.startedAt);
@@ -420,6 +450,166 @@ describe('cluster-wide jobs carried out by the ticks (e2e)', function () {
     const after = await round();
     expect(after.map((t) => t.report.result)).to.not.include('job_step');
     expect((await status(id)).view.steps.filter((s) => s.state === 'pending').length).to.equal(pendingBefore);
+  });
+
+  it('a step whose process died waits for the operation it left on the server, then runs it again (attempt 2), never beside it', async function () {
+    // node3 alone holds the keyspace (dc2: 1): 60 MiB uncompressed in two SSTables, so that a major compaction at
+    // 1 MiB/s outlasts the 30 s after which a step without heartbeat counts as dead.
+    await client.execute(
+      `CREATE KEYSPACE ${DIED_KS} WITH replication = {'class': 'NetworkTopologyStrategy', 'dc2': 1}`,
+    );
+    // No compression (the throttle counts bytes on disk); min_threshold 32: no background compaction of the four
+    // SSTables the inserts flush, so that the log has only the job's major compactions.
+    await client.execute(
+      `CREATE TABLE ${DIED_KS}.t (id int PRIMARY KEY, v text) WITH compression = {'enabled': 'false'}
+        AND compaction = {'class': 'SizeTieredCompactionStrategy', 'min_threshold': 32}`,
+    );
+    const node3 = nodeByName('node3');
+    const one = { prepare: true, consistency: cassandra.types.consistencies.one };
+    const value = 'x'.repeat(64 * 1024);
+    for (const half of [0, 1]) {
+      for (let start = 0; start < 480; start += 48) {
+        await Promise.all(
+          Array.from({ length: 48 }, (_, i) =>
+            client.execute(`INSERT INTO ${DIED_KS}.t (id, v) VALUES (?, ?)`, [half * 480 + start + i, value], one),
+          ),
+        );
+      }
+      const flushed = await jolokia(3, {
+        type: 'exec',
+        mbean: 'org.apache.cassandra.db:type=StorageService',
+        operation: 'forceKeyspaceFlush(java.lang.String,[Ljava.lang.String;)',
+        arguments: [DIED_KS, []],
+      });
+      expect(flushed.status, flushed.error).to.equal(200);
+    }
+    expect((await nodetool(3, ['setcompactionthroughput', '1'])).exitCode).to.equal(0);
+    const logBefore = readFileSync(systemLog(node3), 'utf8').length;
+    const id = await start(['compact', DIED_KS, '--datacenter', 'dc2']);
+    const jobRun = async () => {
+      const result = await tend(configs[2]!, ['--json', 'job', 'run']);
+      expect(result.exitCode, String(result.stderr)).to.equal(0);
+      const report = JSON.parse(String(result.stdout)) as { result: string; message: string };
+      return { ...report, stderr: String(result.stderr) };
+    };
+    // node3's own view of its major compactions of the keyspace, every half second for the whole test.
+    const pinned = nodeClient(3);
+    let sampling = true;
+    const counts: number[] = [];
+    const sampler = (async () => {
+      while (sampling) {
+        const rows = await pinned.execute('SELECT keyspace_name, kind FROM system_views.sstable_tasks');
+        counts.push(
+          // 4.1 lists a major compaction as "compaction" (the table has no background compaction: min_threshold 32).
+          rows.rows.filter(
+            (r) => r.get('keyspace_name') === DIED_KS && ['major compaction', 'compaction'].includes(r.get('kind')),
+          ).length,
+        );
+        await sleep(500);
+      }
+    })();
+    const reports: string[] = [];
+    let waiting: StepJson | undefined;
+    try {
+      const killed = tend(configs[2]!, ['--json', 'job', 'run']);
+      let running: StepJson | undefined;
+      for (let i = 0; i < 120 && !running; i++) {
+        await sleep(500);
+        running = (await status(id)).view.steps.find((s) => s.state === 'running' && s.progress !== undefined);
+      }
+      expect(running?.address, 'node3 compacting under job run').to.equal(node3.address);
+      killed.kill('SIGKILL');
+      expect((await killed).signal).to.equal('SIGKILL');
+      // At once: the step is running as far as anyone can tell (its heartbeat is fresh), and nothing else starts.
+      const early = await jobRun();
+      expect(early.result).to.equal('idle');
+      expect(early.message).to.include("this node's step is running");
+      // node3's timer, every 2 s: the step is settled (retried) once its heartbeat is 30 s old, then waits while
+      // the compaction of the dead attempt runs; once seen waiting, the throttle is lifted so that it ends soon.
+      for (let i = 0; i < 60; i++) {
+        const report = await jobRun();
+        reports.push(`${report.result}: ${report.message} ${report.stderr}`);
+        if (report.result === 'ran') break;
+        if (report.message.includes('waits: ') && !waiting) {
+          waiting = (await status(id)).view.steps.find((s) => s.address === node3.address);
+          expect((await nodetool(3, ['setcompactionthroughput', '64'])).exitCode).to.equal(0);
+        }
+        await sleep(2000);
+      }
+    } finally {
+      sampling = false;
+      await sampler;
+      await pinned.shutdown();
+    }
+    const log = reports.join('\n');
+    expect(log).to.match(/no heartbeat from node3 for \d+ s \(its process died\); retried/);
+    expect(reports.at(-1), log).to.match(/^ran: /);
+    // While it waited, job status said why, on the step handed back for its second attempt.
+    expect(waiting, log).to.deep.include({ state: 'pending', attempt: 1 });
+    expect(waiting!.message).to.match(
+      new RegExp(
+        `^waits: ${node3.address.replaceAll('.', '\\.')} already runs major compaction of ${DIED_KS} \\(attempt 1's, left running when its process died\\?\\), \\d+% `,
+      ),
+    );
+    const { exitCode, view } = await status(id);
+    expect(exitCode).to.equal(0);
+    expect(view.phase).to.equal('done');
+    const step = view.steps.find((s) => s.address === node3.address)!;
+    expect(step).to.deep.include({ state: 'done', attempt: 2 });
+    expect(step.message).to.match(/^done: /);
+    // On the server: two major compactions of the table, the second begun after the first had ended, and never two
+    // listed at once.
+    const lines = readFileSync(systemLog(node3), 'utf8')
+      .slice(logBefore)
+      .split('\n')
+      .filter((l) => l.includes(`/${DIED_KS}/`) && /Compact(ing|ed) \(/.test(l))
+      .map((l) => (/Compacting \(/.test(l) ? 'start' : 'end'));
+    expect(lines, "node3's log").to.deep.equal(['start', 'end', 'start', 'end']);
+    expect(Math.max(...counts), 'major compactions of the keyspace at once on node3').to.equal(1);
+  });
+
+  it('a group tick (nodes: all three) carries out a cleanup job one node at a time, under the instance name', async function () {
+    const scheme = SECURE ? 'https' : 'http';
+    const raw = parse(readFileSync(configs[0]!, 'utf8')) as Record<string, unknown>;
+    delete raw.node;
+    raw.executor = { ...(raw.executor as object), type: 'jolokia' };
+    raw.nodes = {
+      instance: 'jobs-agent',
+      datacenters: ['dc1', 'dc2'],
+      jolokiaUrl: `${scheme}://{address}:8778/jolokia/`,
+    };
+    const groupConfig = join(dir, 'group.yml');
+    writeFileSync(groupConfig, stringify(raw));
+    const cleanups = () => NODES.map((node) => logLines(node, `Starting Cleanup for ${SMALL_KS}.t`).length);
+    const before = cleanups();
+    const id = await start(['cleanup', SMALL_KS]);
+
+    // job run with the group's file: one turn, the first node's step.
+    const run = await tend(groupConfig, ['--json', 'job', 'run']);
+    expect(run.exitCode, String(run.stderr)).to.equal(0);
+    const report = JSON.parse(String(run.stdout)) as { result: string; message: string };
+    expect(report.result, report.message).to.equal('ran');
+    let view = (await status(id)).view;
+    expect(view.steps.map((s) => s.state).sort()).to.deep.equal(['done', 'pending', 'pending']);
+    const others = view.steps.filter((s) => s.state === 'pending').map((s) => s.address);
+
+    // One group tick: the two other turns, one after the other.
+    const ticked = await tick(groupConfig);
+    expect(ticked.exitCode, String(ticked.stderr)).to.equal(0);
+    const tickReport = JSON.parse(String(ticked.stdout)) as { result: string; summary: string };
+    expect(tickReport.result, tickReport.summary).to.equal('job_step');
+    for (const address of others) expect(tickReport.summary).to.include(`cleanup on ${address} done`);
+    const result = await status(id);
+    view = result.view;
+    expect(result.exitCode).to.equal(0);
+    expect(view.phase).to.equal('done');
+    expect(view.steps.map((s) => `${s.state} ${s.holder}`)).to.deep.equal(Array(3).fill('done jobs-agent'));
+    const spans = view.steps.map((s) => [s.startedAt!, s.finishedAt!] as const).sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) {
+      expect(spans[i]![0], 'a step started before the one before it finished').to.be.at.least(spans[i - 1]![1]);
+    }
+    // Cassandra's own record: one more cleanup of the table on each node, through its own agent.
+    expect(cleanups()).to.deep.equal(before.map((n) => n + 1));
   });
 
   it('a repair job repairs every range of the keyspace once, one node at a time (Cassandra repair history)', async function () {

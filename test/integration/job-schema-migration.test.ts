@@ -1,8 +1,9 @@
 /**
  * tend's keyspace migrated for cluster-wide jobs (issue 17), on the real sandbox: a v2 keyspace (before jobs) gets
- * the jobs and job_steps tables from `applySchema` (2 → 3) and the job's window column (4 → 5); a v4 keyspace whose
- * jobs table has no window gets the column; a second apply is a no-op (ADD IF NOT EXISTS). Then a job with a window
- * is written and read back through the Cassandra job store of the migrated keyspace.
+ * the jobs and job_steps tables from `applySchema` (2 → 3), the job's window column (4 → 5) and its operation's
+ * options (5 → 6); a v4 keyspace whose jobs table has neither gets both columns (the two ALTER TABLE steps on an
+ * existing table; a v5 case would repeat the second at 15 s of CI); a second apply is a no-op (ADD IF NOT EXISTS). Then a job with a window and one of every SSTable are written and read back
+ * through the Cassandra job store of the migrated keyspace.
  */
 import { expect } from 'chai';
 import type cassandra from 'cassandra-driver';
@@ -19,6 +20,7 @@ function olderSchema(keyspace: string, version: number): string[] {
   return schemaStatements(keyspace, REPLICATION)
     .filter((s) => !(version < 3 && /\.job(s|_steps) \(/.test(s)))
     .filter((s) => !(version < 4 && /\.coverage \(/.test(s)))
+    .map((s) => (version < 6 ? s.replace(/,\s*operation_options text/, '') : s))
     .map((s) => (version < 5 ? s.replace(/,\s*run_window text/, '') : s))
     .map((s) => s.replace(/VALUES \('tend', \d+,/, `VALUES ('tend', ${version},`));
 }
@@ -48,20 +50,27 @@ describe('schema migration of the jobs tables (integration)', function () {
   });
 
   for (const [index, from] of [2, 4].entries()) {
-    it(`migrates a v${from} keyspace to v${TEND_SCHEMA_VERSION}: jobs tables and the window column, twice harmlessly`, async function () {
+    it(`migrates a v${from} keyspace to v${TEND_SCHEMA_VERSION}: jobs tables, the window and options columns, twice harmlessly`, async function () {
       const keyspace = keyspaces[index]!;
       for (const statement of olderSchema(keyspace, from)) await client.execute(statement);
       const before = await columns(client, keyspace, 'jobs');
       expect(before.includes('run_window'), 'no window column before').to.equal(false);
+      expect(before.includes('operation_options'), 'no options column before').to.equal(false);
       if (from === 2) expect(before).to.deep.equal([]);
 
       const applied = await applySchema(client, keyspace, REPLICATION);
       expect(applied).to.include({ previousVersion: from, version: TEND_SCHEMA_VERSION });
-      expect(await columns(client, keyspace, 'jobs')).to.include.members(['id', 'operation', 'run_window']);
+      expect(await columns(client, keyspace, 'jobs')).to.include.members([
+        'id',
+        'operation',
+        'run_window',
+        'operation_options',
+      ]);
       expect(await columns(client, keyspace, 'job_steps')).to.include.members(['job_id', 'host_id', 'state']);
       // Applied again from v5 (no migration), and a v4 → v5 step replayed on the migrated table: both harmless.
       expect(await applySchema(client, keyspace, REPLICATION)).to.include({ previousVersion: TEND_SCHEMA_VERSION });
       await client.execute(`ALTER TABLE ${keyspace}.jobs ADD IF NOT EXISTS run_window text`);
+      await client.execute(`ALTER TABLE ${keyspace}.jobs ADD IF NOT EXISTS operation_options text`);
 
       const store = new CassandraJobStore(client, keyspace);
       const job: MaintenanceJob = {
@@ -89,6 +98,12 @@ describe('schema migration of the jobs tables (integration)', function () {
       const { window: _window, ...plain } = job;
       await store.create({ ...plain, id: `it-${from}-plain` }, []);
       expect((await store.job(`it-${from}-plain`))?.window).to.equal(undefined);
+      expect((await store.job(`it-${from}-plain`))?.includeAllSSTables).to.equal(undefined);
+      await store.create(
+        { ...plain, id: `it-${from}-all`, operation: 'upgradesstables', includeAllSSTables: true },
+        [],
+      );
+      expect((await store.job(`it-${from}-all`))?.includeAllSSTables).to.equal(true);
     });
   }
 });

@@ -19,6 +19,12 @@ export interface JobStartOptions {
   concurrencyScope: 'datacenter' | 'cluster';
   stepTimeoutMs: number | undefined;
   window?: TimeWindow | undefined;
+  includeAllSSTables?: boolean | undefined;
+}
+
+/** `upgradesstables (every SSTable)` for a job started with --include-all-sstables; else the operation. */
+function operationText(job: JobView['job']): string {
+  return job.includeAllSSTables ? `${job.operation} (every SSTable)` : job.operation;
 }
 
 function renderSteps(view: JobView, deps: Pick<CommandDeps, 'out'>): void {
@@ -26,7 +32,7 @@ function renderSteps(view: JobView, deps: Pick<CommandDeps, 'out'>): void {
   const { job } = view;
   const target = job.keyspace ? `${job.keyspace}${job.table ? `.${job.table}` : ''}` : 'every keyspace';
   out.text(
-    `job ${job.id}: ${job.operation} of ${target}, ${view.phase}` +
+    `job ${job.id}: ${operationText(job)} of ${target}, ${view.phase}` +
       `${job.abortedAt !== undefined ? ` (aborted by ${job.abortedBy ?? '?'} at ${out.time(job.abortedAt)})` : ''}` +
       `; at most ${job.concurrency} node(s) at once per ${job.concurrencyScope}` +
       `${job.window ? `; steps start only inside the ${describeWindow(job.window)}` : ''}; started by ${job.createdBy}`,
@@ -57,7 +63,7 @@ const start = defineCommand<JobStartOptions>({
   path: ['job', 'start'],
   summary: 'record a cluster-wide job that every node carries out in turn',
   description:
-    "Records a job in tend's store (tend's keyspace; Consul's KV store, under lease.consul.prefix, with the Consul lease backend) and prints its id. Nothing runs now: each node's `tend schedule tick` (or `tend job run`) runs its own step when its turn comes, at most --concurrency nodes at once per datacenter or per cluster (--per), in an order every node computes alike from the job id. A node down at its turn is skipped, and the job says so. OPERATION is cleanup, upgradesstables, garbagecollect or compact (nodetool's operations of those names, or the StorageService operations behind them through Jolokia) over KEYSPACE[.TABLE] or every keyspace, or repair: a full repair of the node's primary ranges of KEYSPACE, so that the job as a whole repairs every range once. A node's step runs instead of its scheduled repairs (see the README, Jobs). With --window, a step starts only while the window is open (an allow window, checked by each node's tick on its own clock; days, times and time zone as in schedule.windows); a step that is running when it closes runs to its end, bounded by --step-timeout.",
+    "Records a job in tend's store (tend's keyspace; Consul's KV store, under lease.consul.prefix, with the Consul lease backend) and prints its id. Nothing runs now: each node's `tend schedule tick` (or `tend job run`) runs its own step when its turn comes, at most --concurrency nodes at once per datacenter or per cluster (--per), in an order every node computes alike from the job id. A node down at its turn is skipped, and the job says so. OPERATION is cleanup, upgradesstables, garbagecollect or compact (nodetool's operations of those names, or the StorageService operations behind them through Jolokia) over KEYSPACE[.TABLE] or every keyspace, or repair: a full repair of the node's primary ranges of KEYSPACE, so that the job as a whole repairs every range once. upgradesstables rewrites only SSTables of an older format (nodetool's default) unless --include-all-sstables (nodetool's -a) asks for every SSTable, as after changing a table's compression. A node's step runs instead of its scheduled repairs (see the README, Jobs). With --window, a step starts only while the window is open (an allow window, checked by each node's tick on its own clock; days, times and time zone as in schedule.windows); a step that is running when it closes runs to its end, bounded by --step-timeout.",
   arguments: [
     { name: 'OPERATION', description: 'what each node runs', required: true, choices: MAINTENANCE_OPERATIONS },
     { name: 'KEYSPACE[.TABLE]', description: 'limit to one keyspace or table (required for repair)', required: false },
@@ -79,10 +85,19 @@ const start = defineCommand<JobStartOptions>({
       description:
         'steps start only inside "[DAYS] HH:MM-HH:MM [TIMEZONE]" (days and times as in schedule.windows; default every day, UTC)',
     },
+    {
+      flags: '--include-all-sstables',
+      description:
+        'upgradesstables: rewrite every SSTable, those in the current format too (nodetool upgradesstables -a)',
+    },
   ],
   examples: [
     { command: 'tend job start cleanup shop', description: 'Cleanup of keyspace shop on every node, one at a time.' },
     { command: 'tend job start upgradesstables --per datacenter', description: 'One node per datacenter at a time.' },
+    {
+      command: 'tend job start upgradesstables shop --include-all-sstables',
+      description: "Rewrite every SSTable of shop (after changing a table's compression, for example).",
+    },
     { command: 'tend job start repair shop --json | jq -r .job.id', description: "The new job's id, for scripts." },
     {
       command: "tend job start cleanup shop --window 'mon-fri 22:00-06:00 Europe/Berlin'",
@@ -96,6 +111,10 @@ const start = defineCommand<JobStartOptions>({
     const scope = scopeArgument(args[1]);
     const parsed = scope === undefined ? undefined : parseScopeArgument(scope);
     if (operation === 'repair' && parsed === undefined) throw new UsageError('a repair job needs KEYSPACE[.TABLE]');
+    const includeAllSSTables = opts.includeAllSstables === true;
+    if (includeAllSSTables && operation !== 'upgradesstables') {
+      throw new UsageError(`--include-all-sstables applies to upgradesstables only, not to ${operation}`);
+    }
     let stepTimeoutMs: number | undefined;
     if (opts.stepTimeout !== undefined) {
       stepTimeoutMs = parseDuration(String(opts.stepTimeout));
@@ -113,6 +132,7 @@ const start = defineCommand<JobStartOptions>({
       concurrencyScope: opts.per === 'datacenter' ? 'datacenter' : 'cluster',
       stepTimeoutMs,
       ...(opts.window !== undefined ? { window: parseJobWindow(String(opts.window)) } : {}),
+      ...(includeAllSSTables ? { includeAllSSTables } : {}),
     };
   },
   async run(options, deps) {
@@ -177,7 +197,7 @@ const list = defineCommand<Record<string, never>>({
         deps.out.table(
           [
             { header: 'ID', value: (v) => v.job.id },
-            { header: 'OPERATION', value: (v) => v.job.operation },
+            { header: 'OPERATION', value: (v) => operationText(v.job) },
             { header: 'TARGET', value: (v) => `${v.job.keyspace ?? '*'}${v.job.table ? `.${v.job.table}` : ''}` },
             { header: 'STATE', value: (v) => v.phase },
             { header: 'CREATED', value: (v) => new Date(v.job.createdAt) },
@@ -222,7 +242,7 @@ const run = defineCommand<Record<string, never>>({
   path: ['job', 'run'],
   summary: "run this node's step of an active job now, if it is its turn",
   description:
-    "Does what the next `tend schedule tick` would do about jobs, now: settles steps whose process died or whose node is down at its turn, and runs this node's step when it is its turn, under the node's repair leases. Exits 6 when the step failed; 0 with a message when no step is due here.",
+    "Does what the next `tend schedule tick` would do about jobs, now: settles steps whose process died or whose node is down at its turn, and runs this node's step when it is its turn, under the node's repair leases, unless the node already runs the job's operation (a step whose process died may have left it running on the server): then the step waits, and the message says so. With a group configuration (nodes:), the covered nodes' steps whose turn it is, each through its own node's executor (one turn: a group tick goes on to the next). Exits 6 when the step failed; 0 with a message when no step is due here.",
   arguments: [],
   options: [],
   examples: [{ command: 'tend job run', description: "This node's cleanup now, instead of at the next tick." }],
@@ -232,8 +252,12 @@ const run = defineCommand<Record<string, never>>({
   async run(_options, deps) {
     const { withCluster } = await import('../../app/cluster-session.js');
     const { runJobStepNow } = await import('../../app/maintenance.js');
+    const { runGroupJobStepsNow } = await import('../../app/group-tick.js');
     const report: StepRunReport = await withCluster(deps, (client, config) =>
-      runJobStepNow({ config, secret: deps.secret, out: deps.out, signal: deps.signal }, client),
+      (config.nodes ? runGroupJobStepsNow : runJobStepNow)(
+        { config, secret: deps.secret, out: deps.out, signal: deps.signal },
+        client,
+      ),
     );
     const { error, ...printable } = report;
     deps.out.data(printable, () => deps.out.text(`${report.result}: ${report.message}`));

@@ -113,4 +113,15 @@ describe('cli: argv → options', () => {
       for (const example of command.examples) expect(example.command).to.match(/^(tend|source) /);
     }
   });
+  it('job start --include-all-sstables: for upgradesstables only', () => {
+    const all = parse(['job', 'start', 'upgradesstables', 'shop', '--include-all-sstables']);
+    if (all.kind !== 'run') throw new Error('expected a command');
+    expect(all.options).to.deep.include({ operation: 'upgradesstables', keyspace: 'shop', includeAllSSTables: true });
+    const plain = parse(['job', 'start', 'upgradesstables', 'shop']);
+    if (plain.kind !== 'run') throw new Error('expected a command');
+    expect(plain.options).to.not.have.property('includeAllSSTables');
+    expect(usageError(['job', 'start', 'cleanup', 'shop', '--include-all-sstables']).message).to.equal(
+      '--include-all-sstables applies to upgradesstables only, not to cleanup',
+    );
+  });
 });

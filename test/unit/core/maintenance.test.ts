@@ -3,7 +3,9 @@ import { expect } from 'chai';
 import {
   changedStep,
   formatStepProgress,
+  groupTurnDecision,
   initialSteps,
+  operationRunningOnNode,
   jobStepHistory,
   jobLastChange,
   jobPhase,
@@ -161,6 +163,113 @@ describe('maintenance jobs: the turn', function () {
     const steps = initialSteps({ id: 'job-1', datacenter: 'dc2' }, NODES);
     expect(steps.filter((s) => s.state === 'pending').map((s) => s.datacenter)).to.deep.equal(['dc2', 'dc2']);
     expect(stepsNeedingAttention(steps)).to.deep.equal([]);
+  });
+});
+
+describe('maintenance jobs: a group tick (one instance acting for several nodes)', function () {
+  /** Rounds in which a group instance covering `covered` and the other nodes' own ticks decide on the same rows. */
+  function mixed(job: MaintenanceJob, covered: readonly string[]) {
+    let steps = initialSteps(job, NODES);
+    const overlaps: number[] = [];
+    const startedBy: string[] = [];
+    for (let round = 0; round < 20 && jobPhase(job, steps) === 'active'; round++) {
+      const starting: string[] = [];
+      const group = groupTurnDecision(job, steps, covered, NONE, round);
+      starting.push(...group.run.map((s) => s.hostId));
+      startedBy.push(...group.run.map((s) => `group ${s.hostId}`));
+      for (const node of NODES.filter((n) => !covered.includes(n.hostId))) {
+        const decision = turnDecision(job, steps, node.hostId, NONE, round);
+        if (decision.run) {
+          starting.push(node.hostId);
+          startedBy.push(`own ${node.hostId}`);
+        }
+      }
+      steps = steps.map((s) => (starting.includes(s.hostId) ? { ...s, state: 'running' as const } : s));
+      overlaps.push(steps.filter((s) => s.state === 'running').length);
+      steps = steps.map((s) => (s.state === 'running' ? { ...s, state: 'done' as const } : s));
+    }
+    return { steps, overlaps, startedBy };
+  }
+
+  it('covering every node, it has the turns the nodes would have had: one at a time, in the job order', function () {
+    const { steps, overlaps, startedBy } = mixed(JOB, ['h1', 'h2', 'h3', 'h4']);
+    expect(steps.map((s) => s.state)).to.deep.equal(['done', 'done', 'done', 'done']);
+    expect(Math.max(...overlaps)).to.equal(1);
+    expect(startedBy).to.deep.equal(stepOrder(JOB.id, NODES).map((n) => `group ${n.hostId}`));
+  });
+
+  it('beside per-node ticks, the concurrency holds between them, per cluster and per datacenter', function () {
+    for (const job of [
+      { ...JOB, concurrency: 2 },
+      { ...JOB, concurrency: 1, concurrencyScope: 'datacenter' as const },
+    ]) {
+      const { steps, overlaps, startedBy } = mixed(job, ['h1', 'h3']);
+      expect(steps.map((s) => s.state)).to.deep.equal(['done', 'done', 'done', 'done']);
+      expect(Math.max(...overlaps)).to.equal(2);
+      expect(startedBy.filter((s) => s.startsWith('group')).sort()).to.deep.equal(['group h1', 'group h3']);
+    }
+  });
+
+  it('settles once what several of its nodes would each settle, and says why none of its nodes runs', function () {
+    const first = stepOrder(JOB.id, NODES)[0]!;
+    const died = initialSteps(JOB, NODES).map((s) =>
+      s.hostId === first.hostId ? { ...s, state: 'running' as const, attempt: 2, startedAt: 0, heartbeatAt: 0 } : s,
+    );
+    const decision = groupTurnDecision(JOB, died, ['h1', 'h2', 'h3', 'h4'], NONE, 61_000);
+    expect(decision.transitions.map((t) => `${t.hostId} ${t.to}`)).to.deep.equal([`${first.hostId} failed`]);
+    // With the failed step settled, the next in order runs.
+    expect(decision.run.map((s) => s.hostId)).to.deep.equal([stepOrder(JOB.id, NODES)[1]!.hostId]);
+    const aborted = groupTurnDecision({ ...JOB, abortedAt: 1 }, died, ['h1', 'h2'], NONE, 61_000);
+    expect(aborted).to.deep.include({ run: [], reason: 'job job-1 was aborted' });
+    expect(groupTurnDecision(JOB, died, ['h9'], NONE, 0).reason).to.equal('this node is not part of job job-1');
+  });
+});
+
+describe("maintenance jobs: a step whose node already runs the job's operation waits", function () {
+  const task = (overrides: Partial<SSTableTask> = {}): SSTableTask => ({
+    keyspace: 'ks',
+    table: 't',
+    kind: 'cleanup',
+    progress: 1 << 20,
+    total: 4 << 20,
+    unit: 'bytes',
+    ...overrides,
+  });
+  const job = { operation: 'cleanup' as const, keyspace: 'ks' };
+  const step = { address: '10.0.0.1', attempt: 0 };
+
+  it("waits for the same operation on the same keyspace (table), anyone's, naming an earlier attempt", function () {
+    expect(operationRunningOnNode(job, step, [task()])).to.equal(
+      '10.0.0.1 already runs cleanup of ks, 25% (1.0MiB of 4.0MiB); the step starts when it has ended',
+    );
+    expect(operationRunningOnNode(job, { ...step, attempt: 1 }, [task()])).to.match(
+      /^10\.0\.0\.1 already runs cleanup of ks \(attempt 1's, left running when its process died\?\), 25%/,
+    );
+    expect(operationRunningOnNode({ ...job, table: 't' }, step, [task()])).to.match(/runs cleanup of ks\.t,/);
+    expect(operationRunningOnNode({ operation: 'compact' }, step, [task({ kind: 'major compaction' })])).to.match(
+      /runs major compaction of a keyspace,/,
+    );
+  });
+
+  it('a major compaction as Cassandra 4.1 lists it ("compaction") counts, when no "major compaction" is listed', function () {
+    const compact = { operation: 'compact' as const, keyspace: 'ks' };
+    const background = task({ kind: 'compaction', progress: 2 << 20 });
+    expect(operationRunningOnNode(compact, step, [background])).to.match(/already runs major compaction of ks, 50%/);
+    // 5.0 names the major one: a background compaction beside it is not added in.
+    expect(stepProgress(compact, [background, task({ kind: 'major compaction' })])).to.deep.include({
+      completed: 1 << 20,
+      tasks: 1,
+    });
+    expect(operationRunningOnNode(job, step, [background]), 'cleanup has no fallback').to.equal(undefined);
+  });
+
+  it('starts beside other operations, other keyspaces and tables, and for repair (checked from the repair tables)', function () {
+    expect(operationRunningOnNode(job, step, [])).to.equal(undefined);
+    expect(operationRunningOnNode(job, step, [task({ kind: 'compaction' }), task({ keyspace: 'other' })])).to.equal(
+      undefined,
+    );
+    expect(operationRunningOnNode({ ...job, table: 'u' }, step, [task()])).to.equal(undefined);
+    expect(operationRunningOnNode({ operation: 'repair', keyspace: 'ks' }, step, [task()])).to.equal(undefined);
   });
 });
 
