@@ -46,6 +46,7 @@ import {
   type MaintenanceRunner,
 } from '../repair/index.js';
 import { writeTextfileAtomically } from '../metrics/textfile.js';
+import { jobMetricsFileName, renderJobStepMetrics } from '../metrics/job-metrics.js';
 import {
   consulSettings,
   jolokiaSettings,
@@ -521,7 +522,7 @@ async function runClaimedStep(
       : '';
     const message = `${outcome.status}: ${outcome.message}${stopped}`;
     await store.finish(job.id, step.hostId, attempt, state, message, finishedAt);
-    await writeJobMetrics(config, job, outcome.status, startedAt, finishedAt, out);
+    await writeJobMetrics(config, job, step, { status: outcome.status, startedAt, finishedAt }, out);
     const steps = await store.steps(job.id);
     if (jobPhase(job, steps) === 'done') await store.markFinished(job.id, finishedAt);
     (state === 'done' ? out.info.bind(out) : out.warn.bind(out))(
@@ -592,28 +593,24 @@ async function watchedRun(
   }
 }
 
-/** tend-jobs.prom next to the tick's file: the last step this node ran, by operation and outcome. */
+/** tend-jobs-ADDRESS.prom next to the tick's file: the last step the node ran, by operation and outcome. */
 async function writeJobMetrics(
   config: TendConfig,
   job: MaintenanceJob,
-  outcome: string,
-  startedAt: number,
-  finishedAt: number,
+  step: Pick<MaintenanceStep, 'address'>,
+  outcome: { status: string; startedAt: number; finishedAt: number },
   out: Output,
 ) {
   const directory = config.metrics.textfileDirectory;
   if (!directory) return;
-  const labels = `operation="${job.operation}",outcome="${outcome}"`;
-  const text = [
-    '# HELP tend_job_step_finished_timestamp_seconds When the last job step this node ran finished.',
-    '# TYPE tend_job_step_finished_timestamp_seconds gauge',
-    `tend_job_step_finished_timestamp_seconds{${labels}} ${finishedAt / 1000}`,
-    '# HELP tend_job_step_duration_seconds How long the last job step this node ran took.',
-    '# TYPE tend_job_step_duration_seconds gauge',
-    `tend_job_step_duration_seconds{${labels}} ${(finishedAt - startedAt) / 1000}`,
-    '',
-  ].join('\n');
-  await writeTextfileAtomically(join(directory, 'tend-jobs.prom'), text).catch((error: unknown) =>
+  const text = await renderJobStepMetrics({
+    node: step.address,
+    operation: job.operation,
+    outcome: outcome.status,
+    startedAt: outcome.startedAt,
+    finishedAt: outcome.finishedAt,
+  });
+  await writeTextfileAtomically(join(directory, jobMetricsFileName(step.address)), text).catch((error: unknown) =>
     out.warn(`job metrics not written: ${(error as Error).message}`),
   );
 }
