@@ -51,8 +51,26 @@ function warnIfBuildIsStale(): void {
   }
 }
 
+/**
+ * True when every file of this run is a unit test (test/unit/): they need no sandbox, and a unit file run through
+ * .mocharc.file.json must not start one (or complete someone else's half-stopped one, as happened while a CI run
+ * had a node down on purpose).
+ */
+function onlyUnitFiles(context: Mocha.Context): boolean {
+  let root = context.test?.parent;
+  while (root?.parent) root = root.parent;
+  const files = (root?.suites ?? []).map((suite) => suite.file).filter((file): file is string => Boolean(file));
+  return files.length > 0 && files.every((file) => /(^|[\\/])test[\\/]unit[\\/]/.test(file));
+}
+
+let skipped = false;
+
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context): Promise<void> {
+    if (onlyUnitFiles(this)) {
+      skipped = true;
+      return;
+    }
     warnIfBuildIsStale();
     // Starting three JVMs (and on a cold cache, fetching jars and building Consul) takes minutes, not seconds.
     this.timeout(60 * 60_000);
@@ -63,6 +81,7 @@ export const mochaHooks = {
     await up();
   },
   async afterAll(this: Mocha.Context): Promise<void> {
+    if (skipped) return;
     this.timeout(5 * 60_000);
     if (startedHere && process.env.TEND_SANDBOX_KEEP !== '1') await down({ purge: false });
   },
