@@ -163,6 +163,18 @@ function positiveInt(description: string, defaultValue: number) {
     .meta({ description });
 }
 
+/** A whole number within `range` (both ends included); every refusal names the range. */
+function wholeNumber(description: string, defaultValue: number, range: { min: number; max: number }) {
+  const error = expected(`a whole number between ${range.min} and ${range.max}`);
+  return z
+    .number({ error })
+    .int({ error })
+    .min(range.min, { error })
+    .max(range.max, { error })
+    .default(defaultValue)
+    .meta({ description });
+}
+
 function choice<const T extends readonly [string, ...string[]]>(
   values: T,
   description: string,
@@ -635,26 +647,16 @@ export const repairSchema = section(
           .boolean({ error: expected('true or false') })
           .default(true)
           .meta({ description: 'Postpone a task while one of its replicas is past a limit below.' }),
-        maxPendingCompactions: z
-          .number({ error: expected('a whole number between 0 and 100000') })
-          .int({ error: expected('a whole number between 0 and 100000') })
-          .min(PENDING_COMPACTIONS_RANGE.min, { error: expected('a whole number between 0 and 100000') })
-          .max(PENDING_COMPACTIONS_RANGE.max, { error: expected('a whole number between 0 and 100000') })
-          .default(20)
-          .meta({
-            description:
-              "Postpone while a replica has more pending compactions than this (JMX Compaction.PendingTasks through Jolokia, what `nodetool compactionstats` shows). 20 is Reaper's default: a node that far behind turns every repair's streamed SSTables into more backlog.",
-          }),
-        maxSSTables: z
-          .number({ error: expected('a whole number between 1 and 10000000') })
-          .int({ error: expected('a whole number between 1 and 10000000') })
-          .min(SSTABLES_RANGE.min, { error: expected('a whole number between 1 and 10000000') })
-          .max(SSTABLES_RANGE.max, { error: expected('a whole number between 1 and 10000000') })
-          .default(50_000)
-          .meta({
-            description:
-              "Postpone while one of the task's tables has more live SSTables than this on a replica (JMX LiveSSTableCount): validation opens every SSTable. 50,000 is AutoRepair's sstable_upper_threshold in 5.0; a leveled table of 160MiB SSTables reaches it at about 7.6TiB on one node, so it trips on a compaction backlog, not on size.",
-          }),
+        maxPendingCompactions: wholeNumber(
+          "Postpone while a replica has more pending compactions than this (JMX Compaction.PendingTasks through Jolokia, what `nodetool compactionstats` shows). 20 is Reaper's default: a node that far behind turns every repair's streamed SSTables into more backlog.",
+          20,
+          PENDING_COMPACTIONS_RANGE,
+        ),
+        maxSSTables: wholeNumber(
+          "Postpone while one of the task's tables has more live SSTables than this on a replica (JMX LiveSSTableCount): validation opens every SSTable. 50,000 is AutoRepair's sstable_upper_threshold in 5.0; a leveled table of 160MiB SSTables reaches it at about 7.6TiB on one node, so it trips on a compaction backlog, not on size.",
+          50_000,
+          SSTABLES_RANGE,
+        ),
         minFreeDisk: z
           .string({ error: expected('a percentage like 10%') })
           .transform((value, context): number => {
@@ -710,16 +712,11 @@ export const repairSchema = section(
         [KIND_KEY]: 'size',
         [RANGE_KEY]: SMALL_TABLE_SIZE_RANGE,
       }),
-    tablesPerCommand: z
-      .number({ error: expected('a whole number between 1 and 256') })
-      .int({ error: expected('a whole number between 1 and 256') })
-      .min(1, { error: expected('a whole number between 1 and 256') })
-      .max(256, { error: expected('a whole number between 1 and 256') })
-      .default(64)
-      .meta({
-        description:
-          'Due small tables of one keyspace with the same repair options share one repair command, up to this many tables (each still gets its own history record).',
-      }),
+    tablesPerCommand: wholeNumber(
+      'Due small tables of one keyspace with the same repair options share one repair command, up to this many tables (each still gets its own history record).',
+      64,
+      { min: 1, max: 256 },
+    ),
     historyLookback: duration('How far back repair history is read.', '30d', DURATION_RANGES.historyLookback),
     taskTimeout: duration(
       'A task running longer is cancelled and recorded as failed.',
@@ -757,26 +754,16 @@ export const scheduleSchema = section(
       '1h',
       DURATION_RANGES.maxDuration,
     ),
-    parallelTasks: z
-      .number({ error: expected('a whole number between 1 and 64') })
-      .int({ error: expected('a whole number between 1 and 64') })
-      .min(1, { error: expected('a whole number between 1 and 64') })
-      .max(64, { error: expected('a whole number between 1 and 64') })
-      .default(1)
-      .meta({
-        description:
-          "With `nodes:` (a group tick): how many of the tick's tasks may run at once. Only tasks whose replica sets are disjoint run together (never two on one replica), each under its own leases (scope node: every replica; scope datacenter: a slot of its coordinator's datacenter each, so at most lease.slotsPerDatacenter per datacenter) and through its own node's executor; maxTasks and maxDuration still bound the whole tick. Must be 1 with `node:`: every task of a node's own tick includes that node, so no two are disjoint.",
-      }),
-    candidates: z
-      .number({ error: expected('a whole number between 1 and 1000') })
-      .int({ error: expected('a whole number between 1 and 1000') })
-      .min(1, { error: expected('a whole number between 1 and 1000') })
-      .max(1000, { error: expected('a whole number between 1 and 1000') })
-      .default(100)
-      .meta({
-        description:
-          "How many due tasks a node's tick plans, in priority order, of which it starts at most maxTasks. Before each claim the tick lists the leases once and tries the first planned task whose replicas nobody else holds; when every one is held it tries none and plans again after schedule.replan.pause. In a large cluster most first choices are replica sets another node is repairing: in bench/simulate (30 nodes in 3 DCs, 64 vnodes, 100 tables) the first full repair reached 0.559 of its lower bound with 100 candidates against 0.387 with 10 tried in plan order, with 2,351 lease operations per table instead of 51,834. Values below maxTasks count as maxTasks. A group tick (`nodes:`) plans maxTasks.",
-      }),
+    parallelTasks: wholeNumber(
+      "With `nodes:` (a group tick): how many of the tick's tasks may run at once. Only tasks whose replica sets are disjoint run together (never two on one replica), each under its own leases (scope node: every replica; scope datacenter: a slot of its coordinator's datacenter each, so at most lease.slotsPerDatacenter per datacenter) and through its own node's executor; maxTasks and maxDuration still bound the whole tick. Must be 1 with `node:`: every task of a node's own tick includes that node, so no two are disjoint.",
+      1,
+      { min: 1, max: 64 },
+    ),
+    candidates: wholeNumber(
+      "How many due tasks a node's tick plans, in priority order, of which it starts at most maxTasks. Before each claim the tick lists the leases once and tries the first planned task whose replicas nobody else holds; when every one is held it tries none and plans again after schedule.replan.pause. In a large cluster most first choices are replica sets another node is repairing: in bench/simulate (30 nodes in 3 DCs, 64 vnodes, 100 tables) the first full repair reached 0.559 of its lower bound with 100 candidates against 0.387 with 10 tried in plan order, with 2,351 lease operations per table instead of 51,834. Values below maxTasks count as maxTasks. A group tick (`nodes:`) plans maxTasks.",
+      100,
+      { min: 1, max: 1000 },
+    ),
     windows: z
       .array(windowSchema, { error: expected('a list of windows') })
       .default([])
